@@ -1,0 +1,178 @@
+// The command-line program: sync, backup, verify; options and exit codes of DESIGN §10.
+
+import { Command, CommanderError, Option } from 'commander';
+import { GuardError, MdsyncError } from '../errors.js';
+import type { Layout } from '../model.js';
+import type { Agent } from '../sync/agent.js';
+import { runSync, type RunResult } from '../sync/run.js';
+import type { Mode } from '../sync/plan.js';
+import { VERSION } from '../version.js';
+import { endpointKey, openAgent } from './endpoints.js';
+import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
+import { describePlan, describeSummary, progressPrinter } from './output.js';
+import { defaultStateDir, loadStateFile, saveStateFile, stateExists, statePath } from './state-file.js';
+import { runVerify } from './verify.js';
+
+export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64 } as const;
+
+interface CommonOptions {
+  dryRun?: boolean;
+  folder: string[];
+  exclude: string[];
+  maxDelete?: string;
+  force?: boolean;
+  stateDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  progress?: boolean;
+  layout?: string;
+  separator?: string;
+  jobs?: string;
+  oneWay?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .option('-n, --dry-run', 'print the plan, change nothing')
+    .option('-f, --folder <glob>', 'only folders matching (repeatable; * one level, ** any)', collect, [])
+    .option('-x, --exclude <glob>', 'skip folders matching (repeatable)', collect, [])
+    .option('--max-delete <n|n%>', 'refuse to expunge more than this many messages per side (default 25% of a side over 100)')
+    .option('--force', 'run even when a safety guard would refuse')
+    .option('--state-dir <dir>', 'where the state of each pair is kept (default $XDG_STATE_HOME/mdsync)')
+    .option('--json', 'print one JSON summary object on stdout')
+    .option('-q, --quiet', 'print only errors')
+    .option('-v, --verbose', 'print every operation and warning')
+    .option('--progress', 'show a progress line on stderr (default: when stderr is a terminal)')
+    .option('--no-progress', 'no progress line')
+    .addOption(new Option('--layout <layout>', 'folder layout for a new destination').choices(['maildir++', 'fs']))
+    .option('--separator <char>', 'info separator in file names for new files (":", "!" or ";")')
+    .option('--jobs <n>', 'operations in flight at once', '4');
+}
+
+class Output {
+  constructor(private readonly opts: CommonOptions) {}
+  info(line: string): void {
+    if (!this.opts.quiet && !this.opts.json) process.stdout.write(line + '\n');
+  }
+  warn(line: string): void {
+    if (!this.opts.quiet) process.stderr.write(`mdsync: warning: ${line}\n`);
+  }
+}
+
+async function doSync(mode: Mode, first: string, second: string, opts: CommonOptions): Promise<number> {
+  const out = new Output(opts);
+  const layout = parseLayout(opts.layout);
+  const separator = parseSeparator(opts.separator);
+  const maxDelete = opts.maxDelete !== undefined ? parseMaxDelete(opts.maxDelete) : undefined;
+  const jobs = parsePositiveInt('--jobs', opts.jobs ?? '4');
+  const stateFile = statePath(opts.stateDir ?? defaultStateDir(), endpointKey(first), endpointKey(second));
+  const hasState = await stateExists(stateFile);
+  const a = await openAgent(first, { create: false, separator });
+  let b: Awaited<ReturnType<typeof openAgent>> | undefined;
+  try {
+    // A destination is created only by a backup, or by a first sync (no state yet for the pair).
+    const helloA = await a.agent.hello();
+    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout: layout ?? (helloA.layout as Layout), separator })
+      .catch(async (err: unknown) => {
+        if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
+          out.info(`${second} does not exist yet: everything would be copied`);
+          return undefined;
+        }
+        throw err;
+      });
+    if (!b) return EXIT.OK;
+    const showProgress = opts.progress ?? (process.stderr.isTTY && !opts.quiet && !opts.json);
+    const result = await runSync(a.agent, b.agent, {
+      mode,
+      dryRun: opts.dryRun,
+      force: opts.force,
+      maxDelete,
+      includeFolder: folderFilter(opts.folder, opts.exclude),
+      jobs,
+      loadState: () => loadStateFile(stateFile),
+      saveState: (state) => saveStateFile(stateFile, state),
+      onProgress: showProgress ? progressPrinter(process.stderr) : undefined,
+    });
+    return report(result, opts, out, mode);
+  } finally {
+    await b?.agent.close().catch(() => undefined);
+    await a.agent.close().catch(() => undefined);
+  }
+}
+
+function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode): number {
+  for (const w of result.warnings) out.warn(w.folder ? `${w.folder}: ${w.message}` : w.message);
+  if (opts.dryRun || opts.verbose) for (const line of describePlan(result.plan)) out.info(line);
+  const verb = opts.dryRun ? 'would do' : mode;
+  out.info(describeSummary(result.summary, verb));
+  const code = result.raced && !opts.dryRun ? EXIT.CHANGED : EXIT.OK;
+  if (code === EXIT.CHANGED) out.warn('a side changed during the run; run again to include those changes');
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({
+      mode, dryRun: opts.dryRun ?? false, exit: code, summary: result.summary, bytes: result.bytes,
+      vanished: result.vanished, stateTrusted: result.stateTrusted, warnings: result.warnings,
+    }) + '\n');
+  }
+  return code;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('mdsync')
+    .description('keep Maildir trees in step: two-way sync, one-way backup, verify')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  addCommon(program.command('sync <a> <b>').description('two-way sync (a → b only with --one-way)'))
+    .option('--one-way', "a's changes reach b; b's own changes stay on b")
+    .action(async (a: string, b: string, opts: CommonOptions) => setExit(await doSync(opts.oneWay ? 'one-way' : 'sync', a, b, opts)));
+
+  addCommon(program.command('backup <src> <dst>').description('make dst an exact replica of src (created if missing)'))
+    .action(async (a: string, b: string, opts: CommonOptions) => setExit(await doSync('backup', a, b, opts)));
+
+  program.command('verify <a> <b>')
+    .description('compare content, flags, keywords, folders, mtimes; exit 1 listing differences')
+    .option('--json', 'print the differences as JSON')
+    .option('-q, --quiet', 'print nothing, only set the exit code')
+    .option('-f, --folder <glob>', 'only folders matching (repeatable)', collect, [])
+    .option('-x, --exclude <glob>', 'skip folders matching (repeatable)', collect, [])
+    .action(async (a: string, b: string, opts: { json?: boolean; quiet?: boolean; folder: string[]; exclude: string[] }) => {
+      setExit(await runVerify(a, b, opts));
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram((c) => { code = c; });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    return handleError(err, argv.includes('-v') || argv.includes('--verbose'));
+  }
+}
+
+function handleError(err: unknown, verbose: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+    return EXIT.USAGE;
+  }
+  if (err instanceof GuardError) {
+    process.stderr.write(`mdsync: ${err.message}\n`);
+    return EXIT.GUARD;
+  }
+  if (err instanceof MdsyncError) {
+    process.stderr.write(`mdsync: ${err.message}\n`);
+    if (verbose && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
+    return err.code === 'USAGE' ? EXIT.USAGE : EXIT.FAILED;
+  }
+  process.stderr.write(`mdsync: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+  if (verbose) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+  return EXIT.FAILED;
+}
+
+export type { Agent };

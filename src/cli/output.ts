@@ -1,0 +1,43 @@
+// What the user sees: the plan in words, the summary, a progress line on a terminal.
+
+import type { Plan, PlanSummary } from '../sync/plan.js';
+import type { ProgressEvent } from '../sync/run.js';
+
+export function describePlan(plan: Plan): string[] {
+  const side = (s: 'a' | 'b'): string => (s === 'a' ? 'first' : 'second');
+  const lines: string[] = [];
+  for (const f of plan.createFolders) lines.push(`create folder ${f.folder} on the ${side(f.side)} side`);
+  for (const t of plan.transfers) lines.push(`copy ${t.folder}/${t.sourceGuid} to the ${side(t.from === 'a' ? 'b' : 'a')} side`);
+  for (const c of plan.copies) lines.push(`move ${c.request.fromFolder}/${c.request.fromGuid} to ${c.folder} on the ${side(c.side)} side (no transfer)`);
+  for (const f of plan.flagChanges) {
+    const d = f.delta;
+    const parts = [
+      d.addFlags && `+${d.addFlags}`, d.removeFlags && `-${d.removeFlags}`,
+      ...d.addKeywords.map((k) => `+${k}`), ...d.removeKeywords.map((k) => `-${k}`), d.location && `to ${d.location}/`,
+    ].filter(Boolean);
+    lines.push(`flags ${f.folder}/${d.guid} on the ${side(f.side)} side: ${parts.join(' ')}`);
+  }
+  for (const e of plan.expunges) lines.push(`expunge ${e.folder}/${e.guid} on the ${side(e.side)} side`);
+  for (const f of plan.deleteFolders) lines.push(`delete folder ${f.folder} on the ${side(f.side)} side`);
+  for (const s of ['a', 'b'] as const) {
+    const subs = plan.subscriptions[s];
+    if (subs) lines.push(`subscriptions on the ${side(s)} side: ${subs.join(', ') || '(none)'}`);
+  }
+  return lines;
+}
+
+export function describeSummary(s: PlanSummary, verb: string): string {
+  const pair = (r: { a: number; b: number }): string => `${r.a}/${r.b}`;
+  return `${verb}: copied ${pair(s.transfers)}, moved ${pair(s.copies)}, flags ${pair(s.flagChanges)}, expunged ${pair(s.expunges)}, folders +${pair(s.createFolders)} -${pair(s.deleteFolders)} (first/second side)`;
+}
+
+export function progressPrinter(stream: NodeJS.WriteStream): (e: ProgressEvent) => void {
+  let last = 0;
+  return (e) => {
+    const now = Date.now();
+    if (e.phase !== 'done' && now - last < 100) return;
+    last = now;
+    if (e.phase === 'done') stream.write('\r\x1b[K');
+    else stream.write(`\r\x1b[K${e.phase} ${e.done}/${e.total}`);
+  };
+}

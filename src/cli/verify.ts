@@ -1,0 +1,51 @@
+// `mdsync verify`: reads both sides in full and lists every difference.
+
+import type { Agent } from '../sync/agent.js';
+import { compareSides, type VerifyEntry, type VerifySide } from '../sync/verify.js';
+import { openAgent } from './endpoints.js';
+import { folderFilter } from './options.js';
+
+async function gather(agent: Agent, include: (name: string) => boolean): Promise<VerifySide> {
+  const list = await agent.listFolders();
+  const folders = new Map<string, VerifyEntry[]>();
+  for (const f of list.folders) {
+    if (!include(f.name)) continue;
+    const manifest = await agent.manifest(f.name);
+    const byGuid = new Map(manifest.messages.map((e) => [e.guid, e]));
+    const entries: VerifyEntry[] = [];
+    for await (const got of agent.read(f.name, manifest.messages.map((e) => e.guid))) {
+      const e = byGuid.get(got.guid);
+      if (!e || got.vanished || got.hash === undefined) continue;
+      entries.push({ guid: e.guid, hash: got.hash, mtime: got.mtime ?? 0, flags: e.flags, keywords: e.keywords, location: e.location });
+    }
+    folders.set(f.name, entries);
+  }
+  return { folders, subscriptions: list.subscriptions };
+}
+
+export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; folder: string[]; exclude: string[] }): Promise<number> {
+  const include = folderFilter(opts.folder, opts.exclude);
+  const a = await openAgent(first, { create: false });
+  try {
+    const b = await openAgent(second, { create: false });
+    try {
+      const [sa, sb] = await Promise.all([gather(a.agent, include), gather(b.agent, include)]);
+      const diffs = compareSides(sa, sb);
+      let messages = 0;
+      for (const f of sa.folders.values()) messages += f.length;
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ identical: diffs.length === 0, folders: sa.folders.size, messages, differences: diffs }) + '\n');
+      } else if (!opts.quiet) {
+        for (const d of diffs) process.stdout.write(`${d.folder ? `${d.folder}: ` : ''}${d.what}\n`);
+        process.stdout.write(diffs.length === 0
+          ? `identical: ${sa.folders.size} folders, ${messages} messages\n`
+          : `${diffs.length} difference${diffs.length === 1 ? '' : 's'}\n`);
+      }
+      return diffs.length === 0 ? 0 : 1;
+    } finally {
+      await b.agent.close();
+    }
+  } finally {
+    await a.agent.close();
+  }
+}

@@ -1,0 +1,14 @@
+// The digest of a folder's manifest: equal digests mean the same messages with the same flags.
+
+import { createHash } from 'node:crypto';
+import type { MessageEntry } from './model.js';
+
+type DigestEntry = Pick<MessageEntry, 'guid' | 'flags' | 'keywords' | 'location' | 'infoRest'>;
+
+export function digestEntries(entries: DigestEntry[]): string {
+  const lines = entries.map((e) => `${e.guid}\t${e.flags}\t${e.keywords.join(' ')}\t${e.location}\t${e.infoRest ?? ''}\n`);
+  lines.sort();
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(line);
+  return hash.digest('hex').slice(0, 32);
+}

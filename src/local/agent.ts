@@ -1,0 +1,266 @@
+// LocalAgent: the Agent operations on one Maildir root on this machine.
+
+import { mkdir, readFile, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import type {
+  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Layout, Placed, ReadResult, Warning,
+} from '../model.js';
+import { VERSION } from '../version.js';
+import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
+import { fsyncDir, replaceFile } from './fileio.js';
+import { MaildirFolder } from './folder.js';
+import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName } from './layout.js';
+import { Dotlock } from './lock.js';
+import type { Separator } from './name.js';
+import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
+
+export interface LocalAgentOptions {
+  /** Layout for a new root, or to force one (`--layout`). */
+  layout?: Layout;
+  separator?: Separator;
+  /** Create the root when it does not exist (a backup's destination). */
+  create?: boolean;
+  cacheDir?: string;
+}
+
+const LOCK_NAME = 'mdsync.lock';
+const LOCK_STALE_MS = 5 * 60_000;
+const LOCK_TOUCH_MS = 60_000;
+
+export class LocalAgent {
+  private readonly folders = new Map<string, MaildirFolder>();
+  private cache?: ScanCache;
+  private lockFile?: Dotlock;
+  private lockTimer?: NodeJS.Timeout;
+  private warnings: Warning[] = [];
+  private raced = false;
+
+  private constructor(
+    readonly root: string,
+    readonly layout: Layout,
+    private readonly separator: Separator,
+    private readonly cacheDir: string,
+    private readonly id: string,
+  ) {}
+
+  static async open(rootPath: string, options: LocalAgentOptions = {}): Promise<LocalAgent> {
+    const root = resolve(rootPath);
+    let st;
+    try {
+      st = await stat(root);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
+      if (!options.create) throw new MdsyncError('ROOT_MISSING', `Maildir ${root} does not exist (is it mounted?)`);
+      await mkdir(root, { recursive: true, mode: 0o700 }).catch((e) => { throw fromErrno(e, 'creating', root); });
+      st = await stat(root);
+    }
+    if (!st.isDirectory()) throw new MdsyncError('ROOT_UNREADABLE', `${root} is not a directory`);
+    let layout: Layout;
+    try {
+      layout = options.layout ?? (await detectLayout(root)) ?? 'maildir++';
+    } catch (err) {
+      throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
+    }
+    const agent = new LocalAgent(root, layout, options.separator ?? ':', options.cacheDir ?? defaultCacheDir(), `${st.dev}:${st.ino}`);
+    return agent;
+  }
+
+  async hello(): Promise<Hello> {
+    return { id: this.id, version: VERSION, layout: this.layout, root: this.root, capabilities: [] };
+  }
+
+  async lock(): Promise<void> {
+    this.lockFile = await Dotlock.acquire(join(this.root, LOCK_NAME), { staleMs: LOCK_STALE_MS, waitMs: 0, what: `Maildir ${this.root}` });
+    // Keep the lock fresh so a long run is never mistaken for a dead one.
+    this.lockTimer = setInterval(() => {
+      const now = new Date();
+      utimes(join(this.root, LOCK_NAME), now, now).catch(() => undefined);
+    }, LOCK_TOUCH_MS);
+    this.lockTimer.unref();
+  }
+
+  async unlock(): Promise<void> {
+    if (this.lockTimer) clearInterval(this.lockTimer);
+    await this.lockFile?.release();
+    this.lockFile = undefined;
+  }
+
+  private warn(folder: string | undefined, message: string): void {
+    this.warnings.push(folder === undefined ? { message } : { folder, message });
+  }
+
+  private folderFor(name: string, dir: string): MaildirFolder {
+    let folder = this.folders.get(name);
+    if (!folder) {
+      folder = new MaildirFolder(name, join(this.root, dir), this.separator, {
+        warn: (message) => this.warn(name, message),
+        raced: () => { this.raced = true; },
+      });
+      this.folders.set(name, folder);
+    }
+    return folder;
+  }
+
+  /** The folder by canonical name; it must exist on disk (or have been created in this run). */
+  private async folder(name: string): Promise<MaildirFolder> {
+    validateFolderName(name);
+    const known = this.folders.get(name);
+    if (known) return known;
+    const folder = this.folderFor(name, folderToDir(name, this.layout));
+    try {
+      await stat(join(folder.dir, 'cur'));
+    } catch (err) {
+      this.folders.delete(name);
+      if (isErrno(err, 'ENOENT')) throw new MdsyncError('BAD_FOLDER', `no folder ${JSON.stringify(name)} in ${this.root}`);
+      throw fromErrno(err, 'opening folder', folder.dir);
+    }
+    return folder;
+  }
+
+  async listFolders(): Promise<FolderList> {
+    this.cache ??= await loadCache(this.cacheDir, this.root);
+    let dirs;
+    try {
+      dirs = await listFolderDirs(this.root, this.layout, (message) => this.warn(undefined, message));
+    } catch (err) {
+      throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${this.root}: ${(err as Error).message}`);
+    }
+    const hasInbox = await stat(join(this.root, 'cur')).then(() => true, () => false);
+    const summaries = await Promise.all(dirs
+      .filter((d) => d.name !== INBOX || hasInbox)
+      .map(async (d) => {
+        const folder = this.folderFor(d.name, d.dir);
+        const { digest, count } = await folder.summary(this.cache?.folders[d.name]);
+        return { name: d.name, digest, messages: count };
+      }));
+    const subsPath = join(this.root, 'subscriptions');
+    const subs = await readFile(subsPath, 'utf8').catch((err) => {
+      if (isErrno(err, 'ENOENT')) return '';
+      throw fromErrno(err, 'reading', subsPath);
+    });
+    return { folders: summaries, subscriptions: parseSubscriptions(subs) };
+  }
+
+  async manifest(name: string): Promise<FolderManifest> {
+    return (await this.folder(name)).manifest();
+  }
+
+  async hash(name: string, guids: string[]): Promise<(string | null)[]> {
+    const folder = await this.folder(name);
+    return Promise.all(guids.map(async (g) => (await folder.hash(g)) ?? null));
+  }
+
+  async *read(name: string, guids: string[]): AsyncIterable<ReadResult> {
+    const folder = await this.folder(name);
+    for (const guid of guids) yield await folder.read(guid);
+  }
+
+  async deliver(name: string, items: Delivery[]): Promise<Placed[]> {
+    return (await this.folder(name)).deliver(items);
+  }
+
+  async copyLocal(name: string, items: CopyRequest[]): Promise<Placed[]> {
+    const target = await this.folder(name);
+    const out: Placed[] = [];
+    const bySource = new Map<string, number[]>();
+    items.forEach((item, i) => bySource.set(item.fromFolder, [...(bySource.get(item.fromFolder) ?? []), i]));
+    for (const [fromFolder, indices] of bySource) {
+      const source = await this.folder(fromFolder);
+      const placed = await target.copyFrom(source, indices.map((i) => items[i] as CopyRequest));
+      placed.forEach((p, j) => { out[indices[j] as number] = p; });
+    }
+    return out;
+  }
+
+  async setFlags(name: string, deltas: FlagDelta[]): Promise<FlagResult[]> {
+    return (await this.folder(name)).setFlags(deltas);
+  }
+
+  async expunge(name: string, guids: string[]): Promise<number> {
+    return (await this.folder(name)).expunge(guids);
+  }
+
+  async createFolder(name: string): Promise<void> {
+    validateFolderName(name);
+    const rel = folderToDir(name, this.layout);
+    const dir = join(this.root, rel);
+    try {
+      for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+      if (rel !== '' && this.layout === 'maildir++') await writeFile(join(dir, 'maildirfolder'), '', { flag: 'a' });
+    } catch (err) {
+      throw fromErrno(err, 'creating folder', dir);
+    }
+    this.folders.delete(name);
+    const folder = this.folderFor(name, rel);
+    folder.touched = true;
+    for (const sub of ['cur', 'new', 'tmp']) folder.touchedDirs.add(join(dir, sub));
+    folder.touchedDirs.add(dir);
+    folder.touchedDirs.add(this.root);
+  }
+
+  async deleteFolder(name: string): Promise<boolean> {
+    if (name === INBOX) return false;
+    const folder = await this.folder(name);
+    if (!(await folder.isEmpty())) {
+      this.raced = true;
+      this.warn(name, `folder ${name} was not deleted: messages arrived in it during the run`);
+      return false;
+    }
+    try {
+      for (const sub of ['cur', 'new', 'tmp']) await rm(join(folder.dir, sub), { recursive: true, force: true });
+      for (const file of ['maildirfolder', 'dovecot-uidlist', 'dovecot-keywords', 'dovecot.index', 'dovecot.index.log', 'dovecot.index.cache', 'dovecot-uidlist.lock']) {
+        await rm(join(folder.dir, file), { force: true });
+      }
+      await rmdir(folder.dir).catch((err) => {
+        // fs layout: a parent keeps its child folders.
+        if (!isErrno(err, 'ENOTEMPTY', 'EEXIST')) throw err;
+      });
+    } catch (err) {
+      throw fromErrno(err, 'deleting folder', folder.dir);
+    }
+    this.folders.delete(name);
+    if (this.cache) delete this.cache.folders[name];
+    await fsyncDir(join(folder.dir, '..'));
+    return true;
+  }
+
+  async writeSubscriptions(names: string[]): Promise<void> {
+    names.forEach(validateFolderName);
+    await replaceFile(join(this.root, 'subscriptions'), formatSubscriptions(names));
+  }
+
+  async commit(): Promise<void> {
+    const dirs = new Set<string>();
+    for (const folder of this.folders.values()) {
+      for (const d of folder.touchedDirs) dirs.add(d);
+      folder.touchedDirs.clear();
+    }
+    await Promise.all([...dirs].map(fsyncDir));
+  }
+
+  async drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean }> {
+    const out = { warnings: this.warnings, raced: this.raced };
+    this.warnings = [];
+    return out;
+  }
+
+  /** Leaves the scan cache describing the disk as it now is, then releases the lock. */
+  async close(): Promise<void> {
+    try {
+      if (this.cache) {
+        await Promise.all([...this.folders.values()].map(async (folder) => {
+          if (folder.touched) {
+            await folder.cleanTmp();
+            await folder.settle().catch(() => undefined);
+          }
+          const record = await folder.toCache().catch(() => undefined);
+          if (record && this.cache) this.cache.folders[folder.name] = record;
+        }));
+        await saveCache(this.cacheDir, this.cache).catch((err) => this.warn(undefined, `could not save the scan cache: ${(err as Error).message}`));
+      }
+    } finally {
+      await this.unlock();
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// The per-Maildir scan cache under $XDG_CACHE_HOME/mdsync: each folder's last settled scan.
+
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import { isErrno } from '../errors.js';
+import { replaceFileBytes } from './fileio.js';
+import type { CachedFolder } from './folder.js';
+
+const VERSION = 1;
+
+export interface ScanCache {
+  version: number;
+  root: string;
+  folders: Record<string, CachedFolder>;
+}
+
+export function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mdsync');
+}
+
+function cachePath(cacheDir: string, root: string): string {
+  return join(cacheDir, createHash('sha256').update(root).digest('hex').slice(0, 24) + '.scan');
+}
+
+/** A missing, foreign or damaged cache is simply empty: it only saves work, it never decides. */
+export async function loadCache(cacheDir: string, root: string): Promise<ScanCache> {
+  const empty: ScanCache = { version: VERSION, root, folders: {} };
+  try {
+    const value = unpack(await readFile(cachePath(cacheDir, root))) as ScanCache;
+    if (value?.version !== VERSION || value.root !== root || typeof value.folders !== 'object') return empty;
+    return value;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return empty;
+    return empty;
+  }
+}
+
+export async function saveCache(cacheDir: string, cache: ScanCache): Promise<void> {
+  await mkdir(cacheDir, { recursive: true });
+  await replaceFileBytes(cachePath(cacheDir, cache.root), pack(cache), false);
+}

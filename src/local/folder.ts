@@ -1,0 +1,410 @@
+// One Maildir folder on disk: its manifest, and reading, delivering, renaming and expunging messages.
+
+import { link, readFile, rename, unlink, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { fromErrno, isErrno } from '../errors.js';
+import { digestEntries } from '../digest.js';
+import type {
+  CopyRequest, Delivery, FlagDelta, FlagResult, FolderManifest, Location, MessageEntry, Placed, ReadResult,
+} from '../model.js';
+import { Dotlock } from './lock.js';
+import { KeywordMap } from './keywords.js';
+import { formatName, freshGuid, parseName, sortChars, type Separator } from './name.js';
+import { scanFolder, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
+import { parseUidlist, type Uidlist } from './uidlist.js';
+import { readWithMtime, replaceFile, sha256, writeDurable } from './fileio.js';
+
+/** What the scan cache keeps of a folder between runs. */
+export interface CachedFolder {
+  stamp: FolderStamp;
+  settled: boolean;
+  digest: string;
+  count: number;
+  /** [file name, location, hash or ""] */
+  files: [string, Location, string][];
+}
+
+export interface FolderEvents {
+  warn(message: string): void;
+  /** Another process changed this folder while we worked on it. */
+  raced(): void;
+}
+
+const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
+let tmpCounter = 0;
+
+export class MaildirFolder {
+  private scan?: FolderScan;
+  private keywords?: KeywordMap;
+  private uidlist?: Uidlist;
+  private readonly hashes = new Map<string, string>();
+  private cachedManifest?: FolderManifest;
+  /** Directories written since the last commit (to fsync). */
+  readonly touchedDirs = new Set<string>();
+  touched = false;
+
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    private readonly separator: Separator,
+    private readonly events: FolderEvents,
+  ) {}
+
+  /** Returns the cached summary when nothing changed on disk since it was settled, else scans. */
+  async summary(cached: CachedFolder | undefined): Promise<{ digest: string; count: number }> {
+    if (!this.scan && cached?.settled) {
+      const stamp = await stampFolder(this.dir);
+      if (stamp.every((v, i) => v === cached.stamp[i])) {
+        this.fromCache = cached;
+        return { digest: cached.digest, count: cached.count };
+      }
+    }
+    await this.rescan(cached);
+    const manifest = await this.manifest();
+    return { digest: manifest.digest, count: manifest.messages.length };
+  }
+
+  /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */
+  private fromCache?: CachedFolder;
+
+  private async ensureScan(): Promise<FolderScan> {
+    if (this.scan) return this.scan;
+    const cached = this.fromCache;
+    if (!cached) {
+      await this.rescan();
+      return this.scan as unknown as FolderScan;
+    }
+    const files = new Map<string, ScannedFile>();
+    for (const [name, location, hash] of cached.files) {
+      const parsed = parseName(name, this.separator);
+      files.set(parsed.guid, { name, location, parsed });
+      if (hash) this.hashes.set(parsed.guid, hash);
+    }
+    this.scan = { files, stamp: cached.stamp, settled: true, warnings: [] };
+    await this.loadControlFiles();
+    return this.scan;
+  }
+
+  /** Reads the directories again (after a race, or when the cache is stale). */
+  async rescan(previous?: CachedFolder): Promise<void> {
+    if (previous) {
+      for (const [name, , hash] of previous.files) {
+        if (hash) this.hashes.set(guidOf(name, this.separator), hash);
+      }
+    }
+    const scan = await scanFolder(this.dir, this.separator);
+    for (const w of scan.warnings) this.events.warn(w);
+    this.scan = scan;
+    this.cachedManifest = undefined;
+    await this.loadControlFiles();
+  }
+
+  private async loadControlFiles(): Promise<void> {
+    const kwPath = join(this.dir, 'dovecot-keywords');
+    const text = await readFile(kwPath, 'utf8').catch((err) => {
+      if (isErrno(err, 'ENOENT')) return '';
+      throw fromErrno(err, 'reading', kwPath);
+    });
+    this.keywords = KeywordMap.parse(text, kwPath);
+    const ulPath = join(this.dir, 'dovecot-uidlist');
+    const ul = await readFile(ulPath, 'utf8').catch((err) => {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw fromErrno(err, 'reading', ulPath);
+    });
+    this.uidlist = undefined;
+    if (ul !== undefined) {
+      try {
+        this.uidlist = parseUidlist(ul, ulPath);
+      } catch (err) {
+        this.events.warn((err as Error).message);
+      }
+    }
+  }
+
+  async manifest(): Promise<FolderManifest> {
+    if (this.cachedManifest) return this.cachedManifest;
+    const scan = await this.ensureScan();
+    const keywords = this.keywords as KeywordMap;
+    const messages: MessageEntry[] = [];
+    for (const file of scan.files.values()) {
+      const p = file.parsed;
+      const entry: MessageEntry = {
+        guid: p.guid,
+        flags: p.flags,
+        keywords: keywords.namesFor(p.keywordLetters, (letter) =>
+          this.events.warn(`${join(this.dir, file.location, file.name)}: keyword letter "${letter}" has no name in dovecot-keywords; kept as it is on this side`)),
+        location: file.location,
+      };
+      if (p.size !== undefined) entry.size = p.size;
+      if (p.infoRest !== undefined) entry.infoRest = p.infoRest;
+      const uid = this.uidlist?.records.get(p.guid)?.uid;
+      if (uid !== undefined) entry.uid = uid;
+      const hash = this.hashes.get(p.guid);
+      if (hash !== undefined) entry.hash = hash;
+      messages.push(entry);
+    }
+    messages.sort((a, b) => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0));
+    const manifest: FolderManifest = { name: this.name, messages, digest: digestEntries(messages) };
+    if (this.uidlist) {
+      manifest.uidValidity = this.uidlist.uidValidity;
+      manifest.nextUid = this.uidlist.nextUid;
+    }
+    this.cachedManifest = manifest;
+    return manifest;
+  }
+
+  /** The cache record of the current scan, or undefined when it must not be reused. */
+  async toCache(): Promise<CachedFolder | undefined> {
+    if (!this.scan && this.fromCache) return this.fromCache;
+    const scan = await this.ensureScan();
+    const manifest = await this.manifest();
+    return {
+      stamp: scan.stamp,
+      settled: scan.settled && !this.touched,
+      digest: manifest.digest,
+      count: manifest.messages.length,
+      files: [...scan.files.values()].map((f) => [f.name, f.location, this.hashes.get(f.parsed.guid) ?? '']),
+    };
+  }
+
+  private path(file: ScannedFile): string {
+    return join(this.dir, file.location, file.name);
+  }
+
+  /** Finds a message's file now, rescanning once if it moved under us. */
+  private async locate(guid: string, afterMiss: boolean): Promise<ScannedFile | undefined> {
+    const scan = await this.ensureScan();
+    if (afterMiss) {
+      this.events.raced();
+      await this.rescan();
+      return this.scan?.files.get(guid);
+    }
+    return scan.files.get(guid);
+  }
+
+  async read(guid: string): Promise<ReadResult> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const file = await this.locate(guid, attempt > 0);
+      if (!file) return { guid, vanished: true };
+      const got = await readWithMtime(this.path(file));
+      if (!got) continue;
+      const hash = sha256(got.data);
+      this.hashes.set(guid, hash);
+      return { guid, data: got.data, mtime: got.mtime, hash };
+    }
+    return { guid, vanished: true };
+  }
+
+  async hash(guid: string): Promise<string | undefined> {
+    const known = this.hashes.get(guid);
+    if (known) return known;
+    const got = await this.read(guid);
+    return got.hash;
+  }
+
+  private tmpName(): string {
+    tmpCounter += 1;
+    return join(this.dir, 'tmp', `${Date.now()}.P${process.pid}Q${tmpCounter}.${hostname()}`);
+  }
+
+  private async letters(keywords: string[], what: string): Promise<string> {
+    await this.ensureScan();
+    const { letters, dropped } = (this.keywords as KeywordMap).lettersFor(keywords);
+    for (const name of dropped) {
+      this.events.warn(`${this.name}: keyword "${name}" of ${what} dropped: a Maildir folder holds at most 26 keywords`);
+    }
+    return letters;
+  }
+
+  /** Writes dovecot-keywords when new names were given letters (before any file uses them). */
+  private async saveKeywords(): Promise<void> {
+    const keywords = this.keywords as KeywordMap;
+    if (!keywords.changed) return;
+    const lock = await Dotlock.acquire(join(this.dir, 'dovecot-uidlist.lock'), { staleMs: 120_000, waitMs: 30_000, what: `folder ${this.name}` });
+    try {
+      await replaceFile(join(this.dir, 'dovecot-keywords'), keywords.format());
+    } finally {
+      await lock.release();
+    }
+    this.keywords = KeywordMap.parse(keywords.format(), join(this.dir, 'dovecot-keywords'));
+  }
+
+  /**
+   * Places messages: tmp/ + fsync + mtime, then link() into new/ or cur/. link(), not rename():
+   * link fails if the name exists where rename would overwrite (Maildir spec). A name already
+   * holding other bytes gets a fresh name; the same bytes are simply "already there".
+   */
+  async deliver(items: Delivery[]): Promise<Placed[]> {
+    await this.ensureScan();
+    const letters = await Promise.all(items.map((item) => this.letters(item.keywords, item.guid)));
+    await this.saveKeywords();
+    const placed = await Promise.all(items.map(async (item, i) => this.place(item, letters[i] as string, sha256(item.data))));
+    this.markTouched();
+    return placed;
+  }
+
+  private async place(item: Delivery, letters: string, hash: string): Promise<Placed> {
+    const scan = this.scan as FolderScan;
+    let guid = item.guid;
+    const existing = scan.files.get(guid);
+    if (existing) {
+      if ((await this.hash(guid)) === hash) return { wanted: item.guid, guid, hash, existed: true };
+      guid = freshGuid(item.data.length, hostname());
+    }
+    const tmp = this.tmpName();
+    await writeDurable(tmp, item.data, item.mtime);
+    this.touchedDirs.add(join(this.dir, 'tmp'));
+    try {
+      for (;;) {
+        const name = formatName({ guid, flags: item.flags, keywordLetters: letters, infoRest: item.infoRest }, this.separator, item.location);
+        try {
+          await link(tmp, join(this.dir, item.location, name));
+          scan.files.set(guid, { name, location: item.location, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
+          this.hashes.set(guid, hash);
+          this.touchedDirs.add(join(this.dir, item.location));
+          return { wanted: item.guid, guid, hash, existed: false };
+        } catch (err) {
+          if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'delivering to', join(this.dir, item.location, name));
+          // Another process delivered this exact name since our scan.
+          this.events.raced();
+          const there = await readWithMtime(join(this.dir, item.location, name));
+          if (there && sha256(there.data) === hash) return { wanted: item.guid, guid, hash, existed: true };
+          guid = freshGuid(item.data.length, hostname());
+        }
+      }
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** The target half of a move: this folder gets a copy of a message another folder of this Maildir holds. */
+  async copyFrom(source: MaildirFolder, items: CopyRequest[]): Promise<Placed[]> {
+    const out: Placed[] = [];
+    const deliveries: Delivery[] = [];
+    const order: number[] = [];
+    for (const [i, item] of items.entries()) {
+      const got = await source.read(item.fromGuid);
+      if (got.vanished || !got.data) {
+        out[i] = { wanted: item.guid, guid: item.guid, hash: '', existed: false, vanished: true };
+        continue;
+      }
+      order.push(i);
+      deliveries.push({ guid: item.guid, data: got.data, mtime: got.mtime ?? Date.now(), flags: item.flags, keywords: item.keywords, location: item.location, infoRest: item.infoRest });
+    }
+    const placed = await this.deliver(deliveries);
+    placed.forEach((p, j) => { out[order[j] as number] = p; });
+    return out;
+  }
+
+  /** Applies flag deltas to the flags each file has now, so a concurrent client's change is kept. */
+  async setFlags(deltas: FlagDelta[]): Promise<FlagResult[]> {
+    await this.ensureScan();
+    const letterSets = await Promise.all(deltas.map(async (d) => ({
+      add: await this.letters(d.addKeywords, d.guid),
+      remove: (this.keywords as KeywordMap).knownLetters(d.removeKeywords),
+    })));
+    await this.saveKeywords();
+    const results: FlagResult[] = [];
+    for (const [i, delta] of deltas.entries()) {
+      results.push(await this.renameOne(delta, letterSets[i] as { add: string; remove: string }));
+    }
+    this.markTouched();
+    return results;
+  }
+
+  private async renameOne(delta: FlagDelta, letters: { add: string; remove: string }): Promise<FlagResult> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const file = await this.locate(delta.guid, attempt > 0);
+      if (!file) return { guid: delta.guid, vanished: true };
+      const p = file.parsed;
+      const flags = sortChars([...p.flags + delta.addFlags].filter((c) => !delta.removeFlags.includes(c)).join(''));
+      const keywordLetters = sortChars([...p.keywordLetters + letters.add].filter((c) => !letters.remove.includes(c)).join(''));
+      const location = delta.location ?? file.location;
+      const name = formatName({ guid: p.guid, flags, keywordLetters, infoRest: p.infoRest, opaqueInfo: p.opaqueInfo }, p.separator ?? this.separator, location);
+      if (name === file.name && location === file.location) return { guid: delta.guid, vanished: false };
+      const to = join(this.dir, location, name);
+      try {
+        // rename(), never link+unlink: a flag change must not be able to leave two copies.
+        await rename(this.path(file), to);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) continue;
+        throw fromErrno(err, 'renaming', this.path(file));
+      }
+      (this.scan as FolderScan).files.set(p.guid, { name, location, parsed: { ...p, flags, keywordLetters } });
+      this.touchedDirs.add(join(this.dir, location));
+      this.touchedDirs.add(join(this.dir, file.location));
+      return { guid: delta.guid, vanished: false };
+    }
+    return { guid: delta.guid, vanished: true };
+  }
+
+  async expunge(guids: string[]): Promise<number> {
+    await this.ensureScan();
+    let removed = 0;
+    for (const guid of guids) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const file = await this.locate(guid, attempt > 0);
+        if (!file) break;
+        try {
+          await unlink(this.path(file));
+          (this.scan as FolderScan).files.delete(guid);
+          this.touchedDirs.add(join(this.dir, file.location));
+          removed++;
+          break;
+        } catch (err) {
+          if (!isErrno(err, 'ENOENT')) throw fromErrno(err, 'expunging', this.path(file));
+        }
+      }
+    }
+    this.markTouched();
+    return removed;
+  }
+
+  /** True when new/ and cur/ hold no message (what a folder deletion requires). */
+  async isEmpty(): Promise<boolean> {
+    for (const sub of ['new', 'cur']) {
+      const names = await readdir(join(this.dir, sub)).catch((err) => {
+        if (isErrno(err, 'ENOENT')) return [] as string[];
+        throw fromErrno(err, 'listing', join(this.dir, sub));
+      });
+      if (names.some((n) => !n.startsWith('.'))) return false;
+    }
+    return true;
+  }
+
+  /** Removes tmp/ files older than 36 hours (Maildir spec). */
+  async cleanTmp(): Promise<void> {
+    const tmp = join(this.dir, 'tmp');
+    const names = await readdir(tmp).catch(() => [] as string[]);
+    const now = Date.now();
+    for (const name of names) {
+      const st = await stat(join(tmp, name)).catch(() => undefined);
+      if (st?.isFile() && now - st.mtimeMs > TMP_MAX_AGE_MS) await unlink(join(tmp, name)).catch(() => undefined);
+    }
+  }
+
+  private markTouched(): void {
+    this.touched = true;
+    this.cachedManifest = undefined;
+  }
+
+  /**
+   * After our own writes: read the directories once more so the cache holds what is really on
+   * disk (a neighbour's change included), waiting briefly until the mtimes are settled.
+   */
+  async settle(): Promise<void> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await this.rescan();
+      if ((this.scan as FolderScan).settled) break;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    this.touched = false;
+  }
+}
+
+function guidOf(name: string, separator: Separator): string {
+  const m = new RegExp(`[${separator}:!;]2,`).exec(name);
+  return m ? name.slice(0, m.index) : name;
+}
+

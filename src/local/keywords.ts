@@ -1,0 +1,78 @@
+// dovecot-keywords: a folder's map of keyword letters (a–z, index 0–25) to keyword names.
+
+import { MdsyncError } from '../errors.js';
+
+export const MAX_KEYWORDS = 26;
+
+export class KeywordMap {
+  private readonly names: (string | undefined)[] = [];
+  private dirty = false;
+
+  static parse(text: string, path: string): KeywordMap {
+    const map = new KeywordMap();
+    for (const [i, line] of text.split('\n').entries()) {
+      if (line.trim() === '') continue;
+      const m = /^(\d+) (.+)$/.exec(line);
+      const index = m ? Number(m[1]) : -1;
+      if (!m || index >= MAX_KEYWORDS || !isValidKeyword(m[2] as string)) {
+        throw new MdsyncError('BAD_KEYWORDS', `${path} line ${i + 1}: not "<0-25> <keyword>": ${JSON.stringify(line)}`);
+      }
+      map.names[index] = m[2];
+    }
+    return map;
+  }
+
+  get changed(): boolean {
+    return this.dirty;
+  }
+
+  /** Keyword names for a file's letters; letters with no name are reported through `unknown`. */
+  namesFor(letters: string, unknown: (letter: string) => void): string[] {
+    const out: string[] = [];
+    for (const letter of letters) {
+      const name = this.names[letter.charCodeAt(0) - 97];
+      if (name === undefined) unknown(letter);
+      else out.push(name);
+    }
+    return out.sort();
+  }
+
+  /** Letters for names, assigning free letters to new names; names past the 26th are returned as dropped. */
+  lettersFor(names: string[]): { letters: string; dropped: string[] } {
+    let letters = '';
+    const dropped: string[] = [];
+    for (const name of names) {
+      let index = this.names.indexOf(name);
+      if (index < 0) {
+        index = this.names.length < MAX_KEYWORDS ? this.names.length : this.names.indexOf(undefined);
+        if (index < 0 || index >= MAX_KEYWORDS) {
+          dropped.push(name);
+          continue;
+        }
+        this.names[index] = name;
+        this.dirty = true;
+      }
+      letters += String.fromCharCode(97 + index);
+    }
+    return { letters: [...letters].sort().join(''), dropped };
+  }
+
+  /** Letters of the names this folder already knows (others cannot be on any file here). */
+  knownLetters(names: string[]): string {
+    let out = '';
+    for (const name of names) {
+      const index = this.names.indexOf(name);
+      if (index >= 0) out += String.fromCharCode(97 + index);
+    }
+    return out;
+  }
+
+  format(): string {
+    return this.names.map((name, i) => (name === undefined ? '' : `${i} ${name}\n`)).join('');
+  }
+}
+
+/** An IMAP atom: no spaces, controls, or list/quote specials (RFC 3501 flag-keyword). */
+export function isValidKeyword(name: string): boolean {
+  return name.length > 0 && name.length <= 255 && !/[\x00-\x20\x7f(){%*"\\\]]/.test(name);
+}

@@ -1,0 +1,102 @@
+// Maildir filename grammar: `<base>[<sep>2,<flags>[,<rest>]]`, the base being the message's GUID.
+
+import { MdsyncError } from '../errors.js';
+
+export const SEPARATORS = [':', '!', ';'] as const;
+export type Separator = (typeof SEPARATORS)[number];
+
+export interface ParsedName {
+  guid: string;
+  /** Sorted flag characters that are not keyword letters. */
+  flags: string;
+  /** Keyword letters (a–z), indices into this folder's dovecot-keywords. */
+  keywordLetters: string;
+  /** The separator this file uses, or undefined when it has no info. */
+  separator?: Separator;
+  /** Text after a second comma in the info, kept as it is. */
+  infoRest?: string;
+  /** Info that is not `2,…` (experimental semantics): kept verbatim, flags unknown. */
+  opaqueInfo?: string;
+  /** Size from the `,S=` field of the base, when present. */
+  size?: number;
+}
+
+const MAX_NAME = 255;
+
+export function sortChars(s: string): string {
+  return [...new Set(s)].sort().join('');
+}
+
+/** Finds the info separator: the configured one first, then the others (files from another system). */
+function findInfo(name: string, preferred: Separator): { at: number; sep: Separator } | undefined {
+  for (const sep of [preferred, ...SEPARATORS.filter((s) => s !== preferred)]) {
+    const at = name.lastIndexOf(`${sep}2,`);
+    if (at > 0) return { at, sep };
+  }
+  const at = name.lastIndexOf(preferred);
+  if (at > 0) return { at, sep: preferred };
+  return undefined;
+}
+
+export function parseName(name: string, preferred: Separator = ':'): ParsedName {
+  if (name.length === 0 || name.length > MAX_NAME || name.includes('/') || name.includes('\0')) {
+    throw new MdsyncError('BAD_NAME', `not a Maildir file name: ${JSON.stringify(name)}`);
+  }
+  const found = findInfo(name, preferred);
+  const guid = found ? name.slice(0, found.at) : name;
+  const parsed: ParsedName = { guid, flags: '', keywordLetters: '' };
+  const size = /,S=(\d+)(?:,|$)/.exec(guid);
+  if (size) parsed.size = Number(size[1]);
+  if (!found) return parsed;
+  parsed.separator = found.sep;
+  const info = name.slice(found.at + 1);
+  if (!info.startsWith('2,')) {
+    parsed.opaqueInfo = info;
+    return parsed;
+  }
+  const body = info.slice(2);
+  const comma = body.indexOf(',');
+  const letters = comma < 0 ? body : body.slice(0, comma);
+  if (comma >= 0) parsed.infoRest = body.slice(comma);
+  let flags = '';
+  let keywordLetters = '';
+  for (const ch of letters) {
+    if (ch >= 'a' && ch <= 'z') keywordLetters += ch;
+    else flags += ch;
+  }
+  parsed.flags = sortChars(flags);
+  parsed.keywordLetters = sortChars(keywordLetters);
+  return parsed;
+}
+
+export interface NameParts {
+  guid: string;
+  flags: string;
+  keywordLetters: string;
+  infoRest?: string;
+  opaqueInfo?: string;
+}
+
+/**
+ * Builds a filename. A message in new/ with no flags keeps a bare base name (as MDAs deliver);
+ * every other message gets `:2,` info with flags in ASCII order (Maildir spec).
+ */
+export function formatName(parts: NameParts, separator: Separator, location: 'new' | 'cur'): string {
+  if (parts.opaqueInfo !== undefined && parts.flags === '' && parts.keywordLetters === '') {
+    return `${parts.guid}${separator}${parts.opaqueInfo}`;
+  }
+  const letters = sortChars(parts.flags + parts.keywordLetters);
+  if (location === 'new' && letters === '' && !parts.infoRest) return parts.guid;
+  return `${parts.guid}${separator}2,${letters}${parts.infoRest ?? ''}`;
+}
+
+let counter = 0;
+
+/** A fresh unique base name, `<sec>.M<usec>P<pid>Q<n>.<host>,S=<size>` (Maildir spec, Dovecot style). */
+export function freshGuid(size: number, host: string, now: number = Date.now()): string {
+  const sec = Math.floor(now / 1000);
+  const usec = (now % 1000) * 1000 + Math.floor(Math.random() * 1000);
+  counter += 1;
+  const safeHost = host.replace(/\//g, '\\057').replace(/:/g, '\\072').replace(/[!;]/g, '_');
+  return `${sec}.M${usec}P${process.pid}Q${counter}.${safeHost},S=${size}`;
+}

@@ -1,0 +1,112 @@
+// Quiescent scan of one folder's new/ and cur/: re-read until the directory mtimes hold still.
+
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import type { Location } from '../model.js';
+import { parseName, type ParsedName, type Separator } from './name.js';
+
+export interface ScannedFile {
+  name: string;
+  location: Location;
+  parsed: ParsedName;
+}
+
+/** What a folder's scan depends on: nanosecond mtimes of new/, cur/, dovecot-uidlist, dovecot-keywords. */
+export type FolderStamp = [string, string, string, string];
+
+export interface FolderScan {
+  files: Map<string, ScannedFile>;
+  stamp: FolderStamp;
+  /** False when a directory changed within the last 2 s: the next run must rescan (two changes in one mtime tick). */
+  settled: boolean;
+  warnings: string[];
+}
+
+// Two changes within one mtime tick look like one: a directory changed less than a tick ago may
+// change again unseen. Filesystems with whole-second mtimes get the 2 s rule; finer ones a margin
+// well above the kernel's coarse clock (jiffies).
+const SETTLE_COARSE_NS = 2_000_000_000n;
+const SETTLE_FINE_NS = 50_000_000n;
+const MAX_ATTEMPTS = 8;
+
+async function mtimeNs(path: string): Promise<bigint> {
+  try {
+    return (await stat(path, { bigint: true })).mtimeNs;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return 0n;
+    throw fromErrno(err, 'checking', path);
+  }
+}
+
+export async function stampFolder(dir: string): Promise<FolderStamp> {
+  const values = await Promise.all(
+    ['new', 'cur', 'dovecot-uidlist', 'dovecot-keywords'].map((f) => mtimeNs(join(dir, f))),
+  );
+  return values.map(String) as FolderStamp;
+}
+
+async function listDir(path: string): Promise<{ name: string; isFile: boolean }[]> {
+  try {
+    const entries = await readdir(path, { withFileTypes: true });
+    return entries.map((e) => ({ name: e.name, isFile: e.isFile() }));
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
+    throw fromErrno(err, 'listing', path);
+  }
+}
+
+/**
+ * Reads new/ and cur/ of a folder. readdir() may miss a file renamed during the listing or see it
+ * twice (once per name): so the directory mtimes are checked before and after, and a GUID seen
+ * twice also forces another pass.
+ */
+export async function scanFolder(dir: string, separator: Separator, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n): Promise<FolderScan> {
+  let lastProblem = '';
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 500)));
+    const before = await stampFolder(dir);
+    const [newEntries, curEntries] = await Promise.all([listDir(join(dir, 'new')), listDir(join(dir, 'cur'))]);
+    const after = await stampFolder(dir);
+    if (before[0] !== after[0] || before[1] !== after[1]) {
+      lastProblem = 'the directory kept changing';
+      continue;
+    }
+    const files = new Map<string, ScannedFile>();
+    const warnings: string[] = [];
+    const duplicates: string[] = [];
+    for (const [location, entries] of [['new', newEntries], ['cur', curEntries]] as const) {
+      for (const entry of entries) {
+        if (entry.name.startsWith('.')) continue;
+        if (!entry.isFile) {
+          warnings.push(`skipping ${location}/${entry.name} in ${dir}: not a regular file`);
+          continue;
+        }
+        let parsed: ParsedName;
+        try {
+          parsed = parseName(entry.name, separator);
+        } catch (err) {
+          warnings.push(`skipping ${location}/${entry.name} in ${dir}: ${(err as Error).message}`);
+          continue;
+        }
+        const seen = files.get(parsed.guid);
+        if (seen) {
+          duplicates.push(`${seen.location}/${seen.name} and ${location}/${entry.name}`);
+          continue;
+        }
+        files.set(parsed.guid, { name: entry.name, location, parsed });
+      }
+    }
+    if (duplicates.length > 0 && attempt < MAX_ATTEMPTS - 1) {
+      lastProblem = `the same message under two names (${duplicates[0]})`;
+      continue;
+    }
+    for (const pair of duplicates) warnings.push(`two files share one GUID in ${dir}: ${pair}; only the first is synced`);
+    const mtimes = [after[0], after[1]].map(BigInt);
+    const newest = mtimes.reduce((a, b) => (a > b ? a : b));
+    const coarse = mtimes.every((m) => m % 1_000_000_000n === 0n);
+    const settled = nowNs() - newest > (coarse ? SETTLE_COARSE_NS : SETTLE_FINE_NS);
+    return { files, stamp: after, settled, warnings };
+  }
+  throw new MdsyncError('SCAN_UNSTABLE', `folder ${dir} kept changing while it was scanned (${lastProblem}); run again`);
+}

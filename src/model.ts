@@ -1,0 +1,117 @@
+// The plain data that crosses every boundary: manifests, deliveries, flag deltas, results.
+// No code here: src/local, src/sync and src/protocol all speak these types.
+
+/** Where a message file lives: `new/` (not yet seen by a client) or `cur/`. */
+export type Location = 'new' | 'cur';
+
+export type Layout = 'maildir++' | 'fs';
+
+export interface MessageEntry {
+  /** Base filename: everything before the info separator (what Dovecot uses as identity). */
+  guid: string;
+  /** Sorted non-keyword flag letters (standard D F P R S T and unknown ones, preserved). */
+  flags: string;
+  /** Sorted keyword names (never the per-folder letters). */
+  keywords: string[];
+  location: Location;
+  /** From `,S=` when the name carries it. */
+  size?: number;
+  /** Anything after a second comma in the info, preserved as it is. */
+  infoRest?: string;
+  uid?: number;
+  /** Hex SHA-256 of the bytes, when this side knows it. */
+  hash?: string;
+}
+
+export interface FolderManifest {
+  name: string;
+  messages: MessageEntry[];
+  digest: string;
+  uidValidity?: number;
+  nextUid?: number;
+}
+
+export interface FolderSummary {
+  name: string;
+  /** Digest over the folder's sorted entries; equal digests mean equal manifests. */
+  digest: string;
+  messages: number;
+}
+
+export interface FolderList {
+  folders: FolderSummary[];
+  subscriptions: string[];
+}
+
+export interface Hello {
+  /** Stable identity of this Maildir root; a change makes saved state untrusted. */
+  id: string;
+  version: string;
+  layout: Layout;
+  root: string;
+  /** Messages in the whole Maildir (for guards). */
+  capabilities: string[];
+}
+
+/** One message's bytes as read from a side. `vanished` when another process expunged it. */
+export interface ReadResult {
+  guid: string;
+  vanished?: boolean;
+  data?: Uint8Array;
+  mtime?: number;
+  hash?: string;
+}
+
+export interface Delivery {
+  /** The base name wished for; a fresh one is generated when it is taken by other bytes. */
+  guid: string;
+  data: Uint8Array;
+  /** Arrival time, milliseconds since the epoch. */
+  mtime: number;
+  flags: string;
+  keywords: string[];
+  location: Location;
+  infoRest?: string;
+}
+
+export interface CopyRequest {
+  fromFolder: string;
+  fromGuid: string;
+  guid: string;
+  flags: string;
+  keywords: string[];
+  location: Location;
+  infoRest?: string;
+}
+
+export interface Placed {
+  /** The name that was asked for. */
+  wanted: string;
+  /** The name the message now has (equal to `wanted` unless that name held other bytes). */
+  guid: string;
+  hash: string;
+  /** The same bytes were already there under that name: nothing was written. */
+  existed: boolean;
+  /** For copies: the source had vanished, nothing was placed. */
+  vanished?: boolean;
+}
+
+export interface FlagDelta {
+  guid: string;
+  addFlags: string;
+  removeFlags: string;
+  addKeywords: string[];
+  removeKeywords: string[];
+  /** Move out of `new/` into `cur/` (or back). */
+  location?: Location;
+}
+
+export interface FlagResult {
+  guid: string;
+  vanished: boolean;
+}
+
+export interface Warning {
+  folder?: string;
+  message: string;
+}

@@ -1,0 +1,32 @@
+// The Agent: the operations one side of a sync offers. The engine and runner need only this;
+// src/local implements it on disk, src/protocol over a byte stream.
+
+import type {
+  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, Warning,
+} from '../model.js';
+
+export interface Agent {
+  hello(): Promise<Hello>;
+  /** One mdsync per Maildir: fails with code LOCKED when another run holds it. */
+  lock(): Promise<void>;
+  unlock(): Promise<void>;
+  listFolders(): Promise<FolderList>;
+  manifest(folder: string): Promise<FolderManifest>;
+  /** Content hashes of messages; null for one that vanished. */
+  hash(folder: string, guids: string[]): Promise<(string | null)[]>;
+  read(folder: string, guids: string[]): AsyncIterable<ReadResult>;
+  deliver(folder: string, items: Delivery[]): Promise<Placed[]>;
+  /** A move's target half, from bytes this side already holds in another folder. */
+  copyLocal(folder: string, items: CopyRequest[]): Promise<Placed[]>;
+  setFlags(folder: string, deltas: FlagDelta[]): Promise<FlagResult[]>;
+  expunge(folder: string, guids: string[]): Promise<number>;
+  createFolder(name: string): Promise<void>;
+  /** Removes a folder that holds no message; false (kept) when something arrived in it meanwhile. */
+  deleteFolder(name: string): Promise<boolean>;
+  writeSubscriptions(names: string[]): Promise<void>;
+  /** Returns when everything done before it is durable on disk. */
+  commit(): Promise<void>;
+  /** Warnings since the last call, and whether another process changed this side during the run. */
+  drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,332 @@
+// The merge: two manifests and the saved state in, a Plan out. Pure: no I/O, no clock.
+
+import type { FolderManifest, MessageEntry } from '../model.js';
+import { applyChange, deltaBetween, mergeThreeWay, sameFlags, union, type FlagState } from './flags.js';
+import type { Copy, Expunge, Mode, Plan, Transfer } from './plan.js';
+import type { Side, SideRecord, StateFolder, StateMessage, SyncState } from './state.js';
+
+export interface SideSnapshot {
+  /** Every folder this side has, with its full manifest (unchanged ones rebuilt from the state). */
+  folders: Map<string, FolderManifest>;
+  subscriptions: string[];
+}
+
+export interface DiffInput {
+  mode: Mode;
+  a: SideSnapshot;
+  b: SideSnapshot;
+  /** Undefined when there is none or it cannot be trusted: a first meeting, nothing expunged. */
+  state?: SyncState;
+}
+
+const INBOX = 'INBOX';
+const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+
+function record(e: MessageEntry, t: FlagState = e): SideRecord {
+  return { guid: e.guid, flags: t.flags, keywords: t.keywords, location: t.location };
+}
+
+function makeMessage(hash: string, infoRest: string | undefined, a?: SideRecord, b?: SideRecord): StateMessage {
+  const m: StateMessage = { hash };
+  if (infoRest !== undefined) m.infoRest = infoRest;
+  if (a) m.a = a;
+  if (b) m.b = b;
+  return m;
+}
+
+/** What is known of a message's content: from the entry, else from its state record. */
+function hashOf(e: MessageEntry, m?: StateMessage): string {
+  return e.hash ?? m?.hash ?? '';
+}
+
+class Planner {
+  readonly plan: Plan;
+  /** Messages a side expunges that could feed a move: hash → where that side still holds it. */
+  private readonly moveSources = new Map<string, { side: Side; folder: string; guid: string }[]>();
+
+  constructor(private readonly input: DiffInput) {
+    this.plan = {
+      mode: input.mode, createFolders: [], transfers: [], copies: [], flagChanges: [], expunges: [],
+      deleteFolders: [], subscriptions: {}, keep: {}, folderPresence: {}, subscriptionsAfter: [], warnings: [],
+    };
+  }
+
+  private keep(folder: string, m: StateMessage): void {
+    (this.plan.keep[folder] ??= []).push(m);
+  }
+
+  /** Sends a message as it is to the other side; the receiving side's name is filled in when placed. */
+  private transfer(from: Side, folder: string, e: MessageEntry, m?: StateMessage): void {
+    const t: Transfer = {
+      from, folder, sourceGuid: e.guid, flags: e.flags, keywords: e.keywords, location: e.location,
+      record: makeMessage(hashOf(e, m), e.infoRest),
+    };
+    if (e.infoRest !== undefined) t.infoRest = e.infoRest;
+    t.record[from] = record(e);
+    t.record[other(from)] = record(e);
+    this.plan.transfers.push(t);
+  }
+
+  private expunge(side: Side, folder: string, guid: string, hash: string): void {
+    const x: Expunge = { side, folder, guid };
+    this.plan.expunges.push(x);
+    if (hash) {
+      const list = this.moveSources.get(hash) ?? [];
+      list.push({ side, folder, guid });
+      this.moveSources.set(hash, list);
+    }
+  }
+
+  private setFlags(side: Side, folder: string, e: MessageEntry, target: FlagState): void {
+    if (!sameFlags(e, target)) this.plan.flagChanges.push({ side, folder, delta: deltaBetween(e.guid, e, target) });
+  }
+
+  /** Both sides hold the message and the state knows it: merge flags. */
+  private both(folder: string, ea: MessageEntry, eb: MessageEntry, m: StateMessage): void {
+    const { mode } = this.input;
+    let ta: FlagState = ea;
+    let tb: FlagState;
+    if (mode === 'backup') tb = ea;
+    else if (mode === 'one-way') tb = applyChange(eb, ea, m.a ?? ea);
+    else tb = ta = mergeThreeWay(ea, m.a ?? ea, eb, m.b ?? eb);
+    this.setFlags('a', folder, ea, ta);
+    this.setFlags('b', folder, eb, tb);
+    this.keep(folder, makeMessage(hashOf(ea, m) || hashOf(eb, m), ea.infoRest ?? m.infoRest, record(ea, ta), record(eb, tb)));
+  }
+
+  /** One side holds a message the state knows; the other does not. */
+  private oneSide(folder: string, side: Side, e: MessageEntry, m: StateMessage): void {
+    const { mode } = this.input;
+    const otherHadIt = m[other(side)] !== undefined;
+    if (mode === 'backup') {
+      if (side === 'a') this.transfer('a', folder, e, m);
+      else this.expunge('b', folder, e.guid, hashOf(e, m));
+      return;
+    }
+    if (otherHadIt) {
+      // Expunged on the other side since the last sync: expunge wins over any flag change.
+      if (mode === 'sync' || side === 'b') this.expunge(side, folder, e.guid, hashOf(e, m));
+      else this.keep(folder, makeMessage(m.hash, m.infoRest, record(e), undefined));
+      return;
+    }
+    // The other side never had it (a gap a one-way run left).
+    if (mode === 'sync' || side === 'a') this.transfer(side, folder, e, m);
+    else this.keep(folder, makeMessage(m.hash, m.infoRest, undefined, record(e)));
+  }
+
+  /** Neither the state nor the other side's same name knows this message: it is new here. */
+  private fresh(folder: string, side: Side, e: MessageEntry): void {
+    const { mode } = this.input;
+    if (side === 'a' || mode === 'sync') this.transfer(side, folder, e);
+    else if (mode === 'backup') this.expunge('b', folder, e.guid, e.hash ?? '');
+    else this.keep(folder, makeMessage(e.hash ?? '', e.infoRest, undefined, record(e)));
+  }
+
+  /** The same name on both sides with no state: the same message if the bytes agree. */
+  private firstMeeting(folder: string, ea: MessageEntry, eb: MessageEntry): void {
+    const differentSize = ea.size !== undefined && eb.size !== undefined && ea.size !== eb.size;
+    const same = !differentSize && ea.hash !== undefined && ea.hash === eb.hash;
+    if (!same) {
+      if (!differentSize && (ea.hash === undefined || eb.hash === undefined)) {
+        throw new Error(`internal: no content hash for ${folder}/${ea.guid} at first meeting`);
+      }
+      // A GUID collision: never the same message. Keep both, each side's under a fresh name.
+      this.fresh(folder, 'a', ea);
+      this.fresh(folder, 'b', eb);
+      return;
+    }
+    const { mode } = this.input;
+    const tb = mode === 'backup' ? ea : union(ea, eb);
+    const ta = mode === 'sync' ? tb : ea;
+    this.setFlags('a', folder, ea, ta);
+    this.setFlags('b', folder, eb, tb);
+    this.keep(folder, makeMessage(ea.hash as string, ea.infoRest, record(ea, ta), record(eb, tb)));
+  }
+
+  diffFolder(folder: string, fa: FolderManifest | undefined, fb: FolderManifest | undefined, sf: StateFolder | undefined): void {
+    const mapA = new Map((fa?.messages ?? []).map((e) => [e.guid, e]));
+    const mapB = new Map((fb?.messages ?? []).map((e) => [e.guid, e]));
+    for (const m of sf?.messages ?? []) {
+      const ea = m.a ? mapA.get(m.a.guid) : undefined;
+      const eb = m.b ? mapB.get(m.b.guid) : undefined;
+      if (ea) mapA.delete(ea.guid);
+      if (eb) mapB.delete(eb.guid);
+      if (ea && eb) this.both(folder, ea, eb, m);
+      else if (ea) this.oneSide(folder, 'a', ea, m);
+      else if (eb) this.oneSide(folder, 'b', eb, m);
+    }
+    for (const [guid, ea] of mapA) {
+      const eb = mapB.get(guid);
+      if (eb) {
+        mapB.delete(guid);
+        this.firstMeeting(folder, ea, eb);
+      } else {
+        this.fresh(folder, 'a', ea);
+      }
+    }
+    for (const eb of mapB.values()) this.fresh(folder, 'b', eb);
+  }
+
+  /** A folder only one side has and keeps for itself (one-way runs): remembered as that side's alone. */
+  keepOnly(folder: string, side: Side, f: FolderManifest, sf: StateFolder | undefined): void {
+    const hashes = new Map((sf?.messages ?? []).map((m) => [m[side]?.guid, m.hash]));
+    for (const e of f.messages) {
+      const m = makeMessage(e.hash ?? hashes.get(e.guid) ?? '', e.infoRest);
+      m[side] = record(e);
+      this.keep(folder, m);
+    }
+    this.plan.folderPresence[folder] = { a: side === 'a', b: side === 'b' };
+  }
+
+  /** A transfer whose bytes the receiving side is expunging elsewhere becomes a local copy (a move). */
+  detectMoves(): void {
+    const remaining: Transfer[] = [];
+    for (const t of this.plan.transfers) {
+      const to = other(t.from);
+      const list = t.record.hash ? this.moveSources.get(t.record.hash) : undefined;
+      const index = list?.findIndex((s) => s.side === to) ?? -1;
+      if (!list || index < 0) {
+        remaining.push(t);
+        continue;
+      }
+      const [source] = list.splice(index, 1);
+      if (!source) continue;
+      const copy: Copy = {
+        side: to,
+        folder: t.folder,
+        request: { fromFolder: source.folder, fromGuid: source.guid, guid: t.sourceGuid, flags: t.flags, keywords: t.keywords, location: t.location },
+        record: t.record,
+      };
+      if (t.infoRest !== undefined) copy.request.infoRest = t.infoRest;
+      this.plan.copies.push(copy);
+    }
+    this.plan.transfers = remaining;
+  }
+}
+
+function hasNewSince(f: FolderManifest, sf: StateFolder, side: Side): boolean {
+  const known = new Set(sf.messages.map((m) => m[side]?.guid).filter((g): g is string => g !== undefined));
+  return f.messages.some((e) => !known.has(e.guid));
+}
+
+function mergeSubscriptions(input: DiffInput, plan: Plan): void {
+  const a = new Set(input.a.subscriptions);
+  const b = new Set(input.b.subscriptions);
+  const s = new Set(input.state?.subscriptions ?? []);
+  let resultA = a;
+  let resultB: Set<string>;
+  if (input.mode === 'backup') {
+    resultB = a;
+  } else if (input.mode === 'one-way') {
+    resultB = new Set(b);
+    for (const n of a) if (!s.has(n)) resultB.add(n);
+    for (const n of s) if (!a.has(n)) resultB.delete(n);
+  } else {
+    resultB = new Set<string>();
+    for (const n of new Set([...a, ...b, ...s])) {
+      if (s.has(n) ? a.has(n) && b.has(n) : a.has(n) || b.has(n)) resultB.add(n);
+    }
+    resultA = resultB;
+  }
+  const same = (x: Set<string>, y: Set<string>): boolean => x.size === y.size && [...x].every((n) => y.has(n));
+  if (!same(resultA, a)) plan.subscriptions.a = [...resultA].sort();
+  if (!same(resultB, b)) plan.subscriptions.b = [...resultB].sort();
+  plan.subscriptionsAfter = [...resultA].sort();
+}
+
+export function diff(input: DiffInput): Plan {
+  const planner = new Planner(input);
+  const { plan } = planner;
+  const { mode, a, b, state } = input;
+  const names = new Set([...a.folders.keys(), ...b.folders.keys(), ...Object.keys(state?.folders ?? {})]);
+  for (const folder of [...names].sort()) {
+    const fa = a.folders.get(folder);
+    const fb = b.folders.get(folder);
+    const sf = state?.folders[folder];
+    if (!fa && !fb) continue;
+    if (fa && fb) {
+      planner.diffFolder(folder, fa, fb, sf);
+      plan.folderPresence[folder] = { a: true, b: true };
+      continue;
+    }
+    const present: Side = fa ? 'a' : 'b';
+    const absent = other(present);
+    const pf = (fa ?? fb) as FolderManifest;
+    const hadIt = folder !== INBOX && sf !== undefined && (absent === 'a' ? sf.onA : sf.onB);
+    const create = (): void => {
+      plan.createFolders.push({ side: absent, folder });
+      plan.folderPresence[folder] = { a: true, b: true };
+      planner.diffFolder(folder, fa, fb, undefined);
+    };
+    const remove = (): void => {
+      for (const e of pf.messages) plan.expunges.push({ side: present, folder, guid: e.guid });
+      plan.deleteFolders.push({ side: present, folder, messages: pf.messages.length });
+    };
+    if (mode === 'backup') {
+      if (present === 'a') create();
+      else remove();
+    } else if (!hadIt) {
+      // New on one side. In a one-way run, b's own folders stay b's.
+      if (mode === 'one-way' && present === 'b') planner.keepOnly(folder, 'b', pf, sf);
+      else create();
+    } else if (mode === 'sync' || present === 'b') {
+      // Deleted on the other side since the last sync: follow, unless this side got new mail in it.
+      if (!hasNewSince(pf, sf as StateFolder, present)) remove();
+      else if (mode === 'sync') create();
+      else planner.keepOnly(folder, 'b', pf, sf);
+    } else {
+      // One-way, and b deleted a folder a still has: b's change stays on b.
+      planner.keepOnly(folder, 'a', pf, sf);
+    }
+  }
+  planner.detectMoves();
+  mergeSubscriptions(input, plan);
+  return plan;
+}
+
+/** Which messages need a content hash before `diff` can decide: first meetings, and moves. */
+export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids: string[] }[] {
+  const needs = new Map<string, { side: Side; folder: string; guids: string[] }>();
+  const need = (side: Side, folder: string, e: MessageEntry): void => {
+    if (e.hash !== undefined) return;
+    const key = `${side}\0${folder}`;
+    const n = needs.get(key) ?? { side, folder, guids: [] };
+    n.guids.push(e.guid);
+    needs.set(key, n);
+  };
+  const disappeared: Record<Side, boolean> = { a: false, b: false };
+  const fresh: { side: Side; folder: string; e: MessageEntry }[] = [];
+  const names = new Set([...input.a.folders.keys(), ...input.b.folders.keys(), ...Object.keys(input.state?.folders ?? {})]);
+  for (const folder of names) {
+    const messages = { a: input.a.folders.get(folder)?.messages ?? [], b: input.b.folders.get(folder)?.messages ?? [] };
+    const present = { a: new Map(messages.a.map((e) => [e.guid, e])), b: new Map(messages.b.map((e) => [e.guid, e])) };
+    const known: Record<Side, Set<string>> = { a: new Set(), b: new Set() };
+    for (const m of input.state?.folders[folder]?.messages ?? []) {
+      for (const side of ['a', 'b'] as const) {
+        const guid = m[side]?.guid;
+        if (guid === undefined) continue;
+        known[side].add(guid);
+        if (!present[side].has(guid)) disappeared[side] = true;
+      }
+    }
+    for (const ea of messages.a) {
+      if (known.a.has(ea.guid)) continue;
+      const eb = present.b.get(ea.guid);
+      if (eb && !known.b.has(eb.guid)) {
+        if (ea.size === undefined || eb.size === undefined || ea.size === eb.size) {
+          need('a', folder, ea);
+          need('b', folder, eb);
+        }
+      } else {
+        fresh.push({ side: 'a', folder, e: ea });
+      }
+    }
+    for (const eb of messages.b) {
+      const firstMeeting = present.a.has(eb.guid) && !known.a.has(eb.guid);
+      if (!known.b.has(eb.guid) && !firstMeeting) fresh.push({ side: 'b', folder, e: eb });
+    }
+  }
+  // A move shows as a message gone from one folder and a new one in another, on the same side.
+  for (const f of fresh) if (disappeared[f.side]) need(f.side, f.folder, f.e);
+  return [...needs.values()];
+}

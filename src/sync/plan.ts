@@ -1,0 +1,146 @@
+// The Plan: everything a run will do, as plain data, with its summary and the safety guards.
+
+import { GuardError } from '../errors.js';
+import type { CopyRequest, FlagDelta, FolderManifest, Location } from '../model.js';
+import type { Side, StateMessage } from './state.js';
+
+export type Mode = 'sync' | 'one-way' | 'backup';
+
+export interface Transfer {
+  from: Side;
+  folder: string;
+  sourceGuid: string;
+  flags: string;
+  keywords: string[];
+  location: Location;
+  infoRest?: string;
+  /** The state record to save once placed: the receiving side's guid is filled from the result. */
+  record: StateMessage;
+}
+
+export interface Copy {
+  /** The side that copies from one of its own folders into `folder`. */
+  side: Side;
+  folder: string;
+  request: CopyRequest;
+  record: StateMessage;
+}
+
+export interface FlagChange {
+  side: Side;
+  folder: string;
+  delta: FlagDelta;
+}
+
+export interface Expunge {
+  side: Side;
+  folder: string;
+  guid: string;
+}
+
+export interface FolderOp {
+  side: Side;
+  folder: string;
+  /** Messages the folder holds now (for the folder-deletion guard). */
+  messages?: number;
+}
+
+export interface Plan {
+  mode: Mode;
+  createFolders: FolderOp[];
+  transfers: Transfer[];
+  copies: Copy[];
+  flagChanges: FlagChange[];
+  expunges: Expunge[];
+  deleteFolders: FolderOp[];
+  /** New subscription lists to write, per side that needs one. */
+  subscriptions: Partial<Record<Side, string[]>>;
+  /** Records that hold after the run without any transfer, per folder. */
+  keep: Record<string, StateMessage[]>;
+  /** Which side holds each folder after the run (what the state remembers). */
+  folderPresence: Record<string, Record<Side, boolean>>;
+  subscriptionsAfter: string[];
+  warnings: string[];
+}
+
+export interface PlanSummary {
+  transfers: Record<Side, number>;
+  copies: Record<Side, number>;
+  flagChanges: Record<Side, number>;
+  expunges: Record<Side, number>;
+  createFolders: Record<Side, number>;
+  deleteFolders: Record<Side, number>;
+}
+
+const zero = (): Record<Side, number> => ({ a: 0, b: 0 });
+
+export function summarize(plan: Plan): PlanSummary {
+  const s: PlanSummary = {
+    transfers: zero(), copies: zero(), flagChanges: zero(), expunges: zero(), createFolders: zero(), deleteFolders: zero(),
+  };
+  for (const t of plan.transfers) s.transfers[t.from === 'a' ? 'b' : 'a']++;
+  for (const c of plan.copies) s.copies[c.side]++;
+  for (const f of plan.flagChanges) s.flagChanges[f.side]++;
+  for (const e of plan.expunges) s.expunges[e.side]++;
+  for (const f of plan.createFolders) s.createFolders[f.side]++;
+  for (const f of plan.deleteFolders) s.deleteFolders[f.side]++;
+  return s;
+}
+
+export function isEmptyPlan(plan: Plan): boolean {
+  const s = summarize(plan);
+  return Object.values(s).every((r: Record<Side, number>) => r.a === 0 && r.b === 0) &&
+    plan.subscriptions.a === undefined && plan.subscriptions.b === undefined;
+}
+
+/** `--max-delete`: a count, or a percentage of a side's messages. */
+export type MaxDelete = { count: number } | { percent: number };
+
+export interface GuardOptions {
+  force: boolean;
+  maxDelete?: MaxDelete;
+  /** Messages per side now, and per side in the state (undefined when there is no trusted state). */
+  totals: Record<Side, number>;
+  stateTotals?: Record<Side, number>;
+}
+
+const DEFAULT_PERCENT = 25;
+const SMALL_SIDE = 100;
+const BIG_FOLDER = 100;
+
+export function limitFor(total: number, maxDelete: MaxDelete | undefined): number {
+  if (maxDelete && 'count' in maxDelete) return maxDelete.count;
+  if (maxDelete && 'percent' in maxDelete) return Math.floor((total * maxDelete.percent) / 100);
+  return total <= SMALL_SIDE ? Infinity : Math.floor((total * DEFAULT_PERCENT) / 100);
+}
+
+/** Throws a GuardError (nothing has changed yet) when the plan looks like a disaster rather than a wish. */
+export function checkGuards(plan: Plan, options: GuardOptions): void {
+  const names: Record<Side, string> = { a: 'the first side', b: 'the second side' };
+  if (options.stateTotals) {
+    for (const side of ['a', 'b'] as const) {
+      if (options.totals[side] === 0 && options.stateTotals[side] > 0) {
+        throw new GuardError('GUARD_UNMOUNTED', `${names[side]} is empty but held ${options.stateTotals[side]} messages at the last sync: is it unmounted? Nothing was changed. If it was really emptied, run with --force`);
+      }
+    }
+  }
+  if (options.force) return;
+  const s = summarize(plan);
+  for (const side of ['a', 'b'] as const) {
+    const limit = limitFor(options.totals[side], options.maxDelete);
+    if (s.expunges[side] > limit) {
+      throw new GuardError('GUARD_MAX_DELETE', `refusing to expunge ${s.expunges[side]} of ${options.totals[side]} messages on ${names[side]} (limit ${limit}, see --max-delete); nothing was changed. Check the plan with --dry-run, then use --force if it is right`);
+    }
+  }
+  for (const op of plan.deleteFolders) {
+    if ((op.messages ?? 0) > BIG_FOLDER) {
+      throw new GuardError('GUARD_FOLDER_DELETE', `refusing to delete folder ${JSON.stringify(op.folder)} holding ${op.messages} messages on ${names[op.side]}; nothing was changed. Use --force if it is right`);
+    }
+  }
+}
+
+export function countMessages(folders: Map<string, FolderManifest>): number {
+  let n = 0;
+  for (const f of folders.values()) n += f.messages.length;
+  return n;
+}

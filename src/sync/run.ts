@@ -1,0 +1,293 @@
+// Executes a sync between two Agents: snapshot, plan, guards, then the work in a safe order.
+
+import PQueue from 'p-queue';
+import { GuardError, MdsyncError } from '../errors.js';
+import type { Delivery, FolderManifest, Hello, Placed, Warning } from '../model.js';
+import type { Agent } from './agent.js';
+import { diff, hashNeeds, type SideSnapshot } from './diff.js';
+import { checkGuards, countMessages, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
+import { emptyState, sideDigest, sideEntries, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+
+export interface RunOptions {
+  mode: Mode;
+  dryRun?: boolean;
+  force?: boolean;
+  maxDelete?: MaxDelete;
+  /** Folders outside it are neither read nor touched, and their state is kept as it was. */
+  includeFolder?: (name: string) => boolean;
+  jobs?: number;
+  loadState(): Promise<{ state?: SyncState; problem?: string }>;
+  saveState(state: SyncState): Promise<void>;
+  onProgress?(event: ProgressEvent): void;
+}
+
+export interface ProgressEvent {
+  phase: 'scan' | 'transfer' | 'flags' | 'expunge' | 'done';
+  done: number;
+  total: number;
+}
+
+export interface RunResult {
+  plan: Plan;
+  summary: PlanSummary;
+  warnings: Warning[];
+  /** A side changed during the run (exit 2: run again). */
+  raced: boolean;
+  bytes: number;
+  vanished: number;
+  stateTrusted: boolean;
+}
+
+const BATCH_MESSAGES = 128;
+const BATCH_BYTES = 8 * 1024 * 1024;
+const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+
+async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<{ snap: SideSnapshot; fetched: number }> {
+  const list = await agent.listFolders();
+  const folders = new Map<string, FolderManifest>();
+  let fetched = 0;
+  await Promise.all(list.folders.filter((f) => include(f.name)).map(async (summary) => {
+    const sf = state?.folders[summary.name];
+    if (sf && (side === 'a' ? sf.onA : sf.onB) && sideDigest(sf, side) === summary.digest) {
+      // Unchanged since the last sync: the state already holds this manifest (hashes included).
+      folders.set(summary.name, { name: summary.name, digest: summary.digest, messages: sideEntries(sf, side) });
+      return;
+    }
+    fetched++;
+    folders.set(summary.name, await agent.manifest(summary.name));
+  }));
+  return { snap: { folders, subscriptions: list.subscriptions }, fetched };
+}
+
+async function fillHashes(agents: Record<Side, Agent>, snaps: Record<Side, SideSnapshot>, input: Parameters<typeof hashNeeds>[0]): Promise<void> {
+  await Promise.all(hashNeeds(input).map(async ({ side, folder, guids }) => {
+    const hashes = await agents[side].hash(folder, guids);
+    const byGuid = new Map((snaps[side].folders.get(folder)?.messages ?? []).map((e) => [e.guid, e]));
+    guids.forEach((g, i) => {
+      const h = hashes[i];
+      const e = byGuid.get(g);
+      if (e && h) e.hash = h;
+    });
+  }));
+}
+
+export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<RunResult> {
+  const agents: Record<Side, Agent> = { a, b };
+  const include = options.includeFolder ?? (() => true);
+  const [helloA, helloB] = await Promise.all([a.hello(), b.hello()]);
+  const locked: Agent[] = [];
+  try {
+    if (!options.dryRun) {
+      for (const agent of [a, b]) {
+        await agent.lock();
+        locked.push(agent);
+      }
+    }
+    return await runLocked(agents, helloA, helloB, include, options);
+  } finally {
+    for (const agent of locked.reverse()) await agent.unlock().catch(() => undefined);
+  }
+}
+
+async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions): Promise<RunResult> {
+  const warnings: Warning[] = [];
+  const loaded = await options.loadState();
+  let state = loaded.state;
+  if (loaded.problem) warnings.push({ message: `${loaded.problem}: merging as a first meeting (nothing expunged)` });
+  if (state && (state.idA !== helloA.id || state.idB !== helloB.id)) {
+    warnings.push({ message: 'a side is not the Maildir the saved state was made with (moved, restored or re-created): merging as a first meeting (nothing expunged)' });
+    state = undefined;
+  }
+  options.onProgress?.({ phase: 'scan', done: 0, total: 2 });
+  const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include), snapshot(agents.b, 'b', state, include)]);
+  const snaps = { a: sa.snap, b: sb.snap };
+  const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: state ? filterState(state, include) : undefined };
+  await fillHashes(agents, snaps, input);
+  const plan = diff(input);
+  const totals = { a: countMessages(snaps.a.folders), b: countMessages(snaps.b.folders) };
+  let stateTotals: Record<Side, number> | undefined;
+  if (input.state) {
+    stateTotals = { a: 0, b: 0 };
+    for (const sf of Object.values(input.state.folders)) {
+      for (const m of sf.messages) {
+        if (m.a) stateTotals.a++;
+        if (m.b) stateTotals.b++;
+      }
+    }
+  }
+  checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals, stateTotals });
+  const result: RunResult = { plan, summary: summarize(plan), warnings, raced: false, bytes: 0, vanished: 0, stateTrusted: input.state !== undefined };
+  if (options.dryRun) {
+    await collectWarnings(agents, result);
+    return result;
+  }
+  await execute(agents, plan, state, helloA, helloB, include, options, result);
+  return result;
+}
+
+function filterState(state: SyncState, include: (n: string) => boolean): SyncState {
+  const folders: Record<string, StateFolder> = {};
+  for (const [name, sf] of Object.entries(state.folders)) if (include(name)) folders[name] = sf;
+  return { ...state, folders };
+}
+
+async function collectWarnings(agents: Record<Side, Agent>, result: RunResult): Promise<void> {
+  for (const side of ['a', 'b'] as const) {
+    const { warnings, raced } = await agents[side].drainWarnings();
+    for (const w of warnings) result.warnings.push({ ...w, message: `${side === 'a' ? 'first' : 'second'} side: ${w.message}` });
+    if (raced) result.raced = true;
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+async function execute(
+  agents: Record<Side, Agent>, plan: Plan, oldState: SyncState | undefined, helloA: Hello, helloB: Hello,
+  include: (n: string) => boolean, options: RunOptions, result: RunResult,
+): Promise<void> {
+  const placedRecords: Record<string, StateMessage[]> = {};
+  const buildState = (final: boolean): SyncState => {
+    const state = emptyState(helloA.id, helloB.id);
+    // Folders this run did not look at keep what they had.
+    for (const [name, sf] of Object.entries(oldState?.folders ?? {})) if (!include(name)) state.folders[name] = sf;
+    if (!final && oldState) {
+      for (const [name, sf] of Object.entries(oldState.folders)) state.folders[name] ??= { ...sf, messages: [...sf.messages] };
+    }
+    const presence = final ? plan.folderPresence : { ...Object.fromEntries(Object.entries(oldState?.folders ?? {}).map(([n, f]) => [n, { a: f.onA, b: f.onB }])), ...plan.folderPresence };
+    for (const [name, where] of Object.entries(presence)) {
+      if (!include(name)) continue;
+      const placed = placedRecords[name] ?? [];
+      // A checkpoint keeps the old records, less those a placed record now describes.
+      const superseded = new Set(placed.flatMap((m) => [m.a ? `a\0${m.a.guid}` : '', m.b ? `b\0${m.b.guid}` : '']));
+      const old = (oldState?.folders[name]?.messages ?? []).filter((m) => !(m.a && superseded.has(`a\0${m.a.guid}`)) && !(m.b && superseded.has(`b\0${m.b.guid}`)));
+      const base = final ? [...(plan.keep[name] ?? [])] : old;
+      state.folders[name] = { onA: where.a, onB: where.b, messages: [...base, ...placed] };
+    }
+    state.subscriptions = final ? plan.subscriptionsAfter : oldState?.subscriptions ?? [];
+    return state;
+  };
+
+  for (const op of plan.createFolders) await agents[op.side].createFolder(op.folder);
+
+  const queue = new PQueue({ concurrency: Math.max(1, options.jobs ?? 4) });
+  const total = plan.transfers.length + plan.copies.length;
+  let done = 0;
+  const progress = (): void => options.onProgress?.({ phase: 'transfer', done, total });
+  const record = (folder: string, rec: StateMessage, to: Side, placed: Placed): void => {
+    const target = rec[to];
+    if (!target) return;
+    rec[to] = { ...target, guid: placed.guid };
+    rec.hash = placed.hash;
+    (placedRecords[folder] ??= []).push(rec);
+  };
+
+  for (const [, group] of groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`)) {
+    for (let i = 0; i < group.length; i += BATCH_MESSAGES) {
+      const batch = group.slice(i, i + BATCH_MESSAGES);
+      void queue.add(async () => {
+        await transferBatch(agents, batch, result, record);
+        done += batch.length;
+        progress();
+      });
+    }
+  }
+  for (const [, group] of groupBy(plan.copies, (c) => `${c.side}\0${c.folder}`)) {
+    void queue.add(async () => {
+      const first = group[0];
+      if (!first) return;
+      const placed = await agents[first.side].copyLocal(first.folder, group.map((c) => c.request));
+      placed.forEach((p, i) => {
+        const c = group[i];
+        if (!c) return;
+        if (p.vanished) result.vanished++;
+        else record(c.folder, c.record, c.side, p);
+      });
+      done += group.length;
+      progress();
+    });
+  }
+  await queue.onIdle();
+  if (total > 0) {
+    // Deliveries must be durable before anything is expunged (a move's source half) or recorded.
+    await Promise.all([agents.a.commit(), agents.b.commit()]);
+    await options.saveState(buildState(false));
+  }
+
+  const flagGroups = groupBy(plan.flagChanges, (f) => `${f.side}\0${f.folder}`);
+  for (const group of flagGroups.values()) {
+    const first = group[0] as (typeof group)[number];
+    void queue.add(async () => {
+      const results = await agents[first.side].setFlags(first.folder, group.map((f) => f.delta));
+      result.vanished += results.filter((r) => r.vanished).length;
+    });
+  }
+  await queue.onIdle();
+  for (const group of groupBy(plan.expunges, (e) => `${e.side}\0${e.folder}`).values()) {
+    const first = group[0] as (typeof group)[number];
+    void queue.add(async () => {
+      await agents[first.side].expunge(first.folder, group.map((e) => e.guid));
+    });
+  }
+  await queue.onIdle();
+  for (const op of plan.deleteFolders) await agents[op.side].deleteFolder(op.folder);
+  for (const side of ['a', 'b'] as const) {
+    const subs = plan.subscriptions[side];
+    if (subs) await agents[side].writeSubscriptions(subs);
+  }
+  await Promise.all([agents.a.commit(), agents.b.commit()]);
+  await options.saveState(buildState(true));
+  await collectWarnings(agents, result);
+  if (result.vanished > 0) result.raced = true;
+  options.onProgress?.({ phase: 'done', done: total, total });
+}
+
+async function transferBatch(
+  agents: Record<Side, Agent>, batch: Transfer[], result: RunResult,
+  record: (folder: string, rec: StateMessage, to: Side, placed: Placed) => void,
+): Promise<void> {
+  const first = batch[0];
+  if (!first) return;
+  const from = first.from;
+  const to = other(from);
+  const bySource = new Map(batch.map((t) => [t.sourceGuid, t]));
+  let pending: { t: Transfer; d: Delivery }[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const items = pending;
+    pending = [];
+    pendingBytes = 0;
+    const placed = await agents[to].deliver(first.folder, items.map((p) => p.d));
+    placed.forEach((p, i) => {
+      const item = items[i];
+      if (!item) return;
+      if (!p.existed) result.bytes += item.d.data.length;
+      record(first.folder, item.t.record, to, p);
+    });
+  };
+  for await (const got of agents[from].read(first.folder, batch.map((t) => t.sourceGuid))) {
+    const t = bySource.get(got.guid);
+    if (!t) throw new MdsyncError('IO', `the ${from === 'a' ? 'first' : 'second'} side sent a message that was not asked for: ${got.guid}`);
+    if (got.vanished || !got.data) {
+      result.vanished++;
+      continue;
+    }
+    const d: Delivery = { guid: t.sourceGuid, data: got.data, mtime: got.mtime ?? Date.now(), flags: t.flags, keywords: t.keywords, location: t.location };
+    if (t.infoRest !== undefined) d.infoRest = t.infoRest;
+    pending.push({ t, d });
+    pendingBytes += got.data.length;
+    if (pendingBytes >= BATCH_BYTES) await flush();
+  }
+  await flush();
+}
+
+export { GuardError };

@@ -1,0 +1,86 @@
+// The saved base of a pair: what both sides held after the last successful sync.
+// Pure data and (de)serialisation; the runner does the file I/O.
+
+import { createHash } from 'node:crypto';
+import { digestEntries } from '../digest.js';
+import type { Location, MessageEntry } from '../model.js';
+
+export const STATE_VERSION = 1;
+
+/** One side's view of a message in the state. */
+export interface SideRecord {
+  guid: string;
+  flags: string;
+  keywords: string[];
+  location: Location;
+}
+
+export interface StateMessage {
+  hash: string;
+  infoRest?: string;
+  /** Absent when that side does not hold the message (one-way runs leave such gaps). */
+  a?: SideRecord;
+  b?: SideRecord;
+}
+
+export interface StateFolder {
+  /** Whether each side held the folder at the last sync (one-way runs can leave it on one side). */
+  onA: boolean;
+  onB: boolean;
+  messages: StateMessage[];
+}
+
+export interface SyncState {
+  version: number;
+  idA: string;
+  idB: string;
+  folders: Record<string, StateFolder>;
+  subscriptions: string[];
+}
+
+export type Side = 'a' | 'b';
+
+export function emptyState(idA: string, idB: string): SyncState {
+  return { version: STATE_VERSION, idA, idB, folders: {}, subscriptions: [] };
+}
+
+/** The entries a side held per the state: what its folder digest must equal if nothing changed. */
+export function sideEntries(folder: StateFolder, side: Side): MessageEntry[] {
+  const out: MessageEntry[] = [];
+  for (const m of folder.messages) {
+    const r = m[side];
+    if (!r) continue;
+    const entry: MessageEntry = { guid: r.guid, flags: r.flags, keywords: r.keywords, location: r.location, hash: m.hash };
+    if (m.infoRest !== undefined) entry.infoRest = m.infoRest;
+    out.push(entry);
+  }
+  return out;
+}
+
+export function sideDigest(folder: StateFolder, side: Side): string {
+  return digestEntries(sideEntries(folder, side));
+}
+
+export function serializeState(state: SyncState): string {
+  const body = JSON.stringify(state);
+  const sum = createHash('sha256').update(body).digest('hex');
+  return JSON.stringify({ sha256: sum, state: JSON.parse(body) as SyncState });
+}
+
+export type StateLoad = { kind: 'ok'; state: SyncState } | { kind: 'corrupt'; why: string };
+
+/** A damaged or foreign state is never trusted: the caller falls back to a first-meeting merge. */
+export function parseState(text: string): StateLoad {
+  let outer: { sha256?: unknown; state?: unknown };
+  try {
+    outer = JSON.parse(text) as typeof outer;
+  } catch {
+    return { kind: 'corrupt', why: 'not JSON' };
+  }
+  const state = outer.state as SyncState | undefined;
+  if (!state || typeof outer.sha256 !== 'string') return { kind: 'corrupt', why: 'missing fields' };
+  const sum = createHash('sha256').update(JSON.stringify(state)).digest('hex');
+  if (sum !== outer.sha256) return { kind: 'corrupt', why: 'checksum mismatch' };
+  if (state.version !== STATE_VERSION) return { kind: 'corrupt', why: `version ${String(state.version)}` };
+  return { kind: 'ok', state };
+}

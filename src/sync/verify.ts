@@ -1,0 +1,63 @@
+// Verification: do two sides hold the same mail? Messages are matched by content hash, then compared.
+
+import type { Location } from '../model.js';
+
+export interface VerifyEntry {
+  guid: string;
+  hash: string;
+  mtime: number;
+  flags: string;
+  keywords: string[];
+  location: Location;
+}
+
+export interface VerifySide {
+  folders: Map<string, VerifyEntry[]>;
+  subscriptions: string[];
+}
+
+export interface Difference {
+  folder?: string;
+  what: string;
+}
+
+function describe(e: VerifyEntry): string {
+  return `flags "${e.flags}" keywords [${e.keywords.join(' ')}] in ${e.location}/ mtime ${new Date(e.mtime).toISOString()}`;
+}
+
+function compareFolder(folder: string, a: VerifyEntry[], b: VerifyEntry[], out: Difference[]): void {
+  const byHash = new Map<string, VerifyEntry[]>();
+  for (const e of b) byHash.set(e.hash, [...(byHash.get(e.hash) ?? []), e]);
+  for (const ea of a) {
+    const candidates = byHash.get(ea.hash);
+    if (!candidates || candidates.length === 0) {
+      out.push({ folder, what: `only on the first side: ${ea.guid}` });
+      continue;
+    }
+    const index = Math.max(0, candidates.findIndex((c) => c.guid === ea.guid));
+    const [eb] = candidates.splice(index, 1) as [VerifyEntry];
+    const diffs: string[] = [];
+    if (ea.flags !== eb.flags) diffs.push(`flags "${ea.flags}" ≠ "${eb.flags}"`);
+    if (ea.keywords.join(' ') !== eb.keywords.join(' ')) diffs.push(`keywords [${ea.keywords.join(' ')}] ≠ [${eb.keywords.join(' ')}]`);
+    if (ea.location !== eb.location) diffs.push(`${ea.location}/ ≠ ${eb.location}/`);
+    if (ea.mtime !== eb.mtime) diffs.push(`mtime ${new Date(ea.mtime).toISOString()} ≠ ${new Date(eb.mtime).toISOString()}`);
+    if (diffs.length > 0) out.push({ folder, what: `${ea.guid}: ${diffs.join(', ')}` });
+  }
+  for (const rest of byHash.values()) for (const eb of rest) out.push({ folder, what: `only on the second side: ${eb.guid} (${describe(eb)})` });
+}
+
+export function compareSides(a: VerifySide, b: VerifySide): Difference[] {
+  const out: Difference[] = [];
+  const names = [...new Set([...a.folders.keys(), ...b.folders.keys()])].sort();
+  for (const name of names) {
+    const fa = a.folders.get(name);
+    const fb = b.folders.get(name);
+    if (!fa) out.push({ folder: name, what: 'folder only on the second side' });
+    else if (!fb) out.push({ folder: name, what: 'folder only on the first side' });
+    else compareFolder(name, fa, fb, out);
+  }
+  const sa = [...a.subscriptions].sort().join('\n');
+  const sb = [...b.subscriptions].sort().join('\n');
+  if (sa !== sb) out.push({ what: `subscriptions differ: [${a.subscriptions.join(', ')}] ≠ [${b.subscriptions.join(', ')}]` });
+  return out;
+}
