@@ -68,22 +68,30 @@ export class MaildirFolder {
   /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */
   private fromCache?: CachedFolder;
 
-  private async ensureScan(): Promise<FolderScan> {
-    if (this.scan) return this.scan;
-    const cached = this.fromCache;
-    if (!cached) {
-      await this.rescan();
-      return this.scan as unknown as FolderScan;
-    }
-    const files = new Map<string, ScannedFile>();
-    for (const [name, location, hash] of cached.files) {
-      const parsed = parseName(name, this.separator);
-      files.set(parsed.guid, { name, location, parsed });
-      if (hash) this.hashes.set(parsed.guid, hash);
-    }
-    this.scan = { files, stamp: cached.stamp, settled: true, warnings: [] };
-    await this.loadControlFiles();
-    return this.scan;
+  private loading?: Promise<FolderScan>;
+
+  /** The folder's scan, from the cache record or the disk; concurrent callers share one load. */
+  private ensureScan(): Promise<FolderScan> {
+    if (this.scan) return Promise.resolve(this.scan);
+    this.loading ??= (async () => {
+      const cached = this.fromCache;
+      if (!cached) {
+        await this.rescan();
+        return this.scan as unknown as FolderScan;
+      }
+      const files = new Map<string, ScannedFile>();
+      for (const [name, location, hash] of cached.files) {
+        const parsed = parseName(name, this.separator);
+        files.set(parsed.guid, { name, location, parsed });
+        if (hash) this.hashes.set(parsed.guid, hash);
+      }
+      const control = await this.readControlFiles();
+      this.keywords = control.keywords;
+      this.uidlist = control.uidlist;
+      this.scan = { files, stamp: cached.stamp, settled: true, warnings: [] };
+      return this.scan;
+    })().finally(() => { this.loading = undefined; });
+    return this.loading;
   }
 
   /** Reads the directories again (after a race, or when the cache is stale). */
@@ -94,31 +102,33 @@ export class MaildirFolder {
       }
     }
     const scan = await scanFolder(this.dir, this.separator);
+    const control = await this.readControlFiles();
     for (const w of scan.warnings) this.events.warn(w);
+    // Assigned together: a concurrent caller never sees a scan without its keyword map.
     this.scan = scan;
+    this.keywords = control.keywords;
+    this.uidlist = control.uidlist;
     this.cachedManifest = undefined;
-    await this.loadControlFiles();
   }
 
-  private async loadControlFiles(): Promise<void> {
+  private async readControlFiles(): Promise<{ keywords: KeywordMap; uidlist?: Uidlist }> {
     const kwPath = join(this.dir, 'dovecot-keywords');
     const text = await readFile(kwPath, 'utf8').catch((err) => {
       if (isErrno(err, 'ENOENT')) return '';
       throw fromErrno(err, 'reading', kwPath);
     });
-    this.keywords = KeywordMap.parse(text, kwPath);
+    const keywords = KeywordMap.parse(text, kwPath);
     const ulPath = join(this.dir, 'dovecot-uidlist');
     const ul = await readFile(ulPath, 'utf8').catch((err) => {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw fromErrno(err, 'reading', ulPath);
     });
-    this.uidlist = undefined;
-    if (ul !== undefined) {
-      try {
-        this.uidlist = parseUidlist(ul, ulPath);
-      } catch (err) {
-        this.events.warn((err as Error).message);
-      }
+    if (ul === undefined) return { keywords };
+    try {
+      return { keywords, uidlist: parseUidlist(ul, ulPath) };
+    } catch (err) {
+      this.events.warn((err as Error).message);
+      return { keywords };
     }
   }
 

@@ -67,7 +67,7 @@ class Planner {
     this.plan.transfers.push(t);
   }
 
-  private expunge(side: Side, folder: string, guid: string, hash: string): void {
+  expunge(side: Side, folder: string, guid: string, hash: string): void {
     const x: Expunge = { side, folder, guid };
     this.plan.expunges.push(x);
     if (hash) {
@@ -109,9 +109,10 @@ class Planner {
       else this.keep(folder, makeMessage(m.hash, m.infoRest, record(e), undefined));
       return;
     }
-    // The other side never had it (a gap a one-way run left).
-    if (mode === 'sync' || side === 'a') this.transfer(side, folder, e, m);
-    else this.keep(folder, makeMessage(m.hash, m.infoRest, undefined, record(e)));
+    // The other side has not held it since an earlier one-way run dropped it there: in a two-way
+    // run it is restored (nothing lost); a one-way run leaves that choice of b's alone.
+    if (mode === 'sync') this.transfer(side, folder, e, m);
+    else this.keep(folder, side === 'a' ? makeMessage(m.hash, m.infoRest, record(e), undefined) : makeMessage(m.hash, m.infoRest, undefined, record(e)));
   }
 
   /** Neither the state nor the other side's same name knows this message: it is new here. */
@@ -259,7 +260,8 @@ export function diff(input: DiffInput): Plan {
       planner.diffFolder(folder, fa, fb, undefined);
     };
     const remove = (): void => {
-      for (const e of pf.messages) plan.expunges.push({ side: present, folder, guid: e.guid });
+      const hashes = new Map((sf?.messages ?? []).map((m) => [m[present]?.guid, m.hash]));
+      for (const e of pf.messages) planner.expunge(present, folder, e.guid, e.hash ?? hashes.get(e.guid) ?? '');
       plan.deleteFolders.push({ side: present, folder, messages: pf.messages.length });
     };
     if (mode === 'backup') {

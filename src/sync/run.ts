@@ -179,6 +179,16 @@ async function execute(
   for (const op of plan.createFolders) await agents[op.side].createFolder(op.folder);
 
   const queue = new PQueue({ concurrency: Math.max(1, options.jobs ?? 4) });
+  // Every task's promise is awaited, so a failure ends the run as an error, never unhandled.
+  let tasks: Promise<void>[] = [];
+  const add = (task: () => Promise<void>): void => { tasks.push(queue.add(task)); };
+  const drain = async (): Promise<void> => {
+    const pending = tasks;
+    tasks = [];
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
   const total = plan.transfers.length + plan.copies.length;
   let done = 0;
   const progress = (): void => options.onProgress?.({ phase: 'transfer', done, total });
@@ -193,7 +203,7 @@ async function execute(
   for (const [, group] of groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`)) {
     for (let i = 0; i < group.length; i += BATCH_MESSAGES) {
       const batch = group.slice(i, i + BATCH_MESSAGES);
-      void queue.add(async () => {
+      add(async () => {
         await transferBatch(agents, batch, result, record);
         done += batch.length;
         progress();
@@ -201,7 +211,7 @@ async function execute(
     }
   }
   for (const [, group] of groupBy(plan.copies, (c) => `${c.side}\0${c.folder}`)) {
-    void queue.add(async () => {
+    add(async () => {
       const first = group[0];
       if (!first) return;
       const placed = await agents[first.side].copyLocal(first.folder, group.map((c) => c.request));
@@ -215,7 +225,7 @@ async function execute(
       progress();
     });
   }
-  await queue.onIdle();
+  await drain();
   if (total > 0) {
     // Deliveries must be durable before anything is expunged (a move's source half) or recorded.
     await Promise.all([agents.a.commit(), agents.b.commit()]);
@@ -225,19 +235,19 @@ async function execute(
   const flagGroups = groupBy(plan.flagChanges, (f) => `${f.side}\0${f.folder}`);
   for (const group of flagGroups.values()) {
     const first = group[0] as (typeof group)[number];
-    void queue.add(async () => {
+    add(async () => {
       const results = await agents[first.side].setFlags(first.folder, group.map((f) => f.delta));
       result.vanished += results.filter((r) => r.vanished).length;
     });
   }
-  await queue.onIdle();
+  await drain();
   for (const group of groupBy(plan.expunges, (e) => `${e.side}\0${e.folder}`).values()) {
     const first = group[0] as (typeof group)[number];
-    void queue.add(async () => {
+    add(async () => {
       await agents[first.side].expunge(first.folder, group.map((e) => e.guid));
     });
   }
-  await queue.onIdle();
+  await drain();
   for (const op of plan.deleteFolders) await agents[op.side].deleteFolder(op.folder);
   for (const side of ['a', 'b'] as const) {
     const subs = plan.subscriptions[side];

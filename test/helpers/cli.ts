@@ -1,0 +1,40 @@
+// Runs the real mdsync command in a child process, with its own state and cache directories.
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bin', 'mdsync.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], home: string, extraEnv: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: {
+        ...process.env,
+        HOME: home,
+        XDG_STATE_HOME: join(home, 'state'),
+        XDG_CACHE_HOME: join(home, 'cache'),
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** The --json summary line of a run. */
+export function jsonOf(r: CliResult): { exit: number; bytes: number; summary: Record<string, { a: number; b: number }> } {
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as ReturnType<typeof jsonOf>;
+}
