@@ -35,6 +35,7 @@ export class LocalAgent {
   private lockTimer?: NodeJS.Timeout;
   private warnings: Warning[] = [];
   private raced = false;
+  private cacheChanged = false;
 
   private constructor(
     readonly root: string,
@@ -221,6 +222,7 @@ export class LocalAgent {
     }
     this.folders.delete(name);
     if (this.cache) delete this.cache.folders[name];
+    this.cacheChanged = true;
     await fsyncDir(join(folder.dir, '..'));
     return true;
   }
@@ -249,15 +251,20 @@ export class LocalAgent {
   async close(): Promise<void> {
     try {
       if (this.cache) {
+        let changed = this.cacheChanged;
         await Promise.all([...this.folders.values()].map(async (folder) => {
           if (folder.touched) {
             await folder.cleanTmp();
             await folder.settle().catch(() => undefined);
           }
           const record = await folder.toCache().catch(() => undefined);
-          if (record && this.cache) this.cache.folders[folder.name] = record;
+          if (record && this.cache && record !== this.cache.folders[folder.name]) {
+            this.cache.folders[folder.name] = record;
+            changed = true;
+          }
         }));
-        await saveCache(this.cacheDir, this.cache).catch((err) => this.warn(undefined, `could not save the scan cache: ${(err as Error).message}`));
+        // A no-change run leaves the cache file alone: nothing to write.
+        if (changed) await saveCache(this.cacheDir, this.cache).catch((err) => this.warn(undefined, `could not save the scan cache: ${(err as Error).message}`));
       }
     } finally {
       await this.unlock();

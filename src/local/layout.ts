@@ -1,6 +1,6 @@
 // Folders on disk ⇄ canonical names ("INBOX", "A/B"): Maildir++ (`.A.B`) and fs (`A/B`) layouts.
 
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MdsyncError, isErrno } from '../errors.js';
 import type { Layout } from '../model.js';
@@ -54,8 +54,7 @@ export function dirToFolderMaildirPP(entry: string): string {
 
 async function hasCur(dir: string): Promise<boolean> {
   try {
-    await readdir(join(dir, 'cur'), { withFileTypes: false });
-    return true;
+    return (await stat(join(dir, 'cur'))).isDirectory();
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
     throw err;

@@ -5,7 +5,7 @@ import { GuardError, MdsyncError } from '../errors.js';
 import type { Delivery, FolderManifest, Hello, Placed, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
-import { checkGuards, countMessages, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
+import { checkGuards, countMessages, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { emptyState, sideDigest, sideEntries, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
@@ -118,6 +118,12 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals, stateTotals });
   const result: RunResult = { plan, summary: summarize(plan), warnings, raced: false, bytes: 0, vanished: 0, stateTrusted: input.state !== undefined };
   if (options.dryRun) {
+    await collectWarnings(agents, result);
+    return result;
+  }
+  // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
+  const learnt = sa.fetched + sb.fetched > 0 || input.state === undefined;
+  if (isEmptyPlan(plan) && !learnt) {
     await collectWarnings(agents, result);
     return result;
   }
