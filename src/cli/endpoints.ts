@@ -10,6 +10,7 @@ import type { Agent } from '../sync/agent.js';
 export interface OpenOptions {
   create: boolean;
   layout?: Layout;
+  defaultLayout?: Layout;
   separator?: Separator;
 }
 

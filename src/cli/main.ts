@@ -2,7 +2,6 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { GuardError, MdsyncError } from '../errors.js';
-import type { Layout } from '../model.js';
 import type { Agent } from '../sync/agent.js';
 import { runSync, type RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
@@ -75,7 +74,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   try {
     // A destination is created only by a backup, or by a first sync (no state yet for the pair).
     const helloA = await a.agent.hello();
-    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout: layout ?? (helloA.layout as Layout), separator })
+    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator })
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
           out.info(`${second} does not exist yet: everything would be copied`);
@@ -147,12 +146,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.OK;
+  const verbose = argv.includes('-v') || argv.includes('--verbose');
+  process.on('unhandledRejection', (err) => {
+    process.exit(handleError(err, verbose));
+  });
   const program = buildProgram((c) => { code = c; });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
-    return handleError(err, argv.includes('-v') || argv.includes('--verbose'));
+    return handleError(err, verbose);
   }
 }
 

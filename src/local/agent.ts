@@ -16,8 +16,10 @@ import type { Separator } from './name.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
 
 export interface LocalAgentOptions {
-  /** Layout for a new root, or to force one (`--layout`). */
+  /** Forces a layout (`--layout`). */
   layout?: Layout;
+  /** Layout when the root has no folder to detect it from (a new destination takes the source's). */
+  defaultLayout?: Layout;
   separator?: Separator;
   /** Create the root when it does not exist (a backup's destination). */
   create?: boolean;
@@ -59,7 +61,7 @@ export class LocalAgent {
     if (!st.isDirectory()) throw new MdsyncError('ROOT_UNREADABLE', `${root} is not a directory`);
     let layout: Layout;
     try {
-      layout = options.layout ?? (await detectLayout(root)) ?? 'maildir++';
+      layout = options.layout ?? (await detectLayout(root)) ?? options.defaultLayout ?? 'maildir++';
     } catch (err) {
       throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
     }

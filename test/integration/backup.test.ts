@@ -132,6 +132,28 @@ describe('backup', () => {
     expect((await runCli(['verify', src, dst], work)).code).toBe(0);
   });
 
+  it('translates between Maildir++ and fs layouts, and back, exactly', async () => {
+    const fs = join(work, 'fs');
+    const back = join(work, 'back');
+    expect((await runCli(['backup', '--layout', 'fs', src, fs], work)).code).toBe(0);
+    expect((await readTree(fs)).map((f) => f.path)).toContain(`Work/Projects/cur/${fileName(message('1600000020.M20P1.host', 'nested', { flags: 'D' }))}`);
+    expect((await readTree(fs)).map((f) => f.path)).toContain(`Stra&AN8-e/cur/${fileName(message('1600000030.M30P1.host', 'utf7 folder', { flags: 'S' }))}`);
+    expect((await runCli(['verify', src, fs], work)).code).toBe(0);
+    expect((await runCli(['backup', '--layout', 'maildir++', fs, back], work)).code).toBe(0);
+    const strip = (t: Awaited<ReturnType<typeof messageFiles>>): unknown => t.map(({ path, sha, mtimeMs }) => ({ path, sha, mtimeMs }));
+    expect(strip(await messageFiles(back))).toEqual(strip(await messageFiles(src)));
+    const lines = async (root: string): Promise<string[]> => (await readFile(join(root, 'subscriptions'), 'utf8')).split('\n').sort();
+    expect(await lines(back)).toEqual(await lines(src));
+  });
+
+  it('refuses a folder name that cannot exist in the target layout, naming it', async () => {
+    const fs = join(work, 'fs');
+    await makeMaildir(fs, [{ dir: '', messages: [] }, { dir: 'v1.2', messages: [message('1600000040.M40P1.host', 'dotted', { flags: 'S' })] }]);
+    const r = await runCli(['backup', fs, join(work, 'pp'), '--layout', 'maildir++'], work);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('folder "v1.2" cannot exist in a Maildir++ tree');
+  });
+
   it('--dry-run prints the plan and changes nothing', async () => {
     const r = await runCli(['backup', '-n', src, dst], work);
     expect(r.code).toBe(0);
