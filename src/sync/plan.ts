@@ -117,7 +117,7 @@ export function limitFor(total: number, maxDelete: MaxDelete | undefined): numbe
 /** Throws a GuardError (nothing has changed yet) when the plan looks like a disaster rather than a wish. */
 export function checkGuards(plan: Plan, options: GuardOptions): void {
   const names: Record<Side, string> = { a: 'the first side', b: 'the second side' };
-  if (options.stateTotals) {
+  if (options.stateTotals && !options.force) {
     for (const side of ['a', 'b'] as const) {
       if (options.totals[side] === 0 && options.stateTotals[side] > 0) {
         throw new GuardError('GUARD_UNMOUNTED', `${names[side]} is empty but held ${options.stateTotals[side]} messages at the last sync: is it unmounted? Nothing was changed. If it was really emptied, run with --force`);
@@ -125,6 +125,9 @@ export function checkGuards(plan: Plan, options: GuardOptions): void {
     }
   }
   if (options.force) return;
+  if (plan.mode === 'backup' && options.totals.a === 0 && options.totals.b > 0) {
+    throw new GuardError('GUARD_UNMOUNTED', `the source is empty but the replica holds ${options.totals.b} messages: is the source unmounted? Nothing was changed. If the source was really emptied, run with --force`);
+  }
   const s = summarize(plan);
   for (const side of ['a', 'b'] as const) {
     const limit = limitFor(options.totals[side], options.maxDelete);

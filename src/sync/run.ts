@@ -105,10 +105,13 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   await fillHashes(agents, snaps, input);
   const plan = diff(input);
   const totals = { a: countMessages(snaps.a.folders), b: countMessages(snaps.b.folders) };
+  // Counted from any readable saved state, trusted or not: an unmounted mount point is a different
+  // directory (another identity) and must still be recognised as a side that used to hold mail.
+  const counted = loaded.state ? filterState(loaded.state, include) : undefined;
   let stateTotals: Record<Side, number> | undefined;
-  if (input.state) {
+  if (counted) {
     stateTotals = { a: 0, b: 0 };
-    for (const sf of Object.values(input.state.folders)) {
+    for (const sf of Object.values(counted.folders)) {
       for (const m of sf.messages) {
         if (m.a) stateTotals.a++;
         if (m.b) stateTotals.b++;
