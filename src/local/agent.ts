@@ -29,6 +29,7 @@ export interface LocalAgentOptions {
 const LOCK_NAME = 'mdsync.lock';
 const LOCK_STALE_MS = 5 * 60_000;
 const LOCK_TOUCH_MS = 60_000;
+const HASH_WINDOW = 32;
 
 export class LocalAgent {
   private readonly folders = new Map<string, MaildirFolder>();
@@ -151,7 +152,13 @@ export class LocalAgent {
 
   async hash(name: string, guids: string[]): Promise<(string | null)[]> {
     const folder = await this.folder(name);
-    return Promise.all(guids.map(async (g) => (await folder.hash(g)) ?? null));
+    const out: (string | null)[] = [];
+    // A bounded window: hashing reads whole files, and there may be tens of thousands.
+    for (let i = 0; i < guids.length; i += HASH_WINDOW) {
+      const chunk = guids.slice(i, i + HASH_WINDOW);
+      out.push(...(await Promise.all(chunk.map(async (g) => (await folder.hash(g)) ?? null))));
+    }
+    return out;
   }
 
   async *read(name: string, guids: string[]): AsyncIterable<ReadResult> {

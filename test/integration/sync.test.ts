@@ -1,6 +1,7 @@
 // Two-way and one-way `mdsync sync` on real directories: convergence with no loss and no duplicate.
 
 import { mkdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jsonOf, runCli } from '../helpers/cli.js';
@@ -184,6 +185,22 @@ describe('sync', () => {
     const forced = await sync('--force');
     expect(forced.code).toBe(0);
     expect(await messageFiles(join(b, '.Bulk'))).toHaveLength(80);
+  });
+
+  it('refuses to run while another process holds a side\'s lock, and takes over a dead one\'s', async () => {
+    expect((await sync()).code).toBe(0);
+    await addMessage(a, '', message(base(50), 'waiting'));
+    await writeFile(join(b, 'mdsync.lock'), `${process.pid}:${hostname()}\n`);
+    const locked = await sync();
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toContain(`Maildir ${b} is locked by another process (${process.pid}:${hostname()}`);
+    expect(await messageFiles(b)).toHaveLength(6);
+    // A lock left by a process that no longer exists is stale.
+    await writeFile(join(b, 'mdsync.lock'), `2147483646:${hostname()}\n`);
+    const r = await sync();
+    expect(r.code).toBe(0);
+    expect(await messageFiles(b)).toHaveLength(7);
+    expect(await listNames(b)).not.toContain('mdsync.lock');
   });
 
   it('answers a usage error with exit 64', async () => {
