@@ -40,6 +40,7 @@ export interface RunResult {
 
 const BATCH_MESSAGES = 128;
 const BATCH_BYTES = 8 * 1024 * 1024;
+const CHECKPOINT_MS = 5_000;
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
 async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<{ snap: SideSnapshot; fetched: number }> {
@@ -209,13 +210,31 @@ async function execute(
     (placedRecords[folder] ??= []).push(rec);
   };
 
+  // Checkpoints: when a folder's deliveries are all placed, make them durable and record them, so
+  // a crash in a long first run loses little (at most one every few seconds, to bound the cost).
+  let lastCheckpoint = Date.now();
+  let checkpointing = Promise.resolve();
+  const checkpoint = (): Promise<void> => {
+    if (Date.now() - lastCheckpoint < CHECKPOINT_MS) return checkpointing;
+    lastCheckpoint = Date.now();
+    checkpointing = checkpointing.then(async () => {
+      // Snapshot first: every record in it was placed before the commit below starts.
+      const state = buildState(false);
+      await Promise.all([agents.a.commit(), agents.b.commit()]);
+      await options.saveState(state);
+    });
+    return checkpointing;
+  };
   for (const [, group] of groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`)) {
+    let remaining = group.length;
     for (let i = 0; i < group.length; i += BATCH_MESSAGES) {
       const batch = group.slice(i, i + BATCH_MESSAGES);
       add(async () => {
         await transferBatch(agents, batch, result, record);
         done += batch.length;
+        remaining -= batch.length;
         progress();
+        if (remaining === 0) await checkpoint();
       });
     }
   }
@@ -235,6 +254,7 @@ async function execute(
     });
   }
   await drain();
+  await checkpointing;
   if (total > 0) {
     // Deliveries must be durable before anything is expunged (a move's source half) or recorded.
     await Promise.all([agents.a.commit(), agents.b.commit()]);
