@@ -4,8 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { pack, unpack } from 'msgpackr';
-import { isErrno } from '../errors.js';
+import { decode, encode } from '@msgpack/msgpack';
 import { replaceFileBytes } from './fileio.js';
 import type { CachedFolder } from './folder.js';
 
@@ -29,16 +28,16 @@ function cachePath(cacheDir: string, root: string): string {
 export async function loadCache(cacheDir: string, root: string): Promise<ScanCache> {
   const empty: ScanCache = { version: VERSION, root, folders: {} };
   try {
-    const value = unpack(await readFile(cachePath(cacheDir, root))) as ScanCache;
+    const value = decode(await readFile(cachePath(cacheDir, root))) as ScanCache;
     if (value?.version !== VERSION || value.root !== root || typeof value.folders !== 'object') return empty;
     return value;
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return empty;
+  } catch {
+    // Missing (first run) or undecodable: either way the next scan rebuilds it.
     return empty;
   }
 }
 
 export async function saveCache(cacheDir: string, cache: ScanCache): Promise<void> {
   await mkdir(cacheDir, { recursive: true });
-  await replaceFileBytes(cachePath(cacheDir, cache.root), pack(cache), false);
+  await replaceFileBytes(cachePath(cacheDir, cache.root), encode(cache, { ignoreUndefined: true }), false);
 }

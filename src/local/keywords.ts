@@ -44,8 +44,8 @@ export class KeywordMap {
     for (const name of names) {
       let index = this.names.indexOf(name);
       if (index < 0) {
-        index = this.names.length < MAX_KEYWORDS ? this.names.length : this.names.indexOf(undefined);
-        if (index < 0 || index >= MAX_KEYWORDS) {
+        index = this.freeIndex();
+        if (index < 0) {
           dropped.push(name);
           continue;
         }
@@ -55,6 +55,13 @@ export class KeywordMap {
       letters += String.fromCharCode(97 + index);
     }
     return { letters: [...letters].sort().join(''), dropped };
+  }
+
+  /** The lowest unused letter index (a hole left by a removed name first), or -1 when all 26 are taken. */
+  private freeIndex(): number {
+    // indexOf(undefined) skips the holes of a sparse array, so look at each slot.
+    for (let i = 0; i < MAX_KEYWORDS; i++) if (this.names[i] === undefined) return i;
+    return -1;
   }
 
   /** Letters of the names this folder already knows (others cannot be on any file here). */

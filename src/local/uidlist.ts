@@ -48,6 +48,7 @@ export function parseUidlist(text: string, path: string): Uidlist {
       base = line.slice(colon + 2);
     } else {
       const space = line.indexOf(' ');
+      if (space < 0) bad(i + 1, `bad UID ${JSON.stringify(line)}`);
       uid = Number(line.slice(0, space));
       base = line.slice(space + 1);
     }

@@ -123,18 +123,18 @@ class Planner {
     else this.keep(folder, makeMessage(e.hash ?? '', e.infoRest, undefined, record(e)));
   }
 
-  /** The same name on both sides with no state: the same message if the bytes agree. */
-  private firstMeeting(folder: string, ea: MessageEntry, eb: MessageEntry): void {
+  /**
+   * Two entries no state links, met by name or by content: the same message if the bytes agree.
+   * Returns false for a GUID collision (other bytes under one name): never the same message.
+   */
+  private firstMeeting(folder: string, ea: MessageEntry, eb: MessageEntry): boolean {
     const differentSize = ea.size !== undefined && eb.size !== undefined && ea.size !== eb.size;
     const same = !differentSize && ea.hash !== undefined && ea.hash === eb.hash;
     if (!same) {
       if (!differentSize && (ea.hash === undefined || eb.hash === undefined)) {
         throw new Error(`internal: no content hash for ${folder}/${ea.guid} at first meeting`);
       }
-      // A GUID collision: never the same message. Keep both, each side's under a fresh name.
-      this.fresh(folder, 'a', ea);
-      this.fresh(folder, 'b', eb);
-      return;
+      return false;
     }
     const { mode } = this.input;
     const tb = mode === 'backup' ? ea : union(ea, eb);
@@ -142,6 +142,7 @@ class Planner {
     this.setFlags('a', folder, ea, ta);
     this.setFlags('b', folder, eb, tb);
     this.keep(folder, makeMessage(ea.hash as string, ea.infoRest, record(ea, ta), record(eb, tb)));
+    return true;
   }
 
   diffFolder(folder: string, fa: FolderManifest | undefined, fb: FolderManifest | undefined, sf: StateFolder | undefined): void {
@@ -156,16 +157,38 @@ class Planner {
       else if (ea) this.oneSide(folder, 'a', ea, m);
       else if (eb) this.oneSide(folder, 'b', eb, m);
     }
+    const newOnA: MessageEntry[] = [];
     for (const [guid, ea] of mapA) {
       const eb = mapB.get(guid);
-      if (eb) {
-        mapB.delete(guid);
-        this.firstMeeting(folder, ea, eb);
-      } else {
-        this.fresh(folder, 'a', ea);
-      }
+      if (eb && this.firstMeeting(folder, ea, eb)) mapB.delete(guid);
+      // Unmatched, or a GUID collision: each side's stays new and is sent under a fresh name.
+      else newOnA.push(ea);
     }
-    for (const eb of mapB.values()) this.fresh(folder, 'b', eb);
+    const newOnB = this.pairByContent(folder, newOnA, [...mapB.values()]);
+    for (const ea of newOnA) this.fresh(folder, 'a', ea);
+    for (const eb of newOnB) this.fresh(folder, 'b', eb);
+  }
+
+  /**
+   * New messages with the same bytes on both sides of one folder are one message under two names:
+   * the same move made on both sides between two syncs (a laptop and webmail both archive it).
+   * Each pair is met like a first meeting; `newOnA` keeps a's unpaired ones, b's are returned.
+   * Only entries whose hash is known pair: diff asks for hashes where a move is possible.
+   */
+  private pairByContent(folder: string, newOnA: MessageEntry[], newOnB: MessageEntry[]): MessageEntry[] {
+    const byHash = new Map<string, MessageEntry[]>();
+    for (const eb of newOnB) if (eb.hash !== undefined) byHash.set(eb.hash, [...(byHash.get(eb.hash) ?? []), eb]);
+    if (byHash.size === 0) return newOnB;
+    const paired = new Set<MessageEntry>();
+    const unpairedA = newOnA.filter((ea) => {
+      const candidates = ea.hash === undefined ? undefined : byHash.get(ea.hash);
+      const eb = candidates?.find((c) => !paired.has(c) && (c.size === undefined || ea.size === undefined || c.size === ea.size));
+      if (!eb || !this.firstMeeting(folder, ea, eb)) return true;
+      paired.add(eb);
+      return false;
+    });
+    newOnA.splice(0, newOnA.length, ...unpairedA);
+    return newOnB.filter((eb) => !paired.has(eb));
   }
 
   /** A folder only one side has and keeps for itself (one-way runs): remembered as that side's alone. */
@@ -267,18 +290,26 @@ export function diff(input: DiffInput): Plan {
     if (mode === 'backup') {
       if (present === 'a') create();
       else remove();
+    } else if (mode === 'one-way' && present === 'a' && folder !== INBOX && sf !== undefined) {
+      // b deleted a folder a still has, since the last sync or before an earlier one-way run that
+      // kept it so: b's change stays on b until a gets new mail in it, and then only that mail goes
+      // over (the messages b dropped stay dropped).
+      if (!hasNewSince(pf, sf, 'a')) planner.keepOnly(folder, 'a', pf, sf);
+      else {
+        plan.createFolders.push({ side: 'b', folder });
+        plan.folderPresence[folder] = { a: true, b: true };
+        planner.diffFolder(folder, fa, fb, sf);
+      }
     } else if (!hadIt) {
       // New on one side. In a one-way run, b's own folders stay b's.
       if (mode === 'one-way' && present === 'b') planner.keepOnly(folder, 'b', pf, sf);
       else create();
-    } else if (mode === 'sync' || present === 'b') {
-      // Deleted on the other side since the last sync: follow, unless this side got new mail in it.
+    } else {
+      // Deleted on the other side since the last sync (two-way, or a deleted it in a one-way run):
+      // follow, unless this side got new mail in it.
       if (!hasNewSince(pf, sf as StateFolder, present)) remove();
       else if (mode === 'sync') create();
       else planner.keepOnly(folder, 'b', pf, sf);
-    } else {
-      // One-way, and b deleted a folder a still has: b's change stays on b.
-      planner.keepOnly(folder, 'a', pf, sf);
     }
   }
   planner.detectMoves();
@@ -311,21 +342,21 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
         if (!present[side].has(guid)) disappeared[side] = true;
       }
     }
+    const metByName = new Set<string>();
     for (const ea of messages.a) {
       if (known.a.has(ea.guid)) continue;
       const eb = present.b.get(ea.guid);
-      if (eb && !known.b.has(eb.guid)) {
-        if (ea.size === undefined || eb.size === undefined || ea.size === eb.size) {
-          need('a', folder, ea);
-          need('b', folder, eb);
-        }
+      // The same new name on both sides: the bytes decide, unless the sizes already tell a collision.
+      if (eb && !known.b.has(eb.guid) && (ea.size === undefined || eb.size === undefined || ea.size === eb.size)) {
+        need('a', folder, ea);
+        need('b', folder, eb);
+        metByName.add(eb.guid);
       } else {
         fresh.push({ side: 'a', folder, e: ea });
       }
     }
     for (const eb of messages.b) {
-      const firstMeeting = present.a.has(eb.guid) && !known.a.has(eb.guid);
-      if (!known.b.has(eb.guid) && !firstMeeting) fresh.push({ side: 'b', folder, e: eb });
+      if (!known.b.has(eb.guid) && !metByName.has(eb.guid)) fresh.push({ side: 'b', folder, e: eb });
     }
   }
   // A move shows as a message gone from one folder and a new one in another, on the same side.

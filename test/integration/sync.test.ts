@@ -131,6 +131,40 @@ describe('sync', () => {
     expect(await readTree(a)).toEqual(aBefore);
   });
 
+  it('--one-way keeps a folder b deleted deleted, until a gets new mail in it', async () => {
+    expect((await sync('--one-way')).code).toBe(0);
+    await removeDir(join(b, '.Archive'));
+    for (let run = 0; run < 2; run++) {
+      const r = await sync('--one-way');
+      expect(r.code).toBe(0);
+      expect(jsonOf(r).bytes).toBe(0);
+      expect(await listNames(b)).not.toContain('.Archive');
+    }
+    await addMessage(a, '.Archive', message(base(22), 'archived later'));
+    expect((await sync('--one-way')).code).toBe(0);
+    // Only the new message goes over: the two b dropped stay dropped.
+    expect((await messageFiles(join(b, '.Archive'))).map((f) => f.path)).toEqual([`cur/${fileName(message(base(22), 'archived later'))}`]);
+    expect(await messageFiles(join(a, '.Archive'))).toHaveLength(3);
+  });
+
+  it('keeps one copy of a message moved to the same folder on both sides', async () => {
+    expect((await sync()).code).toBe(0);
+    const original = message(base(3), 'inbox 3', { flags: 'S' });
+    // Each side's client moves it under a name of its own, keeping the arrival date.
+    for (const [root, name] of [[a, '1700000001.M1P1.laptop:2,S'], [b, '1700000002.M2P2.webmail:2,FS']] as const) {
+      const from = join(root, 'cur', fileName(original));
+      await writeFile(join(root, '.Archive', 'cur', name), await readFile(from));
+      await unlink(from);
+    }
+    const r = await sync();
+    expect(r.code).toBe(0);
+    expect(jsonOf(r).bytes).toBe(0);
+    const contents = await expectConverged();
+    expect(contents.get('.Archive')).toHaveLength(3);
+    // The flags merge as at a first meeting: b's flag joins a's.
+    expect(await listNames(join(a, '.Archive', 'cur'))).toContain('1700000001.M1P1.laptop:2,FS');
+  });
+
   it('follows a folder deleted on one side, and a folder renamed without transferring its mail', async () => {
     await makeMaildir(a, [{ dir: '.Old', messages: [message(base(30), 'old')] }, { dir: '.Gone', messages: [] }]);
     expect((await sync()).code).toBe(0);

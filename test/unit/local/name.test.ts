@@ -1,0 +1,132 @@
+// Maildir file names: base (GUID), `,S=` size, `:2,` info with flags, keyword letters and the rest.
+
+import { describe, expect, it } from 'vitest';
+import { errorOf } from '../../helpers/errors.js';
+import { formatName, freshGuid, parseName, type ParsedName, type Separator } from '../../../src/local/name.js';
+
+const BASE = '1600000000.M123P456.host';
+
+describe('parseName', () => {
+  const rows: { name: string; preferred?: Separator; want: ParsedName }[] = [
+    { name: BASE, want: { guid: BASE, flags: '', keywordLetters: '' } },
+    { name: `${BASE},S=1234`, want: { guid: `${BASE},S=1234`, flags: '', keywordLetters: '', size: 1234 } },
+    { name: `${BASE},S=1234,W=1260:2,S`, want: { guid: `${BASE},S=1234,W=1260`, flags: 'S', keywordLetters: '', separator: ':', size: 1234 } },
+    { name: `${BASE},W=1260,S=99:2,`, want: { guid: `${BASE},W=1260,S=99`, flags: '', keywordLetters: '', separator: ':', size: 99 } },
+    // `,S=` must be a whole field: digits up to the next comma or the end.
+    { name: `${BASE},S=12x:2,S`, want: { guid: `${BASE},S=12x`, flags: 'S', keywordLetters: '', separator: ':' } },
+    { name: `${BASE}:2,FS`, want: { guid: BASE, flags: 'FS', keywordLetters: '', separator: ':' } },
+    // Flags come back sorted and without repeats; keyword letters are kept apart from flags.
+    { name: `${BASE}:2,SRF`, want: { guid: BASE, flags: 'FRS', keywordLetters: '', separator: ':' } },
+    { name: `${BASE}:2,cSaF`, want: { guid: BASE, flags: 'FS', keywordLetters: 'ac', separator: ':' } },
+    { name: `${BASE}:2,SS`, want: { guid: BASE, flags: 'S', keywordLetters: '', separator: ':' } },
+    // Unknown uppercase flags are flags, preserved.
+    { name: `${BASE}:2,SXZ`, want: { guid: BASE, flags: 'SXZ', keywordLetters: '', separator: ':' } },
+    // Anything after a second comma is kept verbatim, leading comma included.
+    { name: `${BASE}:2,FS,M=abc`, want: { guid: BASE, flags: 'FS', keywordLetters: '', separator: ':', infoRest: ',M=abc' } },
+    { name: `${BASE}:2,a,x,y`, want: { guid: BASE, flags: '', keywordLetters: 'a', separator: ':', infoRest: ',x,y' } },
+    // Filesystems without ":" use "!" or ";"; a name from another system is still understood.
+    { name: `${BASE}!2,S`, want: { guid: BASE, flags: 'S', keywordLetters: '', separator: '!' } },
+    { name: `${BASE};2,RS`, want: { guid: BASE, flags: 'RS', keywordLetters: '', separator: ';' } },
+    { name: `${BASE}!2,S`, preferred: '!', want: { guid: BASE, flags: 'S', keywordLetters: '', separator: '!' } },
+    { name: `${BASE}:2,S`, preferred: ';', want: { guid: BASE, flags: 'S', keywordLetters: '', separator: ':' } },
+    // A "!" inside the base is not the separator when the info uses ":".
+    { name: 'a!b:2,S', want: { guid: 'a!b', flags: 'S', keywordLetters: '', separator: ':' } },
+    // Info that is not "2," (experimental semantics): kept opaque, flags unknown.
+    { name: `${BASE}:1,xyz`, want: { guid: BASE, flags: '', keywordLetters: '', separator: ':', opaqueInfo: '1,xyz' } },
+    { name: `${BASE}!1,xyz`, preferred: '!', want: { guid: BASE, flags: '', keywordLetters: '', separator: '!', opaqueInfo: '1,xyz' } },
+    // A separator at position 0 is not an info separator: the whole name is the base.
+    { name: ':2,S', want: { guid: ':2,S', flags: '', keywordLetters: '' } },
+  ];
+  it.each(rows)('$name (preferred $preferred)', ({ name, preferred, want }) => {
+    expect(parseName(name, preferred)).toEqual(want);
+  });
+
+  const bad = ['', 'cur/1.M1.host', '../x', 'x\0y', 'x'.repeat(256)];
+  it.each(bad)('rejects %j with code BAD_NAME', (name) => {
+    const err = errorOf(() => parseName(name));
+    expect(err.code).toBe('BAD_NAME');
+    expect(err.message).toBe(`not a Maildir file name: ${JSON.stringify(name)}`);
+  });
+
+  it('accepts a name of exactly 255 characters', () => {
+    const name = 'x'.repeat(251) + ':2,S';
+    expect(parseName(name)).toEqual({ guid: 'x'.repeat(251), flags: 'S', keywordLetters: '', separator: ':' });
+  });
+});
+
+describe('formatName', () => {
+  const rows: { parts: Parameters<typeof formatName>[0]; sep: Separator; location: 'new' | 'cur'; want: string }[] = [
+    // MDAs deliver into new/ with a bare name; mdsync does the same for a message with no flags.
+    { parts: { guid: BASE, flags: '', keywordLetters: '' }, sep: ':', location: 'new', want: BASE },
+    { parts: { guid: BASE, flags: '', keywordLetters: '' }, sep: ':', location: 'cur', want: `${BASE}:2,` },
+    { parts: { guid: BASE, flags: 'S', keywordLetters: '' }, sep: ':', location: 'new', want: `${BASE}:2,S` },
+    // Flags and keyword letters together, in ASCII order (uppercase before lowercase).
+    { parts: { guid: BASE, flags: 'SF', keywordLetters: 'ca' }, sep: ':', location: 'cur', want: `${BASE}:2,FSac` },
+    { parts: { guid: BASE, flags: 'S', keywordLetters: '' }, sep: '!', location: 'cur', want: `${BASE}!2,S` },
+    { parts: { guid: BASE, flags: 'S', keywordLetters: '' }, sep: ';', location: 'cur', want: `${BASE};2,S` },
+    { parts: { guid: BASE, flags: 'S', keywordLetters: '', infoRest: ',M=1' }, sep: ':', location: 'cur', want: `${BASE}:2,S,M=1` },
+    // The rest keeps a new/ file from losing its info.
+    { parts: { guid: BASE, flags: '', keywordLetters: '', infoRest: ',M=1' }, sep: ':', location: 'new', want: `${BASE}:2,,M=1` },
+    { parts: { guid: BASE, flags: '', keywordLetters: '', opaqueInfo: '1,xyz' }, sep: ':', location: 'cur', want: `${BASE}:1,xyz` },
+    // Setting a flag on an opaque-info file replaces the info with standard `2,` info.
+    { parts: { guid: BASE, flags: 'S', keywordLetters: '', opaqueInfo: '1,xyz' }, sep: ':', location: 'cur', want: `${BASE}:2,S` },
+  ];
+  it.each(rows)('$want', ({ parts, sep, location, want }) => {
+    expect(formatName(parts, sep, location)).toBe(want);
+  });
+});
+
+describe('parseName ⇄ formatName', () => {
+  const names: { name: string; location: 'new' | 'cur'; sep: Separator }[] = [
+    { name: BASE, location: 'new', sep: ':' },
+    { name: `${BASE},S=1234`, location: 'new', sep: ':' },
+    { name: `${BASE},S=1234,W=1260:2,`, location: 'cur', sep: ':' },
+    { name: `${BASE},S=1234:2,FRS`, location: 'cur', sep: ':' },
+    { name: `${BASE}:2,FSXab`, location: 'cur', sep: ':' },
+    { name: `${BASE}:2,S,M=abc,def`, location: 'cur', sep: ':' },
+    { name: `${BASE}!2,DT`, location: 'cur', sep: '!' },
+    { name: `${BASE};2,Pz`, location: 'cur', sep: ';' },
+    { name: `${BASE}:1,xyz`, location: 'cur', sep: ':' },
+    { name: `${BASE}:2,S`, location: 'new', sep: ':' },
+  ];
+  it.each(names)('$name in $location/ survives a round trip', ({ name, location, sep }) => {
+    const p = parseName(name, sep);
+    expect(formatName(p, p.separator ?? sep, location)).toBe(name);
+  });
+
+  it('normalises flag order on the way back', () => {
+    const p = parseName(`${BASE}:2,cSRa`);
+    expect(formatName(p, ':', 'cur')).toBe(`${BASE}:2,RSac`);
+  });
+});
+
+describe('freshGuid', () => {
+  const SHAPE = /^(\d+)\.M(\d+)P(\d+)Q(\d+)\.([^/:!;]+),S=(\d+)$/;
+
+  it('has the Maildir shape <sec>.M<usec>P<pid>Q<n>.<host>,S=<size>', () => {
+    const now = 1_700_000_000_123;
+    const guid = freshGuid(4321, 'mail.example.org', now);
+    const m = SHAPE.exec(guid);
+    expect(m).not.toBeNull();
+    const [, sec, usec, pid, , host, size] = m as RegExpExecArray;
+    expect(sec).toBe('1700000000');
+    expect(Number(usec)).toBeGreaterThanOrEqual(123_000);
+    expect(Number(usec)).toBeLessThan(124_000);
+    expect(Number(pid)).toBe(process.pid);
+    expect(host).toBe('mail.example.org');
+    expect(size).toBe('4321');
+    expect(parseName(guid)).toEqual({ guid, flags: '', keywordLetters: '', size: 4321 });
+  });
+
+  it('escapes "/" and ":" in the host and replaces the other separators', () => {
+    const guid = freshGuid(1, 'h/o:s!t;x', 1_700_000_000_000);
+    expect(guid.endsWith('.h\\057o\\072s_t_x,S=1')).toBe(true);
+    expect(parseName(`${guid}:2,S`)).toEqual({ guid, flags: 'S', keywordLetters: '', separator: ':', size: 1 });
+  });
+
+  it('never returns the same name twice in one process, even in the same millisecond', () => {
+    const now = 1_700_000_000_000;
+    const names = new Set(Array.from({ length: 1000 }, () => freshGuid(10, 'h', now)));
+    expect(names.size).toBe(1000);
+  });
+});
