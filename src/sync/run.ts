@@ -6,7 +6,7 @@ import type { Delivery, FolderManifest, Hello, Placed, Warning } from '../model.
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, countMessages, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
-import { emptyState, sideDigest, sideEntries, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { emptyState, notePlaced, sideDigest, sideEntries, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -203,11 +203,7 @@ async function execute(
   let done = 0;
   const progress = (): void => options.onProgress?.({ phase: 'transfer', done, total });
   const record = (folder: string, rec: StateMessage, to: Side, placed: Placed): void => {
-    const target = rec[to];
-    if (!target) return;
-    rec[to] = { ...target, guid: placed.guid };
-    rec.hash = placed.hash;
-    (placedRecords[folder] ??= []).push(rec);
+    if (notePlaced(rec, to, placed)) (placedRecords[folder] ??= []).push(rec);
   };
 
   // Checkpoints: when a folder's deliveries are all placed, make them durable and record them, so

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { digestEntries } from '../digest.js';
-import type { Location, MessageEntry } from '../model.js';
+import type { Location, MessageEntry, Placed } from '../model.js';
 
 export const STATE_VERSION = 1;
 
@@ -42,6 +42,18 @@ export type Side = 'a' | 'b';
 
 export function emptyState(idA: string, idB: string): SyncState {
   return { version: STATE_VERSION, idA, idB, folders: {}, subscriptions: [] };
+}
+
+/**
+ * Records where a side placed a planned message (its name may differ from the planned one after a
+ * collision) and the hash of the bytes it wrote; false when the record does not name that side.
+ */
+export function notePlaced(rec: StateMessage, to: Side, placed: Placed): boolean {
+  const target = rec[to];
+  if (!target) return false;
+  rec[to] = { ...target, guid: placed.guid };
+  rec.hash = placed.hash;
+  return true;
 }
 
 /** The entries a side held per the state: what its folder digest must equal if nothing changed. */

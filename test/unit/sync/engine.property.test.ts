@@ -9,7 +9,7 @@ import { digestEntries } from '../../../src/digest.js';
 import type { FolderManifest, Location, MessageEntry, Placed } from '../../../src/model.js';
 import { diff, hashNeeds, type DiffInput, type SideSnapshot } from '../../../src/sync/diff.js';
 import { isEmptyPlan, type Plan } from '../../../src/sync/plan.js';
-import { emptyState, parseState, serializeState, sideDigest, sideEntries, type Side, type StateMessage, type SyncState } from '../../../src/sync/state.js';
+import { emptyState, notePlaced, parseState, serializeState, sideDigest, sideEntries, type Side, type StateMessage, type SyncState } from '../../../src/sync/state.js';
 
 const FOLDERS = ['INBOX', 'Archive', 'Work'] as const;
 const FLAG_LETTERS = ['D', 'F', 'R', 'S', 'T'];
@@ -286,11 +286,7 @@ class World {
   private execute(plan: Plan): SyncState {
     const placedRecords: Record<string, StateMessage[]> = {};
     const record = (folder: string, rec: StateMessage, to: Side, placed: Placed): void => {
-      const target = rec[to];
-      if (!target) return;
-      rec[to] = { ...target, guid: placed.guid };
-      rec.hash = placed.hash;
-      (placedRecords[folder] ??= []).push(rec);
+      if (notePlaced(rec, to, placed)) (placedRecords[folder] ??= []).push(rec);
     };
     for (const op of plan.createFolders) {
       const folders = this.sides[op.side].folders;
