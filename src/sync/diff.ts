@@ -319,12 +319,12 @@ export function diff(input: DiffInput): Plan {
 
 /** Which messages need a content hash before `diff` can decide: first meetings, and moves. */
 export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids: string[] }[] {
-  const needs = new Map<string, { side: Side; folder: string; guids: string[] }>();
+  const needs = new Map<string, { side: Side; folder: string; guids: Set<string> }>();
   const need = (side: Side, folder: string, e: MessageEntry): void => {
     if (e.hash !== undefined) return;
     const key = `${side}\0${folder}`;
-    const n = needs.get(key) ?? { side, folder, guids: [] };
-    n.guids.push(e.guid);
+    const n = needs.get(key) ?? { side, folder, guids: new Set<string>() };
+    n.guids.add(e.guid);
     needs.set(key, n);
   };
   const disappeared: Record<Side, boolean> = { a: false, b: false };
@@ -358,8 +358,14 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
     for (const eb of messages.b) {
       if (!known.b.has(eb.guid) && !metByName.has(eb.guid)) fresh.push({ side: 'b', folder, e: eb });
     }
+    // New on both sides under two names with one size: perhaps one message (the same move made on
+    // both sides, or a delivery renamed after a name collision and not yet recorded when a run died).
+    const newSizes: Record<Side, Set<number>> = { a: new Set(), b: new Set() };
+    const newHere = fresh.filter((f) => f.folder === folder && f.e.size !== undefined);
+    for (const f of newHere) newSizes[f.side].add(f.e.size as number);
+    for (const f of newHere) if (newSizes[other(f.side)].has(f.e.size as number)) need(f.side, folder, f.e);
   }
   // A move shows as a message gone from one folder and a new one in another, on the same side.
   for (const f of fresh) if (disappeared[f.side]) need(f.side, f.folder, f.e);
-  return [...needs.values()];
+  return [...needs.values()].map((n) => ({ side: n.side, folder: n.folder, guids: [...n.guids] }));
 }

@@ -551,6 +551,22 @@ describe('regressions', () => {
     expect(plan.keep.Archive).toEqual([stateMessage('h1', rec('ma', { flags: 'S' }), rec('mb', { flags: 'S' }))]);
   });
 
+  // A run died after b renamed a delivery away from a name taken by other bytes, before the state
+  // recorded it: the next run sees a's message and b's copy as new under two names.
+  it('new on both sides under two names with one size: hashed, and paired when the bytes agree', () => {
+    const s = state({ INBOX: { messages: [agreed('h0', 'm0')] } });
+    const i: DiffInput = {
+      mode: 'sync', state: s,
+      a: snapshot({ INBOX: [entry('m0'), entry('x1', { size: 10 }), entry('x2', { size: 20 })] }),
+      b: snapshot({ INBOX: [entry('m0'), entry('y1', { size: 10 }), entry('y3', { size: 30 })] }),
+    };
+    expect(sortNeeds(hashNeeds(i))).toEqual([{ side: 'a', folder: 'INBOX', guids: ['x1'] }, { side: 'b', folder: 'INBOX', guids: ['y1'] }]);
+    for (const side of [i.a, i.b]) for (const e of side.folders.get('INBOX')?.messages ?? []) if (e.size === 10) e.hash = 'h1';
+    const plan = diff(i);
+    expect(plan.transfers.map((t) => t.sourceGuid).sort()).toEqual(['x2', 'y3']);
+    expect(plan.keep.INBOX).toContainEqual(stateMessage('h1', rec('x1'), rec('y1')));
+  });
+
   // After b deletes a folder, a one-way run keeps it deleted on b (state: onA, not onB). The next
   // one-way run must not read onB=false as "never had it" and create the folder on b again with
   // every message: a run right after a successful one is a no-op (invariant 5), and b's own change
