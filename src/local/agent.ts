@@ -2,6 +2,7 @@
 
 import { mkdir, readFile, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import PQueue from 'p-queue';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
   CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Layout, Placed, ReadResult, Warning,
@@ -29,6 +30,7 @@ export interface LocalAgentOptions {
 const LOCK_NAME = 'mdsync.lock';
 const LOCK_STALE_MS = 5 * 60_000;
 const LOCK_TOUCH_MS = 60_000;
+/** Files hashed at once, over all folders: hashing reads whole files, and there may be tens of thousands. */
 const HASH_WINDOW = 32;
 
 export class LocalAgent {
@@ -39,6 +41,7 @@ export class LocalAgent {
   private warnings: Warning[] = [];
   private raced = false;
   private cacheChanged = false;
+  private readonly hashing = new PQueue({ concurrency: HASH_WINDOW });
 
   private constructor(
     readonly root: string,
@@ -152,13 +155,7 @@ export class LocalAgent {
 
   async hash(name: string, guids: string[]): Promise<(string | null)[]> {
     const folder = await this.folder(name);
-    const out: (string | null)[] = [];
-    // A bounded window: hashing reads whole files, and there may be tens of thousands.
-    for (let i = 0; i < guids.length; i += HASH_WINDOW) {
-      const chunk = guids.slice(i, i + HASH_WINDOW);
-      out.push(...(await Promise.all(chunk.map(async (g) => (await folder.hash(g)) ?? null))));
-    }
-    return out;
+    return Promise.all(guids.map((g) => this.hashing.add(async () => (await folder.hash(g)) ?? null)));
   }
 
   async *read(name: string, guids: string[]): AsyncIterable<ReadResult> {

@@ -177,7 +177,12 @@ class Planner {
    */
   private pairByContent(folder: string, newOnA: MessageEntry[], newOnB: MessageEntry[]): MessageEntry[] {
     const byHash = new Map<string, MessageEntry[]>();
-    for (const eb of newOnB) if (eb.hash !== undefined) byHash.set(eb.hash, [...(byHash.get(eb.hash) ?? []), eb]);
+    for (const eb of newOnB) {
+      if (eb.hash === undefined) continue;
+      const list = byHash.get(eb.hash);
+      if (list) list.push(eb);
+      else byHash.set(eb.hash, [eb]);
+    }
     if (byHash.size === 0) return newOnB;
     const paired = new Set<MessageEntry>();
     const unpairedA = newOnA.filter((ea) => {
@@ -277,10 +282,11 @@ export function diff(input: DiffInput): Plan {
     const absent = other(present);
     const pf = (fa ?? fb) as FolderManifest;
     const hadIt = folder !== INBOX && sf !== undefined && (absent === 'a' ? sf.onA : sf.onB);
-    const create = (): void => {
+    /** Creates the folder where it is missing; `base` keeps the gaps an earlier one-way run left. */
+    const create = (base?: StateFolder): void => {
       plan.createFolders.push({ side: absent, folder });
       plan.folderPresence[folder] = { a: true, b: true };
-      planner.diffFolder(folder, fa, fb, undefined);
+      planner.diffFolder(folder, fa, fb, base);
     };
     const remove = (): void => {
       const hashes = new Map((sf?.messages ?? []).map((m) => [m[present]?.guid, m.hash]));
@@ -294,12 +300,8 @@ export function diff(input: DiffInput): Plan {
       // b deleted a folder a still has, since the last sync or before an earlier one-way run that
       // kept it so: b's change stays on b until a gets new mail in it, and then only that mail goes
       // over (the messages b dropped stay dropped).
-      if (!hasNewSince(pf, sf, 'a')) planner.keepOnly(folder, 'a', pf, sf);
-      else {
-        plan.createFolders.push({ side: 'b', folder });
-        plan.folderPresence[folder] = { a: true, b: true };
-        planner.diffFolder(folder, fa, fb, sf);
-      }
+      if (hasNewSince(pf, sf, 'a')) create(sf);
+      else planner.keepOnly(folder, 'a', pf, sf);
     } else if (!hadIt) {
       // New on one side. In a one-way run, b's own folders stay b's.
       if (mode === 'one-way' && present === 'b') planner.keepOnly(folder, 'b', pf, sf);
@@ -343,6 +345,7 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
       }
     }
     const metByName = new Set<string>();
+    const newHere: { side: Side; folder: string; e: MessageEntry }[] = [];
     for (const ea of messages.a) {
       if (known.a.has(ea.guid)) continue;
       const eb = present.b.get(ea.guid);
@@ -352,18 +355,18 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
         need('b', folder, eb);
         metByName.add(eb.guid);
       } else {
-        fresh.push({ side: 'a', folder, e: ea });
+        newHere.push({ side: 'a', folder, e: ea });
       }
     }
     for (const eb of messages.b) {
-      if (!known.b.has(eb.guid) && !metByName.has(eb.guid)) fresh.push({ side: 'b', folder, e: eb });
+      if (!known.b.has(eb.guid) && !metByName.has(eb.guid)) newHere.push({ side: 'b', folder, e: eb });
     }
     // New on both sides under two names with one size: perhaps one message (the same move made on
     // both sides, or a delivery renamed after a name collision and not yet recorded when a run died).
-    const newSizes: Record<Side, Set<number>> = { a: new Set(), b: new Set() };
-    const newHere = fresh.filter((f) => f.folder === folder && f.e.size !== undefined);
-    for (const f of newHere) newSizes[f.side].add(f.e.size as number);
-    for (const f of newHere) if (newSizes[other(f.side)].has(f.e.size as number)) need(f.side, folder, f.e);
+    const newSizes: Record<Side, Set<number | undefined>> = { a: new Set(), b: new Set() };
+    for (const f of newHere) newSizes[f.side].add(f.e.size);
+    for (const f of newHere) if (f.e.size !== undefined && newSizes[other(f.side)].has(f.e.size)) need(f.side, folder, f.e);
+    for (const f of newHere) fresh.push(f);
   }
   // A move shows as a message gone from one folder and a new one in another, on the same side.
   for (const f of fresh) if (disappeared[f.side]) need(f.side, f.folder, f.e);

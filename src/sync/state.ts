@@ -85,33 +85,24 @@ const WRITTEN_PREFIX = /^\{"sha256":"([0-9a-f]{64})","state":/;
 
 /** A damaged or foreign state is never trusted: the caller falls back to a first-meeting merge. */
 export function parseState(text: string): StateLoad {
-  // Fast path for the layout serializeState writes: hash the body as stored, no re-encoding.
+  // The body is hashed as stored, in the layout serializeState writes: no re-encoding.
   const written = WRITTEN_PREFIX.exec(text);
-  if (written && text.endsWith('}')) {
-    const body = text.slice(written[0].length, -1);
-    if (createHash('sha256').update(body).digest('hex') === written[1]) {
-      try {
-        return checkVersion(JSON.parse(body) as unknown);
-      } catch {
-        return { kind: 'corrupt', why: 'not JSON' };
-      }
+  if (!written || !text.endsWith('}')) {
+    try {
+      JSON.parse(text);
+    } catch {
+      return { kind: 'corrupt', why: 'not JSON' };
     }
+    return { kind: 'corrupt', why: 'missing fields' };
   }
-  let outer: unknown;
+  const body = text.slice(written[0].length, -1);
+  if (createHash('sha256').update(body).digest('hex') !== written[1]) return { kind: 'corrupt', why: 'checksum mismatch' };
+  let state: unknown;
   try {
-    outer = JSON.parse(text);
+    state = JSON.parse(body);
   } catch {
     return { kind: 'corrupt', why: 'not JSON' };
   }
-  if (!isObject(outer) || !isObject(outer.state) || typeof outer.sha256 !== 'string') {
-    return { kind: 'corrupt', why: 'missing fields' };
-  }
-  const sum = createHash('sha256').update(JSON.stringify(outer.state)).digest('hex');
-  if (sum !== outer.sha256) return { kind: 'corrupt', why: 'checksum mismatch' };
-  return checkVersion(outer.state);
-}
-
-function checkVersion(state: unknown): StateLoad {
   if (!isObject(state)) return { kind: 'corrupt', why: 'missing fields' };
   if (state.version !== STATE_VERSION) return { kind: 'corrupt', why: `version ${String(state.version)}` };
   return { kind: 'ok', state: state as unknown as SyncState };
