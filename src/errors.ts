@@ -19,7 +19,11 @@ export type ErrorCode =
   | 'GUARD_UNMOUNTED'
   | 'STATE_CORRUPT'
   | 'CHANGED_DURING_RUN'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  | 'PROTOCOL'
+  | 'PROTOCOL_VERSION'
+  | 'TIMEOUT'
+  | 'REMOTE';
 
 export class MdsyncError extends Error {
   readonly code: ErrorCode;

@@ -53,11 +53,20 @@ export interface Hello {
   capabilities: string[];
 }
 
+/** A large message's bytes, read once, in order: bodies over a few MiB never sit whole in memory. */
+export interface BodyStream {
+  size: number;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+/** A message's bytes: small ones whole, large ones as a stream. */
+export type Body = Uint8Array | BodyStream;
+
 /** One message's bytes as read from a side. `vanished` when another process expunged it. */
 export interface ReadResult {
   guid: string;
   vanished?: boolean;
-  data?: Uint8Array;
+  data?: Body;
   mtime?: number;
   hash?: string;
 }
@@ -65,7 +74,7 @@ export interface ReadResult {
 export interface Delivery {
   /** The base name wished for; a fresh one is generated when it is taken by other bytes. */
   guid: string;
-  data: Uint8Array;
+  data: Body;
   /** Arrival time, milliseconds since the epoch. */
   mtime: number;
   flags: string;

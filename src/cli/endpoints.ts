@@ -1,11 +1,11 @@
 // Turns endpoint strings into Agents. Local paths become an in-process LocalAgent.
 
-import { MdsyncError } from '../errors.js';
 import type { Layout } from '../model.js';
 import { LocalAgent } from '../local/agent.js';
 import type { Separator } from '../local/name.js';
 import { describeEndpoint, parseEndpoint, type Endpoint } from '../remote/endpoint.js';
 import type { Agent } from '../sync/agent.js';
+import { openRemote, type RemoteOptions } from '../remote/open.js';
 
 export interface OpenOptions {
   create: boolean;
@@ -18,10 +18,13 @@ export function endpointKey(text: string): string {
   return describeEndpoint(parseEndpoint(text));
 }
 
-export async function openAgent(text: string, options: OpenOptions): Promise<{ agent: Agent & { layout?: Layout }; endpoint: Endpoint }> {
+/** A local path stays in-process; a remote one is served by `mdsync serve` at the far end. */
+export async function openAgent(text: string, options: OpenOptions, remote: RemoteOptions = {}): Promise<{ agent: Agent & { layout?: Layout }; endpoint: Endpoint }> {
   const endpoint = parseEndpoint(text);
   if (endpoint.kind === 'remote') {
-    throw new MdsyncError('USAGE', `${text}: remote endpoints (SSH) are not available in this version; use a local path`);
+    const { create, layout, defaultLayout, separator } = options;
+    const agent = await openRemote(endpoint, remote, { create, layout, defaultLayout, separator });
+    return { agent, endpoint };
   }
   const agent = await LocalAgent.open(endpoint.path, options);
   return { agent, endpoint };

@@ -6,7 +6,10 @@ import type { Agent } from '../sync/agent.js';
 import { runSync, type RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
 import { VERSION } from '../version.js';
+import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
+import type { RemoteOptions } from '../remote/open.js';
 import { endpointKey, openAgent } from './endpoints.js';
+import { runServe } from './serve.js';
 import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
 import { describePlan, describeSummary, progressPrinter } from './output.js';
 import { defaultStateDir, loadStateFile, saveStateFile, stateExists, statePath } from './state-file.js';
@@ -29,6 +32,33 @@ interface CommonOptions {
   separator?: string;
   jobs?: string;
   oneWay?: boolean;
+}
+
+interface RemoteFlags {
+  sshCommand?: string;
+  remotePath?: string;
+  identity: string[];
+  acceptNewHostKey?: boolean;
+  timeout?: string;
+}
+
+function addRemote(cmd: Command): Command {
+  return cmd
+    .option('-e, --ssh-command <command>', 'reach remote sides with this command (e.g. "ssh -J bastion") instead of the built-in SSH client')
+    .option('--remote-path <command>', 'how to start mdsync on the remote side (default "mdsync")')
+    .option('-i, --identity <file>', 'private key to log in with, tried before ~/.ssh/config and the defaults (repeatable)', collect, [])
+    .option('--accept-new-host-key', 'record the host key of a host not yet in ~/.ssh/known_hosts (a changed key is always refused)')
+    .option('--timeout <seconds>', 'give up on a remote side that sends nothing for this long', String(DEFAULT_TIMEOUT_S));
+}
+
+function remoteOptions(flags: RemoteFlags): RemoteOptions {
+  return {
+    sshCommand: flags.sshCommand,
+    remotePath: flags.remotePath,
+    identities: flags.identity,
+    acceptNewHostKey: flags.acceptNewHostKey,
+    timeoutMs: parsePositiveInt('--timeout', flags.timeout ?? String(DEFAULT_TIMEOUT_S)) * 1000,
+  };
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -61,7 +91,7 @@ class Output {
   }
 }
 
-async function doSync(mode: Mode, first: string, second: string, opts: CommonOptions): Promise<number> {
+async function doSync(mode: Mode, first: string, second: string, opts: CommonOptions & RemoteFlags): Promise<number> {
   const out = new Output(opts);
   const layout = parseLayout(opts.layout);
   const separator = parseSeparator(opts.separator);
@@ -69,12 +99,13 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   const jobs = parsePositiveInt('--jobs', opts.jobs ?? '4');
   const stateFile = statePath(opts.stateDir ?? defaultStateDir(), endpointKey(first), endpointKey(second));
   const hasState = await stateExists(stateFile);
-  const a = await openAgent(first, { create: false, separator });
+  const remote = remoteOptions(opts);
+  const a = await openAgent(first, { create: false, separator }, remote);
   let b: Awaited<ReturnType<typeof openAgent>> | undefined;
   try {
     // A destination is created only by a backup, or by a first sync (no state yet for the pair).
     const helloA = await a.agent.hello();
-    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator })
+    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator }, remote)
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
           out.info(`${second} does not exist yet: everything would be copied`);
@@ -125,21 +156,26 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  addCommon(program.command('sync <a> <b>').description('two-way sync (a → b only with --one-way)'))
+  addRemote(addCommon(program.command('sync <a> <b>').description('two-way sync (a → b only with --one-way)')))
     .option('--one-way', "a's changes reach b; b's own changes stay on b")
-    .action(async (a: string, b: string, opts: CommonOptions) => setExit(await doSync(opts.oneWay ? 'one-way' : 'sync', a, b, opts)));
+    .action(async (a: string, b: string, opts: CommonOptions & RemoteFlags) => setExit(await doSync(opts.oneWay ? 'one-way' : 'sync', a, b, opts)));
 
-  addCommon(program.command('backup <src> <dst>').description('make dst an exact replica of src (created if missing)'))
-    .action(async (a: string, b: string, opts: CommonOptions) => setExit(await doSync('backup', a, b, opts)));
+  addRemote(addCommon(program.command('backup <src> <dst>').description('make dst an exact replica of src (created if missing)')))
+    .action(async (a: string, b: string, opts: CommonOptions & RemoteFlags) => setExit(await doSync('backup', a, b, opts)));
 
-  program.command('verify <a> <b>')
+  program.command('serve')
+    .description('serve one Maildir on stdin/stdout to a remote mdsync (started by it over SSH)')
+    .requiredOption('--root <dir>', 'the Maildir served; nothing outside it is ever opened')
+    .action(async (opts: { root: string }) => setExit(await runServe(opts.root)));
+
+  addRemote(program.command('verify <a> <b>'))
     .description('compare content, flags, keywords, folders, mtimes; exit 1 listing differences')
     .option('--json', 'print the differences as JSON')
     .option('-q, --quiet', 'print nothing, only set the exit code')
     .option('-f, --folder <glob>', 'only folders matching (repeatable)', collect, [])
     .option('-x, --exclude <glob>', 'skip folders matching (repeatable)', collect, [])
-    .action(async (a: string, b: string, opts: { json?: boolean; quiet?: boolean; folder: string[]; exclude: string[] }) => {
-      setExit(await runVerify(a, b, opts));
+    .action(async (a: string, b: string, opts: { json?: boolean; quiet?: boolean; folder: string[]; exclude: string[] } & RemoteFlags) => {
+      setExit(await runVerify(a, b, opts, remoteOptions(opts)));
     });
   return program;
 }

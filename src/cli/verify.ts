@@ -1,7 +1,9 @@
 // `mdsync verify`: reads both sides in full and lists every difference.
 
+import { hashBody } from '../body.js';
 import type { Agent } from '../sync/agent.js';
 import { compareSides, type VerifyEntry, type VerifySide } from '../sync/verify.js';
+import type { RemoteOptions } from '../remote/open.js';
 import { openAgent } from './endpoints.js';
 import { folderFilter } from './options.js';
 
@@ -15,19 +17,20 @@ async function gather(agent: Agent, include: (name: string) => boolean): Promise
     const entries: VerifyEntry[] = [];
     for await (const got of agent.read(f.name, manifest.messages.map((e) => e.guid))) {
       const e = byGuid.get(got.guid);
-      if (!e || got.vanished || got.hash === undefined) continue;
-      entries.push({ guid: e.guid, hash: got.hash, mtime: got.mtime ?? 0, flags: e.flags, keywords: e.keywords, location: e.location });
+      if (!e || got.vanished || !got.data) continue;
+      const hash = got.hash ?? await hashBody(got.data);
+      entries.push({ guid: e.guid, hash, mtime: got.mtime ?? 0, flags: e.flags, keywords: e.keywords, location: e.location });
     }
     folders.set(f.name, entries);
   }
   return { folders, subscriptions: list.subscriptions };
 }
 
-export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; folder: string[]; exclude: string[] }): Promise<number> {
+export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; folder: string[]; exclude: string[] }, remote: RemoteOptions = {}): Promise<number> {
   const include = folderFilter(opts.folder, opts.exclude);
-  const a = await openAgent(first, { create: false });
+  const a = await openAgent(first, { create: false }, remote);
   try {
-    const b = await openAgent(second, { create: false });
+    const b = await openAgent(second, { create: false }, remote);
     try {
       const [sa, sb] = await Promise.all([gather(a.agent, include), gather(b.agent, include)]);
       const diffs = compareSides(sa, sb);

@@ -1,7 +1,7 @@
 // LocalAgent: the Agent operations on one Maildir root on this machine.
 
-import { mkdir, readFile, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, realpath, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import PQueue from 'p-queue';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
@@ -42,6 +42,8 @@ export class LocalAgent {
   private raced = false;
   private cacheChanged = false;
   private readonly hashing = new PQueue({ concurrency: HASH_WINDOW });
+  private realRoot?: string;
+  private readonly opening = new Map<string, Promise<MaildirFolder>>();
 
   private constructor(
     readonly root: string,
@@ -114,15 +116,56 @@ export class LocalAgent {
     validateFolderName(name);
     const known = this.folders.get(name);
     if (known) return known;
-    const folder = this.folderFor(name, folderToDir(name, this.layout));
-    try {
-      await stat(join(folder.dir, 'cur'));
-    } catch (err) {
-      this.folders.delete(name);
-      if (isErrno(err, 'ENOENT')) throw new MdsyncError('BAD_FOLDER', `no folder ${JSON.stringify(name)} in ${this.root}`);
-      throw fromErrno(err, 'opening folder', folder.dir);
+    // Concurrent requests for one folder share one check: none may use it before it is confined.
+    let pending = this.opening.get(name);
+    if (!pending) {
+      pending = this.openFolder(name).finally(() => this.opening.delete(name));
+      this.opening.set(name, pending);
     }
-    return folder;
+    return pending;
+  }
+
+  private async openFolder(name: string): Promise<MaildirFolder> {
+    const rel = folderToDir(name, this.layout);
+    const dir = join(this.root, rel);
+    try {
+      await stat(join(dir, 'cur'));
+      await this.confine(dir);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new MdsyncError('BAD_FOLDER', `no folder ${JSON.stringify(name)} in ${this.root}`);
+      throw fromErrno(err, 'opening folder', dir);
+    }
+    return this.folderFor(name, rel);
+  }
+
+  /**
+   * Refuses a folder whose directory, or its cur/new/tmp, resolves outside the root through a
+   * symbolic link: whatever a peer asks for, nothing outside the served Maildir is opened.
+   */
+  private async confine(dir: string): Promise<void> {
+    this.realRoot ??= await realpath(this.root);
+    const inside = (p: string): boolean => p === this.realRoot || p.startsWith(`${this.realRoot}${sep}`);
+    for (const path of [dir, join(dir, 'cur'), join(dir, 'new'), join(dir, 'tmp')]) {
+      let real: string;
+      try {
+        real = await realpath(path);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) continue;
+        throw err;
+      }
+      if (!inside(real)) throw new MdsyncError('BAD_FOLDER', `${path} leads outside the Maildir ${this.root} (a symbolic link to ${real}): refused`);
+    }
+  }
+
+  /** The deepest existing directory on the way to `dir` must lie inside the root. */
+  private async confineNew(dir: string): Promise<void> {
+    let existing = dir;
+    for (;;) {
+      const found = await stat(existing).then(() => true, () => false);
+      if (found || existing === this.root) break;
+      existing = dirname(existing);
+    }
+    await this.confine(existing);
   }
 
   async listFolders(): Promise<FolderList> {
@@ -134,8 +177,12 @@ export class LocalAgent {
       throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${this.root}: ${(err as Error).message}`);
     }
     const hasInbox = await stat(join(this.root, 'cur')).then(() => true, () => false);
+    const confined = await Promise.all(dirs.map((d) => this.confine(join(this.root, d.dir)).then(() => true, (err: Error) => {
+      this.warn(undefined, `skipping folder ${d.name}: ${err.message}`);
+      return false;
+    })));
     const summaries = await Promise.all(dirs
-      .filter((d) => d.name !== INBOX || hasInbox)
+      .filter((d, i) => confined[i] && (d.name !== INBOX || hasInbox))
       .map(async (d) => {
         const folder = this.folderFor(d.name, d.dir);
         const { digest, count } = await folder.summary(this.cache?.folders[d.name]);
@@ -192,6 +239,7 @@ export class LocalAgent {
     validateFolderName(name);
     const rel = folderToDir(name, this.layout);
     const dir = join(this.root, rel);
+    await this.confineNew(dir);
     try {
       for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
       if (rel !== '' && this.layout === 'maildir++') await writeFile(join(dir, 'maildirfolder'), '', { flag: 'a' });

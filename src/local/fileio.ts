@@ -1,24 +1,35 @@
 // Small file primitives with the durability rules Maildir needs: fsync'd writes, atomic replace.
 
 import { createHash } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
-import { fromErrno, isErrno } from '../errors.js';
+import { BODY_CHUNK, isStream } from '../body.js';
+import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import type { Body } from '../model.js';
+
+// A message file replaced by a symbolic link is never followed: it could point out of the Maildir.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Reads a whole file with its mtime; undefined when it does not exist (renamed or expunged meanwhile). */
-export async function readWithMtime(path: string): Promise<{ data: Buffer; mtime: number } | undefined> {
-  let handle;
+async function openForRead(path: string): Promise<FileHandle | undefined> {
   try {
-    handle = await open(path, 'r');
+    return await open(path, READ_FLAGS);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
+    if (isErrno(err, 'ELOOP')) throw new MdsyncError('BAD_NAME', `${path} is a symbolic link: not followed`);
     throw fromErrno(err, 'opening', path);
   }
+}
+
+/** Reads a whole file with its mtime; undefined when it does not exist (renamed or expunged meanwhile). */
+export async function readWithMtime(path: string): Promise<{ data: Buffer; mtime: number } | undefined> {
+  const handle = await openForRead(path);
+  if (!handle) return undefined;
   try {
     // The descriptor stays valid through later renames: what we read is this message.
     const st = await handle.stat();
@@ -31,16 +42,91 @@ export async function readWithMtime(path: string): Promise<{ data: Buffer; mtime
   }
 }
 
-/** Writes a new file (never replacing one), fsyncs it and sets its mtime. */
-export async function writeDurable(path: string, data: Uint8Array, mtimeMs?: number): Promise<void> {
+async function* chunksOf(handle: FileHandle, path: string): AsyncGenerator<Uint8Array> {
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(BODY_CHUNK);
+      let got;
+      try {
+        got = await handle.read(buffer, 0, BODY_CHUNK, null);
+      } catch (err) {
+        throw fromErrno(err, 'reading', path);
+      }
+      if (got.bytesRead === 0) return;
+      yield buffer.subarray(0, got.bytesRead);
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens a message: files up to `inlineMax` bytes are read whole, larger ones become a stream that
+ * reads the open descriptor chunk by chunk (and closes it at the end). Undefined when it vanished.
+ */
+export async function readBody(path: string, inlineMax: number): Promise<{ data: Body; mtime: number } | undefined> {
+  const handle = await openForRead(path);
+  if (!handle) return undefined;
+  let st;
+  try {
+    st = await handle.stat();
+  } catch (err) {
+    await handle.close();
+    throw fromErrno(err, 'reading', path);
+  }
+  const mtime = Math.floor(st.mtimeMs);
+  if (st.size > inlineMax) return { data: { size: st.size, chunks: chunksOf(handle, path) }, mtime };
+  try {
+    return { data: await handle.readFile(), mtime };
+  } catch (err) {
+    throw fromErrno(err, 'reading', path);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** SHA-256 of a file, read in chunks; undefined when it does not exist. */
+export async function hashFile(path: string): Promise<string | undefined> {
+  const handle = await openForRead(path);
+  if (!handle) return undefined;
+  const hash = createHash('sha256');
+  for await (const chunk of chunksOf(handle, path)) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+async function writeBody(handle: FileHandle, data: Body, path: string): Promise<string> {
+  const hash = createHash('sha256');
+  if (!isStream(data)) {
+    await handle.writeFile(data);
+    return hash.update(data).digest('hex');
+  }
+  let written = 0;
+  for await (const chunk of data.chunks) {
+    written += chunk.length;
+    if (written > data.size) break;
+    hash.update(chunk);
+    await handle.write(chunk);
+  }
+  if (written !== data.size) {
+    throw new MdsyncError('IO', `${path}: the message was announced as ${data.size} bytes but ${written > data.size ? 'more' : `only ${written}`} arrived`);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Writes a new file (never replacing one), fsyncs it and sets its mtime; returns the SHA-256 of
+ * what was written. On any failure the file is removed: no partial message is ever left.
+ */
+export async function writeDurable(path: string, data: Body, mtimeMs?: number): Promise<string> {
   let handle;
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (err) {
     throw fromErrno(err, 'creating', path);
   }
+  let hash: string;
   try {
-    await handle.writeFile(data);
+    hash = await writeBody(handle, data, path);
     await handle.sync();
     if (mtimeMs !== undefined) {
       // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond so
@@ -54,6 +140,7 @@ export async function writeDurable(path: string, data: Uint8Array, mtimeMs?: num
     throw fromErrno(err, 'writing', path);
   }
   await handle.close();
+  return hash;
 }
 
 /** Replaces a small control file atomically: temp file, fsync, rename over, fsync the directory. */

@@ -13,7 +13,8 @@ import { KeywordMap } from './keywords.js';
 import { formatName, freshGuid, parseName, sortChars, type Separator } from './name.js';
 import { scanFolder, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { parseUidlist, type Uidlist } from './uidlist.js';
-import { readWithMtime, replaceFile, sha256, writeDurable } from './fileio.js';
+import { hashFile, readBody, replaceFile, sha256, writeDurable } from './fileio.js';
+import { BODY_CHUNK, bodySize, isStream } from '../body.js';
 
 /** What the scan cache keeps of a folder between runs. */
 export interface CachedFolder {
@@ -197,8 +198,9 @@ export class MaildirFolder {
     for (let attempt = 0; attempt < 3; attempt++) {
       const file = await this.locate(guid, attempt > 0);
       if (!file) return { guid, vanished: true };
-      const got = await readWithMtime(this.path(file));
+      const got = await readBody(this.path(file), BODY_CHUNK);
       if (!got) continue;
+      if (isStream(got.data)) return { guid, data: got.data, mtime: got.mtime };
       const hash = sha256(got.data);
       this.hashes.set(guid, hash);
       return { guid, data: got.data, mtime: got.mtime, hash };
@@ -209,8 +211,15 @@ export class MaildirFolder {
   async hash(guid: string): Promise<string | undefined> {
     const known = this.hashes.get(guid);
     if (known) return known;
-    const got = await this.read(guid);
-    return got.hash;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const file = await this.locate(guid, attempt > 0);
+      if (!file) return undefined;
+      const hash = await hashFile(this.path(file));
+      if (hash === undefined) continue;
+      this.hashes.set(guid, hash);
+      return hash;
+    }
+    return undefined;
   }
 
   private tmpName(): string {
@@ -249,23 +258,27 @@ export class MaildirFolder {
     await this.ensureScan();
     const letters = await Promise.all(items.map((item) => this.letters(item.keywords, item.guid)));
     await this.saveKeywords();
-    const placed = await Promise.all(items.map(async (item, i) => this.place(item, letters[i] as string, sha256(item.data))));
+    const placed = await Promise.all(items.map(async (item, i) => this.place(item, letters[i] as string)));
     this.markTouched();
     return placed;
   }
 
-  private async place(item: Delivery, letters: string, hash: string): Promise<Placed> {
+  private async place(item: Delivery, letters: string): Promise<Placed> {
     const scan = this.scan as FolderScan;
     let guid = item.guid;
-    const existing = scan.files.get(guid);
-    if (existing) {
-      if ((await this.hash(guid)) === hash) return { wanted: item.guid, guid, hash, existed: true };
-      guid = freshGuid(item.data.length, hostname());
+    // A whole body is hashed first: when its name already holds these bytes nothing is written.
+    const early = isStream(item.data) ? undefined : sha256(item.data);
+    if (early !== undefined && scan.files.has(guid) && (await this.hash(guid)) === early) {
+      return { wanted: item.guid, guid, hash: early, existed: true };
     }
     const tmp = this.tmpName();
-    await writeDurable(tmp, item.data, item.mtime);
     this.touchedDirs.add(join(this.dir, 'tmp'));
     try {
+      const hash = await writeDurable(tmp, item.data, item.mtime);
+      if (early === undefined && scan.files.has(guid)) {
+        if ((await this.hash(guid)) === hash) return { wanted: item.guid, guid, hash, existed: true };
+      }
+      if (scan.files.has(guid)) guid = freshGuid(bodySize(item.data), hostname());
       for (;;) {
         const name = formatName({ guid, flags: item.flags, keywordLetters: letters, infoRest: item.infoRest }, this.separator, item.location);
         try {
@@ -278,9 +291,8 @@ export class MaildirFolder {
           if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'delivering to', join(this.dir, item.location, name));
           // Another process delivered this exact name since our scan.
           this.events.raced();
-          const there = await readWithMtime(join(this.dir, item.location, name));
-          if (there && sha256(there.data) === hash) return { wanted: item.guid, guid, hash, existed: true };
-          guid = freshGuid(item.data.length, hostname());
+          if ((await hashFile(join(this.dir, item.location, name))) === hash) return { wanted: item.guid, guid, hash, existed: true };
+          guid = freshGuid(bodySize(item.data), hostname());
         }
       }
     } finally {

@@ -1,6 +1,7 @@
 // Executes a sync between two Agents: snapshot, plan, guards, then the work in a safe order.
 
 import PQueue from 'p-queue';
+import { bodySize, isStream } from '../body.js';
 import { GuardError, MdsyncError } from '../errors.js';
 import type { Delivery, FolderManifest, Hello, Placed, Warning } from '../model.js';
 import type { Agent } from './agent.js';
@@ -305,7 +306,7 @@ async function transferBatch(
     placed.forEach((p, i) => {
       const item = items[i];
       if (!item) return;
-      if (!p.existed) result.bytes += item.d.data.length;
+      if (!p.existed) result.bytes += bodySize(item.d.data);
       record(first.folder, item.t.record, to, p);
     });
   };
@@ -318,6 +319,13 @@ async function transferBatch(
     }
     const d: Delivery = { guid: t.sourceGuid, data: got.data, mtime: got.mtime ?? Date.now(), flags: t.flags, keywords: t.keywords, location: t.location };
     if (t.infoRest !== undefined) d.infoRest = t.infoRest;
+    if (isStream(got.data)) {
+      // A streamed body is consumed by its delivery before the source reads on.
+      await flush();
+      pending.push({ t, d });
+      await flush();
+      continue;
+    }
     pending.push({ t, d });
     pendingBytes += got.data.length;
     if (pendingBytes >= BATCH_BYTES) await flush();

@@ -1,0 +1,21 @@
+// `mdsync serve --root DIR`: one Maildir served on stdin/stdout to a remote mdsync; diagnostics on stderr.
+
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { LocalAgent } from '../local/agent.js';
+import { serveSession } from '../protocol/server.js';
+
+/** `~/x` is the serving user's home: the client quotes the path, so no shell expanded it. */
+export function serveRoot(root: string): string {
+  if (root === '~') return homedir();
+  if (root.startsWith('~/')) return resolve(homedir(), root.slice(2));
+  return resolve(root);
+}
+
+export async function runServe(root: string): Promise<number> {
+  const dir = serveRoot(root);
+  return serveSession(process.stdin, process.stdout, {
+    open: (request) => LocalAgent.open(dir, { ...request, create: request.create ?? false }),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+}

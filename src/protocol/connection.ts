@@ -1,0 +1,311 @@
+// One protocol session over a byte stream: numbered requests, many in flight, answers matched by id.
+
+import type { Readable, Writable } from 'node:stream';
+import { MdsyncError, type ErrorCode } from '../errors.js';
+import { FrameDecoder, encodeFrame } from './frame.js';
+import { MAX_IN_FLIGHT } from './limits.js';
+import { METHODS, isMethod, type Args, type Method, type Result } from './messages.js';
+
+const REQUEST = 0;
+const ANSWER = 1;
+const ERROR = 2;
+const BYE = 3;
+const KEEPALIVE = 4;
+
+export type Handler = (method: Method, args: unknown) => Promise<unknown>;
+
+export interface ConnectionOptions {
+  /** Names the peer in error messages ("mail.example.org:Maildir"). */
+  label: string;
+  /** Fail when the peer owes an answer and has sent nothing for this long. */
+  timeoutMs?: number;
+  /** Serving side: answers requests. Requests arriving at a side without one end the session. */
+  handle?: Handler;
+  /** Serving side: sent while requests are being worked on, so a busy side is not taken for a dead one. */
+  keepaliveMs?: number;
+  /** The peer said bye: run before our own bye goes back. */
+  onBye?: () => Promise<void>;
+}
+
+interface Pending {
+  method: Method;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+const ERROR_CODE = /^[A-Z][A-Z_]{0,39}$/;
+
+export class Connection {
+  private readonly decoder = new FrameDecoder();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private inFlight = 0;
+  private lastHeard = Date.now();
+  private failure?: MdsyncError;
+  private byeReceived = false;
+  private timer?: NodeJS.Timeout;
+  private keepalive?: NodeJS.Timeout;
+  private drained?: Promise<void>;
+  private idle?: () => void;
+  private readonly finished: Promise<void>;
+  private finish!: () => void;
+
+  constructor(private readonly input: Readable, private readonly output: Writable, private readonly options: ConnectionOptions) {
+    this.finished = new Promise((resolve) => { this.finish = resolve; });
+    input.on('data', (chunk: Buffer) => this.receive(chunk));
+    input.on('end', () => this.ended());
+    input.on('close', () => this.ended());
+    input.on('error', (err) => this.fail(new MdsyncError('REMOTE', `${options.label}: connection failed: ${err.message}`)));
+    output.on('error', (err) => this.fail(new MdsyncError('REMOTE', `${options.label}: connection failed: ${err.message}`)));
+    if (options.timeoutMs) {
+      const every = Math.max(50, Math.min(1000, options.timeoutMs / 4));
+      this.timer = setInterval(() => this.checkTimeout(), every);
+      this.timer.unref();
+    }
+  }
+
+  /** Resolves when the session is over (bye exchanged, stream closed or failed). */
+  get done(): Promise<void> {
+    return this.finished;
+  }
+
+  get error(): MdsyncError | undefined {
+    return this.failure;
+  }
+
+  async request<M extends Method>(method: M, args: Args<M>): Promise<Result<M>> {
+    if (this.failure) throw this.failure;
+    const id = this.nextId++;
+    const answer = new Promise<unknown>((resolve, reject) => {
+      if (this.pending.size === 0) this.lastHeard = Date.now();
+      this.pending.set(id, { method, resolve, reject });
+    });
+    await this.send([REQUEST, id, method, args]);
+    return answer as Promise<Result<M>>;
+  }
+
+  /** Orderly end: tells the peer, waits for its bye (or the stream's end), then closes our side. */
+  async bye(waitMs = 10_000): Promise<void> {
+    if (this.failure || this.byeReceived) return this.close();
+    await this.send([BYE]).catch(() => undefined);
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, waitMs).unref());
+    await Promise.race([this.finished, timeout]);
+    this.close();
+  }
+
+  close(): void {
+    this.stopTimers();
+    if (!this.output.writableEnded) this.output.end();
+    this.input.pause();
+    this.finish();
+  }
+
+  private async send(frame: unknown[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    const ok = this.output.write(encodeFrame(frame));
+    if (ok) return;
+    // Back-pressure: a peer that does not read stops us writing; it never fills our memory.
+    this.drained ??= new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        this.output.off('close', closed);
+        this.drained = undefined;
+        resolve();
+      };
+      const closed = (): void => {
+        this.output.off('drain', done);
+        this.drained = undefined;
+        reject(this.failure ?? new MdsyncError('REMOTE', `${this.options.label}: connection closed`));
+      };
+      this.output.once('drain', done);
+      this.output.once('close', closed);
+    });
+    await this.drained;
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.failure) return;
+    this.lastHeard = Date.now();
+    let frames: unknown[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.protocolError((err as Error).message);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.failure) return;
+      try {
+        this.dispatch(frame);
+      } catch (err) {
+        this.protocolError((err as Error).message);
+        return;
+      }
+    }
+  }
+
+  private dispatch(frame: unknown): void {
+    if (!Array.isArray(frame) || typeof frame[0] !== 'number') throw new Error('a frame is not a list starting with its type');
+    switch (frame[0]) {
+      case REQUEST:
+        this.serve(frame);
+        return;
+      case ANSWER: {
+        const [, id, value] = frame as [number, unknown, unknown];
+        const p = this.take(id);
+        let result: unknown;
+        try {
+          result = METHODS[p.method].result(value, `answer to ${p.method}`);
+        } catch (err) {
+          p.reject(err as Error);
+          throw err;
+        }
+        p.resolve(result);
+        return;
+      }
+      case ERROR: {
+        const [, id, code, message] = frame as [number, unknown, unknown, unknown];
+        const err = new MdsyncError(
+          typeof code === 'string' && ERROR_CODE.test(code) ? (code as ErrorCode) : 'REMOTE',
+          `${this.options.label}: ${typeof message === 'string' ? message.slice(0, 4096) : 'error'}`,
+        );
+        if (id === 0) {
+          this.fail(err);
+          return;
+        }
+        this.take(id).reject(err);
+        return;
+      }
+      case BYE:
+        this.byeReceived = true;
+        void this.answerBye();
+        return;
+      case KEEPALIVE:
+        return;
+      default:
+        throw new Error(`unknown frame type ${String(frame[0])}`);
+    }
+  }
+
+  private take(id: unknown): Pending {
+    const p = typeof id === 'number' ? this.pending.get(id) : undefined;
+    if (!p) throw new Error(`an answer to request ${String(id)}, which was never sent or was already answered`);
+    this.pending.delete(id as number);
+    return p;
+  }
+
+  private serve(frame: unknown[]): void {
+    const [, id, method, args] = frame;
+    if (!this.options.handle) throw new Error('a request was sent to the side that asks');
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 2 ** 32) throw new Error(`bad request id ${String(id)}`);
+    if (!isMethod(method)) throw new Error(`unknown message type ${JSON.stringify(String(method).slice(0, 40))}`);
+    const checked = METHODS[method].args(args, method);
+    this.inFlight++;
+    if (this.inFlight >= MAX_IN_FLIGHT) this.input.pause();
+    this.startKeepalive();
+    let answer: Promise<unknown>;
+    try {
+      // Called synchronously, in arrival order: stream chunks are checked for order as they come.
+      answer = this.options.handle(method, checked);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    void answer.then(
+      (value) => this.send([ANSWER, id, value ?? null]),
+      async (err: unknown) => {
+        await this.send([ERROR, id, errorCode(err), errorText(err)]);
+        // A request that breaks the protocol (before hello, out of order…) ends the session.
+        if (err instanceof MdsyncError && err.code === 'PROTOCOL') this.fail(new MdsyncError('PROTOCOL', `${this.options.label}: ${err.message}`));
+      },
+    ).catch(() => undefined).finally(() => {
+      this.inFlight--;
+      if (this.inFlight < MAX_IN_FLIGHT && !this.failure) this.input.resume();
+      if (this.inFlight === 0) {
+        this.stopKeepalive();
+        this.idle?.();
+      }
+    });
+  }
+
+  private async answerBye(): Promise<void> {
+    // Requests sent before the bye are answered first.
+    while (this.inFlight > 0 && !this.failure) await new Promise<void>((resolve) => { this.idle = resolve; });
+    try {
+      await this.options.onBye?.();
+      await this.send([BYE]);
+    } catch {
+      // The peer is leaving; nothing more to tell it.
+    }
+    this.close();
+  }
+
+  private protocolError(message: string): void {
+    const err = new MdsyncError('PROTOCOL', `${this.options.label}: protocol error: ${message}`);
+    // Tell the peer why the session ends (best effort), then end it.
+    if (!this.output.writableEnded) {
+      try {
+        this.output.write(encodeFrame([ERROR, 0, 'PROTOCOL', `protocol error: ${message}`]));
+      } catch {
+        // Nothing more can be said.
+      }
+    }
+    this.fail(err);
+  }
+
+  private ended(): void {
+    if (this.byeReceived || this.failure) {
+      this.finish();
+      return;
+    }
+    const truncated = this.decoder.pending > 0 ? ` in the middle of a frame (${this.decoder.pending} bytes of it received)` : '';
+    this.fail(new MdsyncError('REMOTE', `${this.options.label}: connection closed by the other side${truncated}`));
+  }
+
+  /** Ends the session: every request still waiting gets this error. */
+  fail(err: MdsyncError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.stopTimers();
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (!this.output.writableEnded) this.output.end();
+    this.input.pause();
+    this.finish();
+  }
+
+  private checkTimeout(): void {
+    if (this.pending.size === 0) return;
+    const silent = Date.now() - this.lastHeard;
+    if (silent > (this.options.timeoutMs as number)) {
+      this.fail(new MdsyncError('TIMEOUT', `${this.options.label}: no answer for ${Math.round(silent / 1000)} s (--timeout); giving up`));
+    }
+  }
+
+  /** Serving side: how often to show life while busy (a third of the client's --timeout). */
+  setKeepalive(ms: number): void {
+    this.options.keepaliveMs = ms;
+  }
+
+  private startKeepalive(): void {
+    if (this.keepalive || !this.options.keepaliveMs) return;
+    this.keepalive = setInterval(() => { void this.send([KEEPALIVE]).catch(() => undefined); }, this.options.keepaliveMs);
+    this.keepalive.unref();
+  }
+
+  private stopKeepalive(): void {
+    if (this.keepalive) clearInterval(this.keepalive);
+    this.keepalive = undefined;
+  }
+
+  private stopTimers(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.stopKeepalive();
+  }
+}
+
+function errorCode(err: unknown): string {
+  return err instanceof MdsyncError ? err.code : 'IO';
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,99 @@
+// The message table: every request a client may send, with the checks for its arguments and its answer.
+
+import type { Layout, MessageEntry } from '../model.js';
+import {
+  bool, bytes, flags, folder, guid, hex64, infoRest, invalid, keyword, list, location, nullable, oneOf, record, text, tuple, uint, type Check,
+} from './check.js';
+import { MAX_FOLDER, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_MESSAGE, MAX_TEXT } from './limits.js';
+
+const keywords = list(keyword, MAX_KEYWORDS);
+const mtime = uint();
+const size = uint(MAX_MESSAGE);
+const streamId = uint(2 ** 31);
+const layout: Check<Layout> = oneOf('maildir++', 'fs');
+const nothing: Check<null> = (v, path) => (v === null || v === undefined ? null : invalid(path, 'expected nothing'));
+const empty = record({});
+
+/** A manifest entry travels as a list: [guid, flags, keywords, location, size, infoRest, uid, hash]. */
+const wireEntry = tuple(guid, flags, keywords, location, nullable(size), nullable(infoRest), nullable(uint(2 ** 32)), nullable(hex64));
+export type WireEntry = ReturnType<typeof wireEntry>;
+
+export function entryToWire(e: MessageEntry): WireEntry {
+  return [e.guid, e.flags, e.keywords, e.location, e.size ?? null, e.infoRest ?? null, e.uid ?? null, e.hash ?? null];
+}
+
+export function entryFromWire([g, f, k, l, s, r, u, h]: WireEntry): MessageEntry {
+  const e: MessageEntry = { guid: g, flags: f, keywords: k, location: l };
+  if (s !== null) e.size = s;
+  if (r !== null) e.infoRest = r;
+  if (u !== null) e.uid = u;
+  if (h !== null) e.hash = h;
+  return e;
+}
+
+const deliveryMeta = { guid, mtime, flags, keywords, location };
+const deliveryOptional = { infoRest };
+const placed = record({ wanted: guid, guid, hash: text(64), existed: bool }, { vanished: bool });
+
+export const METHODS = {
+  hello: {
+    args: record(
+      { protocol: uint(), program: text(64), capabilities: list(text(64), 64), timeoutMs: uint() },
+      { create: bool, layout, defaultLayout: layout, separator: oneOf(':', '!', ';') },
+    ),
+    result: record({ protocol: uint(), program: text(64), capabilities: list(text(64), 64), id: text(256), layout, root: text(MAX_TEXT) }),
+  },
+  lock: { args: empty, result: nothing },
+  unlock: { args: empty, result: nothing },
+  listFolders: {
+    args: empty,
+    result: record({ folders: list(tuple(folder, text(64), uint())), subscriptions: list(folder) }),
+  },
+  manifest: {
+    args: record({ folder, start: uint() }),
+    result: record({ digest: text(64), total: uint(), entries: list(wireEntry) }, { uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32) }),
+  },
+  hash: { args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
+  read: {
+    args: record({ folder, guids: list(guid) }),
+    // Each item: vanished, or whole `data`, or a `stream` to pull with readChunk.
+    result: list(record({ guid }, { vanished: bool, data: bytes(MAX_INLINE_BODY), mtime, hash: hex64, size, stream: streamId })),
+  },
+  readChunk: { args: record({ stream: streamId, seq: uint() }), result: bytes(MAX_INLINE_BODY) },
+  closeStream: { args: record({ stream: streamId }), result: nothing },
+  deliver: {
+    args: record({ folder, items: list(record({ ...deliveryMeta, data: bytes(MAX_INLINE_BODY) }, deliveryOptional)) }),
+    result: list(placed),
+  },
+  upload: { args: record({ folder, item: record({ ...deliveryMeta, size }, deliveryOptional) }), result: streamId },
+  uploadChunk: { args: record({ stream: streamId, seq: uint(), data: bytes(MAX_INLINE_BODY) }), result: nothing },
+  uploadEnd: { args: record({ stream: streamId }), result: placed },
+  copyLocal: {
+    args: record({ folder, items: list(record({ fromFolder: folder, fromGuid: guid, guid, flags, keywords, location }, { infoRest })) }),
+    result: list(placed),
+  },
+  setFlags: {
+    args: record({
+      folder,
+      deltas: list(record({ guid, addFlags: flags, removeFlags: flags, addKeywords: keywords, removeKeywords: keywords }, { location })),
+    }),
+    result: list(record({ guid, vanished: bool })),
+  },
+  expunge: { args: record({ folder, guids: list(guid) }), result: uint() },
+  createFolder: { args: record({ folder }), result: nothing },
+  deleteFolder: { args: record({ folder }), result: bool },
+  writeSubscriptions: { args: record({ names: list(folder) }), result: nothing },
+  commit: { args: empty, result: nothing },
+  drainWarnings: {
+    args: empty,
+    result: record({ warnings: list(record({ message: text(MAX_TEXT) }, { folder: text(MAX_FOLDER) })), raced: bool }),
+  },
+} as const;
+
+export type Method = keyof typeof METHODS;
+export type Args<M extends Method> = ReturnType<(typeof METHODS)[M]['args']>;
+export type Result<M extends Method> = ReturnType<(typeof METHODS)[M]['result']>;
+
+export function isMethod(name: unknown): name is Method {
+  return typeof name === 'string' && Object.hasOwn(METHODS, name);
+}

@@ -1,0 +1,283 @@
+// RemoteAgent: the Agent operations of a far side, asked over a protocol session.
+
+import type { Readable, Writable } from 'node:stream';
+import { isStream } from '../body.js';
+import { MdsyncError } from '../errors.js';
+import type {
+  BodyStream, CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, Warning,
+} from '../model.js';
+import type { Agent } from '../sync/agent.js';
+import { Connection } from './connection.js';
+import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
+import { entryFromWire, type Args, type Result } from './messages.js';
+import { CAPABILITIES, PROGRAM, type OpenRequest } from './server.js';
+
+/** A byte stream to a serving mdsync, and what to say when it broke. */
+export interface Transport {
+  input: Readable;
+  output: Writable;
+  /** Why the far side went away (its exit status and stderr), when known. */
+  failure(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+function chunksOf<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out.length > 0 ? out : [[]];
+}
+
+/** Re-cuts any body into pieces no larger than a frame may carry. */
+async function* pieces(body: BodyStream | Uint8Array): AsyncGenerator<Uint8Array> {
+  const source = isStream(body) ? body.chunks : [body];
+  for await (const chunk of source) {
+    for (let at = 0; at < chunk.length; at += MAX_INLINE_BODY) yield chunk.subarray(at, at + MAX_INLINE_BODY);
+  }
+}
+
+export class RemoteAgent implements Agent {
+  private constructor(
+    private readonly connection: Connection,
+    private readonly transport: Transport,
+    private readonly label: string,
+    private readonly info: Hello,
+  ) {}
+
+  /** Says hello; a far side that never answers is described by its exit status and stderr. */
+  static async connect(transport: Transport, label: string, open: OpenRequest, timeoutMs: number): Promise<RemoteAgent> {
+    const connection = new Connection(transport.input, transport.output, { label, timeoutMs });
+    let answer: Result<'hello'>;
+    try {
+      answer = await connection.request('hello', {
+        protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities: CAPABILITIES, timeoutMs, ...open,
+      });
+    } catch (err) {
+      connection.close();
+      const why = await transport.failure();
+      await transport.close();
+      if (err instanceof MdsyncError && err.code !== 'REMOTE' && err.code !== 'PROTOCOL') throw err;
+      throw why ? new MdsyncError('REMOTE', `${label}: ${why}`) : err;
+    }
+    if (answer.protocol !== PROTOCOL_VERSION) {
+      connection.close();
+      await transport.close();
+      throw new MdsyncError('PROTOCOL_VERSION', `${label}: remote ${answer.program} speaks protocol ${answer.protocol}, this one (${PROGRAM}) speaks ${PROTOCOL_VERSION}: install the same mdsync version on both sides`);
+    }
+    const hello: Hello = { id: answer.id, version: answer.program, layout: answer.layout, root: answer.root, capabilities: answer.capabilities };
+    return new RemoteAgent(connection, transport, label, hello);
+  }
+
+  get layout(): Hello['layout'] {
+    return this.info.layout;
+  }
+
+  private ask<M extends Parameters<Connection['request']>[0]>(method: M, args: Args<M>): Promise<Result<M>> {
+    return this.connection.request(method, args);
+  }
+
+  async hello(): Promise<Hello> {
+    return this.info;
+  }
+
+  async lock(): Promise<void> {
+    await this.ask('lock', {});
+  }
+
+  async unlock(): Promise<void> {
+    await this.ask('unlock', {});
+  }
+
+  async listFolders(): Promise<FolderList> {
+    const list = await this.ask('listFolders', {});
+    return { folders: list.folders.map(([name, digest, messages]) => ({ name, digest, messages })), subscriptions: list.subscriptions };
+  }
+
+  async manifest(folder: string): Promise<FolderManifest> {
+    // Pages of one scan: if the far side rescanned between pages (a neighbour changed the folder), start over.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const first = await this.ask('manifest', { folder, start: 0 });
+      const entries = first.entries.map(entryFromWire);
+      let consistent = true;
+      while (entries.length < first.total) {
+        const page = await this.ask('manifest', { folder, start: entries.length });
+        if (page.digest !== first.digest || page.total !== first.total || page.entries.length === 0) {
+          consistent = false;
+          break;
+        }
+        entries.push(...page.entries.map(entryFromWire));
+      }
+      if (!consistent) continue;
+      if (entries.length !== first.total) throw new MdsyncError('PROTOCOL', `${this.label}: manifest of ${folder} has ${entries.length} entries, ${first.total} announced`);
+      const m: FolderManifest = { name: folder, digest: first.digest, messages: entries };
+      if (first.uidValidity !== undefined) m.uidValidity = first.uidValidity;
+      if (first.nextUid !== undefined) m.nextUid = first.nextUid;
+      return m;
+    }
+    throw new MdsyncError('CHANGED_DURING_RUN', `${this.label}: folder ${folder} kept changing while its manifest was read; run again`);
+  }
+
+  async hash(folder: string, guids: string[]): Promise<(string | null)[]> {
+    const parts = await Promise.all(chunksOf(guids, REQUEST_ITEMS).map((part) => this.ask('hash', { folder, guids: part })));
+    const out = parts.flat();
+    if (out.length !== guids.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${out.length} hashes for ${guids.length} messages`);
+    return out;
+  }
+
+  async *read(folder: string, guids: string[]): AsyncIterable<ReadResult> {
+    let at = 0;
+    while (at < guids.length) {
+      const asked = guids.slice(at, at + REQUEST_ITEMS);
+      const items = await this.ask('read', { folder, guids: asked });
+      if (items.length === 0 || items.length > asked.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${items.length} messages read for ${asked.length} asked`);
+      for (const [i, item] of items.entries()) {
+        if (item.guid !== asked[i]) throw new MdsyncError('PROTOCOL', `${this.label}: sent message ${item.guid} where ${asked[i]} was asked for`);
+        if (item.vanished) {
+          yield { guid: item.guid, vanished: true };
+          continue;
+        }
+        const got: ReadResult = { guid: item.guid, mtime: item.mtime ?? Date.now() };
+        if (item.hash !== undefined) got.hash = item.hash;
+        if (item.data) got.data = item.data;
+        else if (item.stream !== undefined && item.size !== undefined) got.data = { size: item.size, chunks: this.pull(item.stream, item.size, item.guid) };
+        else throw new MdsyncError('PROTOCOL', `${this.label}: message ${item.guid} came without its bytes`);
+        yield got;
+      }
+      at += items.length;
+    }
+  }
+
+  /** Pulls a large body chunk by chunk, a few requests ahead, never more than the window in memory. */
+  private async *pull(stream: number, size: number, guid: string): AsyncGenerator<Uint8Array> {
+    const ahead: Promise<Uint8Array>[] = [];
+    let seq = 0;
+    let received = 0;
+    let requested = 0;
+    try {
+      for (;;) {
+        while (ahead.length < STREAM_WINDOW && requested < size) {
+          ahead.push(this.ask('readChunk', { stream, seq: seq++ }));
+          requested += MAX_INLINE_BODY;
+        }
+        const next = ahead.shift();
+        if (!next) break;
+        const chunk = await next;
+        if (chunk.length === 0) break;
+        received += chunk.length;
+        if (received > size) throw new MdsyncError('PROTOCOL', `${this.label}: message ${guid} is longer than the ${size} bytes announced`);
+        // Chunks may be shorter than the most a frame holds: ask for more until the size is reached.
+        if (chunk.length < MAX_INLINE_BODY) requested -= MAX_INLINE_BODY - chunk.length;
+        yield chunk;
+        if (received === size) break;
+      }
+      if (received !== size) throw new MdsyncError('PROTOCOL', `${this.label}: message ${guid} ended after ${received} of ${size} bytes`);
+    } finally {
+      await Promise.allSettled(ahead);
+      void this.ask('closeStream', { stream }).catch(() => undefined);
+    }
+  }
+
+  async deliver(folder: string, items: Delivery[]): Promise<Placed[]> {
+    const out: Placed[] = new Array<Placed>(items.length);
+    const work: Promise<void>[] = [];
+    let batch: number[] = [];
+    let batchBytes = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      const indices = batch;
+      batch = [];
+      batchBytes = 0;
+      work.push(this.ask('deliver', { folder, items: indices.map((i) => wireDelivery(items[i] as Delivery)) }).then((placed) => {
+        if (placed.length !== indices.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${placed.length} results for ${indices.length} deliveries`);
+        placed.forEach((p, j) => { out[indices[j] as number] = p; });
+      }));
+    };
+    for (const [i, item] of items.entries()) {
+      if (isStream(item.data) || item.data.length > MAX_INLINE_BODY) {
+        work.push(this.upload(folder, item).then((p) => { out[i] = p; }));
+        continue;
+      }
+      batch.push(i);
+      batchBytes += item.data.length;
+      if (batchBytes >= MAX_BATCH_BYTES || batch.length >= REQUEST_ITEMS) flush();
+    }
+    flush();
+    const settled = await Promise.allSettled(work);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return out;
+  }
+
+  /** Sends one large body in chunks; each chunk is acknowledged once the far side has taken it. */
+  private async upload(folder: string, item: Delivery): Promise<Placed> {
+    const { data, ...meta } = item;
+    const size = isStream(data) ? data.size : data.length;
+    const stream = await this.ask('upload', { folder, item: { ...wireMeta(meta), size } });
+    const inFlight: Promise<unknown>[] = [];
+    let seq = 0;
+    try {
+      for await (const piece of pieces(data)) {
+        if (inFlight.length >= STREAM_WINDOW) await inFlight.shift();
+        inFlight.push(this.ask('uploadChunk', { stream, seq: seq++, data: piece }));
+      }
+      await Promise.all(inFlight);
+    } catch (err) {
+      await Promise.allSettled(inFlight);
+      void this.ask('closeStream', { stream }).catch(() => undefined);
+      throw err;
+    }
+    return this.ask('uploadEnd', { stream });
+  }
+
+  async copyLocal(folder: string, items: CopyRequest[]): Promise<Placed[]> {
+    const parts = await Promise.all(chunksOf(items, REQUEST_ITEMS).map((part) => this.ask('copyLocal', { folder, items: part })));
+    return parts.flat();
+  }
+
+  async setFlags(folder: string, deltas: FlagDelta[]): Promise<FlagResult[]> {
+    const parts = await Promise.all(chunksOf(deltas, REQUEST_ITEMS).map((part) => this.ask('setFlags', { folder, deltas: part })));
+    return parts.flat();
+  }
+
+  async expunge(folder: string, guids: string[]): Promise<number> {
+    const parts = await Promise.all(chunksOf(guids, REQUEST_ITEMS).map((part) => this.ask('expunge', { folder, guids: part })));
+    return parts.reduce((a, b) => a + b, 0);
+  }
+
+  async createFolder(name: string): Promise<void> {
+    await this.ask('createFolder', { folder: name });
+  }
+
+  deleteFolder(name: string): Promise<boolean> {
+    return this.ask('deleteFolder', { folder: name });
+  }
+
+  async writeSubscriptions(names: string[]): Promise<void> {
+    await this.ask('writeSubscriptions', { names });
+  }
+
+  async commit(): Promise<void> {
+    await this.ask('commit', {});
+  }
+
+  async drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean }> {
+    return this.ask('drainWarnings', {});
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.connection.bye();
+    } finally {
+      await this.transport.close();
+    }
+  }
+}
+
+function wireMeta(d: Omit<Delivery, 'data'>): Omit<Args<'upload'>['item'], 'size'> {
+  const meta: Omit<Args<'upload'>['item'], 'size'> = { guid: d.guid, mtime: Math.max(0, Math.round(d.mtime)), flags: d.flags, keywords: d.keywords, location: d.location };
+  if (d.infoRest !== undefined) meta.infoRest = d.infoRest;
+  return meta;
+}
+
+function wireDelivery(d: Delivery): Args<'deliver'>['items'][number] {
+  return { ...wireMeta(d), data: d.data as Uint8Array };
+}

@@ -1,0 +1,207 @@
+// The serving side of a session: answers requests with one Agent, opened by `hello`.
+
+import type { Readable, Writable } from 'node:stream';
+import { isStream } from '../body.js';
+import { MdsyncError } from '../errors.js';
+import type { Delivery, Layout, ReadResult } from '../model.js';
+import type { Agent } from '../sync/agent.js';
+import { VERSION } from '../version.js';
+import { ChunkQueue } from './chunk-queue.js';
+import { Connection } from './connection.js';
+import { MANIFEST_PAGE, MAX_BATCH_BYTES, MAX_STREAMS, PROTOCOL_VERSION } from './limits.js';
+import { entryToWire, type Args, type Method, type Result } from './messages.js';
+
+export const PROGRAM = `mdsync ${VERSION}`;
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages'];
+
+export interface OpenRequest {
+  create?: boolean;
+  layout?: Layout;
+  defaultLayout?: Layout;
+  separator?: ':' | '!' | ';';
+}
+
+export interface ServeOptions {
+  /** Opens the served Maildir with what the client asked for (create, layout, separator). */
+  open(request: OpenRequest): Promise<Agent>;
+  /** Diagnostics (stderr): never the protocol stream. */
+  log(line: string): void;
+}
+
+interface ReadStream {
+  kind: 'read';
+  chunks: AsyncIterator<Uint8Array>;
+  nextSeq: number;
+  chain: Promise<unknown>;
+}
+
+interface Upload {
+  kind: 'upload';
+  queue: ChunkQueue;
+  nextSeq: number;
+  placed: Promise<Result<'uploadEnd'>>;
+}
+
+type Handlers = { [M in Method]: (args: Args<M>) => Promise<Result<M>> };
+
+/** Serves one session; resolves with the exit status once it is over (0 after an orderly bye). */
+export async function serveSession(input: Readable, output: Writable, options: ServeOptions): Promise<number> {
+  let agent: Agent | undefined;
+  const streams = new Map<number, ReadStream | Upload>();
+  let nextStream = 1;
+  let closing: Promise<void> | undefined;
+  let orderly = false;
+
+  let greeting: Promise<unknown> | undefined;
+  // Requests pipelined behind hello wait for it; a request with no hello before it ends the session.
+  const opened = async (): Promise<Agent> => {
+    if (!greeting) throw new MdsyncError('PROTOCOL', 'a request arrived before hello');
+    await greeting.catch(() => undefined);
+    if (!agent) throw new MdsyncError('PROTOCOL', 'a request arrived after a failed hello');
+    return agent;
+  };
+  const newStream = (s: ReadStream | Upload): number => {
+    if (streams.size >= MAX_STREAMS) throw new MdsyncError('PROTOCOL', `more than ${MAX_STREAMS} message streams open at once`);
+    const id = nextStream++;
+    streams.set(id, s);
+    return id;
+  };
+  const stream = <K extends 'read' | 'upload'>(id: number, kind: K): Extract<ReadStream | Upload, { kind: K }> => {
+    const s = streams.get(id);
+    if (!s || s.kind !== kind) throw new MdsyncError('PROTOCOL', `no open ${kind} stream ${id}`);
+    return s as Extract<ReadStream | Upload, { kind: K }>;
+  };
+  const shutdown = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const s of streams.values()) {
+        if (s.kind === 'read') await s.chunks.return?.().catch(() => undefined);
+        else s.queue.abort(new MdsyncError('REMOTE', 'the session ended before the message was complete'));
+      }
+      streams.clear();
+      await agent?.close();
+    })();
+    return closing;
+  };
+
+  const greet = async (args: Args<'hello'>): Promise<Result<'hello'>> => {
+    if (args.protocol !== PROTOCOL_VERSION) {
+      throw new MdsyncError('PROTOCOL_VERSION', `remote ${PROGRAM} speaks protocol ${PROTOCOL_VERSION}, this one (${args.program}) speaks ${args.protocol}: install the same mdsync version on both sides`);
+    }
+    connection.setKeepalive(Math.max(200, Math.floor(args.timeoutMs / 3)));
+    const opening = await options.open({ create: args.create, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator });
+    agent = opening;
+    const hello = await opening.hello();
+    return { protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities: CAPABILITIES, id: hello.id, layout: hello.layout, root: hello.root };
+  };
+
+  const handlers: Handlers = {
+    hello(args) {
+      if (greeting) throw new MdsyncError('PROTOCOL', 'hello sent twice');
+      const answer = greet(args);
+      greeting = answer;
+      return answer;
+    },
+    lock: async () => { await (await opened()).lock(); return null; },
+    unlock: async () => { await (await opened()).unlock(); return null; },
+    async listFolders() {
+      const list = await (await opened()).listFolders();
+      return { folders: list.folders.map((f) => [f.name, f.digest, f.messages] as [string, string, number]), subscriptions: list.subscriptions };
+    },
+    async manifest({ folder, start }) {
+      const m = await (await opened()).manifest(folder);
+      const page = { digest: m.digest, total: m.messages.length, entries: m.messages.slice(start, start + MANIFEST_PAGE).map(entryToWire) };
+      return { ...page, ...(m.uidValidity !== undefined ? { uidValidity: m.uidValidity } : {}), ...(m.nextUid !== undefined ? { nextUid: m.nextUid } : {}) };
+    },
+    hash: async ({ folder, guids }) => (await opened()).hash(folder, guids),
+    async read({ folder, guids }) {
+      const out: Result<'read'> = [];
+      let bytes = 0;
+      // Whole bodies up to a batch's worth; a large body ends the batch as a stream to pull.
+      for await (const got of (await opened()).read(folder, guids)) {
+        const item: Result<'read'>[number] = readItem(got);
+        if (got.data && isStream(got.data)) {
+          item.size = got.data.size;
+          item.stream = newStream({ kind: 'read', chunks: got.data.chunks[Symbol.asyncIterator](), nextSeq: 0, chain: Promise.resolve() });
+          out.push(item);
+          break;
+        }
+        out.push(item);
+        bytes += item.data?.length ?? 0;
+        if (bytes >= MAX_BATCH_BYTES) break;
+      }
+      return out;
+    },
+    readChunk({ stream: id, seq }) {
+      const s = stream(id, 'read');
+      if (seq !== s.nextSeq) throw new MdsyncError('PROTOCOL', `chunk ${seq} of stream ${id} asked for out of order (expected ${s.nextSeq})`);
+      s.nextSeq++;
+      const next = s.chain.then(() => s.chunks.next()).then((r) => (r.done ? new Uint8Array(0) : r.value));
+      s.chain = next.catch(() => undefined);
+      return next;
+    },
+    async closeStream({ stream: id }) {
+      const s = streams.get(id);
+      streams.delete(id);
+      if (s?.kind === 'read') await s.chunks.return?.();
+      else s?.queue.abort(new MdsyncError('REMOTE', 'the message upload was abandoned'));
+      return null;
+    },
+    deliver: async ({ folder, items }) => (await opened()).deliver(folder, items as Delivery[]),
+    async upload({ folder, item }) {
+      const target = await opened();
+      const queue = new ChunkQueue();
+      const { size, ...meta } = item;
+      const placed = target.deliver(folder, [{ ...meta, data: { size, chunks: queue } }]).then((p) => p[0] as Result<'uploadEnd'>);
+      placed.catch((err: Error) => queue.abort(err));
+      return newStream({ kind: 'upload', queue, nextSeq: 0, placed });
+    },
+    uploadChunk({ stream: id, seq, data }) {
+      const s = stream(id, 'upload');
+      if (seq !== s.nextSeq) throw new MdsyncError('PROTOCOL', `chunk ${seq} of upload ${id} out of order (expected ${s.nextSeq})`);
+      s.nextSeq++;
+      return s.queue.push(data).then(() => null, async (err: Error) => {
+        // The write failed: its own error says why (disk full, …), not the queue's.
+        throw await s.placed.then(() => err, (real: Error) => real);
+      });
+    },
+    async uploadEnd({ stream: id }) {
+      const s = stream(id, 'upload');
+      streams.delete(id);
+      s.queue.end();
+      return s.placed;
+    },
+    copyLocal: async ({ folder, items }) => (await opened()).copyLocal(folder, items),
+    setFlags: async ({ folder, deltas }) => (await opened()).setFlags(folder, deltas),
+    expunge: async ({ folder, guids }) => (await opened()).expunge(folder, guids),
+    createFolder: async ({ folder }) => { await (await opened()).createFolder(folder); return null; },
+    deleteFolder: async ({ folder }) => (await opened()).deleteFolder(folder),
+    writeSubscriptions: async ({ names }) => { await (await opened()).writeSubscriptions(names); return null; },
+    commit: async () => { await (await opened()).commit(); return null; },
+    drainWarnings: async () => (await opened()).drainWarnings(),
+  };
+
+  const connection = new Connection(input, output, {
+    label: 'client',
+    handle: (method, args) => (handlers[method] as (a: unknown) => Promise<unknown>)(args),
+    onBye: async () => {
+      orderly = true;
+      await shutdown();
+    },
+    keepaliveMs: 5_000,
+  });
+  await connection.done;
+  await shutdown().catch((err: Error) => options.log(`mdsync serve: ${err.message}`));
+  if (orderly) return 0;
+  const why = connection.error?.message ?? 'the connection ended without bye';
+  options.log(`mdsync serve: ${why}`);
+  return 1;
+}
+
+function readItem(got: ReadResult): Result<'read'>[number] {
+  const item: Result<'read'>[number] = { guid: got.guid };
+  if (got.vanished) item.vanished = true;
+  if (got.mtime !== undefined) item.mtime = got.mtime;
+  if (got.hash !== undefined) item.hash = got.hash;
+  if (got.data && !isStream(got.data)) item.data = got.data;
+  return item;
+}

@@ -1,0 +1,35 @@
+// How a test reaches the second side of a run: a local path, `mdsync serve` in a child process, or real SSH.
+
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli, type CliResult } from './cli.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+export const BIN = join(HERE, '..', '..', 'bin', 'mdsync.js');
+const FAKE_SSH = join(HERE, 'fake-ssh.mjs');
+/** The far side runs this very build, with this Node. */
+export const REMOTE_PATH = `${process.execPath} ${BIN}`;
+
+export interface SideTransport {
+  name: string;
+  /** The endpoint string naming a directory of this machine, reached this way. */
+  endpoint(path: string): string;
+  /** Options the run needs (-e, --remote-path, -i …). */
+  args: string[];
+  /** Prepares a test's HOME (known_hosts for the built-in client). */
+  prepare?(home: string): Promise<void>;
+}
+
+export const localTransport: SideTransport = { name: 'local', endpoint: (p) => p, args: [] };
+
+/** `mdsync serve` in a child process started by a stand-in for ssh that runs the remote command with sh. */
+export const serveTransport: SideTransport = {
+  name: 'mdsync serve over a child process',
+  endpoint: (p) => `localhost:${p}`,
+  args: ['-e', `${process.execPath} ${FAKE_SSH}`, '--remote-path', REMOTE_PATH],
+};
+
+/** Runs mdsync with the transport's options; the endpoints are already strings. */
+export function cliVia(t: SideTransport, home: string): (args: string[]) => Promise<CliResult> {
+  return (args) => runCli([...args, ...t.args], home, { SSH_AUTH_SOCK: '' });
+}
