@@ -55,7 +55,7 @@ export class RemoteAgent implements Agent {
       connection.close();
       const why = await transport.failure();
       await transport.close();
-      if (err instanceof MdsyncError && err.code !== 'REMOTE' && err.code !== 'PROTOCOL') throw err;
+      if (err instanceof MdsyncError && err.code !== 'REMOTE') throw err;
       throw why ? new MdsyncError('REMOTE', `${label}: ${why}`) : err;
     }
     if (answer.protocol !== PROTOCOL_VERSION) {

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Plays a broken or hostile `mdsync serve` for tests: `-e "node hostile-peer.mjs MODE"`; host and command are ignored.
+import { decode, encode } from '@msgpack/msgpack';
+
+const mode = process.argv[2];
+const frame = (value) => {
+  const body = encode(value);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length, 0);
+  return Buffer.concat([head, body]);
+};
+const hello = { protocol: 1, program: 'mdsync 0.1.0', capabilities: [], id: '1:2', layout: 'maildir++', root: '/srv/mail' };
+const digest = '0'.repeat(32);
+
+function answer(id, method) {
+  switch (mode) {
+    case 'version': return method === 'hello' ? { ...hello, protocol: 99, program: 'mdsync 9.0.0' } : null;
+    case 'evil-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0], ['../../etc', digest, 1]], subscriptions: [] } : method === 'hello' ? hello : null;
+    case 'evil-guid':
+      if (method === 'hello') return hello;
+      if (method === 'listFolders') return { folders: [['INBOX', digest, 1]], subscriptions: [] };
+      if (method === 'manifest') return { digest, total: 1, entries: [['../../../tmp/x', 'S', [], 'cur', null, null, null, null]] };
+      return null;
+    case 'nul-keyword':
+      if (method === 'hello') return hello;
+      if (method === 'listFolders') return { folders: [['INBOX', digest, 1]], subscriptions: [] };
+      if (method === 'manifest') return { digest, total: 1, entries: [['1.M1.h', 'S', ['a\u0000b'], 'cur', null, null, null, null]] };
+      return null;
+    case 'unknown-type': return undefined;
+    default: return method === 'hello' ? hello : null;
+  }
+}
+
+let pending = Buffer.alloc(0);
+process.stdin.on('data', (chunk) => {
+  pending = Buffer.concat([pending, chunk]);
+  while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+    const length = pending.readUInt32BE(0);
+    const value = decode(pending.subarray(4, 4 + length));
+    pending = pending.subarray(4 + length);
+    if (!Array.isArray(value) || value[0] !== 0) continue;
+    const [, id, method] = value;
+    switch (mode) {
+      case 'garbage': process.stdout.write(Buffer.from('\x00\x00\x00\x05\xc1\xc1\xc1\xc1\xc1 random junk')); break;
+      case 'huge': process.stdout.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3])); break;
+      case 'truncated': process.stdout.write(frame([1, id, hello]).subarray(0, 20), () => process.exit(0)); break;
+      case 'silent': break;
+      case 'unknown-type': process.stdout.write(frame([9, id, 'surprise'])); break;
+      case 'crash': process.stderr.write('remote: something went wrong\n'); process.exit(3); break;
+      case 'not-found': process.stderr.write('sh: 1: mdsync: not found\n'); process.exit(127); break;
+      default: process.stdout.write(frame([1, id, answer(id, method)]));
+    }
+  }
+});
+process.stdin.on('end', () => process.exit(0));

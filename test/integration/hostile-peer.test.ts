@@ -1,0 +1,56 @@
+// A client facing a broken or hostile far side: a clear error, bounded time, nothing written locally.
+
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { makeMaildir, message, readTree, removeDir, tempDir } from '../helpers/maildir.js';
+
+const PEER = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'helpers', 'hostile-peer.mjs');
+let work: string;
+let local: string;
+let before: Awaited<ReturnType<typeof readTree>>;
+
+beforeEach(async () => {
+  work = await tempDir();
+  local = join(work, 'local');
+  await makeMaildir(local, [{ dir: '', messages: [message('1600000001.M1P1.host', 'one', { flags: 'S' })] }]);
+  before = await readTree(local);
+});
+
+afterEach(async () => {
+  await removeDir(work);
+});
+
+const against = (mode: string, ...extra: string[]): ReturnType<typeof runCli> =>
+  runCli(['sync', local, 'peer:/srv/mail', '-e', `${process.execPath} ${PEER} ${mode}`, ...extra], work);
+
+describe('a hostile or broken remote side', () => {
+  it.each([
+    ['garbage', /peer:\/srv\/mail: protocol error: undecodable frame/],
+    ['huge', /peer:\/srv\/mail: protocol error: frame of 4294967295 bytes announced \(limit 16777216\)/],
+    ['truncated', /peer:\/srv\/mail: .*exited with code 0/],
+    ['unknown-type', /protocol error: unknown frame type 9/],
+    ['version', /remote mdsync 9\.0\.0 speaks protocol 99, this one \(mdsync \S+\) speaks 1: install the same mdsync version on both sides/],
+    ['evil-folder', /answer to listFolders\.folders\[1\]\[0\]: folder name "\.\.\/\.\.\/etc" has an empty, "\." or "\.\." component/],
+    ['evil-guid', /answer to manifest\.entries\[0\]\[0\]: GUID "\.\.\/\.\.\/\.\.\/tmp\/x" contains "\/"/],
+    ['nul-keyword', /bad keyword "a\\u0000b"/],
+    ['crash', /exited with code 3:\nremote: something went wrong/],
+    ['not-found', /exited with code 127:\nsh: 1: mdsync: not found\n\(the remote command "mdsync" was not found on peer: install mdsync there or name it with --remote-path\)/],
+  ])('%s: exit 1 with a clear error, no stack trace, nothing written', async (mode, text) => {
+    const r = await against(mode);
+    expect(r.stderr).toMatch(text);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await readTree(local)).toEqual(before);
+  });
+
+  it('gives up on a silent side after --timeout', async () => {
+    const started = Date.now();
+    const r = await against('silent', '--timeout', '2');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/peer:\/srv\/mail: no answer for 2 s \(--timeout\); giving up/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await readTree(local)).toEqual(before);
+  });
+});
