@@ -23,7 +23,11 @@ export type ErrorCode =
   | 'PROTOCOL'
   | 'PROTOCOL_VERSION'
   | 'TIMEOUT'
-  | 'REMOTE';
+  | 'REMOTE'
+  | 'HOST_KEY_UNKNOWN'
+  | 'HOST_KEY_CHANGED'
+  | 'HOST_KEY_REVOKED'
+  | 'SSH_CONFIG';
 
 export class MdsyncError extends Error {
   readonly code: ErrorCode;

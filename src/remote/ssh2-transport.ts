@@ -2,11 +2,14 @@
 
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { Client, utils, type AuthenticationType, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type AuthenticationType, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { MdsyncError, isErrno } from '../errors.js';
 import type { Transport } from '../protocol/remote-agent.js';
 import { appendHostKey, checkHostKey, hostKeyError, knownKeyTypes } from './known-hosts.js';
 import { resolveHost } from './ssh-config.js';
+
+// ssh2 is CommonJS: its named exports are reached through the default one.
+const { Client, utils } = ssh2;
 
 const STDERR_KEEP = 8192;
 
@@ -95,7 +98,7 @@ export async function startSsh2(target: Ssh2Target): Promise<Transport> {
           await appendHostKey(knownHosts[0] as string, hostName, port, key);
           return true;
         }
-        hostKeyProblem = hostKeyError(check, hostName, port, key);
+        hostKeyProblem = hostKeyError(check, hostName, port, key, knownHosts[0] as string);
         return false;
       })().then(verify, (err: Error) => {
         hostKeyProblem = new MdsyncError('REMOTE', `${where}: cannot check the host key: ${err.message}`);

@@ -5,24 +5,28 @@ import { join } from 'node:path';
 import { sshCommand, type TestSshd } from './sshd.js';
 import { REMOTE_PATH, type SideTransport } from './transports.js';
 
-/** The OpenSSH client (`-e ssh …`) to a real sshd on 127.0.0.1. */
-export function opensshTransport(sshd: TestSshd): SideTransport {
+/** The OpenSSH client (`-e ssh …`) to a real sshd on 127.0.0.1; the server is started before the tests run. */
+export function opensshTransport(server: () => TestSshd): SideTransport {
   return {
     name: 'OpenSSH client to sshd',
-    endpoint: (p) => `${sshd.user}@${sshd.host}:${p}`,
-    args: ['-e', sshCommand(sshd), '--remote-path', REMOTE_PATH],
+    endpoint: (p) => `${server().user}@${server().host}:${p}`,
+    get args() {
+      return ['-e', sshCommand(server()), '--remote-path', REMOTE_PATH];
+    },
   };
 }
 
-/** The built-in ssh2 client to a real sshd: ~/.ssh/known_hosts and a key in the test's HOME. */
-export function ssh2Transport(sshd: TestSshd): SideTransport {
+/** The built-in ssh2 client to a real sshd: the host key in the test HOME's ~/.ssh/known_hosts, the key by -i. */
+export function ssh2Transport(server: () => TestSshd): SideTransport {
   return {
     name: 'built-in ssh2 client to sshd',
-    endpoint: (p) => `ssh://${sshd.user}@${sshd.host}:${sshd.port}${p}`,
-    args: ['-i', sshd.clientKey, '--remote-path', REMOTE_PATH],
+    endpoint: (p) => `ssh://${server().user}@${server().host}:${server().port}${p}`,
+    get args() {
+      return ['-i', server().clientKey, '--remote-path', REMOTE_PATH];
+    },
     async prepare(home) {
       await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
-      await writeFile(join(home, '.ssh', 'known_hosts'), `${sshd.knownHostsLine}\n`);
+      await writeFile(join(home, '.ssh', 'known_hosts'), `${server().knownHostsLine}\n`);
     },
   };
 }
