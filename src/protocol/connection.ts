@@ -47,6 +47,7 @@ export class Connection {
   private keepalive?: NodeJS.Timeout;
   private drained?: Promise<void>;
   private idle?: () => void;
+  private discarding = false;
   private readonly finished: Promise<void>;
   private finish!: () => void;
 
@@ -96,8 +97,17 @@ export class Connection {
   close(): void {
     this.stopTimers();
     if (!this.output.writableEnded) this.output.end();
-    this.input.pause();
+    this.discardInput();
     this.finish();
+  }
+
+  /**
+   * After the session, whatever still arrives is read and dropped: a stream left paused never
+   * reaches its end, and an SSH channel would not close.
+   */
+  private discardInput(): void {
+    this.discarding = true;
+    this.input.resume();
   }
 
   private async send(frame: unknown[]): Promise<void> {
@@ -123,7 +133,7 @@ export class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    if (this.failure) return;
+    if (this.failure || this.discarding) return;
     this.lastHeard = Date.now();
     let frames: unknown[];
     try {
@@ -218,7 +228,7 @@ export class Connection {
       },
     ).catch(() => undefined).finally(() => {
       this.inFlight--;
-      if (this.inFlight < MAX_IN_FLIGHT && !this.failure) this.input.resume();
+      if (this.inFlight < MAX_IN_FLIGHT && !this.failure && !this.discarding) this.input.resume();
       if (this.inFlight === 0) {
         this.stopKeepalive();
         this.idle?.();
@@ -268,7 +278,7 @@ export class Connection {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     if (!this.output.writableEnded) this.output.end();
-    this.input.pause();
+    this.discardInput();
     this.finish();
   }
 
