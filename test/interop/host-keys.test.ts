@@ -1,6 +1,7 @@
 // The built-in SSH client's host key policy and ~/.ssh/config, against a real sshd on 127.0.0.1.
 
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ describe.skipIf(!available)('host keys and ~/.ssh/config with the built-in clien
     const r = await backup();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect((await readTree(dst)).map((f) => f.path)).toContain('cur/1600000001.M1P1.host:2,S');
+    expect((await readTree(dst)).map((f) => f.path.replace(/,S=\d+/, ''))).toContain('cur/1600000001.M1P1.host:2,S');
   });
 
   it('accepts a known key recorded as a hashed entry (ssh-keygen -H)', async () => {
@@ -68,7 +69,7 @@ describe.skipIf(!available)('host keys and ~/.ssh/config with the built-in clien
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`the authenticity of host [127.0.0.1]:${sshd.port} cannot be established: its ED25519 key ${fingerprint(sshd.hostKeyBlob)} is not in ${knownHosts}`);
     expect(r.stderr).toContain('--accept-new-host-key');
-    await expect(readTree(dst)).resolves.toEqual([]);
+    expect(existsSync(dst)).toBe(false);
 
     const accepted = await backup('--accept-new-host-key');
     expect(accepted.code).toBe(0);
@@ -93,7 +94,7 @@ describe.skipIf(!available)('host keys and ~/.ssh/config with the built-in clien
       expect(r.stderr).toContain(`it is now ${fingerprint(sshd.hostKeyBlob)}`);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
-    await expect(readTree(dst)).resolves.toEqual([]);
+    expect(existsSync(dst)).toBe(false);
     expect(await readTree(src)).toEqual(before);
     expect(await readTree(work).then((t) => t.filter((f) => f.path.startsWith('state/')))).toEqual(stateBefore);
     expect(await readFile(knownHosts, 'utf8')).not.toContain(sshd.hostKeyPub.split(' ')[1]);
