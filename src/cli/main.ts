@@ -7,6 +7,7 @@ import { runSync, type RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
+import { RemoteAgent } from '../protocol/remote-agent.js';
 import type { RemoteOptions } from '../remote/open.js';
 import { endpointKey, openAgent } from './endpoints.js';
 import { runServe } from './serve.js';
@@ -126,14 +127,17 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       saveState: (state) => saveStateFile(stateFile, state),
       onProgress: showProgress ? progressPrinter(process.stderr) : undefined,
     });
-    return report(result, opts, out, mode);
+    const wire: Record<string, { sent: number; received: number }> = {};
+    if (a.agent instanceof RemoteAgent) wire.a = a.agent.traffic();
+    if (b.agent instanceof RemoteAgent) wire.b = b.agent.traffic();
+    return report(result, opts, out, mode, wire);
   } finally {
     await b?.agent.close().catch(() => undefined);
     await a.agent.close().catch(() => undefined);
   }
 }
 
-function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode): number {
+function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode, wire: Record<string, { sent: number; received: number }>): number {
   for (const w of result.warnings) out.warn(w.folder ? `${w.folder}: ${w.message}` : w.message);
   if (opts.dryRun || opts.verbose) for (const line of describePlan(result.plan)) out.info(line);
   const verb = opts.dryRun ? 'would do' : mode;
@@ -143,7 +147,7 @@ function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode)
   if (opts.json) {
     process.stdout.write(JSON.stringify({
       mode, dryRun: opts.dryRun ?? false, exit: code, summary: result.summary, bytes: result.bytes,
-      vanished: result.vanished, stateTrusted: result.stateTrusted, warnings: result.warnings,
+      vanished: result.vanished, stateTrusted: result.stateTrusted, warnings: result.warnings, wire,
     }) + '\n');
   }
   return code;

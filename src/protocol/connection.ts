@@ -48,6 +48,9 @@ export class Connection {
   private drained?: Promise<void>;
   private idle?: () => void;
   private discarding = false;
+  /** Protocol bytes written and read (frames, not the transport's own overhead). */
+  sent = 0;
+  received = 0;
   private readonly finished: Promise<void>;
   private finish!: () => void;
 
@@ -112,7 +115,9 @@ export class Connection {
 
   private async send(frame: unknown[]): Promise<void> {
     if (this.failure) throw this.failure;
-    const ok = this.output.write(encodeFrame(frame));
+    const bytes = encodeFrame(frame);
+    this.sent += bytes.length;
+    const ok = this.output.write(bytes);
     if (ok) return;
     // Back-pressure: a peer that does not read stops us writing; it never fills our memory.
     this.drained ??= new Promise<void>((resolve, reject) => {
@@ -135,6 +140,7 @@ export class Connection {
   private receive(chunk: Buffer): void {
     if (this.failure || this.discarding) return;
     this.lastHeard = Date.now();
+    this.received += chunk.length;
     let frames: unknown[];
     try {
       frames = this.decoder.push(chunk);

@@ -67,6 +67,11 @@ export class RemoteAgent implements Agent {
     return new RemoteAgent(connection, transport, label, hello);
   }
 
+  /** Protocol bytes sent to and received from the far side so far. */
+  traffic(): { sent: number; received: number } {
+    return { sent: this.connection.sent, received: this.connection.received };
+  }
+
   get layout(): Hello['layout'] {
     return this.info.layout;
   }

@@ -34,7 +34,12 @@ export function runCli(args: string[], home: string, extraEnv: Record<string, st
 }
 
 /** The --json summary line of a run. */
-export function jsonOf(r: CliResult): { exit: number; bytes: number; summary: Record<string, { a: number; b: number }> } {
+export function jsonOf(r: CliResult): {
+  exit: number;
+  bytes: number;
+  summary: Record<string, { a: number; b: number }>;
+  wire: Record<string, { sent: number; received: number } | undefined>;
+} {
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as ReturnType<typeof jsonOf>;
 }

@@ -88,6 +88,13 @@ export function backupSuite(t: SideTransport): void {
       expect(j.bytes).toBe(0);
       expect(Object.values(j.summary).every((s) => s.a === 0 && s.b === 0)).toBe(true);
       expect(await readTree(dst)).toEqual(before);
+      // Over a wire, a no-change run is a hello, a folder list and a few small answers.
+      if (far(dst) !== dst) {
+        expect(j.wire.b?.sent).toBeGreaterThan(0);
+        expect((j.wire.b?.sent ?? 0) + (j.wire.b?.received ?? 0)).toBeLessThan(2048);
+      } else {
+        expect(j.wire).toEqual({});
+      }
     });
 
     it('after deliveries, flag renames, cross-folder moves and expunges a re-run is exact and writes only deliveries and moves', async () => {
