@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { applyChanges, generateCorpus } from './corpus.js';
 import { measure, rssMethod, type Measured } from './measure.js';
 import { syscallTable, timingTable, type Sample, type ScenarioResult } from './report.js';
+import { runSshBench, sshAvailable } from './ssh.js';
 import { countSyscalls, straceAvailable, type SyscallCounts } from './syscalls.js';
 
 const CLI = fileURLToPath(new URL('../../bin/mdsync.js', import.meta.url));
@@ -54,6 +55,8 @@ async function main(): Promise<number> {
       changes: { type: 'string', default: '200' },
       seed: { type: 'string', default: '1' },
       keep: { type: 'boolean', default: false },
+      ssh: { type: 'boolean', default: true },
+      'no-ssh': { type: 'boolean', default: false },
     },
   });
   const messages = positive('messages', values.messages as string);
@@ -149,6 +152,15 @@ async function main(): Promise<number> {
     const rows: [string, SyscallCounts[]][] = [['mdsync backup', traced.mdsync]];
     if (rsync) rows.push(['rsync -a --delete', traced.rsync]);
     console.log('\n' + syscallTable(rows));
+  }
+  if (values.ssh && !values['no-ssh']) {
+    if (!sshAvailable()) {
+      console.log('\nssh variant skipped: /usr/sbin/sshd or ssh missing (apt-get install -y openssh-server openssh-client)');
+    } else {
+      console.log(`\n## Over SSH: the same corpus to a throw-away sshd on 127.0.0.1, medians of ${runs}\n`);
+      const sshTable = await runSshBench({ cli: CLI, src: p('src'), work, runs, changes, seed, rsync, verify });
+      console.log(`\n${sshTable}\n\n"on the wire": TCP bytes both ways as OpenSSH counts them (handshake and SSH framing included); "protocol": mdsync's own frames (--json \`wire\`). The ssh variant runs after the local one on the same, changed, source.`);
+    }
   }
   const startup = await measure(process.execPath, ['-e', ''], env);
   console.log(`\nWall time includes process start-up (\`node -e ''\` alone: ${startup.wallS.toFixed(2)} s, ${startup.rssMB.toFixed(0)} MB). Before each timed run \`sync\` flushes dirty pages; the Maildirs are in the page cache for every run (rsync does not fsync, mdsync does). "exact": \`mdsync verify src dst\` exited 0 after every repetition.`);
