@@ -77,7 +77,16 @@ export class RemoteAgent implements Agent {
   }
 
   private ask<M extends Parameters<Connection['request']>[0]>(method: M, args: Args<M>): Promise<Result<M>> {
-    return this.connection.request(method, args);
+    return this.connection.request(method, args).catch(async (err: unknown) => { throw await this.explain(err); });
+  }
+
+  private explained?: Promise<MdsyncError>;
+
+  /** A far side that went away mid-run: say how it ended and what it printed on stderr. */
+  private async explain(err: unknown): Promise<unknown> {
+    if (!(err instanceof MdsyncError) || err.code !== 'REMOTE' || err !== this.connection.error) return err;
+    this.explained ??= this.transport.failure().then((why) => (why ? new MdsyncError('REMOTE', `${err.message}; ${why}`) : err));
+    return this.explained;
   }
 
   async hello(): Promise<Hello> {

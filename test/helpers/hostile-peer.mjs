@@ -46,6 +46,10 @@ process.stdin.on('data', (chunk) => {
       case 'truncated': process.stdout.write(frame([1, id, hello]).subarray(0, 20), () => process.exit(0)); break;
       case 'silent': break;
       case 'unknown-type': process.stdout.write(frame([9, id, 'surprise'])); break;
+      case 'dies-midway':
+        if (method === 'hello') process.stdout.write(frame([1, id, hello]));
+        else { process.stderr.write('remote: out of memory\n'); process.exit(137); }
+        break;
       case 'crash': process.stderr.write('remote: something went wrong\n'); process.exit(3); break;
       case 'not-found': process.stderr.write('sh: 1: mdsync: not found\n'); process.exit(127); break;
       default: process.stdout.write(frame([1, id, answer(id, method)]));

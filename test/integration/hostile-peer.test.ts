@@ -35,6 +35,7 @@ describe('a hostile or broken remote side', () => {
     ['evil-folder', /answer to listFolders\.folders\[1\]\[0\]: folder name "\.\.\/\.\.\/etc" has an empty, "\." or "\.\." component/],
     ['evil-guid', /answer to manifest\.entries\[0\]\[0\]: GUID "\.\.\/\.\.\/\.\.\/tmp\/x" contains "\/"/],
     ['nul-keyword', /bad keyword "a\\u0000b"/],
+    ['dies-midway', /peer:\/srv\/mail: connection closed by the other side; .* exited with code 137:\nremote: out of memory/],
     ['crash', /exited with code 3:\nremote: something went wrong/],
     ['not-found', /exited with code 127:\nsh: 1: mdsync: not found\n\(the remote command "mdsync" was not found on peer: install mdsync there or name it with --remote-path\)/],
   ])('%s: exit 1 with a clear error, no stack trace, nothing written', async (mode, text) => {
