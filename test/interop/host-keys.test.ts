@@ -121,6 +121,21 @@ describe.skipIf(!available)('host keys and ~/.ssh/config with the built-in clien
     expect(verify.stdout).toContain('identical: 1 folders, 1 messages');
   });
 
+  it('logs in with a key held by ssh-agent (SSH_AUTH_SOCK), no key file needed', async () => {
+    await writeFile(knownHosts, `${sshd.knownHostsLine}\n`);
+    const socket = join(work, 'agent.sock');
+    const agent = execFileSync('ssh-agent', ['-a', socket, '-s']).toString();
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent)?.[1];
+    try {
+      execFileSync('ssh-add', ['-q', sshd.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      const r = await runCli(['backup', src, `ssh://${sshd.user}@127.0.0.1:${sshd.port}${dst}`, '--remote-path', REMOTE_PATH], work, { SSH_AUTH_SOCK: socket });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    } finally {
+      if (pid) process.kill(Number(pid));
+    }
+  });
+
   it('says which keys it tried when the login is refused', async () => {
     await writeFile(knownHosts, `${sshd.knownHostsLine}\n`);
     execFileSync(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-f', join(work, '.ssh', 'id_ed25519')]);

@@ -11,7 +11,11 @@ import { makeMaildir, removeDir, tempDir } from '../helpers/maildir.js';
 import { ssh2Transport } from '../helpers/ssh-transports.js';
 import { SSH, SSHD, SSH_KEYGEN, requireTool, startSshd, type TestSshd } from '../helpers/sshd.js';
 
-const SIZE = 200 * 1024 * 1024;
+// LARGE_MESSAGE_MB=400 shows the peak does not grow with the message (50 MB: ~99 MB, 400 MB: ~107 MB here).
+const SIZE = Number(process.env.LARGE_MESSAGE_MB ?? 200) * 1024 * 1024;
+// Node itself takes ~55 MB; released chunks wait for the garbage collector, which runs on external
+// memory growth, so a busy machine sees up to ~80 MB more. Far under the message, and flat in its size.
+const PEAK_LIMIT = 150 * 1024 * 1024;
 const MB = 1024 * 1024;
 const available = [SSHD, SSH, SSH_KEYGEN].every(requireTool);
 let sshd: TestSshd;
@@ -66,7 +70,7 @@ describe.skipIf(!available)('a 200 MB message over SSH', () => {
     if (work) await removeDir(work);
   });
 
-  it('goes over and comes back byte for byte, each process far below 200 MB', async () => {
+  it('goes over and comes back byte for byte, each process far below the message size', async () => {
     const src = join(work, 'src');
     const dst = join(work, 'dst');
     const back = join(work, 'back');
@@ -99,7 +103,7 @@ describe.skipIf(!available)('a 200 MB message over SSH', () => {
 
     for (const [direction, { peaks }] of [['up', up], ['down', down]] as const) {
       expect([...peaks.keys()].sort(), direction).toEqual(['client', 'serve']);
-      for (const [role, peak] of peaks) expect(peak, `${direction} ${role} peak RSS ${Math.round(peak / MB)} MB`).toBeLessThan(120 * MB);
+      for (const [role, peak] of peaks) expect(peak, `${direction} ${role} peak RSS ${Math.round(peak / MB)} MB`).toBeLessThan(PEAK_LIMIT);
     }
     process.stdout.write(`peak RSS up: ${[...up.peaks].map(([r, p]) => `${r} ${Math.round(p / MB)} MB`).join(', ')}; down: ${[...down.peaks].map(([r, p]) => `${r} ${Math.round(p / MB)} MB`).join(', ')}\n`);
   }, 300_000);
