@@ -162,7 +162,10 @@ export function syncSuite(t: SideTransport): void {
       // Each side's client moves it under a name of its own, keeping the arrival date.
       for (const [root, name] of [[a, '1700000001.M1P1.laptop:2,S'], [b, '1700000002.M2P2.webmail:2,FS']] as const) {
         const from = join(root, 'cur', fileName(original));
-        await writeFile(join(root, '.Archive', 'cur', name), await readFile(from));
+        const to = join(root, '.Archive', 'cur', name);
+        await writeFile(to, await readFile(from));
+        const { mtime } = await stat(from);
+        await utimes(to, mtime, mtime);
         await unlink(from);
       }
       const r = await sync();
