@@ -44,6 +44,7 @@ export class MaildirFolder {
   /** Directories written since the last commit (to fsync). */
   readonly touchedDirs = new Set<string>();
   touched = false;
+  private keywordSaves: Promise<void> = Promise.resolve();
 
   constructor(
     readonly name: string,
@@ -236,17 +237,32 @@ export class MaildirFolder {
     return letters;
   }
 
-  /** Writes dovecot-keywords when new names were given letters (before any file uses them). */
-  private async saveKeywords(): Promise<void> {
+  /**
+   * Writes dovecot-keywords when new names were given letters (before any file uses them). Saves
+   * run one after another: a name given its letter while another save was writing the file is
+   * still marked unsaved, and the next save writes it.
+   */
+  private saveKeywords(): Promise<void> {
+    const save = this.keywordSaves.then(() => this.writeKeywords());
+    this.keywordSaves = save.catch(() => undefined);
+    return save;
+  }
+
+  private async writeKeywords(): Promise<void> {
     const keywords = this.keywords as KeywordMap;
     if (!keywords.changed) return;
     const lock = await Dotlock.acquire(join(this.dir, 'dovecot-uidlist.lock'), { staleMs: 120_000, waitMs: 30_000, what: `folder ${this.name}` });
     try {
-      await replaceFile(join(this.dir, 'dovecot-keywords'), keywords.format());
+      const text = keywords.takeChanges();
+      try {
+        await replaceFile(join(this.dir, 'dovecot-keywords'), text);
+      } catch (err) {
+        keywords.markChanged();
+        throw err;
+      }
     } finally {
       await lock.release();
     }
-    this.keywords = KeywordMap.parse(keywords.format(), join(this.dir, 'dovecot-keywords'));
   }
 
   /**

@@ -26,6 +26,17 @@ export class KeywordMap {
     return this.dirty;
   }
 
+  /** The file's text with every letter given out so far; later letters mark the map changed again. */
+  takeChanges(): string {
+    this.dirty = false;
+    return this.format();
+  }
+
+  /** The write of the taken changes failed: they still need saving. */
+  markChanged(): void {
+    this.dirty = true;
+  }
+
   /** Keyword names for a file's letters; letters with no name are reported through `unknown`. */
   namesFor(letters: string, unknown: (letter: string) => void): string[] {
     const out: string[] = [];
