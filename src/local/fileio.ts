@@ -85,12 +85,13 @@ export async function readBody(path: string, inlineMax: number): Promise<{ data:
   }
 }
 
-/** SHA-256 of a file, read in chunks; undefined when it does not exist. */
+/** SHA-256 of a file (large ones read in chunks); undefined when it does not exist. */
 export async function hashFile(path: string): Promise<string | undefined> {
-  const handle = await openForRead(path);
-  if (!handle) return undefined;
+  const got = await readBody(path, BODY_CHUNK);
+  if (!got) return undefined;
+  if (!isStream(got.data)) return sha256(got.data);
   const hash = createHash('sha256');
-  for await (const chunk of chunksOf(handle, path)) hash.update(chunk);
+  for await (const chunk of got.data.chunks) hash.update(chunk);
   return hash.digest('hex');
 }
 
