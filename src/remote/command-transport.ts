@@ -1,4 +1,4 @@
-// The command transport: any ssh-like program (`-e "ssh -J bastion"`) started with the remote command.
+// The command transport: an ssh-like program of the user's choosing (`-e "ssh -J bastion"`) started with the remote command.
 
 import { spawn } from 'node:child_process';
 import { MdsyncError } from '../errors.js';

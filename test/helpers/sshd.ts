@@ -35,19 +35,12 @@ export interface TestSshd {
   stop(): Promise<void>;
 }
 
-/**
- * True when the tool is there. Missing under CI=true is a failure, never a skip: `.ci/run` must
- * install it. Elsewhere the caller skips.
- */
-export function requireTool(path: string): boolean {
+/** A missing tool fails the tests that need it, never skips them: `.ci/run` installs it. */
+export function requireTool(path: string): void {
   try {
     accessSync(path, constants.X_OK);
-    return true;
   } catch {
-    if (process.env.CI === 'true') {
-      throw new Error(`${path} is missing or not executable: .ci/run must install it (openssh-server, openssh-client)`);
-    }
-    return false;
+    throw new Error(`${path} is missing or not executable: install openssh-server and openssh-client (.ci/run does)`);
   }
 }
 

@@ -2,36 +2,27 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/remote/known-hosts.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { makeMaildir, message, readTree, removeDir, tempDir } from '../helpers/maildir.js';
-import { SSH, SSHD, SSH_KEYGEN, requireTool, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { useSshd } from '../helpers/sshd-fixture.js';
+import { SSH_KEYGEN, type TestSshd } from '../helpers/sshd.js';
 import { REMOTE_PATH } from '../helpers/transports.js';
 
-const available = [SSHD, SSH, SSH_KEYGEN].every(requireTool);
 let sshd: TestSshd;
-let remoteCache: string;
 let work: string;
 let src: string;
 let dst: string;
 let knownHosts: string;
 
-describe.skipIf(!available)('host keys and ~/.ssh/config with the built-in client', () => {
-  beforeAll(async () => {
-    remoteCache = await mkdtemp(join(tmpdir(), 'mdsync-remote-cache-'));
-    sshd = await startSshd({ env: { XDG_CACHE_HOME: remoteCache } });
-  });
-
-  afterAll(async () => {
-    await sshd?.stop();
-    await rm(remoteCache, { recursive: true, force: true });
-  });
+describe('host keys and ~/.ssh/config with the built-in client', () => {
+  const server = useSshd();
 
   beforeEach(async () => {
+    sshd = server();
     work = await tempDir();
     src = join(work, 'src');
     dst = join(work, 'dst');

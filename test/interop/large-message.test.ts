@@ -2,14 +2,12 @@
 
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile, stat, utimes } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { makeMaildir, removeDir, tempDir } from '../helpers/maildir.js';
 import { ssh2Transport } from '../helpers/ssh-transports.js';
-import { SSH, SSHD, SSH_KEYGEN, requireTool, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { useSshd } from '../helpers/sshd-fixture.js';
 
 // LARGE_MESSAGE_MB=400 shows the peak does not grow with the message (50 MB: ~99 MB, 400 MB: ~107 MB here).
 const SIZE = Number(process.env.LARGE_MESSAGE_MB ?? 200) * 1024 * 1024;
@@ -17,9 +15,6 @@ const SIZE = Number(process.env.LARGE_MESSAGE_MB ?? 200) * 1024 * 1024;
 // memory growth, so a busy machine sees up to ~80 MB more. Far under the message, and flat in its size.
 const PEAK_LIMIT = 150 * 1024 * 1024;
 const MB = 1024 * 1024;
-const available = [SSHD, SSH, SSH_KEYGEN].every(requireTool);
-let sshd: TestSshd;
-let remoteCache: string;
 let work: string;
 
 /** Peak resident memory (VmHWM) of every process whose command line mentions `marker`, sampled until `run` ends. */
@@ -57,16 +52,14 @@ async function fileSha(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-describe.skipIf(!available)('a 200 MB message over SSH', () => {
+describe('a 200 MB message over SSH', () => {
+  const server = useSshd();
+
   beforeAll(async () => {
-    remoteCache = await mkdtemp(join(tmpdir(), 'mdsync-remote-cache-'));
-    sshd = await startSshd({ env: { XDG_CACHE_HOME: remoteCache } });
     work = await tempDir();
   });
 
   afterAll(async () => {
-    await sshd?.stop();
-    await rm(remoteCache, { recursive: true, force: true });
     if (work) await removeDir(work);
   });
 
@@ -86,7 +79,7 @@ describe.skipIf(!available)('a 200 MB message over SSH', () => {
     }
     await handle.close();
     await utimes(path, new Date('2021-03-04T05:06:07Z'), new Date('2021-03-04T05:06:07Z'));
-    const t = ssh2Transport(() => sshd);
+    const t = ssh2Transport(server);
     await t.prepare?.(work);
     const cli = (args: string[]): Promise<CliResult> => runCli([...args, ...t.args], work, { SSH_AUTH_SOCK: '' });
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSH, SSHD, SSH_KEYGEN, requireTool, sshCommand, startSshd, type TestSshd } from '../helpers/sshd.js';
 
-const available = [SSHD, SSH, SSH_KEYGEN].every(requireTool);
+// A missing tool fails here, never skips.
+for (const tool of [SSHD, SSH, SSH_KEYGEN]) requireTool(tool);
 
 interface Run {
   code: number | null;
@@ -68,7 +69,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe.skipIf(!available)('test sshd harness', () => {
+describe('test sshd harness', () => {
   let sshd: TestSshd | undefined;
   // A value with a slash and a dot, like the cache directories tests point the remote side at.
   const probe = '/tmp/mdsync-probe.value';
@@ -130,7 +131,7 @@ describe.skipIf(!available)('test sshd harness', () => {
   });
 });
 
-describe.skipIf(!available)('stopping the test sshd', () => {
+describe('stopping the test sshd', () => {
   it('closes the port, ends the process and removes its directory', async () => {
     const sshd = await startSshd();
     try {
