@@ -59,3 +59,11 @@ export function parseUidlist(text: string, path: string): Uidlist {
   }
   return list;
 }
+
+/** The v3 text of a uidlist: header, then one record per message in UID order (extension fields kept). */
+export function formatUidlist(list: Uidlist): string {
+  const header = ['3', `V${list.uidValidity}`, `N${list.nextUid}`, ...list.headerExtra].join(' ');
+  const records = [...list.records].sort((x, y) => x[1].uid - y[1].uid)
+    .map(([base, { uid, fields }]) => `${[String(uid), ...fields].join(' ')} :${base}\n`);
+  return `${header}\n${records.join('')}`;
+}

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../../helpers/errors.js';
-import { parseUidlist } from '../../../src/local/uidlist.js';
+import { formatUidlist, parseUidlist } from '../../../src/local/uidlist.js';
 
 const PATH = '/mail/.Work/dovecot-uidlist';
 
@@ -71,5 +71,20 @@ describe('parseUidlist', () => {
     const err = errorOf(() => parseUidlist('1 1 5\n12\n', PATH));
     expect(err.code).toBe('BAD_UIDLIST');
     expect(err.message).toBe(`${PATH} line 2: bad UID "12"`);
+  });
+});
+
+describe('formatUidlist', () => {
+  it('writes v3 in UID order, keeping header and record fields, and reads back equal', () => {
+    const text = '3 V1700000000 N42 G4a3e1c6d\n7 G0123abcd W130 :1600000001.M2P1.host,S=120\n1 :1600000000.M1P1.host,S=100\n';
+    const list = parseUidlist(text, PATH);
+    const written = formatUidlist(list);
+    expect(written).toBe('3 V1700000000 N42 G4a3e1c6d\n1 :1600000000.M1P1.host,S=100\n7 G0123abcd W130 :1600000001.M2P1.host,S=120\n');
+    expect(parseUidlist(written, PATH)).toEqual(list);
+  });
+
+  it('turns a Courier-style v1 list into v3 with the same UIDVALIDITY, NEXTUID and UIDs', () => {
+    const list = parseUidlist('1 1234 9\n3 1600000000.M1P1.host:2,S\n8 1600000001.M2P1.host\n', PATH);
+    expect(formatUidlist(list)).toBe('3 V1234 N9\n3 :1600000000.M1P1.host\n8 :1600000001.M2P1.host\n');
   });
 });

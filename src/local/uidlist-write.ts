@@ -1,0 +1,45 @@
+// Writing dovecot-uidlist by Dovecot's rules: under dovecot-uidlist.lock, a whole new file renamed over the old.
+
+import { rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fromErrno, isErrno } from '../errors.js';
+import { fsyncDir, writeDurable } from './fileio.js';
+import { Dotlock } from './lock.js';
+import { formatUidlist, type Uidlist } from './uidlist.js';
+
+/** Dovecot's own stale limit for dovecot-uidlist.lock (a dead owner on this host is stale at once). */
+const UIDLIST_LOCK_STALE_MS = 120_000;
+const UIDLIST_LOCK_WAIT_MS = 30_000;
+
+/**
+ * Replaces a folder's dovecot-uidlist. Readers see the old file or the new one, never a mix; the
+ * new file's mtime is later than the old one's even within one second, because Dovecot decides
+ * whether to re-read the uidlist from its mtime and size.
+ */
+export async function writeUidlist(dir: string, list: Uidlist, what: string): Promise<void> {
+  const path = join(dir, 'dovecot-uidlist');
+  const lock = await Dotlock.acquire(`${path}.lock`, { staleMs: UIDLIST_LOCK_STALE_MS, waitMs: UIDLIST_LOCK_WAIT_MS, what: `the uidlist of ${what}` });
+  const temp = join(dir, `.dovecot-uidlist.${hostname()}.${process.pid}.tmp`);
+  try {
+    const old = await stat(path).catch((err) => {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw fromErrno(err, 'reading', path);
+    });
+    const now = Date.now();
+    // Whole seconds compared: a rewrite within the old file's second moves to the next one.
+    const oldSecond = old ? Math.floor(old.mtimeMs / 1000) : -1;
+    const mtime = oldSecond >= Math.floor(now / 1000) ? (oldSecond + 1) * 1000 : now;
+    await unlink(temp).catch(() => undefined);
+    await writeDurable(temp, Buffer.from(formatUidlist(list)), mtime);
+    try {
+      await rename(temp, path);
+    } catch (err) {
+      throw fromErrno(err, 'replacing', path);
+    }
+    await fsyncDir(dir);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+    await lock.release();
+  }
+}

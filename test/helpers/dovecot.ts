@@ -1,0 +1,80 @@
+// Dovecot's own tools on test Maildirs: doveadm with a minimal config, mail access as the `mail` user.
+
+import { accessSync, constants } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const DOVEADM = '/usr/bin/doveadm';
+
+export function requireDovecot(): void {
+  try {
+    accessSync(DOVEADM, constants.X_OK);
+  } catch {
+    throw new Error(`${DOVEADM} is missing: install dovecot-imapd (.ci/run does)`);
+  }
+}
+
+/** Writes the minimal config doveadm needs (no daemon); Dovecot refuses mail access as root, so `mail`. */
+export async function dovecotConfig(dir: string): Promise<string> {
+  const path = join(dir, 'dovecot.conf');
+  await writeFile(path, [
+    'protocols = imap',
+    'mail_location = maildir:~/Maildir',
+    'first_valid_uid = 0',
+    'first_valid_gid = 0',
+    'mail_uid = mail',
+    'mail_gid = mail',
+    'ssl = no',
+    'log_path = /dev/stderr',
+    'namespace inbox {',
+    '  inbox = yes',
+    '  separator = /',
+    '}',
+    '',
+  ].join('\n'));
+  return path;
+}
+
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Runs doveadm on one Maildir (made the mail user's first, as Dovecot requires). */
+export async function doveadm(config: string, maildir: string, args: string[]): Promise<string> {
+  await run('chown', ['-R', 'mail:mail', maildir]);
+  return run(DOVEADM, ['-c', config, '-o', `mail_location=maildir:${maildir}`, ...args], { ...process.env, USER: 'root', HOME: '/tmp' });
+}
+
+export interface DovecotStatus {
+  messages: number;
+  uidvalidity: number;
+  uidnext: number;
+}
+
+export async function mailboxStatus(config: string, maildir: string, mailbox: string): Promise<DovecotStatus> {
+  const out = await doveadm(config, maildir, ['-f', 'tab', 'mailbox', 'status', 'messages uidvalidity uidnext', mailbox]);
+  const [head, values] = out.trim().split('\n').map((l) => l.split('\t'));
+  const get = (k: string): number => Number(values?.[head?.indexOf(k) ?? -1]);
+  return { messages: get('messages'), uidvalidity: get('uidvalidity'), uidnext: get('uidnext') };
+}
+
+export interface DovecotMessage {
+  uid: number;
+  guid: string;
+  /** Flags and keywords as Dovecot reports them, without the session's \Recent, sorted. */
+  flags: string[];
+}
+
+export async function fetchMessages(config: string, maildir: string, mailbox: string): Promise<DovecotMessage[]> {
+  const out = await doveadm(config, maildir, ['-f', 'tab', 'fetch', 'uid guid flags', 'mailbox', mailbox, 'ALL']);
+  return out.trim().split('\n').slice(1).filter(Boolean).map((line) => {
+    const [uid, guid, flags] = line.split('\t');
+    return { uid: Number(uid), guid: guid as string, flags: (flags ?? '').split(' ').filter((f) => f && f !== '\\Recent').sort() };
+  });
+}

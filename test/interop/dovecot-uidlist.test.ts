@@ -1,0 +1,70 @@
+// dovecot-uidlist as mdsync writes it, read by Dovecot itself: the UIDs, UIDVALIDITY and UIDNEXT it reports.
+
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseUidlist } from '../../src/local/uidlist.js';
+import { writeUidlist } from '../../src/local/uidlist-write.js';
+import { dovecotConfig, doveadm, fetchMessages, mailboxStatus, requireDovecot } from '../helpers/dovecot.js';
+import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
+
+let work: string;
+let config: string;
+
+beforeAll(() => {
+  requireDovecot();
+});
+
+beforeEach(async () => {
+  work = await tempDir();
+  // The mail user must reach the Maildirs inside.
+  await chmod(work, 0o755);
+  config = await dovecotConfig(work);
+});
+
+afterEach(async () => {
+  await removeDir(work);
+});
+
+const bases = ['1600000001.M1P1.host', '1600000002.M2P1.host', '1600000003.M3P1.host'];
+
+describe('a uidlist written by mdsync, read by Dovecot', () => {
+  it('gives each message the UID we wrote, with our UIDVALIDITY and UIDNEXT', async () => {
+    const root = join(work, 'm');
+    await makeMaildir(root, [{ dir: '', messages: bases.map((b, i) => message(b, `m${i}`, { flags: 'S' })) }]);
+    // The base name is the file name before its info (the helper adds ,S=<size> to it).
+    const onDisk = (await readdir(join(root, 'cur'))).map((n) => n.slice(0, n.indexOf(':2,'))).sort();
+    const uids = [10, 20, 35];
+    await writeUidlist(root, {
+      version: 3, uidValidity: 1234567, nextUid: 50, headerExtra: [],
+      records: new Map(onDisk.map((b, i) => [b, { uid: uids[i] as number, fields: [] }])),
+    }, 'INBOX');
+    expect(await mailboxStatus(config, root, 'INBOX')).toEqual({ messages: 3, uidvalidity: 1234567, uidnext: 50 });
+    expect((await fetchMessages(config, root, 'INBOX')).map((m) => [m.uid, m.guid])).toEqual(onDisk.map((b, i) => [uids[i], b]));
+  });
+
+  it('round-trips what Dovecot wrote, after expunges, exactly', async () => {
+    const root = join(work, 'm');
+    await makeMaildir(root, [{ dir: '', messages: bases.map((b, i) => message(b, `m${i}`, { flags: 'S' })) }]);
+    await doveadm(config, root, ['expunge', 'mailbox', 'INBOX', 'uid', '2']);
+    const before = await mailboxStatus(config, root, 'INBOX');
+    const path = join(root, 'dovecot-uidlist');
+    const written = parseUidlist(await readFile(path, 'utf8'), path);
+    const mtime = (await stat(path)).mtimeMs;
+    await writeUidlist(root, written, 'INBOX');
+    expect((await stat(path)).mtimeMs).toBeGreaterThan(mtime);
+    expect(parseUidlist(await readFile(path, 'utf8'), path)).toEqual(written);
+    expect(await mailboxStatus(config, root, 'INBOX')).toEqual(before);
+    expect((await fetchMessages(config, root, 'INBOX')).map((m) => m.uid)).toEqual([1, 3]);
+  });
+
+  it('waits for a live dovecot-uidlist.lock and takes over one left by a dead process', async () => {
+    const root = join(work, 'm');
+    await makeMaildir(root, [{ dir: '', messages: [] }]);
+    const list = { version: 3, uidValidity: 7, nextUid: 1, headerExtra: [], records: new Map() };
+    await writeFile(join(root, 'dovecot-uidlist.lock'), `2147483646:${hostname()}\n`);
+    await writeUidlist(root, list, 'INBOX');
+    expect(await readFile(join(root, 'dovecot-uidlist'), 'utf8')).toBe('3 V7 N1\n');
+  });
+});
