@@ -176,9 +176,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('compare content, flags, keywords, folders, mtimes; exit 1 listing differences')
     .option('--json', 'print the differences as JSON')
     .option('-q, --quiet', 'print nothing, only set the exit code')
+    .option('--uids', 'also compare UIDVALIDITY and every message\'s UID (from dovecot-uidlist)')
     .option('-f, --folder <glob>', 'only folders matching (repeatable)', collect, [])
     .option('-x, --exclude <glob>', 'skip folders matching (repeatable)', collect, [])
-    .action(async (a: string, b: string, opts: { json?: boolean; quiet?: boolean; folder: string[]; exclude: string[] } & RemoteFlags) => {
+    .action(async (a: string, b: string, opts: { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] } & RemoteFlags) => {
       setExit(await runVerify(a, b, opts, remoteOptions(opts)));
     });
   return program;

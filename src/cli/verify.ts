@@ -10,30 +10,34 @@ import { folderFilter } from './options.js';
 async function gather(agent: Agent, include: (name: string) => boolean): Promise<VerifySide> {
   const list = await agent.listFolders();
   const folders = new Map<string, VerifyEntry[]>();
+  const uidValidity = new Map<string, number>();
   for (const f of list.folders) {
     if (!include(f.name)) continue;
     const manifest = await agent.manifest(f.name);
+    if (manifest.uidValidity !== undefined) uidValidity.set(f.name, manifest.uidValidity);
     const byGuid = new Map(manifest.messages.map((e) => [e.guid, e]));
     const entries: VerifyEntry[] = [];
     for await (const got of agent.read(f.name, manifest.messages.map((e) => e.guid))) {
       const e = byGuid.get(got.guid);
       if (!e || got.vanished || !got.data) continue;
       const hash = got.hash ?? await hashBody(got.data);
-      entries.push({ guid: e.guid, hash, mtime: got.mtime ?? 0, flags: e.flags, keywords: e.keywords, location: e.location });
+      const entry: VerifyEntry = { guid: e.guid, hash, mtime: got.mtime ?? 0, flags: e.flags, keywords: e.keywords, location: e.location };
+      if (e.uid !== undefined) entry.uid = e.uid;
+      entries.push(entry);
     }
     folders.set(f.name, entries);
   }
-  return { folders, subscriptions: list.subscriptions };
+  return { folders, subscriptions: list.subscriptions, uidValidity };
 }
 
-export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; folder: string[]; exclude: string[] }, remote: RemoteOptions = {}): Promise<number> {
+export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] }, remote: RemoteOptions = {}): Promise<number> {
   const include = folderFilter(opts.folder, opts.exclude);
   const a = await openAgent(first, { create: false }, remote);
   try {
     const b = await openAgent(second, { create: false }, remote);
     try {
       const [sa, sb] = await Promise.all([gather(a.agent, include), gather(b.agent, include)]);
-      const diffs = compareSides(sa, sb);
+      const diffs = compareSides(sa, sb, { uids: opts.uids });
       let messages = 0;
       for (const f of sa.folders.values()) messages += f.length;
       if (opts.json) {

@@ -9,12 +9,23 @@ export interface VerifyEntry {
   flags: string;
   keywords: string[];
   location: Location;
+  /** From dovecot-uidlist, when the folder has one. */
+  uid?: number;
 }
 
 export interface VerifySide {
   folders: Map<string, VerifyEntry[]>;
   subscriptions: string[];
+  /** UIDVALIDITY per folder that has a dovecot-uidlist. */
+  uidValidity?: Map<string, number>;
 }
+
+export interface CompareOptions {
+  /** Also compare UIDVALIDITY and each message's UID (`verify --uids`). */
+  uids?: boolean;
+}
+
+const uidText = (n: number | undefined): string => (n === undefined ? 'none' : String(n));
 
 export interface Difference {
   folder?: string;
@@ -25,7 +36,7 @@ function describe(e: VerifyEntry): string {
   return `flags "${e.flags}" keywords [${e.keywords.join(' ')}] in ${e.location}/ mtime ${new Date(e.mtime).toISOString()}`;
 }
 
-function compareFolder(folder: string, a: VerifyEntry[], b: VerifyEntry[], out: Difference[]): void {
+function compareFolder(folder: string, a: VerifyEntry[], b: VerifyEntry[], out: Difference[], uids: boolean): void {
   const byHash = new Map<string, VerifyEntry[]>();
   for (const e of b) byHash.set(e.hash, [...(byHash.get(e.hash) ?? []), e]);
   for (const ea of a) {
@@ -41,12 +52,13 @@ function compareFolder(folder: string, a: VerifyEntry[], b: VerifyEntry[], out: 
     if (ea.keywords.join(' ') !== eb.keywords.join(' ')) diffs.push(`keywords [${ea.keywords.join(' ')}] ≠ [${eb.keywords.join(' ')}]`);
     if (ea.location !== eb.location) diffs.push(`${ea.location}/ ≠ ${eb.location}/`);
     if (ea.mtime !== eb.mtime) diffs.push(`mtime ${new Date(ea.mtime).toISOString()} ≠ ${new Date(eb.mtime).toISOString()}`);
+    if (uids && ea.uid !== eb.uid) diffs.push(`UID ${uidText(ea.uid)} ≠ ${uidText(eb.uid)}`);
     if (diffs.length > 0) out.push({ folder, what: `${ea.guid}: ${diffs.join(', ')}` });
   }
   for (const rest of byHash.values()) for (const eb of rest) out.push({ folder, what: `only on the second side: ${eb.guid} (${describe(eb)})` });
 }
 
-export function compareSides(a: VerifySide, b: VerifySide): Difference[] {
+export function compareSides(a: VerifySide, b: VerifySide, options: CompareOptions = {}): Difference[] {
   const out: Difference[] = [];
   const names = [...new Set([...a.folders.keys(), ...b.folders.keys()])].sort();
   for (const name of names) {
@@ -54,7 +66,12 @@ export function compareSides(a: VerifySide, b: VerifySide): Difference[] {
     const fb = b.folders.get(name);
     if (!fa) out.push({ folder: name, what: 'folder only on the second side' });
     else if (!fb) out.push({ folder: name, what: 'folder only on the first side' });
-    else compareFolder(name, fa, fb, out);
+    else {
+      const va = a.uidValidity?.get(name);
+      const vb = b.uidValidity?.get(name);
+      if (options.uids && va !== vb) out.push({ folder: name, what: `UIDVALIDITY ${uidText(va)} ≠ ${uidText(vb)}` });
+      compareFolder(name, fa, fb, out, options.uids ?? false);
+    }
   }
   const sa = [...a.subscriptions].sort().join('\n');
   const sb = [...b.subscriptions].sort().join('\n');
