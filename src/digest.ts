@@ -12,3 +12,13 @@ export function digestEntries(entries: DigestEntry[]): string {
   for (const line of lines) hash.update(line);
   return hash.digest('hex').slice(0, 32);
 }
+
+/** What a folder's dovecot-uidlist says, as one value: "" without a uidlist; equal values mean equal UIDs. */
+export function digestUids(uidValidity: number | undefined, entries: Pick<MessageEntry, 'guid' | 'uid'>[]): string {
+  if (uidValidity === undefined) return '';
+  const lines = entries.filter((e) => e.uid !== undefined).map((e) => `${e.guid}\t${e.uid}\n`);
+  lines.sort();
+  const hash = createHash('sha256').update(`V${uidValidity}\n`);
+  for (const line of lines) hash.update(line);
+  return hash.digest('hex').slice(0, 32);
+}

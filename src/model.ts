@@ -36,6 +36,16 @@ export interface FolderSummary {
   /** Digest over the folder's sorted entries; equal digests mean equal manifests. */
   digest: string;
   messages: number;
+  /** What the folder's dovecot-uidlist says (UIDVALIDITY and UIDs), as one value; "" without one. */
+  uids: string;
+}
+
+/** A folder's dovecot-uidlist as a backup makes it: the source's UIDVALIDITY, NEXTUID and UIDs. */
+export interface UidlistRequest {
+  uidValidity: number;
+  nextUid: number;
+  /** [this side's GUID, UID] */
+  uids: [string, number][];
 }
 
 export interface FolderList {

@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import PQueue from 'p-queue';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
-  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Layout, Placed, ReadResult, Warning,
+  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
@@ -185,8 +185,8 @@ export class LocalAgent {
       .filter((d, i) => confined[i] && (d.name !== INBOX || hasInbox))
       .map(async (d) => {
         const folder = this.folderFor(d.name, d.dir);
-        const { digest, count } = await folder.summary(this.cache?.folders[d.name]);
-        return { name: d.name, digest, messages: count };
+        const { digest, count, uids } = await folder.summary(this.cache?.folders[d.name]);
+        return { name: d.name, digest, messages: count, uids };
       }));
     const subsPath = join(this.root, 'subscriptions');
     const subs = await readFile(subsPath, 'utf8').catch((err) => {
@@ -284,6 +284,17 @@ export class LocalAgent {
   async writeSubscriptions(names: string[]): Promise<void> {
     names.forEach(validateFolderName);
     await replaceFile(join(this.root, 'subscriptions'), formatSubscriptions(names));
+  }
+
+  async writeUidlist(name: string, request: UidlistRequest): Promise<boolean> {
+    const written = await (await this.folder(name)).writeUidlist(request);
+    if (written) {
+      // Dovecot's mailbox list index caches UIDVALIDITY and UIDNEXT: rebuilt from the uidlists.
+      for (const file of ['dovecot.list.index', 'dovecot.list.index.log', 'dovecot.list.index.log.2']) {
+        await rm(join(this.root, file), { force: true }).catch((err) => { throw fromErrno(err, 'removing', join(this.root, file)); });
+      }
+    }
+    return written;
   }
 
   async commit(): Promise<void> {

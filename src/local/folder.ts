@@ -4,15 +4,16 @@ import { link, readFile, rename, unlink, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { fromErrno, isErrno } from '../errors.js';
-import { digestEntries } from '../digest.js';
+import { digestEntries, digestUids } from '../digest.js';
 import type {
-  CopyRequest, Delivery, FlagDelta, FlagResult, FolderManifest, Location, MessageEntry, Placed, ReadResult,
+  CopyRequest, Delivery, FlagDelta, FlagResult, FolderManifest, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
 } from '../model.js';
 import { Dotlock } from './lock.js';
 import { KeywordMap } from './keywords.js';
 import { formatName, freshGuid, parseName, sortChars, type Separator } from './name.js';
 import { scanFolder, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { parseUidlist, type Uidlist } from './uidlist.js';
+import { writeUidlist } from './uidlist-write.js';
 import { hashFile, readBody, replaceFile, sha256, writeDurable } from './fileio.js';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
 
@@ -22,6 +23,8 @@ export interface CachedFolder {
   settled: boolean;
   digest: string;
   count: number;
+  /** digestUids of the folder's dovecot-uidlist. */
+  uids: string;
   /** [file name, location, hash or ""] */
   files: [string, Location, string][];
 }
@@ -54,17 +57,17 @@ export class MaildirFolder {
   ) {}
 
   /** Returns the cached summary when nothing changed on disk since it was settled, else scans. */
-  async summary(cached: CachedFolder | undefined): Promise<{ digest: string; count: number }> {
+  async summary(cached: CachedFolder | undefined): Promise<{ digest: string; count: number; uids: string }> {
     if (!this.scan && cached?.settled) {
       const stamp = await stampFolder(this.dir);
       if (stamp.every((v, i) => v === cached.stamp[i])) {
         this.fromCache = cached;
-        return { digest: cached.digest, count: cached.count };
+        return { digest: cached.digest, count: cached.count, uids: cached.uids };
       }
     }
     await this.rescan(cached);
     const manifest = await this.manifest();
-    return { digest: manifest.digest, count: manifest.messages.length };
+    return { digest: manifest.digest, count: manifest.messages.length, uids: digestUids(manifest.uidValidity, manifest.messages) };
   }
 
   /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */
@@ -176,6 +179,7 @@ export class MaildirFolder {
       settled: scan.settled && !this.touched,
       digest: manifest.digest,
       count: manifest.messages.length,
+      uids: digestUids(manifest.uidValidity, manifest.messages),
       files: [...scan.files.values()].map((f) => [f.name, f.location, this.hashes.get(f.parsed.guid) ?? '']),
     };
   }
@@ -431,6 +435,34 @@ export class MaildirFolder {
    * After our own writes: read the directories once more so the cache holds what is really on
    * disk (a neighbour's change included), waiting briefly until the mtimes are settled.
    */
+  /**
+   * Makes dovecot-uidlist give these UIDs (a backup's, from its source). Dovecot's index files
+   * for the folder are removed when it changes: Dovecot rebuilds them from the uidlist, where
+   * stale ones would contradict it.
+   */
+  async writeUidlist(request: UidlistRequest): Promise<boolean> {
+    const scan = await this.ensureScan();
+    const current = this.uidlist;
+    const records = new Map<string, { uid: number; fields: string[] }>();
+    for (const [guid, uid] of request.uids) {
+      if (scan.files.has(guid)) records.set(guid, { uid, fields: current?.records.get(guid)?.fields ?? [] });
+    }
+    const same = current !== undefined && current.uidValidity === request.uidValidity && current.nextUid === request.nextUid &&
+      current.records.size === records.size && [...records].every(([g, r]) => current.records.get(g)?.uid === r.uid);
+    if (same) return false;
+    const list: Uidlist = { version: 3, uidValidity: request.uidValidity, nextUid: request.nextUid, headerExtra: current?.headerExtra ?? [], records };
+    await writeUidlist(this.dir, list, `folder ${this.name}`);
+    for (const file of ['dovecot.index', 'dovecot.index.log', 'dovecot.index.log.2', 'dovecot.index.cache']) {
+      await unlink(join(this.dir, file)).catch((err) => {
+        if (!isErrno(err, 'ENOENT')) throw fromErrno(err, 'removing', join(this.dir, file));
+      });
+    }
+    this.uidlist = list;
+    this.cachedManifest = undefined;
+    this.markTouched();
+    return true;
+  }
+
   async settle(): Promise<void> {
     for (let attempt = 0; attempt < 4; attempt++) {
       await this.rescan();

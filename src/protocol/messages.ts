@@ -47,7 +47,7 @@ export const METHODS = {
   unlock: { args: empty, result: nothing },
   listFolders: {
     args: empty,
-    result: record({ folders: list(tuple(folder, text(64), uint())), subscriptions: list(folder) }),
+    result: record({ folders: list(tuple(folder, text(64), uint(), text(64))), subscriptions: list(folder) }),
   },
   manifest: {
     args: record({ folder, start: uint() }),
@@ -83,6 +83,10 @@ export const METHODS = {
   createFolder: { args: record({ folder }), result: nothing },
   deleteFolder: { args: record({ folder }), result: bool },
   writeSubscriptions: { args: record({ names: list(folder) }), result: nothing },
+  writeUidlist: {
+    args: record({ folder, uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32), uids: list(tuple(guid, uint(2 ** 32))) }),
+    result: bool,
+  },
   commit: { args: empty, result: nothing },
   drainWarnings: {
     args: empty,

@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { isStream } from '../body.js';
 import { MdsyncError } from '../errors.js';
 import type {
-  BodyStream, CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, Warning,
+  BodyStream, CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import type { Agent } from '../sync/agent.js';
 import { Connection } from './connection.js';
@@ -103,7 +103,7 @@ export class RemoteAgent implements Agent {
 
   async listFolders(): Promise<FolderList> {
     const list = await this.ask('listFolders', {});
-    return { folders: list.folders.map(([name, digest, messages]) => ({ name, digest, messages })), subscriptions: list.subscriptions };
+    return { folders: list.folders.map(([name, digest, messages, uids]) => ({ name, digest, messages, uids })), subscriptions: list.subscriptions };
   }
 
   async manifest(folder: string): Promise<FolderManifest> {
@@ -267,6 +267,10 @@ export class RemoteAgent implements Agent {
 
   async writeSubscriptions(names: string[]): Promise<void> {
     await this.ask('writeSubscriptions', { names });
+  }
+
+  writeUidlist(folder: string, request: UidlistRequest): Promise<boolean> {
+    return this.ask('writeUidlist', { folder, ...request });
   }
 
   async commit(): Promise<void> {

@@ -105,7 +105,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
     unlock: async () => { await (await opened()).unlock(); return null; },
     async listFolders() {
       const list = await (await opened()).listFolders();
-      return { folders: list.folders.map((f) => [f.name, f.digest, f.messages] as [string, string, number]), subscriptions: list.subscriptions };
+      return { folders: list.folders.map((f) => [f.name, f.digest, f.messages, f.uids] as [string, string, number, string]), subscriptions: list.subscriptions };
     },
     async manifest({ folder, start }) {
       const m = await (await opened()).manifest(folder);
@@ -176,6 +176,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
     createFolder: async ({ folder }) => { await (await opened()).createFolder(folder); return null; },
     deleteFolder: async ({ folder }) => (await opened()).deleteFolder(folder),
     writeSubscriptions: async ({ names }) => { await (await opened()).writeSubscriptions(names); return null; },
+    writeUidlist: async ({ folder, ...request }) => (await opened()).writeUidlist(folder, request),
     commit: async () => { await (await opened()).commit(); return null; },
     drainWarnings: async () => (await opened()).drainWarnings(),
   };

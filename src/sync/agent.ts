@@ -2,7 +2,7 @@
 // src/local implements it on disk, src/protocol over a byte stream.
 
 import type {
-  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, Warning,
+  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 
 export interface Agent {
@@ -24,6 +24,8 @@ export interface Agent {
   /** Removes a folder that holds no message; false (kept) when something arrived in it meanwhile. */
   deleteFolder(name: string): Promise<boolean>;
   writeSubscriptions(names: string[]): Promise<void>;
+  /** Makes the folder's dovecot-uidlist say this (a backup's UIDs); false when it already did. */
+  writeUidlist(folder: string, request: UidlistRequest): Promise<boolean>;
   /** Returns when everything done before it is durable on disk. */
   commit(): Promise<void>;
   /** Warnings since the last call, and whether another process changed this side during the run. */

@@ -44,8 +44,9 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const CHECKPOINT_MS = 5_000;
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
-async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<{ snap: SideSnapshot; fetched: number }> {
+async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<{ snap: SideSnapshot; fetched: number; uids: Map<string, string> }> {
   const list = await agent.listFolders();
+  const uids = new Map(list.folders.filter((f) => include(f.name)).map((f) => [f.name, f.uids]));
   const folders = new Map<string, FolderManifest>();
   let fetched = 0;
   await Promise.all(list.folders.filter((f) => include(f.name)).map(async (summary) => {
@@ -58,7 +59,34 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
     fetched++;
     folders.set(summary.name, await agent.manifest(summary.name));
   }));
-  return { snap: { folders, subscriptions: list.subscriptions }, fetched };
+  return { snap: { folders, subscriptions: list.subscriptions }, fetched, uids };
+}
+
+/** Folders whose dovecot-uidlist a backup must give the replica: the source has one, and the replica says otherwise. */
+function uidsToCopy(mode: Mode, a: Map<string, string>, b: Map<string, string>): string[] {
+  if (mode !== 'backup') return [];
+  return [...a].filter(([name, uids]) => Boolean(uids) && uids !== b.get(name)).map(([name]) => name);
+}
+
+/**
+ * A backup's replica gets the source's UIDVALIDITY, NEXTUID and UIDs, so IMAP clients see the
+ * same mailbox (DESIGN §4). Messages are paired through the state: names may differ on b.
+ */
+async function copyUids(agents: Record<Side, Agent>, folders: string[], state: SyncState): Promise<void> {
+  for (const name of folders) {
+    const sf = state.folders[name];
+    if (!sf?.onA || !sf.onB) continue;
+    const manifest = await agents.a.manifest(name);
+    if (manifest.uidValidity === undefined || manifest.nextUid === undefined) continue;
+    const toB = new Map<string, string>();
+    for (const m of sf.messages) if (m.a && m.b) toB.set(m.a.guid, m.b.guid);
+    const uids: [string, number][] = [];
+    for (const e of manifest.messages) {
+      const onB = toB.get(e.guid);
+      if (e.uid !== undefined && onB !== undefined) uids.push([onB, e.uid]);
+    }
+    await agents.b.writeUidlist(name, { uidValidity: manifest.uidValidity, nextUid: manifest.nextUid, uids });
+  }
 }
 
 async function fillHashes(agents: Record<Side, Agent>, snaps: Record<Side, SideSnapshot>, input: Parameters<typeof hashNeeds>[0]): Promise<void> {
@@ -128,11 +156,12 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   }
   // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
   const learnt = sa.fetched + sb.fetched > 0 || input.state === undefined;
-  if (isEmptyPlan(plan) && !learnt) {
+  const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids);
+  if (isEmptyPlan(plan) && !learnt && uidFolders.length === 0) {
     await collectWarnings(agents, result);
     return result;
   }
-  await execute(agents, plan, state, helloA, helloB, include, options, result);
+  await execute(agents, plan, state, helloA, helloB, include, options, result, uidFolders);
   return result;
 }
 
@@ -163,7 +192,7 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 
 async function execute(
   agents: Record<Side, Agent>, plan: Plan, oldState: SyncState | undefined, helloA: Hello, helloB: Hello,
-  include: (n: string) => boolean, options: RunOptions, result: RunResult,
+  include: (n: string) => boolean, options: RunOptions, result: RunResult, uidFolders: string[],
 ): Promise<void> {
   const placedRecords: Record<string, StateMessage[]> = {};
   const buildState = (final: boolean): SyncState => {
@@ -279,8 +308,10 @@ async function execute(
     const subs = plan.subscriptions[side];
     if (subs) await agents[side].writeSubscriptions(subs);
   }
+  const final = buildState(true);
+  await copyUids(agents, uidFolders, final);
   await Promise.all([agents.a.commit(), agents.b.commit()]);
-  await options.saveState(buildState(true));
+  await options.saveState(final);
   await collectWarnings(agents, result);
   if (result.vanished > 0) result.raced = true;
   options.onProgress?.({ phase: 'done', done: total, total });
