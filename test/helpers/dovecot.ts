@@ -45,9 +45,12 @@ function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<stri
   });
 }
 
-/** Runs doveadm on one Maildir (made the mail user's first, as Dovecot requires). */
+/** The mail location of an fs-layout Maildir (folders as A/B rather than .A.B). */
+export const fsLayout = (maildir: string): string => `${maildir}:LAYOUT=fs`;
+
+/** Runs doveadm on one Maildir (a path, or a path with `:LAYOUT=…`), made the mail user's first as Dovecot requires. */
 export async function doveadm(config: string, maildir: string, args: string[]): Promise<string> {
-  await run('chown', ['-R', 'mail:mail', maildir]);
+  await run('chown', ['-R', 'mail:mail', maildir.split(':')[0] as string]);
   return run(DOVEADM, ['-c', config, '-o', `mail_location=maildir:${maildir}`, ...args], { ...process.env, USER: 'root', HOME: '/tmp' });
 }
 
@@ -77,4 +80,13 @@ export async function fetchMessages(config: string, maildir: string, mailbox: st
     const [uid, guid, flags] = line.split('\t');
     return { uid: Number(uid), guid: guid as string, flags: (flags ?? '').split(' ').filter((f) => f && f !== '\\Recent').sort() };
   });
+}
+
+/** Folder names Dovecot lists, and those it lists as subscribed. */
+export async function mailboxList(config: string, maildir: string): Promise<{ all: string[]; subscribed: string[] }> {
+  const names = (out: string): string[] => out.trim().split('\n').filter(Boolean).sort();
+  return {
+    all: names(await doveadm(config, maildir, ['mailbox', 'list'])),
+    subscribed: names(await doveadm(config, maildir, ['mailbox', 'list', '-s'])),
+  };
 }
