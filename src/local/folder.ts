@@ -14,6 +14,7 @@ import { formatName, freshGuid, parseName, sortChars, type Separator } from './n
 import { scanFolder, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { parseUidlist, type Uidlist } from './uidlist.js';
 import { writeUidlist } from './uidlist-write.js';
+import { dovecotNextUid } from './dovecot-index.js';
 import { hashFile, readBody, replaceFile, sha256, writeDurable } from './fileio.js';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
 
@@ -130,7 +131,9 @@ export class MaildirFolder {
     });
     if (ul === undefined) return { keywords };
     try {
-      return { keywords, uidlist: parseUidlist(ul, ulPath) };
+      const uidlist = parseUidlist(ul, ulPath);
+      uidlist.nextUid = Math.max(uidlist.nextUid, await dovecotNextUid(this.dir));
+      return { keywords, uidlist };
     } catch (err) {
       this.events.warn((err as Error).message);
       return { keywords };
