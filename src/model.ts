@@ -38,6 +38,8 @@ export interface FolderSummary {
   messages: number;
   /** What the folder's dovecot-uidlist says (UIDVALIDITY and UIDs), as one value; "" without one. */
   uids: string;
+  /** The folder's UIDVALIDITY, when it has a dovecot-uidlist. */
+  uidValidity?: number;
 }
 
 /** A folder's dovecot-uidlist as a backup makes it: the source's UIDVALIDITY, NEXTUID and UIDs. */

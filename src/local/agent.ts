@@ -185,8 +185,7 @@ export class LocalAgent {
       .filter((d, i) => confined[i] && (d.name !== INBOX || hasInbox))
       .map(async (d) => {
         const folder = this.folderFor(d.name, d.dir);
-        const { digest, count, uids } = await folder.summary(this.cache?.folders[d.name]);
-        return { name: d.name, digest, messages: count, uids };
+        return { name: d.name, ...await folder.summary(this.cache?.folders[d.name]) };
       }));
     const subsPath = join(this.root, 'subscriptions');
     const subs = await readFile(subsPath, 'utf8').catch((err) => {

@@ -8,7 +8,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { replaceFileBytes } from './fileio.js';
 import type { CachedFolder } from './folder.js';
 
-const VERSION = 2;
+const VERSION = 3;
 
 export interface ScanCache {
   version: number;

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { fromErrno, isErrno } from '../errors.js';
 import { digestEntries, digestUids } from '../digest.js';
 import type {
-  CopyRequest, Delivery, FlagDelta, FlagResult, FolderManifest, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
+  CopyRequest, Delivery, FlagDelta, FlagResult, FolderManifest, FolderSummary, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
 } from '../model.js';
 import { Dotlock } from './lock.js';
 import { KeywordMap } from './keywords.js';
@@ -26,6 +26,7 @@ export interface CachedFolder {
   count: number;
   /** digestUids of the folder's dovecot-uidlist. */
   uids: string;
+  uidValidity?: number;
   /** [file name, location, hash or ""] */
   files: [string, Location, string][];
 }
@@ -58,17 +59,17 @@ export class MaildirFolder {
   ) {}
 
   /** Returns the cached summary when nothing changed on disk since it was settled, else scans. */
-  async summary(cached: CachedFolder | undefined): Promise<{ digest: string; count: number; uids: string }> {
+  async summary(cached: CachedFolder | undefined): Promise<Omit<FolderSummary, 'name'>> {
     if (!this.scan && cached?.settled) {
       const stamp = await stampFolder(this.dir);
       if (stamp.every((v, i) => v === cached.stamp[i])) {
         this.fromCache = cached;
-        return { digest: cached.digest, count: cached.count, uids: cached.uids };
+        return withUidValidity({ digest: cached.digest, messages: cached.count, uids: cached.uids }, cached.uidValidity);
       }
     }
     await this.rescan(cached);
     const manifest = await this.manifest();
-    return { digest: manifest.digest, count: manifest.messages.length, uids: digestUids(manifest.uidValidity, manifest.messages) };
+    return withUidValidity({ digest: manifest.digest, messages: manifest.messages.length, uids: digestUids(manifest.uidValidity, manifest.messages) }, manifest.uidValidity);
   }
 
   /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */
@@ -183,6 +184,7 @@ export class MaildirFolder {
       digest: manifest.digest,
       count: manifest.messages.length,
       uids: digestUids(manifest.uidValidity, manifest.messages),
+      ...(manifest.uidValidity !== undefined ? { uidValidity: manifest.uidValidity } : {}),
       files: [...scan.files.values()].map((f) => [f.name, f.location, this.hashes.get(f.parsed.guid) ?? '']),
     };
   }
@@ -474,6 +476,10 @@ export class MaildirFolder {
     }
     this.touched = false;
   }
+}
+
+function withUidValidity(summary: Omit<FolderSummary, 'name'>, uidValidity: number | undefined): Omit<FolderSummary, 'name'> {
+  return uidValidity === undefined ? summary : { ...summary, uidValidity };
 }
 
 function guidOf(name: string, separator: Separator): string {

@@ -1,6 +1,6 @@
 // Every bound the wire protocol enforces, in one place: what a peer may send and what we buffer.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Largest frame accepted or sent (refused from the 4-byte header, before any allocation). */
 export const MAX_FRAME = 16 * 1024 * 1024;

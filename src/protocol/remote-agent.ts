@@ -103,7 +103,10 @@ export class RemoteAgent implements Agent {
 
   async listFolders(): Promise<FolderList> {
     const list = await this.ask('listFolders', {});
-    return { folders: list.folders.map(([name, digest, messages, uids]) => ({ name, digest, messages, uids })), subscriptions: list.subscriptions };
+    return {
+      folders: list.folders.map(([name, digest, messages, uids, uidValidity]) => ({ name, digest, messages, uids, ...(uidValidity === null ? {} : { uidValidity }) })),
+      subscriptions: list.subscriptions,
+    };
   }
 
   async manifest(folder: string): Promise<FolderManifest> {

@@ -105,7 +105,10 @@ export async function serveSession(input: Readable, output: Writable, options: S
     unlock: async () => { await (await opened()).unlock(); return null; },
     async listFolders() {
       const list = await (await opened()).listFolders();
-      return { folders: list.folders.map((f) => [f.name, f.digest, f.messages, f.uids] as [string, string, number, string]), subscriptions: list.subscriptions };
+      return {
+        folders: list.folders.map((f) => [f.name, f.digest, f.messages, f.uids, f.uidValidity ?? null] as [string, string, number, string, number | null]),
+        subscriptions: list.subscriptions,
+      };
     },
     async manifest({ folder, start }) {
       const m = await (await opened()).manifest(folder);

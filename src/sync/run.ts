@@ -44,9 +44,21 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const CHECKPOINT_MS = 5_000;
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
-async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<{ snap: SideSnapshot; fetched: number; uids: Map<string, string> }> {
+interface Snapshot {
+  snap: SideSnapshot;
+  /** Folders whose manifest had to be fetched (changed since the state). */
+  fetched: number;
+  /** Per folder: digestUids of its dovecot-uidlist. */
+  uids: Map<string, string>;
+  /** Per folder: its UIDVALIDITY, where it has a dovecot-uidlist. */
+  uidValidity: Map<string, number>;
+}
+
+async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<Snapshot> {
   const list = await agent.listFolders();
   const uids = new Map(list.folders.filter((f) => include(f.name)).map((f) => [f.name, f.uids]));
+  const uidValidity = new Map<string, number>();
+  for (const f of list.folders) if (include(f.name) && f.uidValidity !== undefined) uidValidity.set(f.name, f.uidValidity);
   const folders = new Map<string, FolderManifest>();
   let fetched = 0;
   await Promise.all(list.folders.filter((f) => include(f.name)).map(async (summary) => {
@@ -59,7 +71,39 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
     fetched++;
     folders.set(summary.name, await agent.manifest(summary.name));
   }));
-  return { snap: { folders, subscriptions: list.subscriptions }, fetched, uids };
+  return { snap: { folders, subscriptions: list.subscriptions }, fetched, uids, uidValidity };
+}
+
+const SIDE_NAME: Record<Side, string> = { a: 'first', b: 'second' };
+
+/**
+ * Folders whose UIDVALIDITY changed on a side since the last sync. The folder was re-created or its
+ * UIDs renumbered behind our back, so what the state says of it (expunges above all) is not
+ * evidence: it is merged as a first meeting (DESIGN §8).
+ */
+function uidValidityChanges(state: SyncState, now: Record<Side, Map<string, number>>): { folder: string; message: string }[] {
+  const out: { folder: string; message: string }[] = [];
+  for (const [folder, sf] of Object.entries(state.folders)) {
+    for (const side of ['a', 'b'] as const) {
+      const then = sf.uidValidity?.[side];
+      const current = now[side].get(folder);
+      if (then === undefined || current === undefined || then === current) continue;
+      out.push({ folder, message: `UIDVALIDITY changed on the ${SIDE_NAME[side]} side since the last sync (${then} → ${current}): merged as a first meeting, nothing expunged` });
+      break;
+    }
+  }
+  return out;
+}
+
+/** Whether a folder's recorded UIDVALIDITY differs from what a side has now (so the state must be saved anew). */
+function uidValidityMoved(state: SyncState, now: Record<Side, Map<string, number>>): boolean {
+  for (const [folder, sf] of Object.entries(state.folders)) {
+    for (const side of ['a', 'b'] as const) {
+      const held = side === 'a' ? sf.onA : sf.onB;
+      if (held && sf.uidValidity?.[side] !== now[side].get(folder)) return true;
+    }
+  }
+  return false;
 }
 
 /** Folders whose dovecot-uidlist a backup must give the replica: the source has one, and the replica says otherwise. */
@@ -131,7 +175,14 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   options.onProgress?.({ phase: 'scan', done: 0, total: 2 });
   const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include), snapshot(agents.b, 'b', state, include)]);
   const snaps = { a: sa.snap, b: sb.snap };
-  const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: state ? filterState(state, include) : undefined };
+  const validity = { a: sa.uidValidity, b: sb.uidValidity };
+  let trusted = state ? filterState(state, include) : undefined;
+  if (trusted && options.mode !== 'backup') {
+    const changed = uidValidityChanges(trusted, validity);
+    for (const c of changed) warnings.push(c);
+    if (changed.length > 0) trusted = withoutFolders(trusted, new Set(changed.map((c) => c.folder)));
+  }
+  const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: trusted };
   await fillHashes(agents, snaps, input);
   const plan = diff(input);
   const totals = { a: countMessages(snaps.a.folders), b: countMessages(snaps.b.folders) };
@@ -155,13 +206,13 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     return result;
   }
   // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
-  const learnt = sa.fetched + sb.fetched > 0 || input.state === undefined;
+  const learnt = sa.fetched + sb.fetched > 0 || input.state === undefined || uidValidityMoved(input.state, validity);
   const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids);
   if (isEmptyPlan(plan) && !learnt && uidFolders.length === 0) {
     await collectWarnings(agents, result);
     return result;
   }
-  await execute(agents, plan, state, helloA, helloB, include, options, result, uidFolders);
+  await execute(agents, plan, state, helloA, helloB, include, options, result, uidFolders, validity);
   return result;
 }
 
@@ -169,6 +220,10 @@ function filterState(state: SyncState, include: (n: string) => boolean): SyncSta
   const folders: Record<string, StateFolder> = {};
   for (const [name, sf] of Object.entries(state.folders)) if (include(name)) folders[name] = sf;
   return { ...state, folders };
+}
+
+function withoutFolders(state: SyncState, drop: Set<string>): SyncState {
+  return filterState(state, (name) => !drop.has(name));
 }
 
 async function collectWarnings(agents: Record<Side, Agent>, result: RunResult): Promise<void> {
@@ -193,7 +248,14 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 async function execute(
   agents: Record<Side, Agent>, plan: Plan, oldState: SyncState | undefined, helloA: Hello, helloB: Hello,
   include: (n: string) => boolean, options: RunOptions, result: RunResult, uidFolders: string[],
+  validity: Record<Side, Map<string, number>>,
 ): Promise<void> {
+  // After a backup the replica's UIDVALIDITY is the source's wherever its uidlist was copied.
+  const validityAfter = (name: string): Partial<Record<Side, number>> => {
+    const a = validity.a.get(name);
+    const b = uidFolders.includes(name) && a !== undefined ? a : validity.b.get(name);
+    return { ...(a !== undefined ? { a } : {}), ...(b !== undefined ? { b } : {}) };
+  };
   const placedRecords: Record<string, StateMessage[]> = {};
   const buildState = (final: boolean): SyncState => {
     const state = emptyState(helloA.id, helloB.id);
@@ -210,7 +272,11 @@ async function execute(
       const superseded = new Set(placed.flatMap((m) => [m.a ? `a\0${m.a.guid}` : '', m.b ? `b\0${m.b.guid}` : '']));
       const old = (oldState?.folders[name]?.messages ?? []).filter((m) => !(m.a && superseded.has(`a\0${m.a.guid}`)) && !(m.b && superseded.has(`b\0${m.b.guid}`)));
       const base = final ? [...(plan.keep[name] ?? [])] : old;
-      state.folders[name] = { onA: where.a, onB: where.b, messages: [...base, ...placed] };
+      const sf: StateFolder = { onA: where.a, onB: where.b, messages: [...base, ...placed] };
+      // A checkpoint keeps the old UIDVALIDITY: its records are still partly the old ones.
+      const uidValidity = final ? validityAfter(name) : oldState?.folders[name]?.uidValidity;
+      if (uidValidity && Object.keys(uidValidity).length > 0) sf.uidValidity = uidValidity;
+      state.folders[name] = sf;
     }
     state.subscriptions = final ? plan.subscriptionsAfter : oldState?.subscriptions ?? [];
     return state;

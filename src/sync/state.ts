@@ -28,6 +28,8 @@ export interface StateFolder {
   onA: boolean;
   onB: boolean;
   messages: StateMessage[];
+  /** Each side's UIDVALIDITY at the last sync, where it had a dovecot-uidlist: a change untrusts the folder's records. */
+  uidValidity?: Partial<Record<Side, number>>;
 }
 
 export interface SyncState {

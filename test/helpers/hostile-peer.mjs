@@ -9,21 +9,21 @@ const frame = (value) => {
   head.writeUInt32BE(body.length, 0);
   return Buffer.concat([head, body]);
 };
-const hello = { protocol: 1, program: 'mdsync 0.1.0', capabilities: [], id: '1:2', layout: 'maildir++', root: '/srv/mail' };
+const hello = { protocol: 2, program: 'mdsync 0.1.0', capabilities: [], id: '1:2', layout: 'maildir++', root: '/srv/mail' };
 const digest = '0'.repeat(32);
 
 function answer(id, method) {
   switch (mode) {
     case 'version': return method === 'hello' ? { ...hello, protocol: 99, program: 'mdsync 9.0.0' } : null;
-    case 'evil-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, ''], ['../../etc', digest, 1, '']], subscriptions: [] } : method === 'hello' ? hello : null;
+    case 'evil-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, '', null], ['../../etc', digest, 1, '', null]], subscriptions: [] } : method === 'hello' ? hello : null;
     case 'evil-guid':
       if (method === 'hello') return hello;
-      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '']], subscriptions: [] };
+      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null]], subscriptions: [] };
       if (method === 'manifest') return { digest, total: 1, entries: [['../../../tmp/x', 'S', [], 'cur', null, null, null, null]] };
       return null;
     case 'nul-keyword':
       if (method === 'hello') return hello;
-      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '']], subscriptions: [] };
+      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null]], subscriptions: [] };
       if (method === 'manifest') return { digest, total: 1, entries: [['1.M1.h', 'S', ['a\u0000b'], 'cur', null, null, null, null]] };
       return null;
     case 'unknown-type': return undefined;

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../../src/protocol/limits.js';
 import { runCli } from '../helpers/cli.js';
 import { makeMaildir, message, readTree, removeDir, tempDir } from '../helpers/maildir.js';
 
@@ -31,7 +32,7 @@ describe('a hostile or broken remote side', () => {
     ['huge', /peer:\/srv\/mail: protocol error: frame of 4294967295 bytes announced \(limit 16777216\)/],
     ['truncated', /peer:\/srv\/mail: .*exited with code 0/],
     ['unknown-type', /protocol error: unknown frame type 9/],
-    ['version', /remote mdsync 9\.0\.0 speaks protocol 99, this one \(mdsync \S+\) speaks 1: install the same mdsync version on both sides/],
+    ['version', new RegExp(`remote mdsync 9\\.0\\.0 speaks protocol 99, this one \\(mdsync \\S+\\) speaks ${PROTOCOL_VERSION}: install the same mdsync version on both sides`)],
     ['evil-folder', /answer to listFolders\.folders\[1\]\[0\]: folder name "\.\.\/\.\.\/etc" has an empty, "\." or "\.\." component/],
     ['evil-guid', /answer to manifest\.entries\[0\]\[0\]: GUID "\.\.\/\.\.\/\.\.\/tmp\/x" contains "\/"/],
     ['nul-keyword', /bad keyword "a\\u0000b"/],

@@ -77,7 +77,7 @@ describe('mdsync serve against a hostile client', () => {
     expect(s.code).toBe(0);
     expect(s.stderr).toBe('');
     const answer = s.frames.find((f) => Array.isArray(f) && f[0] === 1 && f[1] === 2) as [number, number, { folders: unknown[] }];
-    expect(answer[2].folders).toEqual([['INBOX', expect.any(String), 1, '']]);
+    expect(answer[2].folders).toEqual([['INBOX', expect.any(String), 1, '', null]]);
   });
 
   it('ends the session on garbage bytes, without a crash', async () => {
@@ -110,7 +110,7 @@ describe('mdsync serve against a hostile client', () => {
 
   it('refuses a different protocol version with a clear message', async () => {
     const s = await serve([request(1, 'hello', { protocol: 99, program: 'mdsync 9.0.0', capabilities: [], timeoutMs: 1000 })], { keepOpenMs: 500 });
-    expect(errors(s)[0]).toEqual([2, 1, 'PROTOCOL_VERSION', expect.stringMatching(/remote mdsync \S+ speaks protocol 1, this one \(mdsync 9\.0\.0\) speaks 99/)]);
+    expect(errors(s)[0]).toEqual([2, 1, 'PROTOCOL_VERSION', expect.stringMatching(new RegExp(`remote mdsync \\S+ speaks protocol ${PROTOCOL_VERSION}, this one \\(mdsync 9\\.0\\.0\\) speaks 99`))]);
     expect(s.code).toBe(1);
   });
 
