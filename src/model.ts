@@ -115,6 +115,8 @@ export interface Placed {
   existed: boolean;
   /** For copies: the source had vanished, nothing was placed. */
   vanished?: boolean;
+  /** Keywords not set: the folder already holds 26 others (all a Maildir can name). */
+  dropped?: string[];
 }
 
 export interface FlagDelta {
@@ -130,6 +132,8 @@ export interface FlagDelta {
 export interface FlagResult {
   guid: string;
   vanished: boolean;
+  /** Keywords not added: the folder already holds 26 others. */
+  dropped?: string[];
 }
 
 export interface Warning {

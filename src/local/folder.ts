@@ -237,13 +237,14 @@ export class MaildirFolder {
     return join(this.dir, 'tmp', `${Date.now()}.P${process.pid}Q${tmpCounter}.${hostname()}`);
   }
 
-  private async letters(keywords: string[], what: string): Promise<string> {
+  /** Letters for keywords; those past the folder's 26th are reported and returned as dropped. */
+  private async letters(keywords: string[], what: string): Promise<{ letters: string; dropped: string[] }> {
     await this.ensureScan();
-    const { letters, dropped } = (this.keywords as KeywordMap).lettersFor(keywords);
-    for (const name of dropped) {
-      this.events.warn(`${this.name}: keyword "${name}" of ${what} dropped: a Maildir folder holds at most 26 keywords`);
+    const got = (this.keywords as KeywordMap).lettersFor(keywords);
+    for (const name of got.dropped) {
+      this.events.warn(`keyword "${name}" of ${what} not set here: the folder's dovecot-keywords already names 26 keywords, all a Maildir folder can hold`);
     }
-    return letters;
+    return got;
   }
 
   /**
@@ -283,7 +284,11 @@ export class MaildirFolder {
     await this.ensureScan();
     const letters = await Promise.all(items.map((item) => this.letters(item.keywords, item.guid)));
     await this.saveKeywords();
-    const placed = await Promise.all(items.map(async (item, i) => this.place(item, letters[i] as string)));
+    const placed = await Promise.all(items.map(async (item, i) => {
+      const got = letters[i] as { letters: string; dropped: string[] };
+      const p = await this.place(item, got.letters);
+      return got.dropped.length > 0 && !p.existed ? { ...p, dropped: got.dropped } : p;
+    }));
     this.markTouched();
     return placed;
   }
@@ -347,14 +352,16 @@ export class MaildirFolder {
   /** Applies flag deltas to the flags each file has now, so a concurrent client's change is kept. */
   async setFlags(deltas: FlagDelta[]): Promise<FlagResult[]> {
     await this.ensureScan();
-    const letterSets = await Promise.all(deltas.map(async (d) => ({
-      add: await this.letters(d.addKeywords, d.guid),
-      remove: (this.keywords as KeywordMap).knownLetters(d.removeKeywords),
-    })));
+    const letterSets = await Promise.all(deltas.map(async (d) => {
+      const add = await this.letters(d.addKeywords, d.guid);
+      return { add: add.letters, dropped: add.dropped, remove: (this.keywords as KeywordMap).knownLetters(d.removeKeywords) };
+    }));
     await this.saveKeywords();
     const results: FlagResult[] = [];
     for (const [i, delta] of deltas.entries()) {
-      results.push(await this.renameOne(delta, letterSets[i] as { add: string; remove: string }));
+      const set = letterSets[i] as { add: string; dropped: string[]; remove: string };
+      const result = await this.renameOne(delta, set);
+      results.push(set.dropped.length > 0 && !result.vanished ? { ...result, dropped: set.dropped } : result);
     }
     this.markTouched();
     return results;

@@ -33,7 +33,7 @@ export function entryFromWire([g, f, k, l, s, r, u, h]: WireEntry): MessageEntry
 
 const deliveryMeta = { guid, mtime, flags, keywords, location };
 const deliveryOptional = { infoRest };
-const placed = record({ wanted: guid, guid, hash: text(64), existed: bool }, { vanished: bool });
+const placed = record({ wanted: guid, guid, hash: text(64), existed: bool }, { vanished: bool, dropped: keywords });
 
 export const METHODS = {
   hello: {
@@ -77,7 +77,7 @@ export const METHODS = {
       folder,
       deltas: list(record({ guid, addFlags: flags, removeFlags: flags, addKeywords: keywords, removeKeywords: keywords }, { location })),
     }),
-    result: list(record({ guid, vanished: bool })),
+    result: list(record({ guid, vanished: bool }, { dropped: keywords })),
   },
   expunge: { args: record({ folder, guids: list(guid) }), result: uint() },
   createFolder: { args: record({ folder }), result: nothing },

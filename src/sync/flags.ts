@@ -36,7 +36,9 @@ export function sameFlags(x: FlagState, y: FlagState): boolean {
 
 /**
  * Three-way merge per flag: a flag changed on one side since the base takes that side's value.
- * Each side has its own base (one-way runs can leave them different).
+ * Each side has its own base (one-way runs, or a keyword a full folder could not take, can leave
+ * the sides different): a flag neither changed but only one holds is kept (the union), and the
+ * message counts as seen (cur/) if either side saw it — the sides converge, nothing is lost.
  */
 export function mergeThreeWay(a: FlagState, baseA: FlagState, b: FlagState, baseB: FlagState): FlagState {
   const sa = toSet(a), sb = toSet(b), ba = toSet(baseA), bb = toSet(baseB);
@@ -49,7 +51,7 @@ export function mergeThreeWay(a: FlagState, baseA: FlagState, b: FlagState, base
     if (changedA && changedB) value = sa.has(item) || sb.has(item);
     else if (changedA) value = sa.has(item);
     else if (changedB) value = sb.has(item);
-    else value = sa.has(item);
+    else value = item === NEW ? sa.has(item) && sb.has(item) : sa.has(item) || sb.has(item);
     if (value) out.add(item);
   }
   return fromSet(out);

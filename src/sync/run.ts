@@ -3,11 +3,11 @@
 import PQueue from 'p-queue';
 import { bodySize, isStream } from '../body.js';
 import { GuardError, MdsyncError } from '../errors.js';
-import type { Delivery, FolderManifest, Hello, Placed, Warning } from '../model.js';
+import type { Delivery, FlagResult, FolderManifest, Hello, Placed, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, countMessages, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
-import { emptyState, notePlaced, sideDigest, sideEntries, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { emptyState, notePlaced, sideDigest, sideEntries, withoutKeywords, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -359,6 +359,8 @@ async function execute(
     add(async () => {
       const results = await agents[first.side].setFlags(first.folder, group.map((f) => f.delta));
       result.vanished += results.filter((r) => r.vanished).length;
+      const dropped = results.filter((r) => r.dropped?.length);
+      if (dropped.length > 0) forgetDropped(plan.keep[first.folder] ?? [], first.side, dropped);
     });
   }
   await drain();
@@ -381,6 +383,16 @@ async function execute(
   await collectWarnings(agents, result);
   if (result.vanished > 0) result.raced = true;
   options.onProgress?.({ phase: 'done', done: total, total });
+}
+
+/** The kept records of a side lose the keywords its folder could not take. */
+function forgetDropped(records: StateMessage[], side: Side, results: FlagResult[]): void {
+  const byGuid = new Map(results.map((r) => [r.guid, r.dropped]));
+  for (const rec of records) {
+    const own = rec[side];
+    const dropped = own && byGuid.get(own.guid);
+    if (own && dropped) rec[side] = withoutKeywords(own, dropped);
+  }
 }
 
 async function transferBatch(

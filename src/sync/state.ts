@@ -53,9 +53,18 @@ export function emptyState(idA: string, idB: string): SyncState {
 export function notePlaced(rec: StateMessage, to: Side, placed: Placed): boolean {
   const target = rec[to];
   if (!target) return false;
-  rec[to] = { ...target, guid: placed.guid };
+  rec[to] = { ...withoutKeywords(target, placed.dropped), guid: placed.guid };
   rec.hash = placed.hash;
   return true;
+}
+
+/**
+ * A side's record less the keywords it could not set (its folder was full): the state must say
+ * what is on disk, or the next run would read their absence as a removal and spread it.
+ */
+export function withoutKeywords(rec: SideRecord, dropped: string[] | undefined): SideRecord {
+  if (!dropped?.length) return rec;
+  return { ...rec, keywords: rec.keywords.filter((k) => !dropped.includes(k)) };
 }
 
 /** The entries a side held per the state: what its folder digest must equal if nothing changed. */

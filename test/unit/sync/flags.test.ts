@@ -45,6 +45,8 @@ describe('mergeThreeWay', () => {
     { name: 'seen on b', a: f('', [], 'new'), baseA: f('', [], 'new'), b: f('', [], 'cur'), baseB: f('', [], 'new'), want: f('', [], 'cur') },
     // Different bases (after a one-way run): both changed the flag, keep it rather than lose it.
     { name: 'both changed S from different bases', a: f('S'), baseA: f(''), b: f(''), baseB: f('S'), want: f('S') },
+    { name: 'sides differ, neither changed since its base: the union', a: f('S', ['x']), baseA: f('S', ['x']), b: f('F', ['y']), baseB: f('F', ['y']), want: f('FS', ['x', 'y']) },
+    { name: 'sides differ in new/ vs cur/, neither changed: seen', a: f('', [], 'new'), baseA: f('', [], 'new'), b: f('', [], 'cur'), baseB: f('', [], 'cur'), want: f('', [], 'cur') },
     { name: 'unknown uppercase flags merge like the others', a: f('SX'), baseA: f('S'), b: f('S'), baseB: f('S'), want: f('SX') },
   ];
   it.each(rows)('$name', ({ a, baseA, b, baseB, want }) => {
