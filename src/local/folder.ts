@@ -133,7 +133,11 @@ export class MaildirFolder {
     if (ul === undefined) return { keywords };
     try {
       const uidlist = parseUidlist(ul, ulPath);
-      uidlist.nextUid = Math.max(uidlist.nextUid, await dovecotNextUid(this.dir));
+      // Dovecot writes records before it moves the header's NEXTUID on, and after an expunge of
+      // the highest UID only its index remembers it: the real UIDNEXT is the highest of the three.
+      let highest = 0;
+      for (const r of uidlist.records.values()) highest = Math.max(highest, r.uid);
+      uidlist.nextUid = Math.max(uidlist.nextUid, highest + 1, await dovecotNextUid(this.dir));
       return { keywords, uidlist };
     } catch (err) {
       this.events.warn((err as Error).message);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseUidlist } from '../../src/local/uidlist.js';
 import { writeUidlist } from '../../src/local/uidlist-write.js';
+import { runCli } from '../helpers/cli.js';
 import { dovecotConfig, doveadm, fetchMessages, mailboxStatus, requireDovecot } from '../helpers/dovecot.js';
 import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
 
@@ -57,6 +58,20 @@ describe('a uidlist written by mdsync, read by Dovecot', () => {
     expect(parseUidlist(await readFile(path, 'utf8'), path)).toEqual(written);
     expect(await mailboxStatus(config, root, 'INBOX')).toEqual(before);
     expect((await fetchMessages(config, root, 'INBOX')).map((m) => m.uid)).toEqual([1, 3]);
+  });
+
+  it('a header whose NEXTUID lags its records (Dovecot writes records first) gives the replica UIDNEXT past the highest UID', async () => {
+    const src = join(work, 'src');
+    const dst = join(work, 'dst');
+    await makeMaildir(src, [{ dir: '', messages: bases.map((b, i) => message(b, `m${i}`, { flags: 'S' })) }]);
+    const onDisk = (await readdir(join(src, 'cur'))).map((n) => n.slice(0, n.indexOf(':2,'))).sort();
+    await writeFile(join(src, 'dovecot-uidlist'), `3 V77 N2\n${onDisk.map((b, i) => `${i + 1} :${b}\n`).join('')}`);
+    const r = await runCli(['backup', src, dst], work);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((await readFile(join(dst, 'dovecot-uidlist'), 'utf8')).split('\n')[0]).toBe('3 V77 N4');
+    expect(await mailboxStatus(config, dst, 'INBOX')).toEqual({ messages: 3, uidvalidity: 77, uidnext: 4 });
+    expect(await mailboxStatus(config, dst, 'INBOX')).toEqual(await mailboxStatus(config, src, 'INBOX'));
   });
 
   it('waits for a live dovecot-uidlist.lock and takes over one left by a dead process', async () => {
