@@ -19,6 +19,8 @@ export interface MessageEntry {
   /** Anything after a second comma in the info, preserved as it is. */
   infoRest?: string;
   uid?: number;
+  /** Dovecot's GUID for the message where its uidlist record names one (`G`, e.g. after dsync); else the base name is. */
+  dovecotGuid?: string;
   /** Hex SHA-256 of the bytes, when this side knows it. */
   hash?: string;
 }
@@ -29,6 +31,8 @@ export interface FolderManifest {
   digest: string;
   uidValidity?: number;
   nextUid?: number;
+  /** The mailbox GUID of the uidlist header (`G`), when it has one. */
+  mailboxGuid?: string;
 }
 
 export interface FolderSummary {
@@ -46,8 +50,9 @@ export interface FolderSummary {
 export interface UidlistRequest {
   uidValidity: number;
   nextUid: number;
-  /** [this side's GUID, UID] */
-  uids: [string, number][];
+  mailboxGuid?: string;
+  /** [this side's base name, UID, Dovecot GUID when it is not that base name] */
+  uids: [string, number, string | null][];
 }
 
 export interface FolderList {

@@ -22,7 +22,10 @@ async function gather(agent: Agent, include: (name: string) => boolean): Promise
       if (!e || got.vanished || !got.data) continue;
       const hash = got.hash ?? await hashBody(got.data);
       const entry: VerifyEntry = { guid: e.guid, hash, mtime: got.mtime ?? 0, flags: e.flags, keywords: e.keywords, location: e.location };
-      if (e.uid !== undefined) entry.uid = e.uid;
+      if (e.uid !== undefined) {
+        entry.uid = e.uid;
+        entry.dovecotGuid = e.dovecotGuid ?? e.guid;
+      }
       entries.push(entry);
     }
     folders.set(f.name, entries);

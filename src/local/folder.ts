@@ -12,7 +12,7 @@ import { Dotlock } from './lock.js';
 import { KeywordMap } from './keywords.js';
 import { formatName, freshGuid, parseName, sortChars, type Separator } from './name.js';
 import { scanFolder, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
-import { parseUidlist, type Uidlist } from './uidlist.js';
+import { fieldOf, parseUidlist, withField, type Uidlist } from './uidlist.js';
 import { writeUidlist } from './uidlist-write.js';
 import { dovecotNextUid } from './dovecot-index.js';
 import { hashFile, readBody, replaceFile, sha256, writeDurable } from './fileio.js';
@@ -69,7 +69,7 @@ export class MaildirFolder {
     }
     await this.rescan(cached);
     const manifest = await this.manifest();
-    return withUidValidity({ digest: manifest.digest, messages: manifest.messages.length, uids: digestUids(manifest.uidValidity, manifest.messages) }, manifest.uidValidity);
+    return withUidValidity({ digest: manifest.digest, messages: manifest.messages.length, uids: digestUids(manifest) }, manifest.uidValidity);
   }
 
   /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */
@@ -161,8 +161,12 @@ export class MaildirFolder {
       };
       if (p.size !== undefined) entry.size = p.size;
       if (p.infoRest !== undefined) entry.infoRest = p.infoRest;
-      const uid = this.uidlist?.records.get(p.guid)?.uid;
-      if (uid !== undefined) entry.uid = uid;
+      const rec = this.uidlist?.records.get(p.guid);
+      if (rec !== undefined) {
+        entry.uid = rec.uid;
+        const dovecotGuid = fieldOf(rec.fields, 'G');
+        if (dovecotGuid !== undefined && dovecotGuid !== p.guid) entry.dovecotGuid = dovecotGuid;
+      }
       const hash = this.hashes.get(p.guid);
       if (hash !== undefined) entry.hash = hash;
       messages.push(entry);
@@ -172,6 +176,8 @@ export class MaildirFolder {
     if (this.uidlist) {
       manifest.uidValidity = this.uidlist.uidValidity;
       manifest.nextUid = this.uidlist.nextUid;
+      const mailboxGuid = fieldOf(this.uidlist.headerExtra, 'G');
+      if (mailboxGuid !== undefined) manifest.mailboxGuid = mailboxGuid;
     }
     this.cachedManifest = manifest;
     return manifest;
@@ -187,7 +193,7 @@ export class MaildirFolder {
       settled: scan.settled && !this.touched,
       digest: manifest.digest,
       count: manifest.messages.length,
-      uids: digestUids(manifest.uidValidity, manifest.messages),
+      uids: digestUids(manifest),
       ...(manifest.uidValidity !== undefined ? { uidValidity: manifest.uidValidity } : {}),
       files: [...scan.files.values()].map((f) => [f.name, f.location, this.hashes.get(f.parsed.guid) ?? '']),
     };
@@ -460,13 +466,15 @@ export class MaildirFolder {
     const scan = await this.ensureScan();
     const current = this.uidlist;
     const records = new Map<string, { uid: number; fields: string[] }>();
-    for (const [guid, uid] of request.uids) {
-      if (scan.files.has(guid)) records.set(guid, { uid, fields: current?.records.get(guid)?.fields ?? [] });
+    for (const [guid, uid, dovecotGuid] of request.uids) {
+      if (scan.files.has(guid)) records.set(guid, { uid, fields: withField(current?.records.get(guid)?.fields ?? [], 'G', dovecotGuid ?? undefined) });
     }
+    const headerExtra = request.mailboxGuid === undefined ? current?.headerExtra ?? [] : withField(current?.headerExtra ?? [], 'G', request.mailboxGuid);
     const same = current !== undefined && current.uidValidity === request.uidValidity && current.nextUid === request.nextUid &&
-      current.records.size === records.size && [...records].every(([g, r]) => current.records.get(g)?.uid === r.uid);
+      current.headerExtra.join(' ') === headerExtra.join(' ') && current.records.size === records.size &&
+      [...records].every(([g, r]) => current.records.get(g)?.uid === r.uid && current.records.get(g)?.fields.join(' ') === r.fields.join(' '));
     if (same) return false;
-    const list: Uidlist = { version: 3, uidValidity: request.uidValidity, nextUid: request.nextUid, headerExtra: current?.headerExtra ?? [], records };
+    const list: Uidlist = { version: 3, uidValidity: request.uidValidity, nextUid: request.nextUid, headerExtra, records };
     await writeUidlist(this.dir, list, `folder ${this.name}`);
     for (const file of ['dovecot.index', 'dovecot.index.log', 'dovecot.index.log.2', 'dovecot.index.cache']) {
       await unlink(join(this.dir, file)).catch((err) => {

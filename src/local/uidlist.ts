@@ -67,3 +67,14 @@ export function formatUidlist(list: Uidlist): string {
     .map(([base, { uid, fields }]) => `${[String(uid), ...fields].join(' ')} :${base}\n`);
   return `${header}\n${records.join('')}`;
 }
+
+/** The value of a uidlist field given by its letter (`G` of `Gabc…`), if present. */
+export function fieldOf(fields: string[], letter: string): string | undefined {
+  return fields.find((f) => f.startsWith(letter))?.slice(1);
+}
+
+/** The fields with the one of this letter set to a value, or removed when the value is undefined. */
+export function withField(fields: string[], letter: string, value: string | undefined): string[] {
+  const rest = fields.filter((f) => !f.startsWith(letter));
+  return value === undefined ? rest : [...rest, `${letter}${value}`];
+}

@@ -111,6 +111,13 @@ export const infoRest: Check<string> = (v, path) => {
   return r;
 };
 
+/** A value of a dovecot-uidlist field (a Dovecot GUID): printable, no spaces, which separate the fields. */
+export const uidlistToken: Check<string> = (v, path) => {
+  const t = text(MAX_GUID)(v, path);
+  if (!/^[\x21-\x7e]+$/.test(t)) invalid(path, `bad uidlist value ${JSON.stringify(t)}`);
+  return t;
+};
+
 export const hex64: Check<string> = (v, path) => {
   const h = text(64)(v, path);
   if (!/^[0-9a-f]{64}$/.test(h)) invalid(path, 'expected a SHA-256 in hex');

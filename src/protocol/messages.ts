@@ -2,7 +2,7 @@
 
 import type { Layout, MessageEntry } from '../model.js';
 import {
-  bool, bytes, flags, folder, guid, hex64, infoRest, invalid, keyword, list, location, nullable, oneOf, record, text, tuple, uint, type Check,
+  bool, bytes, flags, folder, guid, hex64, infoRest, invalid, keyword, list, location, nullable, oneOf, record, text, tuple, uidlistToken, uint, type Check,
 } from './check.js';
 import { MAX_FOLDER, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_MESSAGE, MAX_TEXT } from './limits.js';
 
@@ -15,19 +15,20 @@ const nothing: Check<null> = (v, path) => (v === null || v === undefined ? null 
 const empty = record({});
 
 /** A manifest entry travels as a list: [guid, flags, keywords, location, size, infoRest, uid, hash]. */
-const wireEntry = tuple(guid, flags, keywords, location, nullable(size), nullable(infoRest), nullable(uint(2 ** 32)), nullable(hex64));
+const wireEntry = tuple(guid, flags, keywords, location, nullable(size), nullable(infoRest), nullable(uint(2 ** 32)), nullable(hex64), nullable(uidlistToken));
 export type WireEntry = ReturnType<typeof wireEntry>;
 
 export function entryToWire(e: MessageEntry): WireEntry {
-  return [e.guid, e.flags, e.keywords, e.location, e.size ?? null, e.infoRest ?? null, e.uid ?? null, e.hash ?? null];
+  return [e.guid, e.flags, e.keywords, e.location, e.size ?? null, e.infoRest ?? null, e.uid ?? null, e.hash ?? null, e.dovecotGuid ?? null];
 }
 
-export function entryFromWire([g, f, k, l, s, r, u, h]: WireEntry): MessageEntry {
+export function entryFromWire([g, f, k, l, s, r, u, h, d]: WireEntry): MessageEntry {
   const e: MessageEntry = { guid: g, flags: f, keywords: k, location: l };
   if (s !== null) e.size = s;
   if (r !== null) e.infoRest = r;
   if (u !== null) e.uid = u;
   if (h !== null) e.hash = h;
+  if (d !== null) e.dovecotGuid = d;
   return e;
 }
 
@@ -51,7 +52,7 @@ export const METHODS = {
   },
   manifest: {
     args: record({ folder, start: uint() }),
-    result: record({ digest: text(64), total: uint(), entries: list(wireEntry) }, { uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32) }),
+    result: record({ digest: text(64), total: uint(), entries: list(wireEntry) }, { uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32), mailboxGuid: uidlistToken }),
   },
   hash: { args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
   read: {
@@ -84,7 +85,10 @@ export const METHODS = {
   deleteFolder: { args: record({ folder }), result: bool },
   writeSubscriptions: { args: record({ names: list(folder) }), result: nothing },
   writeUidlist: {
-    args: record({ folder, uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32), uids: list(tuple(guid, uint(2 ** 32))) }),
+    args: record(
+      { folder, uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32), uids: list(tuple(guid, uint(2 ** 32), nullable(uidlistToken))) },
+      { mailboxGuid: uidlistToken },
+    ),
     result: bool,
   },
   commit: { args: empty, result: nothing },

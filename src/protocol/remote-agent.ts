@@ -128,6 +128,7 @@ export class RemoteAgent implements Agent {
       const m: FolderManifest = { name: folder, digest: first.digest, messages: entries };
       if (first.uidValidity !== undefined) m.uidValidity = first.uidValidity;
       if (first.nextUid !== undefined) m.nextUid = first.nextUid;
+      if (first.mailboxGuid !== undefined) m.mailboxGuid = first.mailboxGuid;
       return m;
     }
     throw new MdsyncError('CHANGED_DURING_RUN', `${this.label}: folder ${folder} kept changing while its manifest was read; run again`);

@@ -113,7 +113,12 @@ export async function serveSession(input: Readable, output: Writable, options: S
     async manifest({ folder, start }) {
       const m = await (await opened()).manifest(folder);
       const page = { digest: m.digest, total: m.messages.length, entries: m.messages.slice(start, start + MANIFEST_PAGE).map(entryToWire) };
-      return { ...page, ...(m.uidValidity !== undefined ? { uidValidity: m.uidValidity } : {}), ...(m.nextUid !== undefined ? { nextUid: m.nextUid } : {}) };
+      return {
+        ...page,
+        ...(m.uidValidity !== undefined ? { uidValidity: m.uidValidity } : {}),
+        ...(m.nextUid !== undefined ? { nextUid: m.nextUid } : {}),
+        ...(m.mailboxGuid !== undefined ? { mailboxGuid: m.mailboxGuid } : {}),
+      };
     },
     hash: async ({ folder, guids }) => (await opened()).hash(folder, guids),
     async read({ folder, guids }) {

@@ -3,7 +3,7 @@
 import PQueue from 'p-queue';
 import { bodySize, isStream } from '../body.js';
 import { GuardError, MdsyncError } from '../errors.js';
-import type { Delivery, FlagResult, FolderManifest, Hello, Placed, Warning } from '../model.js';
+import type { Delivery, FlagResult, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, countMessages, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
@@ -124,12 +124,17 @@ async function copyUids(agents: Record<Side, Agent>, folders: string[], state: S
     if (manifest.uidValidity === undefined || manifest.nextUid === undefined) continue;
     const toB = new Map<string, string>();
     for (const m of sf.messages) if (m.a && m.b) toB.set(m.a.guid, m.b.guid);
-    const uids: [string, number][] = [];
+    const uids: [string, number, string | null][] = [];
     for (const e of manifest.messages) {
       const onB = toB.get(e.guid);
-      if (e.uid !== undefined && onB !== undefined) uids.push([onB, e.uid]);
+      // Dovecot's GUID of a message is its base name unless the uidlist says otherwise: the replica
+      // says otherwise wherever its name is not the source's GUID.
+      const dovecotGuid = e.dovecotGuid ?? e.guid;
+      if (e.uid !== undefined && onB !== undefined) uids.push([onB, e.uid, dovecotGuid === onB ? null : dovecotGuid]);
     }
-    await agents.b.writeUidlist(name, { uidValidity: manifest.uidValidity, nextUid: manifest.nextUid, uids });
+    const request: UidlistRequest = { uidValidity: manifest.uidValidity, nextUid: manifest.nextUid, uids };
+    if (manifest.mailboxGuid !== undefined) request.mailboxGuid = manifest.mailboxGuid;
+    await agents.b.writeUidlist(name, request);
   }
 }
 

@@ -11,6 +11,8 @@ export interface VerifyEntry {
   location: Location;
   /** From dovecot-uidlist, when the folder has one. */
   uid?: number;
+  /** The GUID Dovecot gives the message (its uidlist's `G`, else the base name), where it has a UID. */
+  dovecotGuid?: string;
 }
 
 export interface VerifySide {
@@ -21,7 +23,7 @@ export interface VerifySide {
 }
 
 export interface CompareOptions {
-  /** Also compare UIDVALIDITY and each message's UID (`verify --uids`). */
+  /** Also compare UIDVALIDITY and each message's UID and Dovecot GUID (`verify --uids`). */
   uids?: boolean;
 }
 
@@ -53,6 +55,9 @@ function compareFolder(folder: string, a: VerifyEntry[], b: VerifyEntry[], out: 
     if (ea.location !== eb.location) diffs.push(`${ea.location}/ ≠ ${eb.location}/`);
     if (ea.mtime !== eb.mtime) diffs.push(`mtime ${new Date(ea.mtime).toISOString()} ≠ ${new Date(eb.mtime).toISOString()}`);
     if (uids && ea.uid !== eb.uid) diffs.push(`UID ${uidText(ea.uid)} ≠ ${uidText(eb.uid)}`);
+    if (uids && ea.dovecotGuid !== undefined && eb.dovecotGuid !== undefined && ea.dovecotGuid !== eb.dovecotGuid) {
+      diffs.push(`Dovecot GUID ${ea.dovecotGuid} ≠ ${eb.dovecotGuid}`);
+    }
     if (diffs.length > 0) out.push({ folder, what: `${ea.guid}: ${diffs.join(', ')}` });
   }
   for (const rest of byHash.values()) for (const eb of rest) out.push({ folder, what: `only on the second side: ${eb.guid} (${describe(eb)})` });

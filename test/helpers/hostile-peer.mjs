@@ -19,12 +19,12 @@ function answer(id, method) {
     case 'evil-guid':
       if (method === 'hello') return hello;
       if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null]], subscriptions: [] };
-      if (method === 'manifest') return { digest, total: 1, entries: [['../../../tmp/x', 'S', [], 'cur', null, null, null, null]] };
+      if (method === 'manifest') return { digest, total: 1, entries: [['../../../tmp/x', 'S', [], 'cur', null, null, null, null, null]] };
       return null;
     case 'nul-keyword':
       if (method === 'hello') return hello;
       if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null]], subscriptions: [] };
-      if (method === 'manifest') return { digest, total: 1, entries: [['1.M1.h', 'S', ['a\u0000b'], 'cur', null, null, null, null]] };
+      if (method === 'manifest') return { digest, total: 1, entries: [['1.M1.h', 'S', ['a\u0000b'], 'cur', null, null, null, null, null]] };
       return null;
     case 'unknown-type': return undefined;
     default: return method === 'hello' ? hello : null;

@@ -74,6 +74,28 @@ describe('a uidlist written by mdsync, read by Dovecot', () => {
     expect(await mailboxStatus(config, dst, 'INBOX')).toEqual(await mailboxStatus(config, src, 'INBOX'));
   });
 
+  it('Dovecot GUIDs kept in the uidlist (messages imported by dsync) and the mailbox GUID reach the replica', async () => {
+    const src = join(work, 'src');
+    const dst = join(work, 'dst');
+    await makeMaildir(src, [{ dir: '', messages: bases.map((b, i) => message(b, `m${i}`, { flags: 'S' })) }]);
+    const onDisk = (await readdir(join(src, 'cur'))).map((n) => n.slice(0, n.indexOf(':2,'))).sort();
+    const imported = ['0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'];
+    const mailboxGuid = 'aabbccddeeff00112233445566778899';
+    await writeFile(join(src, 'dovecot-uidlist'), `3 V99 N9 G${mailboxGuid}\n` +
+      `4 G${imported[0]} :${onDisk[0]}\n5 :${onDisk[1]}\n7 G${imported[1]} :${onDisk[2]}\n`);
+    const seen = await fetchMessages(config, src, 'INBOX');
+    expect(seen.map((m) => [m.uid, m.guid])).toEqual([[4, imported[0]], [5, onDisk[1]], [7, imported[1]]]);
+
+    const r = await runCli(['backup', src, dst], work);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await fetchMessages(config, dst, 'INBOX')).toEqual(seen);
+    const guidOf = async (root: string): Promise<string> => (await doveadm(config, root, ['mailbox', 'status', 'guid', 'INBOX'])).trim();
+    expect(await guidOf(dst)).toBe(`INBOX guid=${mailboxGuid}`);
+    expect(await guidOf(src)).toBe(`INBOX guid=${mailboxGuid}`);
+    expect((await runCli(['verify', '--uids', src, dst], work)).code).toBe(0);
+  });
+
   it('waits for a live dovecot-uidlist.lock and takes over one left by a dead process', async () => {
     const root = join(work, 'm');
     await makeMaildir(root, [{ dir: '', messages: [] }]);

@@ -39,4 +39,11 @@ describe('compareSides', () => {
       { folder: 'INBOX', what: 'b: UID 2 ≠ none' },
     ]);
   });
+
+  it('compares the GUID Dovecot gives each message, with --uids', () => {
+    const a = side([entry('a', 'h1', { uid: 1, dovecotGuid: '0123abcd' }), entry('b', 'h2', { uid: 2, dovecotGuid: 'b' })], 100);
+    const b = side([entry('a', 'h1', { uid: 1, dovecotGuid: 'a' }), entry('b', 'h2', { uid: 2, dovecotGuid: 'b' })], 100);
+    expect(compareSides(a, b)).toEqual([]);
+    expect(compareSides(a, b, { uids: true })).toEqual([{ folder: 'INBOX', what: 'a: Dovecot GUID 0123abcd ≠ a' }]);
+  });
 });
