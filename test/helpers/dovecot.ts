@@ -36,12 +36,13 @@ export async function dovecotConfig(dir: string): Promise<string> {
   return path;
 }
 
-function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv, input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { env }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { env }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`));
       else resolve(stdout);
     });
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 
@@ -52,6 +53,12 @@ export const fsLayout = (maildir: string): string => `${maildir}:LAYOUT=fs`;
 export async function doveadm(config: string, maildir: string, args: string[]): Promise<string> {
   await run('chown', ['-R', 'mail:mail', maildir.split(':')[0] as string]);
   return run(DOVEADM, ['-c', config, '-o', `mail_location=maildir:${maildir}`, ...args], { ...process.env, USER: 'root', HOME: '/tmp' });
+}
+
+/** Delivers one message through Dovecot (`doveadm save`), which gives it the mailbox's next UID. */
+export async function doveadmSave(config: string, maildir: string, mailbox: string, messageText: string): Promise<void> {
+  await run('chown', ['-R', 'mail:mail', maildir.split(':')[0] as string]);
+  await run(DOVEADM, ['-c', config, '-o', `mail_location=maildir:${maildir}`, 'save', '-m', mailbox], { ...process.env, USER: 'root', HOME: '/tmp' }, messageText);
 }
 
 export interface DovecotStatus {
