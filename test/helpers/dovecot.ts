@@ -2,7 +2,8 @@
 
 import { accessSync, constants } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const DOVEADM = '/usr/bin/doveadm';
@@ -13,6 +14,14 @@ export function requireDovecot(): void {
   } catch {
     throw new Error(`${DOVEADM} is missing: install dovecot-imapd (.ci/run does)`);
   }
+}
+
+/** A test's work directory the mail user can reach, with the minimal config in it (fails when Dovecot is missing). */
+export async function dovecotWorkDir(): Promise<{ work: string; config: string }> {
+  requireDovecot();
+  const work = await mkdtemp(join(tmpdir(), 'mdsync-test-'));
+  await chmod(work, 0o755);
+  return { work, config: await dovecotConfig(work) };
 }
 
 /** Writes the minimal config doveadm needs (no daemon); Dovecot refuses mail access as root, so `mail`. */

@@ -1,11 +1,11 @@
 // Keywords by name with each folder's own letters, judged by Dovecot; a keyword a full folder
 // cannot take (Maildir names at most 26 per folder) is reported and never dropped anywhere else.
 
-import { chmod, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dovecotConfig, doveadm, fetchMessages, requireDovecot } from '../helpers/dovecot.js';
-import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { doveadm, dovecotWorkDir, fetchMessages } from '../helpers/dovecot.js';
+import { makeMaildir, message, removeDir } from '../helpers/maildir.js';
 import { cliVia, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 let work: string;
@@ -16,14 +16,8 @@ let b: string;
 const FULL = Array.from({ length: 26 }, (_, i) => `Tag${String(i + 1).padStart(2, '0')}`);
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
-beforeAll(() => {
-  requireDovecot();
-});
-
 beforeEach(async () => {
-  work = await tempDir();
-  await chmod(work, 0o755);
-  config = await dovecotConfig(work);
+  ({ work, config } = await dovecotWorkDir());
   a = join(work, 'a');
   b = join(work, 'b');
   // a's INBOX uses all 26 letters; b's INBOX has a keyword of its own, "Later", on letter a.
@@ -38,9 +32,7 @@ beforeEach(async () => {
   await makeMaildir(b, [{ dir: '', keywords: ['Later', 'Tag03'], messages: [message('1700000003.M3P1.host', 'later', { flags: 'S', letters: 'ab' })] }]);
 });
 
-afterEach(async () => {
-  await removeDir(work);
-});
+afterEach(() => removeDir(work));
 
 /** Dovecot's keywords of each message, by the message's GUID. */
 async function keywordsByGuid(root: string): Promise<Record<string, string[]>> {

@@ -1,28 +1,19 @@
 // Maildir++ → fs → Maildir++ judged by Dovecot: folders (modified UTF-7, a space, nesting), subscriptions, UIDs.
 
-import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { dovecotConfig, doveadm, fetchMessages, fsLayout, mailboxList, mailboxStatus, requireDovecot } from '../helpers/dovecot.js';
-import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
+import { doveadm, dovecotWorkDir, fetchMessages, fsLayout, mailboxList, mailboxStatus } from '../helpers/dovecot.js';
+import { makeMaildir, message, removeDir } from '../helpers/maildir.js';
 
 let work: string;
 let config: string;
 
-beforeAll(() => {
-  requireDovecot();
-});
-
 beforeEach(async () => {
-  work = await tempDir();
-  await chmod(work, 0o755);
-  config = await dovecotConfig(work);
+  ({ work, config } = await dovecotWorkDir());
 });
 
-afterEach(async () => {
-  await removeDir(work);
-});
+afterEach(() => removeDir(work));
 
 const FOLDERS = ['INBOX', 'Archive', 'Archive/2024', 'Straße', 'Tom & Jerry', 'Work Items', 'Work Items/Q1'];
 

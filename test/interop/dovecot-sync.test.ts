@@ -1,11 +1,10 @@
 // Two-way sync between two Dovecot-managed Maildirs with new mail on both sides, judged by Dovecot on each side.
 
-import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jsonOf } from '../helpers/cli.js';
-import { dovecotConfig, doveadm, doveadmSave, mailboxList, mailboxStatus, requireDovecot, type DovecotStatus } from '../helpers/dovecot.js';
-import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
+import { doveadm, doveadmSave, dovecotWorkDir, mailboxList, mailboxStatus, type DovecotStatus } from '../helpers/dovecot.js';
+import { makeMaildir, message, removeDir } from '../helpers/maildir.js';
 import { cliVia, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 let work: string;
@@ -63,14 +62,8 @@ function flagsOf(view: SideView, mailbox: string, id: string): string[] | undefi
   return view.get(mailbox)?.messages.find((m) => m.id === id)?.flags;
 }
 
-beforeAll(() => {
-  requireDovecot();
-});
-
 beforeEach(async () => {
-  work = await tempDir();
-  await chmod(work, 0o755);
-  config = await dovecotConfig(work);
+  ({ work, config } = await dovecotWorkDir());
   a = join(work, 'a');
   b = join(work, 'b');
   await makeMaildir(a, [
@@ -84,9 +77,7 @@ beforeEach(async () => {
   await doveadm(config, a, ['flags', 'add', '$Label1', 'mailbox', 'Work', 'uid', '1:2']);
 });
 
-afterEach(async () => {
-  await removeDir(work);
-});
+afterEach(() => removeDir(work));
 
 describe.each([localTransport, serveTransport])('two-way sync judged by Dovecot ($name)', (t: SideTransport) => {
   it('shows both sides\' new mail on each side, keeps every UID and makes no duplicate', async () => {

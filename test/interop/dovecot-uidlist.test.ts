@@ -1,32 +1,23 @@
 // dovecot-uidlist as mdsync writes it, read by Dovecot itself: the UIDs, UIDVALIDITY and UIDNEXT it reports.
 
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseUidlist } from '../../src/local/uidlist.js';
 import { writeUidlist } from '../../src/local/uidlist-write.js';
 import { runCli } from '../helpers/cli.js';
-import { dovecotConfig, doveadm, fetchMessages, mailboxStatus, requireDovecot } from '../helpers/dovecot.js';
-import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
+import { doveadm, dovecotWorkDir, fetchMessages, mailboxStatus } from '../helpers/dovecot.js';
+import { makeMaildir, message, removeDir } from '../helpers/maildir.js';
 
 let work: string;
 let config: string;
 
-beforeAll(() => {
-  requireDovecot();
-});
-
 beforeEach(async () => {
-  work = await tempDir();
-  // The mail user must reach the Maildirs inside.
-  await chmod(work, 0o755);
-  config = await dovecotConfig(work);
+  ({ work, config } = await dovecotWorkDir());
 });
 
-afterEach(async () => {
-  await removeDir(work);
-});
+afterEach(() => removeDir(work));
 
 const bases = ['1600000001.M1P1.host', '1600000002.M2P1.host', '1600000003.M3P1.host'];
 

@@ -2,11 +2,11 @@
 // renumbered): the saved state of that folder is no evidence of expunges, so the folder is merged
 // as a first meeting and the change is reported.
 
-import { chmod, readdir, unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dovecotConfig, doveadm, fetchMessages, mailboxStatus, requireDovecot } from '../helpers/dovecot.js';
-import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { doveadm, dovecotWorkDir, fetchMessages, mailboxStatus } from '../helpers/dovecot.js';
+import { makeMaildir, message, removeDir } from '../helpers/maildir.js';
 import { cliVia, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 let work: string;
@@ -14,14 +14,8 @@ let config: string;
 let a: string;
 let b: string;
 
-beforeAll(() => {
-  requireDovecot();
-});
-
 beforeEach(async () => {
-  work = await tempDir();
-  await chmod(work, 0o755);
-  config = await dovecotConfig(work);
+  ({ work, config } = await dovecotWorkDir());
   a = join(work, 'a');
   b = join(work, 'b');
   await makeMaildir(a, [
@@ -32,9 +26,7 @@ beforeEach(async () => {
   await doveadm(config, a, ['mailbox', 'status', 'messages', 'Work']);
 });
 
-afterEach(async () => {
-  await removeDir(work);
-});
+afterEach(() => removeDir(work));
 
 /** Both sides synced, and Dovecot has numbered both, so the state knows each side's UIDVALIDITY. */
 async function syncedPair(cli: (args: string[]) => Promise<{ code: number; stderr: string }>, t: SideTransport): Promise<void> {

@@ -1,28 +1,22 @@
 // `verify --uids`: UIDVALIDITY and every UID compared too, on Maildirs Dovecot has indexed.
 
 import { execFileSync } from 'node:child_process';
-import { chmod, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseUidlist } from '../../src/local/uidlist.js';
 import { writeUidlist } from '../../src/local/uidlist-write.js';
 import { runCli } from '../helpers/cli.js';
-import { dovecotConfig, doveadm, requireDovecot } from '../helpers/dovecot.js';
-import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
+import { doveadm, dovecotWorkDir } from '../helpers/dovecot.js';
+import { makeMaildir, message, removeDir } from '../helpers/maildir.js';
 
 let work: string;
 let config: string;
 let src: string;
 let copy: string;
 
-beforeAll(() => {
-  requireDovecot();
-});
-
 beforeEach(async () => {
-  work = await tempDir();
-  await chmod(work, 0o755);
-  config = await dovecotConfig(work);
+  ({ work, config } = await dovecotWorkDir());
   src = join(work, 'src');
   copy = join(work, 'copy');
   await makeMaildir(src, [
@@ -35,9 +29,7 @@ beforeEach(async () => {
   execFileSync('cp', ['-a', src, copy]);
 });
 
-afterEach(async () => {
-  await removeDir(work);
-});
+afterEach(() => removeDir(work));
 
 describe('verify --uids', () => {
   it('finds an exact copy identical, UIDs included', async () => {
