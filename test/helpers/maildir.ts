@@ -63,6 +63,11 @@ export function message(base: string, subject: string, extra: Partial<MessageSpe
   return { base: `${base},S=${Buffer.byteLength(body)}`, body, ...extra };
 }
 
+/** A small message whose Subject and Message-ID are `id`, as a client or MTA would hand it over. */
+export function mailText(id: string): string {
+  return `From: c@example.org\r\nTo: d@example.org\r\nSubject: ${id}\r\nMessage-ID: <${id}@example.org>\r\n\r\nBody of ${id}\r\n`;
+}
+
 export interface TreeFile {
   path: string;
   sha: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jsonOf } from '../helpers/cli.js';
 import { doveadm, doveadmSave, dovecotWorkDir, mailboxList, mailboxStatus, type DovecotStatus } from '../helpers/dovecot.js';
-import { makeMaildir, message, removeDir } from '../helpers/maildir.js';
+import { mailText, makeMaildir, message, removeDir } from '../helpers/maildir.js';
 import { cliVia, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 let work: string;
@@ -31,10 +31,6 @@ type SideView = Map<string, MailboxView>;
 const inboxBase = (i: number): string => `16000000${String(i).padStart(2, '0')}.M${i}P1.host`;
 const workBase = (i: number): string => `16000001${String(i).padStart(2, '0')}.M${i}P2.host`;
 const idOf = (base: string): string => `<${base}@example.org>`;
-
-function mail(id: string): string {
-  return `From: c@example.org\r\nTo: d@example.org\r\nSubject: ${id}\r\nMessage-ID: <${id}@example.org>\r\n\r\nBody of ${id}\r\n`;
-}
 
 async function mailboxView(dir: string, mailbox: string): Promise<MailboxView> {
   const status = await mailboxStatus(config, dir, mailbox);
@@ -89,12 +85,12 @@ describe.each([localTransport, serveTransport])('two-way sync judged by Dovecot 
     for (const mailbox of ['INBOX', 'Work']) await mailboxStatus(config, b, mailbox);
 
     for (const [dir, side] of [[a, 'a'], [b, 'b']] as const) {
-      await doveadmSave(config, dir, 'INBOX', mail(`${side}-inbox-1`));
-      await doveadmSave(config, dir, 'INBOX', mail(`${side}-inbox-2`));
-      await doveadmSave(config, dir, 'Work', mail(`${side}-work-1`));
+      await doveadmSave(config, dir, 'INBOX', mailText(`${side}-inbox-1`));
+      await doveadmSave(config, dir, 'INBOX', mailText(`${side}-inbox-2`));
+      await doveadmSave(config, dir, 'Work', mailText(`${side}-work-1`));
     }
     await doveadm(config, b, ['mailbox', 'create', 'Projects']);
-    await doveadmSave(config, b, 'Projects', mail('b-projects-1'));
+    await doveadmSave(config, b, 'Projects', mailText('b-projects-1'));
     const numbered = { a: await sideView(a), b: await sideView(b) };
     // One flag change of each kind per side, on messages both sides hold.
     await doveadm(config, a, ['flags', 'add', '\\Answered', 'mailbox', 'INBOX', 'uid', uidOf(numbered.a, 'INBOX', idOf(inboxBase(3)))]);
