@@ -2,9 +2,11 @@
 
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { homedir, hostname } from 'node:os';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { crashPoint } from '../crash-point.js';
 import { fromErrno, isErrno } from '../errors.js';
+import { removeLeftovers, tempTag } from '../local/leftovers.js';
 import { parseState, serializeState, type SyncState } from '../sync/state.js';
 
 export function defaultStateDir(): string {
@@ -27,6 +29,8 @@ export async function stateExists(path: string): Promise<boolean> {
 }
 
 export async function loadStateFile(path: string): Promise<{ state?: SyncState; problem?: string }> {
+  // A run killed while saving leaves its temp file; the state itself is the old one or the new one.
+  await removeLeftovers(dirname(path)).catch(() => undefined);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -43,7 +47,7 @@ export async function loadStateFile(path: string): Promise<{ state?: SyncState; 
 export async function saveStateFile(path: string, state: SyncState): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = `${path}.${hostname()}.${process.pid}.tmp`;
+  const temp = `${path}.${tempTag()}.tmp`;
   try {
     const handle = await open(temp, 'w', 0o600);
     try {
@@ -52,6 +56,7 @@ export async function saveStateFile(path: string, state: SyncState): Promise<voi
     } finally {
       await handle.close();
     }
+    crashPoint();
     await rename(temp, path);
     const d = await open(dir, 'r');
     try {

@@ -3,6 +3,7 @@
 import { mkdir, readFile, realpath, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import PQueue from 'p-queue';
+import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
   CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
@@ -12,6 +13,7 @@ import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.j
 import { fsyncDir, replaceFile } from './fileio.js';
 import { MaildirFolder } from './folder.js';
 import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName } from './layout.js';
+import { removeLeftovers } from './leftovers.js';
 import { Dotlock } from './lock.js';
 import type { Separator } from './name.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
@@ -40,6 +42,8 @@ export class LocalAgent {
   private lockTimer?: NodeJS.Timeout;
   private warnings: Warning[] = [];
   private raced = false;
+  /** The last run here was killed: its temp files are removed once the folders are listed. */
+  private recovering = false;
   private cacheChanged = false;
   private readonly hashing = new PQueue({ concurrency: HASH_WINDOW });
   private realRoot?: string;
@@ -81,12 +85,22 @@ export class LocalAgent {
 
   async lock(): Promise<void> {
     this.lockFile = await Dotlock.acquire(join(this.root, LOCK_NAME), { staleMs: LOCK_STALE_MS, waitMs: 0, what: `Maildir ${this.root}` });
+    this.recovering = this.lockFile.tookOver;
     // Keep the lock fresh so a long run is never mistaken for a dead one.
     this.lockTimer = setInterval(() => {
       const now = new Date();
       utimes(join(this.root, LOCK_NAME), now, now).catch(() => undefined);
     }, LOCK_TOUCH_MS);
     this.lockTimer.unref();
+  }
+
+  /** Temp files of the killed run: half-written messages in tmp/, control files never renamed into place. */
+  private async removeLeftovers(dirs: string[]): Promise<void> {
+    let removed = 0;
+    for (const dir of dirs) {
+      for (const where of [join(this.root, dir), join(this.root, dir, 'tmp')]) removed += await removeLeftovers(where).catch(() => 0);
+    }
+    if (removed > 0) this.warn(undefined, `removed ${removed} temporary file${removed === 1 ? '' : 's'} left by an interrupted run`);
   }
 
   async unlock(): Promise<void> {
@@ -176,6 +190,10 @@ export class LocalAgent {
     } catch (err) {
       throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${this.root}: ${(err as Error).message}`);
     }
+    if (this.recovering) {
+      this.recovering = false;
+      await this.removeLeftovers(dirs.map((d) => d.dir));
+    }
     const hasInbox = await stat(join(this.root, 'cur')).then(() => true, () => false);
     const confined = await Promise.all(dirs.map((d) => this.confine(join(this.root, d.dir)).then(() => true, (err: Error) => {
       this.warn(undefined, `skipping folder ${d.name}: ${err.message}`);
@@ -240,6 +258,7 @@ export class LocalAgent {
     const dir = join(this.root, rel);
     await this.confineNew(dir);
     try {
+      crashPoint();
       for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
       if (rel !== '' && this.layout === 'maildir++') await writeFile(join(dir, 'maildirfolder'), '', { flag: 'a' });
     } catch (err) {
@@ -262,6 +281,7 @@ export class LocalAgent {
       return false;
     }
     try {
+      crashPoint();
       for (const sub of ['cur', 'new', 'tmp']) await rm(join(folder.dir, sub), { recursive: true, force: true });
       for (const file of ['maildirfolder', 'dovecot-uidlist', 'dovecot-keywords', 'dovecot.index', 'dovecot.index.log', 'dovecot.index.cache', 'dovecot-uidlist.lock']) {
         await rm(join(folder.dir, file), { force: true });

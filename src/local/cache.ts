@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { decode, encode } from '@msgpack/msgpack';
 import { replaceFileBytes } from './fileio.js';
+import { removeLeftovers } from './leftovers.js';
 import type { CachedFolder } from './folder.js';
 
 const VERSION = 3;
@@ -27,6 +28,7 @@ function cachePath(cacheDir: string, root: string): string {
 /** A missing, foreign or damaged cache is simply empty: it only saves work, it never decides. */
 export async function loadCache(cacheDir: string, root: string): Promise<ScanCache> {
   const empty: ScanCache = { version: VERSION, root, folders: {} };
+  await removeLeftovers(cacheDir).catch(() => undefined);
   try {
     const value = decode(await readFile(cachePath(cacheDir, root))) as ScanCache;
     if (value?.version !== VERSION || value.root !== root || typeof value.folders !== 'object') return empty;

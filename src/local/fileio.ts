@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { hostname } from 'node:os';
 import { BODY_CHUNK, isStream } from '../body.js';
+import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { tempTag } from './leftovers.js';
 import type { Body } from '../model.js';
 
 // A message file replaced by a symbolic link is never followed: it could point out of the Maildir.
@@ -120,6 +121,7 @@ async function writeBody(handle: FileHandle, data: Body, path: string): Promise<
  */
 export async function writeDurable(path: string, data: Body, mtimeMs?: number): Promise<string> {
   let handle;
+  crashPoint();
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (err) {
@@ -128,6 +130,7 @@ export async function writeDurable(path: string, data: Body, mtimeMs?: number): 
   let hash: string;
   try {
     hash = await writeBody(handle, data, path);
+    crashPoint();
     await handle.sync();
     if (mtimeMs !== undefined) {
       // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond so
@@ -150,9 +153,10 @@ export async function replaceFile(path: string, text: string): Promise<void> {
 }
 
 export async function replaceFileBytes(path: string, data: Uint8Array, durable: boolean): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${hostname()}.${process.pid}.tmp`);
+  const temp = join(dirname(path), `.${basename(path)}.${tempTag()}.tmp`);
   await unlink(temp).catch(() => undefined);
   await writeDurable(temp, data);
+  crashPoint();
   try {
     await rename(temp, path);
   } catch (err) {

@@ -14,6 +14,8 @@ import { formatName, freshGuid, parseName, sortChars, type Separator } from './n
 import { scanFolder, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { fieldOf, parseUidlist, withField, type Uidlist } from './uidlist.js';
 import { writeUidlist } from './uidlist-write.js';
+import { tempTag } from './leftovers.js';
+import { crashPoint } from '../crash-point.js';
 import { dovecotNextUid } from './dovecot-index.js';
 import { hashFile, readBody, replaceFile, sha256, writeDurable } from './fileio.js';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
@@ -244,7 +246,7 @@ export class MaildirFolder {
 
   private tmpName(): string {
     tmpCounter += 1;
-    return join(this.dir, 'tmp', `${Date.now()}.P${process.pid}Q${tmpCounter}.${hostname()}`);
+    return join(this.dir, 'tmp', `${Date.now()}.Q${tmpCounter}.${tempTag()}`);
   }
 
   /** Letters for keywords; those past the folder's 26th are reported and returned as dropped. */
@@ -322,6 +324,7 @@ export class MaildirFolder {
       for (;;) {
         const name = formatName({ guid, flags: item.flags, keywordLetters: letters, infoRest: item.infoRest }, this.separator, item.location);
         try {
+          crashPoint();
           await link(tmp, join(this.dir, item.location, name));
           scan.files.set(guid, { name, location: item.location, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
           this.hashes.set(guid, hash);
@@ -390,6 +393,7 @@ export class MaildirFolder {
       const to = join(this.dir, location, name);
       try {
         // rename(), never link+unlink: a flag change must not be able to leave two copies.
+        crashPoint();
         await rename(this.path(file), to);
       } catch (err) {
         if (isErrno(err, 'ENOENT')) continue;
@@ -411,6 +415,7 @@ export class MaildirFolder {
         const file = await this.locate(guid, attempt > 0);
         if (!file) break;
         try {
+          crashPoint();
           await unlink(this.path(file));
           (this.scan as FolderScan).files.delete(guid);
           this.touchedDirs.add(join(this.dir, file.location));

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { isAlive, tempTag } from './leftovers.js';
 
 export interface DotlockOptions {
   /** A lock unchanged for this long is stale even if its owner looks alive. */
@@ -10,15 +11,6 @@ export interface DotlockOptions {
   /** How long to wait for a live lock before giving up (0: fail at once). */
   waitMs: number;
   what: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return isErrno(err, 'EPERM');
-  }
 }
 
 async function isStale(path: string, staleMs: number): Promise<boolean> {
@@ -37,21 +29,23 @@ async function isStale(path: string, staleMs: number): Promise<boolean> {
 }
 
 export class Dotlock {
-  private constructor(readonly path: string) {}
+  /** `tookOver`: the lock was left by a process that died (its work may be half done). */
+  private constructor(readonly path: string, readonly tookOver: boolean) {}
 
   static async acquire(path: string, options: DotlockOptions): Promise<Dotlock> {
-    const temp = `${path}.${hostname()}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    const temp = `${path}.${Math.random().toString(36).slice(2)}.${tempTag()}`;
     try {
       await writeFile(temp, `${process.pid}:${hostname()}\n`, { flag: 'wx' });
     } catch (err) {
       throw fromErrno(err, 'creating lock', temp);
     }
     const deadline = Date.now() + options.waitMs;
+    let tookOver = false;
     try {
       for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
         try {
           await link(temp, path);
-          return new Dotlock(path);
+          return new Dotlock(path, tookOver);
         } catch (err) {
           if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'creating lock', path);
         }
@@ -61,6 +55,7 @@ export class Dotlock {
           await unlink(path).catch((err) => {
             if (!isErrno(err, 'ENOENT')) throw fromErrno(err, 'removing stale lock', path);
           });
+          tookOver = true;
           continue;
         }
         if (Date.now() >= deadline) {

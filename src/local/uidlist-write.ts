@@ -1,9 +1,10 @@
 // Writing dovecot-uidlist by Dovecot's rules: under dovecot-uidlist.lock, a whole new file renamed over the old.
 
 import { rename, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { crashPoint } from '../crash-point.js';
 import { fromErrno, isErrno } from '../errors.js';
+import { tempTag } from './leftovers.js';
 import { fsyncDir, writeDurable } from './fileio.js';
 import { Dotlock } from './lock.js';
 import { formatUidlist, type Uidlist } from './uidlist.js';
@@ -20,7 +21,7 @@ const UIDLIST_LOCK_WAIT_MS = 30_000;
 export async function writeUidlist(dir: string, list: Uidlist, what: string): Promise<void> {
   const path = join(dir, 'dovecot-uidlist');
   const lock = await Dotlock.acquire(`${path}.lock`, { staleMs: UIDLIST_LOCK_STALE_MS, waitMs: UIDLIST_LOCK_WAIT_MS, what: `the uidlist of ${what}` });
-  const temp = join(dir, `.dovecot-uidlist.${hostname()}.${process.pid}.tmp`);
+  const temp = join(dir, `.dovecot-uidlist.${tempTag()}.tmp`);
   try {
     const old = await stat(path).catch((err) => {
       if (isErrno(err, 'ENOENT')) return undefined;
@@ -32,6 +33,7 @@ export async function writeUidlist(dir: string, list: Uidlist, what: string): Pr
     const mtime = oldSecond >= Math.floor(now / 1000) ? (oldSecond + 1) * 1000 : now;
     await unlink(temp).catch(() => undefined);
     await writeDurable(temp, Buffer.from(formatUidlist(list)), mtime);
+    crashPoint();
     try {
       await rename(temp, path);
     } catch (err) {

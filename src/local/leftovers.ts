@@ -1,0 +1,49 @@
+// Names of the temporary files mdsync creates, and the clean-up of those a killed run left behind.
+// Every temp name carries `mdsync-<pid>@<host>`: a file is only ever removed when its creator is
+// a process of this host that no longer exists, so a live run's (or another program's) files are safe.
+
+import { readdir, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { isErrno } from '../errors.js';
+
+/** The part of a temp file's name that says which process made it. */
+export function tempTag(): string {
+  return `mdsync-${process.pid}@${hostname()}`;
+}
+
+const TAGGED = /mdsync-(\d+)@([^/]+?)(\.tmp)?$/;
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, 'EPERM');
+  }
+}
+
+/** A temp file made by an mdsync process of this host that has died. */
+export function isDeadLeftover(name: string): boolean {
+  const m = TAGGED.exec(name);
+  if (!m) return false;
+  const pid = Number(m[1]);
+  return m[2] === hostname() && pid !== process.pid && !isAlive(pid);
+}
+
+/** Removes a killed run's temp files from a directory; returns how many. */
+export async function removeLeftovers(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!isDeadLeftover(name)) continue;
+    await unlink(join(dir, name)).then(() => { removed++; }, () => undefined);
+  }
+  return removed;
+}
