@@ -194,7 +194,7 @@ describe.each(scenarios)('crash anywhere: $name', (s: Scenario) => {
     for (let n = 1; !completed && n < 400; n += s.stride) {
       restoreInto(template, work);
       const crashArgs = s.crashIn === 'server' ? ['--remote-path', `MDSYNC_CRASH_AFTER=${n} ${process.execPath} ${BIN}`] : [];
-      const crashEnv = s.crashIn === 'client' ? { MDSYNC_CRASH_AFTER: String(n) } : {};
+      const crashEnv: Record<string, string> = s.crashIn === 'client' ? { MDSYNC_CRASH_AFTER: String(n) } : {};
       const run = await runCli([s.mode, a, t.endpoint(b), ...t.args, ...crashArgs], work, { SSH_AUTH_SOCK: '', ...crashEnv });
       if (run.code === 0) {
         completed = true;
