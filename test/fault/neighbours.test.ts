@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CliResult } from '../helpers/cli.js';
-import { makeMaildir, message, readTree, removeDir, tempDir } from '../helpers/maildir.js';
+import { bulkFolder, makeMaildir, readTree, removeDir, tempDir } from '../helpers/maildir.js';
 import { cliVia, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 const NEIGHBOUR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'helpers', 'neighbour.mjs');
@@ -21,16 +21,7 @@ beforeEach(async () => {
   work = await tempDir();
   a = join(work, 'a');
   b = join(work, 'b');
-  const padding = `${'y'.repeat(70)}\r\n`.repeat(40);
-  const folder = (dir: string, start: number): { dir: string; messages: ReturnType<typeof message>[] } => ({
-    dir,
-    messages: Array.from({ length: PER_FOLDER }, (_, i) => {
-      const m = message(`16${String(start + i).padStart(8, '0')}.M${i}P9.host`, `bulk ${start + i}`, { flags: i % 4 === 0 ? '' : 'S' });
-      const body = m.body + padding;
-      return { ...m, base: m.base.replace(/,S=\d+$/, `,S=${Buffer.byteLength(body)}`), body };
-    }),
-  });
-  await makeMaildir(a, [folder('', 0), folder('.Lists', 1000), folder('.Work', 2000)], ['Lists', 'Work']);
+  await makeMaildir(a, [bulkFolder('', 0, PER_FOLDER), bulkFolder('.Lists', 1000, PER_FOLDER), bulkFolder('.Work', 2000, PER_FOLDER)], ['Lists', 'Work']);
 });
 
 afterEach(() => removeDir(work));

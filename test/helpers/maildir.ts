@@ -63,6 +63,19 @@ export function message(base: string, subject: string, extra: Partial<MessageSpe
   return { base: `${base},S=${Buffer.byteLength(body)}`, body, ...extra };
 }
 
+/** A folder of `count` messages of about 3 KB (a quarter unread), numbered from `start`: enough that a run takes a while. */
+export function bulkFolder(dir: string, start: number, count: number): FolderSpec {
+  const padding = `${'y'.repeat(70)}\r\n`.repeat(40);
+  return {
+    dir,
+    messages: Array.from({ length: count }, (_, i) => {
+      const m = message(`16${String(start + i).padStart(8, '0')}.M${i}P9.host`, `bulk ${start + i}`, { flags: i % 4 === 0 ? '' : 'S' });
+      const body = m.body + padding;
+      return { ...m, base: m.base.replace(/,S=\d+$/, `,S=${Buffer.byteLength(body)}`), body };
+    }),
+  };
+}
+
 /** A small message whose Subject and Message-ID are `id`, as a client or MTA would hand it over. */
 export function mailText(id: string): string {
   return `From: c@example.org\r\nTo: d@example.org\r\nSubject: ${id}\r\nMessage-ID: <${id}@example.org>\r\n\r\nBody of ${id}\r\n`;
