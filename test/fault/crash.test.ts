@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, runCli, type CliResult } from '../helpers/cli.js';
 import { addMessage, fileName, makeMaildir, message, readTree, removeDir, tempDir } from '../helpers/maildir.js';
+import { namesOnDisk, stateClaims } from '../helpers/state.js';
 import { useSshd } from '../helpers/sshd-fixture.js';
 import { opensshTransport } from '../helpers/ssh-transports.js';
 import { BIN, cliVia, localTransport, type SideTransport } from '../helpers/transports.js';
@@ -34,16 +35,6 @@ async function canonical(root: string): Promise<Record<string, string[]>> {
   return out;
 }
 
-/** Message base names per folder directory, as on disk. */
-async function namesOnDisk(root: string): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const f of await readTree(root)) {
-    const m = /^(.*?)\/?(cur|new)\/([^/:]+)/.exec(f.path);
-    if (m) out.add(`${m[1] || 'INBOX'}\0${m[3]}`);
-  }
-  return out;
-}
-
 /** Files a run may leave only while it runs: anything in a tmp/ directory, and tagged temp files. */
 async function leftovers(root: string): Promise<string[]> {
   const out: string[] = [];
@@ -56,29 +47,6 @@ async function leftovers(root: string): Promise<string[]> {
   };
   await walk(root, '');
   return out;
-}
-
-interface StateRecord { a?: { guid: string }; b?: { guid: string } }
-interface SavedState { state: { folders: Record<string, { messages: StateRecord[] }> } }
-
-/** The folder directory a folder name has in these Maildir++ tests. */
-const dirOf = (folder: string): string => (folder === 'INBOX' ? 'INBOX' : `.${folder.replace(/\//g, '.')}`);
-
-/** Messages the saved state says a side holds. */
-async function stateClaims(home: string): Promise<Record<'a' | 'b', Set<string>>> {
-  const dir = join(home, 'state', 'mdsync');
-  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.state'));
-  const claims = { a: new Set<string>(), b: new Set<string>() };
-  for (const file of files) {
-    const saved = JSON.parse(await readFile(join(dir, file), 'utf8')) as SavedState;
-    for (const [folder, sf] of Object.entries(saved.state.folders)) {
-      for (const m of sf.messages) {
-        if (m.a) claims.a.add(`${dirOf(folder)}\0${m.a.guid}`);
-        if (m.b) claims.b.add(`${dirOf(folder)}\0${m.b.guid}`);
-      }
-    }
-  }
-  return claims;
 }
 
 /**
