@@ -44,6 +44,8 @@ export interface FolderSummary {
   uids: string;
   /** The folder's UIDVALIDITY, when it has a dovecot-uidlist. */
   uidValidity?: number;
+  /** Why the folder cannot tell which messages it lost (its cur/ or new/ is missing), if so. */
+  damaged?: string;
 }
 
 /** A folder's dovecot-uidlist as a backup makes it: the source's UIDVALIDITY, NEXTUID and UIDs. */

@@ -1,6 +1,6 @@
 // One Maildir folder on disk: its manifest, and reading, delivering, renaming and expunging messages.
 
-import { link, readFile, rename, unlink, readdir, stat } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { fromErrno, isErrno } from '../errors.js';
@@ -71,7 +71,9 @@ export class MaildirFolder {
     }
     await this.rescan(cached);
     const manifest = await this.manifest();
-    return withUidValidity({ digest: manifest.digest, messages: manifest.messages.length, uids: digestUids(manifest) }, manifest.uidValidity);
+    const summary = withUidValidity({ digest: manifest.digest, messages: manifest.messages.length, uids: digestUids(manifest) }, manifest.uidValidity);
+    const damaged = this.scan?.damaged;
+    return damaged ? { ...summary, damaged } : summary;
   }
 
   /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */
@@ -189,6 +191,8 @@ export class MaildirFolder {
   async toCache(): Promise<CachedFolder | undefined> {
     if (!this.scan && this.fromCache) return this.fromCache;
     const scan = await this.ensureScan();
+    // A damaged folder is looked at afresh every run until it is whole.
+    if (scan.damaged) return undefined;
     const manifest = await this.manifest();
     return {
       stamp: scan.stamp,
@@ -293,7 +297,16 @@ export class MaildirFolder {
    * holding other bytes gets a fresh name; the same bytes are simply "already there".
    */
   async deliver(items: Delivery[]): Promise<Placed[]> {
-    await this.ensureScan();
+    const scan = await this.ensureScan();
+    if (scan.damaged) {
+      // Its messages come back into a whole folder again.
+      for (const sub of ['cur', 'new', 'tmp']) {
+        await mkdir(join(this.dir, sub), { recursive: true, mode: 0o700 }).catch((err) => { throw fromErrno(err, 'creating', join(this.dir, sub)); });
+        this.touchedDirs.add(join(this.dir, sub));
+      }
+      this.touchedDirs.add(this.dir);
+      scan.damaged = undefined;
+    }
     const letters = await Promise.all(items.map((item) => this.letters(item.keywords, item.guid)));
     await this.saveKeywords();
     const placed = await Promise.all(items.map(async (item, i) => {

@@ -21,6 +21,8 @@ export interface FolderScan {
   /** False when a directory changed within the last 2 s: the next run must rescan (two changes in one mtime tick). */
   settled: boolean;
   warnings: string[];
+  /** Set when new/ or cur/ is missing: the folder cannot say which messages it lost. */
+  damaged?: string;
 }
 
 // Two changes within one mtime tick look like one: a directory changed less than a tick ago may
@@ -46,12 +48,13 @@ export async function stampFolder(dir: string): Promise<FolderStamp> {
   return values.map(String) as FolderStamp;
 }
 
-async function listDir(path: string): Promise<{ name: string; isFile: boolean }[]> {
+/** A directory's entries; undefined when it does not exist. */
+async function listDir(path: string): Promise<{ name: string; isFile: boolean }[] | undefined> {
   try {
     const entries = await readdir(path, { withFileTypes: true });
     return entries.map((e) => ({ name: e.name, isFile: e.isFile() }));
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return [];
+    if (isErrno(err, 'ENOENT')) return undefined;
     throw fromErrno(err, 'listing', path);
   }
 }
@@ -66,7 +69,9 @@ export async function scanFolder(dir: string, separator: Separator, nowNs: () =>
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 500)));
     const before = await stampFolder(dir);
-    const [newEntries, curEntries] = await Promise.all([listDir(join(dir, 'new')), listDir(join(dir, 'cur'))]);
+    const [newListed, curListed] = await Promise.all([listDir(join(dir, 'new')), listDir(join(dir, 'cur'))]);
+    const newEntries = newListed ?? [];
+    const curEntries = curListed ?? [];
     const after = await stampFolder(dir);
     if (before[0] !== after[0] || before[1] !== after[1]) {
       lastProblem = 'the directory kept changing';
@@ -106,7 +111,10 @@ export async function scanFolder(dir: string, separator: Separator, nowNs: () =>
     const newest = mtimes.reduce((a, b) => (a > b ? a : b));
     const coarse = mtimes.every((m) => m % 1_000_000_000n === 0n);
     const settled = nowNs() - newest > (coarse ? SETTLE_COARSE_NS : SETTLE_FINE_NS);
-    return { files, stamp: after, settled, warnings };
+    const missing = [newListed ? '' : 'new/', curListed ? '' : 'cur/'].filter(Boolean);
+    const scan: FolderScan = { files, stamp: after, settled, warnings };
+    if (missing.length > 0) scan.damaged = `${missing.join(' and ')} missing`;
+    return scan;
   }
   throw new MdsyncError('SCAN_UNSTABLE', `folder ${dir} kept changing while it was scanned (${lastProblem}); run again`);
 }

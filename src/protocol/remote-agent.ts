@@ -104,7 +104,9 @@ export class RemoteAgent implements Agent {
   async listFolders(): Promise<FolderList> {
     const list = await this.ask('listFolders', {});
     return {
-      folders: list.folders.map(([name, digest, messages, uids, uidValidity]) => ({ name, digest, messages, uids, ...(uidValidity === null ? {} : { uidValidity }) })),
+      folders: list.folders.map(([name, digest, messages, uids, uidValidity, damaged]) => ({
+        name, digest, messages, uids, ...(uidValidity === null ? {} : { uidValidity }), ...(damaged === null ? {} : { damaged }),
+      })),
       subscriptions: list.subscriptions,
     };
   }

@@ -52,13 +52,20 @@ interface Snapshot {
   uids: Map<string, string>;
   /** Per folder: its UIDVALIDITY, where it has a dovecot-uidlist. */
   uidValidity: Map<string, number>;
+  /** Folders whose cur/ or new/ is missing, and what is missing. */
+  damaged: Map<string, string>;
 }
 
 async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<Snapshot> {
   const list = await agent.listFolders();
   const uids = new Map(list.folders.filter((f) => include(f.name)).map((f) => [f.name, f.uids]));
   const uidValidity = new Map<string, number>();
-  for (const f of list.folders) if (include(f.name) && f.uidValidity !== undefined) uidValidity.set(f.name, f.uidValidity);
+  const damaged = new Map<string, string>();
+  for (const f of list.folders) {
+    if (!include(f.name)) continue;
+    if (f.uidValidity !== undefined) uidValidity.set(f.name, f.uidValidity);
+    if (f.damaged !== undefined) damaged.set(f.name, f.damaged);
+  }
   const folders = new Map<string, FolderManifest>();
   let fetched = 0;
   await Promise.all(list.folders.filter((f) => include(f.name)).map(async (summary) => {
@@ -71,7 +78,7 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
     fetched++;
     folders.set(summary.name, await agent.manifest(summary.name));
   }));
-  return { snap: { folders, subscriptions: list.subscriptions }, fetched, uids, uidValidity };
+  return { snap: { folders, subscriptions: list.subscriptions }, fetched, uids, uidValidity, damaged };
 }
 
 const SIDE_NAME: Record<Side, string> = { a: 'first', b: 'second' };
@@ -181,19 +188,40 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include), snapshot(agents.b, 'b', state, include)]);
   const snaps = { a: sa.snap, b: sb.snap };
   const validity = { a: sa.uidValidity, b: sb.uidValidity };
-  let trusted = state ? filterState(state, include) : undefined;
+  // A folder missing cur/ or new/ cannot tell what it lost: never evidence of expunges. A backup
+  // leaves the replica's copy of a damaged source folder alone; otherwise it is a first meeting.
+  const skipped = new Set<string>();
+  const untrusted = new Set<string>();
+  for (const side of ['a', 'b'] as const) {
+    for (const [folder, what] of (side === 'a' ? sa : sb).damaged) {
+      if (options.mode === 'backup' && side === 'a') {
+        skipped.add(folder);
+        warnings.push({ folder, message: `the source folder is damaged (${what}): skipped, its replica left as it is` });
+      } else if (options.mode !== 'backup') {
+        untrusted.add(folder);
+        warnings.push({ folder, message: `damaged on the ${SIDE_NAME[side]} side (${what}): merged as a first meeting, nothing expunged` });
+      }
+    }
+  }
+  for (const folder of skipped) {
+    snaps.a.folders.delete(folder);
+    snaps.b.folders.delete(folder);
+  }
+  const included = (name: string): boolean => include(name) && !skipped.has(name);
+  let trusted = state ? filterState(state, included) : undefined;
   if (trusted && options.mode !== 'backup') {
     const changed = uidValidityChanges(trusted, validity);
     for (const c of changed) warnings.push(c);
-    if (changed.length > 0) trusted = withoutFolders(trusted, new Set(changed.map((c) => c.folder)));
+    for (const c of changed) untrusted.add(c.folder);
   }
+  if (trusted && untrusted.size > 0) trusted = withoutFolders(trusted, untrusted);
   const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: trusted };
   await fillHashes(agents, snaps, input);
   const plan = diff(input);
   const totals = { a: countMessages(snaps.a.folders), b: countMessages(snaps.b.folders) };
   // Counted from any readable saved state, trusted or not: an unmounted mount point is a different
   // directory (another identity) and must still be recognised as a side that used to hold mail.
-  const counted = loaded.state ? filterState(loaded.state, include) : undefined;
+  const counted = loaded.state ? filterState(loaded.state, included) : undefined;
   let stateTotals: Record<Side, number> | undefined;
   if (counted) {
     stateTotals = { a: 0, b: 0 };
@@ -212,12 +240,12 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   }
   // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
   const learnt = sa.fetched + sb.fetched > 0 || input.state === undefined || uidValidityMoved(input.state, validity);
-  const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids);
+  const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids).filter(included);
   if (isEmptyPlan(plan) && !learnt && uidFolders.length === 0) {
     await collectWarnings(agents, result);
     return result;
   }
-  await execute(agents, plan, state, helloA, helloB, include, options, result, uidFolders, validity);
+  await execute(agents, plan, state, helloA, helloB, included, options, result, uidFolders, validity);
   return result;
 }
 

@@ -15,15 +15,15 @@ const digest = '0'.repeat(32);
 function answer(id, method) {
   switch (mode) {
     case 'version': return method === 'hello' ? { ...hello, protocol: 99, program: 'mdsync 9.0.0' } : null;
-    case 'evil-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, '', null], ['../../etc', digest, 1, '', null]], subscriptions: [] } : method === 'hello' ? hello : null;
+    case 'evil-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, '', null, null], ['../../etc', digest, 1, '', null, null]], subscriptions: [] } : method === 'hello' ? hello : null;
     case 'evil-guid':
       if (method === 'hello') return hello;
-      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null]], subscriptions: [] };
+      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null, null]], subscriptions: [] };
       if (method === 'manifest') return { digest, total: 1, entries: [['../../../tmp/x', 'S', [], 'cur', null, null, null, null, null]] };
       return null;
     case 'nul-keyword':
       if (method === 'hello') return hello;
-      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null]], subscriptions: [] };
+      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null, null]], subscriptions: [] };
       if (method === 'manifest') return { digest, total: 1, entries: [['1.M1.h', 'S', ['a\u0000b'], 'cur', null, null, null, null, null]] };
       return null;
     case 'unknown-type': return undefined;

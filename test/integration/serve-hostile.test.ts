@@ -77,7 +77,7 @@ describe('mdsync serve against a hostile client', () => {
     expect(s.code).toBe(0);
     expect(s.stderr).toBe('');
     const answer = s.frames.find((f) => Array.isArray(f) && f[0] === 1 && f[1] === 2) as [number, number, { folders: unknown[] }];
-    expect(answer[2].folders).toEqual([['INBOX', expect.any(String), 1, '', null]]);
+    expect(answer[2].folders).toEqual([['INBOX', expect.any(String), 1, '', null, null]]);
   });
 
   it('ends the session on garbage bytes, without a crash', async () => {
