@@ -4,7 +4,7 @@
 // saved at the moment of the crash must never claim a message the disk does not hold.
 
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { access, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, runCli, type CliResult } from '../helpers/cli.js';
@@ -64,6 +64,14 @@ function restoreInto(from: string, to: string): void {
         rm -rf "$1/$name" && cp -a "$entry" "$1/$name"
       fi
     done`, 'sh', to, from]);
+}
+
+async function lockReleased(root: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (!(await access(join(root, 'mdsync.lock')).then(() => true, () => false))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the far side still holds ${root}/mdsync.lock after 10 s`);
 }
 
 interface Scenario {
@@ -169,6 +177,9 @@ describe.each(scenarios)('crash anywhere: $name', (s: Scenario) => {
         break;
       }
       crashed++;
+      // This side killed: the far `mdsync serve` sees its input end and finishes on its own; look
+      // at the trees once it has let go of its Maildir.
+      if (s.crashIn === 'client' && t !== localTransport) await lockReleased(b);
       expect(run.stderr, `point ${n}`).not.toContain('    at ');
       // Whatever the state says a side holds is on that side, unless the run was removing it.
       const claims = await stateClaims(work);
