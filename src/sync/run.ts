@@ -102,6 +102,36 @@ function uidValidityChanges(state: SyncState, now: Record<Side, Map<string, numb
   return out;
 }
 
+/**
+ * Folders whose saved records are no evidence this run (reported in `warnings`). One missing cur/
+ * or new/ cannot tell what it lost, one whose UIDVALIDITY changed was re-created or renumbered:
+ * either is merged as a first meeting, never read as expunges. A backup leaves the replica's
+ * copy of a damaged source folder alone (`skipped`) and copies UIDs whatever happened to them.
+ */
+function distrust(mode: Mode, state: SyncState | undefined, snaps: Record<Side, Snapshot>, warnings: Warning[]): { skipped: Set<string>; untrusted: Set<string> } {
+  const skipped = new Set<string>();
+  const untrusted = new Set<string>();
+  for (const side of ['a', 'b'] as const) {
+    for (const [folder, what] of snaps[side].damaged) {
+      if (mode === 'backup' && side === 'a') {
+        skipped.add(folder);
+        warnings.push({ folder, message: `the source folder is damaged (${what}): skipped, its replica left as it is` });
+      } else if (mode !== 'backup') {
+        untrusted.add(folder);
+        warnings.push({ folder, message: `damaged on the ${SIDE_NAME[side]} side (${what}): merged as a first meeting, nothing expunged` });
+      }
+    }
+  }
+  if (state && mode !== 'backup') {
+    for (const c of uidValidityChanges(state, { a: snaps.a.uidValidity, b: snaps.b.uidValidity })) {
+      if (untrusted.has(c.folder)) continue;
+      untrusted.add(c.folder);
+      warnings.push(c);
+    }
+  }
+  return { skipped, untrusted };
+}
+
 /** Whether a folder's recorded UIDVALIDITY differs from what a side has now (so the state must be saved anew). */
 function uidValidityMoved(state: SyncState, now: Record<Side, Map<string, number>>): boolean {
   for (const [folder, sf] of Object.entries(state.folders)) {
@@ -188,32 +218,13 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include), snapshot(agents.b, 'b', state, include)]);
   const snaps = { a: sa.snap, b: sb.snap };
   const validity = { a: sa.uidValidity, b: sb.uidValidity };
-  // A folder missing cur/ or new/ cannot tell what it lost: never evidence of expunges. A backup
-  // leaves the replica's copy of a damaged source folder alone; otherwise it is a first meeting.
-  const skipped = new Set<string>();
-  const untrusted = new Set<string>();
-  for (const side of ['a', 'b'] as const) {
-    for (const [folder, what] of (side === 'a' ? sa : sb).damaged) {
-      if (options.mode === 'backup' && side === 'a') {
-        skipped.add(folder);
-        warnings.push({ folder, message: `the source folder is damaged (${what}): skipped, its replica left as it is` });
-      } else if (options.mode !== 'backup') {
-        untrusted.add(folder);
-        warnings.push({ folder, message: `damaged on the ${SIDE_NAME[side]} side (${what}): merged as a first meeting, nothing expunged` });
-      }
-    }
-  }
+  const { skipped, untrusted } = distrust(options.mode, state && filterState(state, include), { a: sa, b: sb }, warnings);
   for (const folder of skipped) {
     snaps.a.folders.delete(folder);
     snaps.b.folders.delete(folder);
   }
   const included = (name: string): boolean => include(name) && !skipped.has(name);
   let trusted = state ? filterState(state, included) : undefined;
-  if (trusted && options.mode !== 'backup') {
-    const changed = uidValidityChanges(trusted, validity);
-    for (const c of changed) warnings.push(c);
-    for (const c of changed) untrusted.add(c.folder);
-  }
   if (trusted && untrusted.size > 0) trusted = withoutFolders(trusted, untrusted);
   const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: trusted };
   await fillHashes(agents, snaps, input);
@@ -239,7 +250,7 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     return result;
   }
   // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
-  const learnt = sa.fetched + sb.fetched > 0 || input.state === undefined || uidValidityMoved(input.state, validity);
+  const learnt = sa.fetched + sb.fetched > 0 || input.state === undefined || untrusted.size > 0 || uidValidityMoved(input.state, validity);
   const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids).filter(included);
   if (isEmptyPlan(plan) && !learnt && uidFolders.length === 0) {
     await collectWarnings(agents, result);

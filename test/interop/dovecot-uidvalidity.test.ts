@@ -101,4 +101,21 @@ describe.each([localTransport, serveTransport])('UIDVALIDITY changed on one side
     expect(r.stderr).not.toContain('UIDVALIDITY changed on the first side');
     expect((await cli(['verify', a, t.endpoint(b)])).code).toBe(0);
   });
+
+  it('a renumbering and nothing else is reported once, then trusted', async () => {
+    const cli = cliVia(t, work);
+    await t.prepare?.(work);
+    await syncedPair(cli, t);
+    const before = await mailboxStatus(config, b, 'Work');
+    for (const f of await readdir(join(b, '.Work'))) if (f.startsWith('dovecot-uidlist') || f.startsWith('dovecot.index')) await unlink(join(b, '.Work', f));
+    const after = await mailboxStatus(config, b, 'Work');
+    expect(after.uidvalidity).not.toBe(before.uidvalidity);
+
+    const r = await cli(['sync', a, t.endpoint(b)]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`mdsync: warning: Work: UIDVALIDITY changed on the second side since the last sync (${before.uidvalidity} → ${after.uidvalidity}): merged as a first meeting, nothing expunged\n`);
+    const quiet = await cli(['sync', a, t.endpoint(b)]);
+    expect(quiet.stderr).toBe('');
+    expect(quiet.code).toBe(0);
+  });
 });
