@@ -46,6 +46,8 @@ export interface FolderSummary {
   uidValidity?: number;
   /** Why the folder cannot tell which messages it lost (its cur/ or new/ is missing), if so. */
   damaged?: string;
+  /** Why the folder cannot be read at all (permission denied, a link out of the Maildir), if so: it is left alone. */
+  unreadable?: string;
 }
 
 /** A folder's dovecot-uidlist as a backup makes it: the source's UIDVALIDITY, NEXTUID and UIDs. */

@@ -90,6 +90,10 @@ class Output {
   warn(line: string): void {
     if (!this.opts.quiet) process.stderr.write(`mdsync: warning: ${line}\n`);
   }
+  /** An error that did not stop the run (the rest was done); printed even with --quiet. */
+  error(line: string): void {
+    process.stderr.write(`mdsync: ${line}\n`);
+  }
 }
 
 async function doSync(mode: Mode, first: string, second: string, opts: CommonOptions & RemoteFlags): Promise<number> {
@@ -142,12 +146,13 @@ function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode,
   if (opts.dryRun || opts.verbose) for (const line of describePlan(result.plan)) out.info(line);
   const verb = opts.dryRun ? 'would do' : mode;
   out.info(describeSummary(result.summary, verb));
-  const code = result.raced && !opts.dryRun ? EXIT.CHANGED : EXIT.OK;
-  if (code === EXIT.CHANGED) out.warn('a side changed during the run; run again to include those changes');
+  for (const f of result.failed) out.error(f.folder ? `${f.folder}: ${f.message}` : f.message);
+  const code = result.failed.length > 0 ? EXIT.FAILED : result.raced && !opts.dryRun ? EXIT.CHANGED : EXIT.OK;
+  if (result.raced && !opts.dryRun) out.warn('a side changed during the run; run again to include those changes');
   if (opts.json) {
     process.stdout.write(JSON.stringify({
       mode, dryRun: opts.dryRun ?? false, exit: code, summary: result.summary, bytes: result.bytes,
-      vanished: result.vanished, stateTrusted: result.stateTrusted, warnings: result.warnings, wire,
+      vanished: result.vanished, stateTrusted: result.stateTrusted, warnings: result.warnings, failed: result.failed, wire,
     }) + '\n');
   }
   return code;

@@ -11,8 +11,13 @@ async function gather(agent: Agent, include: (name: string) => boolean): Promise
   const list = await agent.listFolders();
   const folders = new Map<string, VerifyEntry[]>();
   const uidValidity = new Map<string, number>();
+  const unreadable = new Map<string, string>();
   for (const f of list.folders) {
     if (!include(f.name)) continue;
+    if (f.unreadable !== undefined) {
+      unreadable.set(f.name, f.unreadable);
+      continue;
+    }
     const manifest = await agent.manifest(f.name);
     if (manifest.uidValidity !== undefined) uidValidity.set(f.name, manifest.uidValidity);
     const byGuid = new Map(manifest.messages.map((e) => [e.guid, e]));
@@ -30,7 +35,7 @@ async function gather(agent: Agent, include: (name: string) => boolean): Promise
     }
     folders.set(f.name, entries);
   }
-  return { folders, subscriptions: list.subscriptions, uidValidity };
+  return { folders, subscriptions: list.subscriptions, uidValidity, unreadable };
 }
 
 export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] }, remote: RemoteOptions = {}): Promise<number> {

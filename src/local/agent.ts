@@ -6,7 +6,7 @@ import PQueue from 'p-queue';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
-  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
+  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, FolderSummary, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
@@ -34,6 +34,8 @@ const LOCK_STALE_MS = 5 * 60_000;
 const LOCK_TOUCH_MS = 60_000;
 /** Files hashed at once, over all folders: hashing reads whole files, and there may be tens of thousands. */
 const HASH_WINDOW = 32;
+/** Errors that make one folder unreadable without saying anything about the rest of the Maildir. */
+const UNREADABLE = new Set(['PERMISSION', 'BAD_FOLDER']);
 
 export class LocalAgent {
   private readonly folders = new Map<string, MaildirFolder>();
@@ -41,6 +43,7 @@ export class LocalAgent {
   private lockFile?: Dotlock;
   private lockTimer?: NodeJS.Timeout;
   private warnings: Warning[] = [];
+  private readonly warned = new Set<string>();
   private raced = false;
   /** The last run here was killed: its temp files are removed once the folders are listed. */
   private recovering = false;
@@ -110,6 +113,10 @@ export class LocalAgent {
   }
 
   private warn(folder: string | undefined, message: string): void {
+    // A rescan after a race finds the same odd file again: reported once per run.
+    const key = `${folder ?? ''}\0${message}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
     this.warnings.push(folder === undefined ? { message } : { folder, message });
   }
 
@@ -165,7 +172,7 @@ export class LocalAgent {
         real = await realpath(path);
       } catch (err) {
         if (isErrno(err, 'ENOENT')) continue;
-        throw err;
+        throw fromErrno(err, 'opening folder', path);
       }
       if (!inside(real)) throw new MdsyncError('BAD_FOLDER', `${path} leads outside the Maildir ${this.root} (a symbolic link to ${real}): refused`);
     }
@@ -195,15 +202,19 @@ export class LocalAgent {
       await this.removeLeftovers(dirs.map((d) => d.dir));
     }
     const hasInbox = await stat(join(this.root, 'cur')).then(() => true, () => false);
-    const confined = await Promise.all(dirs.map((d) => this.confine(join(this.root, d.dir)).then(() => true, (err: Error) => {
-      this.warn(undefined, `skipping folder ${d.name}: ${err.message}`);
-      return false;
-    })));
+    // A folder that exists but cannot be read is listed as such, never left out: left out, it
+    // would read as deleted, and the other side's copy would be expunged.
     const summaries = await Promise.all(dirs
-      .filter((d, i) => confined[i] && (d.name !== INBOX || hasInbox))
-      .map(async (d) => {
-        const folder = this.folderFor(d.name, d.dir);
-        return { name: d.name, ...await folder.summary(this.cache?.folders[d.name]) };
+      .filter((d) => d.name !== INBOX || hasInbox)
+      .map(async (d): Promise<FolderSummary> => {
+        try {
+          await this.confine(join(this.root, d.dir));
+          const folder = this.folderFor(d.name, d.dir);
+          return { name: d.name, ...await folder.summary(this.cache?.folders[d.name]) };
+        } catch (err) {
+          if (!(err instanceof MdsyncError) || !UNREADABLE.has(err.code)) throw err;
+          return { name: d.name, digest: '', messages: 0, uids: '', unreadable: err.message };
+        }
       }));
     const subsPath = join(this.root, 'subscriptions');
     const subs = await readFile(subsPath, 'utf8').catch((err) => {

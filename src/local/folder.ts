@@ -191,8 +191,9 @@ export class MaildirFolder {
   async toCache(): Promise<CachedFolder | undefined> {
     if (!this.scan && this.fromCache) return this.fromCache;
     const scan = await this.ensureScan();
-    // A damaged folder is looked at afresh every run until it is whole.
-    if (scan.damaged) return undefined;
+    // A damaged folder, or one holding files that cannot be synced, is looked at afresh every run
+    // (and reported every run) until it is whole.
+    if (scan.damaged || scan.warnings.length > 0) return undefined;
     const manifest = await this.manifest();
     return {
       stamp: scan.stamp,

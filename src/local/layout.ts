@@ -1,5 +1,6 @@
 // Folders on disk ⇄ canonical names ("INBOX", "A/B"): Maildir++ (`.A.B`) and fs (`A/B`) layouts.
 
+import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MdsyncError, isErrno } from '../errors.js';
@@ -57,8 +58,17 @@ async function hasCur(dir: string): Promise<boolean> {
     return (await stat(join(dir, 'cur'))).isDirectory();
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+    // A folder we may not look into is still a folder: listed, it is reported as unreadable.
+    if (isErrno(err, 'EACCES')) return true;
     throw err;
   }
+}
+
+/** A directory entry that is a directory, or a symbolic link to one (refused later if it leads outside the root). */
+async function isDirEntry(parent: string, e: Dirent): Promise<boolean> {
+  if (e.isDirectory()) return true;
+  if (!e.isSymbolicLink()) return false;
+  return stat(join(parent, e.name)).then((s) => s.isDirectory(), () => false);
 }
 
 export interface FolderDir {
@@ -72,7 +82,7 @@ export async function listFolderDirs(root: string, layout: Layout, warn: (msg: s
   if (layout === 'maildir++') {
     const entries = await readdir(root, { withFileTypes: true });
     for (const e of entries) {
-      if (!e.isDirectory() || !e.name.startsWith('.') || e.name === '.' || e.name === '..') continue;
+      if (!e.name.startsWith('.') || e.name === '.' || e.name === '..' || !(await isDirEntry(root, e))) continue;
       try {
         found.push({ name: dirToFolderMaildirPP(e.name), dir: e.name });
       } catch (err) {
@@ -81,9 +91,16 @@ export async function listFolderDirs(root: string, layout: Layout, warn: (msg: s
     }
   } else {
     const walk = async (rel: string, names: string[]): Promise<void> => {
-      const entries = await readdir(join(root, rel), { withFileTypes: true });
+      let entries: Dirent[];
+      try {
+        entries = await readdir(join(root, rel), { withFileTypes: true });
+      } catch (err) {
+        // The folder itself is listed (and reported unreadable); what lies below it is unknown.
+        if (rel && isErrno(err, 'EACCES')) return;
+        throw err;
+      }
       for (const e of entries) {
-        if (!e.isDirectory() || RESERVED.has(e.name) || e.name.startsWith('.')) continue;
+        if (RESERVED.has(e.name) || e.name.startsWith('.') || !(await isDirEntry(join(root, rel), e))) continue;
         const childRel = rel ? `${rel}/${e.name}` : e.name;
         let decoded: string;
         try {
@@ -94,7 +111,8 @@ export async function listFolderDirs(root: string, layout: Layout, warn: (msg: s
         }
         const childNames = [...names, decoded];
         if (await hasCur(join(root, childRel))) found.push({ name: childNames.join('/'), dir: childRel });
-        await walk(childRel, childNames);
+        // Never into a link: a link to a parent would loop.
+        if (e.isDirectory()) await walk(childRel, childNames);
       }
     };
     await walk('', []);

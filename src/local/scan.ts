@@ -48,11 +48,24 @@ export async function stampFolder(dir: string): Promise<FolderStamp> {
   return values.map(String) as FolderStamp;
 }
 
+interface DirEntry {
+  name: string;
+  isFile: boolean;
+  /** The name's bytes are not UTF-8: no string names the file, so it cannot be opened by name. */
+  notUtf8: boolean;
+}
+
 /** A directory's entries; undefined when it does not exist. */
-async function listDir(path: string): Promise<{ name: string; isFile: boolean }[] | undefined> {
+async function listDir(path: string): Promise<DirEntry[] | undefined> {
   try {
-    const entries = await readdir(path, { withFileTypes: true });
-    return entries.map((e) => ({ name: e.name, isFile: e.isFile() }));
+    const entries = await readdir(path, { withFileTypes: true, encoding: 'buffer' });
+    return entries.map((e) => {
+      const raw = e.name as unknown as Buffer;
+      const name = raw.toString('utf8');
+      // Invalid bytes decode to U+FFFD; only then is the round trip worth checking.
+      const notUtf8 = name.includes('\ufffd') && !Buffer.from(name, 'utf8').equals(raw);
+      return { name: notUtf8 ? escapeBytes(raw) : name, isFile: e.isFile(), notUtf8 };
+    });
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw fromErrno(err, 'listing', path);
@@ -83,6 +96,10 @@ export async function scanFolder(dir: string, separator: Separator, nowNs: () =>
     for (const [location, entries] of [['new', newEntries], ['cur', curEntries]] as const) {
       for (const entry of entries) {
         if (entry.name.startsWith('.')) continue;
+        if (entry.notUtf8) {
+          warnings.push(`skipping ${location}/${entry.name} in ${dir}: the file name is not UTF-8; rename it to have it synced`);
+          continue;
+        }
         if (!entry.isFile) {
           warnings.push(`skipping ${location}/${entry.name} in ${dir}: not a regular file`);
           continue;
@@ -117,4 +134,11 @@ export async function scanFolder(dir: string, separator: Separator, nowNs: () =>
     return scan;
   }
   throw new MdsyncError('SCAN_UNSTABLE', `folder ${dir} kept changing while it was scanned (${lastProblem}); run again`);
+}
+
+/** A file name for a message: printable ASCII as it is, every other byte as \xNN. */
+function escapeBytes(raw: Buffer): string {
+  let out = '';
+  for (const byte of raw) out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  return out;
 }

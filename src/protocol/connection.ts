@@ -98,6 +98,11 @@ export class Connection {
   }
 
   close(): void {
+    // A peer that says bye (or hangs up cleanly) with our requests unanswered must not leave them waiting forever.
+    if (this.pending.size > 0) {
+      this.fail(new MdsyncError('REMOTE', `${this.options.label}: the session ended with ${this.pending.size} request(s) unanswered`));
+      return;
+    }
     this.stopTimers();
     if (!this.output.writableEnded) this.output.end();
     this.discardInput();
@@ -172,7 +177,7 @@ export class Connection {
         try {
           result = METHODS[p.method].result(value, `answer to ${p.method}`);
         } catch (err) {
-          p.reject(err as Error);
+          p.reject(new MdsyncError('PROTOCOL', `${this.options.label}: protocol error: ${(err as Error).message}`));
           throw err;
         }
         p.resolve(result);
@@ -268,8 +273,16 @@ export class Connection {
   }
 
   private ended(): void {
-    if (this.byeReceived || this.failure) {
+    if (this.failure) {
       this.finish();
+      return;
+    }
+    if (this.byeReceived && this.pending.size === 0) {
+      this.finish();
+      return;
+    }
+    if (this.byeReceived) {
+      this.fail(new MdsyncError('REMOTE', `${this.options.label}: the session ended with ${this.pending.size} request(s) unanswered`));
       return;
     }
     const truncated = this.decoder.pending > 0 ? ` in the middle of a frame (${this.decoder.pending} bytes of it received)` : '';

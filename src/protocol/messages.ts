@@ -48,7 +48,7 @@ export const METHODS = {
   unlock: { args: empty, result: nothing },
   listFolders: {
     args: empty,
-    result: record({ folders: list(tuple(folder, text(64), uint(), text(64), nullable(uint(2 ** 32)), nullable(text(MAX_TEXT)))), subscriptions: list(folder) }),
+    result: record({ folders: list(tuple(folder, text(64), uint(), text(64), nullable(uint(2 ** 32)), nullable(text(MAX_TEXT)), nullable(text(MAX_TEXT)))), subscriptions: list(folder) }),
   },
   manifest: {
     args: record({ folder, start: uint() }),

@@ -104,8 +104,9 @@ export class RemoteAgent implements Agent {
   async listFolders(): Promise<FolderList> {
     const list = await this.ask('listFolders', {});
     return {
-      folders: list.folders.map(([name, digest, messages, uids, uidValidity, damaged]) => ({
+      folders: list.folders.map(([name, digest, messages, uids, uidValidity, damaged, unreadable]) => ({
         name, digest, messages, uids, ...(uidValidity === null ? {} : { uidValidity }), ...(damaged === null ? {} : { damaged }),
+        ...(unreadable === null ? {} : { unreadable }),
       })),
       subscriptions: list.subscriptions,
     };

@@ -106,7 +106,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
     async listFolders() {
       const list = await (await opened()).listFolders();
       return {
-        folders: list.folders.map((f) => [f.name, f.digest, f.messages, f.uids, f.uidValidity ?? null, f.damaged ?? null] as [string, string, number, string, number | null, string | null]),
+        folders: list.folders.map((f) => [f.name, f.digest, f.messages, f.uids, f.uidValidity ?? null, f.damaged ?? null, f.unreadable ?? null] as [string, string, number, string, number | null, string | null, string | null]),
         subscriptions: list.subscriptions,
       };
     },

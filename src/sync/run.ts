@@ -32,6 +32,8 @@ export interface RunResult {
   plan: Plan;
   summary: PlanSummary;
   warnings: Warning[];
+  /** Folders left out of this run because a side could not read them (exit 1); both copies left as they are. */
+  failed: Warning[];
   /** A side changed during the run (exit 2: run again). */
   raced: boolean;
   bytes: number;
@@ -54,6 +56,8 @@ interface Snapshot {
   uidValidity: Map<string, number>;
   /** Folders whose cur/ or new/ is missing, and what is missing. */
   damaged: Map<string, string>;
+  /** Folders this side cannot read, and why. */
+  unreadable: Map<string, string>;
 }
 
 async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<Snapshot> {
@@ -61,14 +65,16 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
   const uids = new Map(list.folders.filter((f) => include(f.name)).map((f) => [f.name, f.uids]));
   const uidValidity = new Map<string, number>();
   const damaged = new Map<string, string>();
+  const unreadable = new Map<string, string>();
   for (const f of list.folders) {
     if (!include(f.name)) continue;
     if (f.uidValidity !== undefined) uidValidity.set(f.name, f.uidValidity);
     if (f.damaged !== undefined) damaged.set(f.name, f.damaged);
+    if (f.unreadable !== undefined) unreadable.set(f.name, f.unreadable);
   }
   const folders = new Map<string, FolderManifest>();
   let fetched = 0;
-  await Promise.all(list.folders.filter((f) => include(f.name)).map(async (summary) => {
+  await Promise.all(list.folders.filter((f) => include(f.name) && f.unreadable === undefined).map(async (summary) => {
     const sf = state?.folders[summary.name];
     if (sf && (side === 'a' ? sf.onA : sf.onB) && sideDigest(sf, side) === summary.digest) {
       // Unchanged since the last sync: the state already holds this manifest (hashes included).
@@ -78,7 +84,7 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
     fetched++;
     folders.set(summary.name, await agent.manifest(summary.name));
   }));
-  return { snap: { folders, subscriptions: list.subscriptions }, fetched, uids, uidValidity, damaged };
+  return { snap: { folders, subscriptions: list.subscriptions }, fetched, uids, uidValidity, damaged, unreadable };
 }
 
 const SIDE_NAME: Record<Side, string> = { a: 'first', b: 'second' };
@@ -107,12 +113,32 @@ function uidValidityChanges(state: SyncState, now: Record<Side, Map<string, numb
  * or new/ cannot tell what it lost, one whose UIDVALIDITY changed was re-created or renumbered:
  * either is merged as a first meeting, never read as expunges. A backup leaves the replica's
  * copy of a damaged source folder alone (`skipped`) and copies UIDs whatever happened to them.
+ * A folder either side cannot read is left out altogether (`skipped`, reported in `failed`).
  */
-function distrust(mode: Mode, state: SyncState | undefined, snaps: Record<Side, Snapshot>, warnings: Warning[]): { skipped: Set<string>; untrusted: Set<string> } {
+function distrust(
+  mode: Mode, state: SyncState | undefined, snaps: Record<Side, Snapshot>, warnings: Warning[], failed: Warning[],
+): { skipped: Set<string>; untrusted: Set<string> } {
   const skipped = new Set<string>();
   const untrusted = new Set<string>();
   for (const side of ['a', 'b'] as const) {
+    for (const [folder, why] of snaps[side].unreadable) {
+      if (skipped.has(folder)) continue;
+      skipped.add(folder);
+      failed.push({ folder, message: `${why}: not synced, both sides' copies left as they are` });
+    }
+  }
+  // Below an unreadable folder (fs layout) a side cannot tell which subfolders it still has.
+  const closed = [...skipped];
+  const known = new Set([...snaps.a.snap.folders.keys(), ...snaps.b.snap.folders.keys(), ...Object.keys(state?.folders ?? {})]);
+  for (const folder of known) {
+    const parent = closed.find((c) => folder.startsWith(`${c}/`));
+    if (parent === undefined || skipped.has(folder)) continue;
+    skipped.add(folder);
+    failed.push({ folder, message: `inside ${parent}, which cannot be read: not synced, both sides' copies left as they are` });
+  }
+  for (const side of ['a', 'b'] as const) {
     for (const [folder, what] of snaps[side].damaged) {
+      if (skipped.has(folder)) continue;
       if (mode === 'backup' && side === 'a') {
         skipped.add(folder);
         warnings.push({ folder, message: `the source folder is damaged (${what}): skipped, its replica left as it is` });
@@ -207,6 +233,7 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
 
 async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions): Promise<RunResult> {
   const warnings: Warning[] = [];
+  const failed: Warning[] = [];
   const loaded = await options.loadState();
   let state = loaded.state;
   if (loaded.problem) warnings.push({ message: `${loaded.problem}: merging as a first meeting (nothing expunged)` });
@@ -218,7 +245,7 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include), snapshot(agents.b, 'b', state, include)]);
   const snaps = { a: sa.snap, b: sb.snap };
   const validity = { a: sa.uidValidity, b: sb.uidValidity };
-  const { skipped, untrusted } = distrust(options.mode, state && filterState(state, include), { a: sa, b: sb }, warnings);
+  const { skipped, untrusted } = distrust(options.mode, state && filterState(state, include), { a: sa, b: sb }, warnings, failed);
   for (const folder of skipped) {
     snaps.a.folders.delete(folder);
     snaps.b.folders.delete(folder);
@@ -244,7 +271,7 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     }
   }
   checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals, stateTotals });
-  const result: RunResult = { plan, summary: summarize(plan), warnings, raced: false, bytes: 0, vanished: 0, stateTrusted: input.state !== undefined };
+  const result: RunResult = { plan, summary: summarize(plan), warnings, failed, raced: false, bytes: 0, vanished: 0, stateTrusted: input.state !== undefined };
   if (options.dryRun) {
     await collectWarnings(agents, result);
     return result;

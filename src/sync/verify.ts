@@ -20,6 +20,8 @@ export interface VerifySide {
   subscriptions: string[];
   /** UIDVALIDITY per folder that has a dovecot-uidlist. */
   uidValidity?: Map<string, number>;
+  /** Folders this side could not read, and why: a difference, never a pass. */
+  unreadable?: Map<string, string>;
 }
 
 export interface CompareOptions {
@@ -65,11 +67,13 @@ function compareFolder(folder: string, a: VerifyEntry[], b: VerifyEntry[], out: 
 
 export function compareSides(a: VerifySide, b: VerifySide, options: CompareOptions = {}): Difference[] {
   const out: Difference[] = [];
-  const names = [...new Set([...a.folders.keys(), ...b.folders.keys()])].sort();
+  const names = [...new Set([...a.folders.keys(), ...b.folders.keys(), ...a.unreadable?.keys() ?? [], ...b.unreadable?.keys() ?? []])].sort();
   for (const name of names) {
     const fa = a.folders.get(name);
     const fb = b.folders.get(name);
-    if (!fa) out.push({ folder: name, what: 'folder only on the second side' });
+    const why = a.unreadable?.get(name) ?? b.unreadable?.get(name);
+    if (why !== undefined) out.push({ folder: name, what: `cannot be compared: ${why}` });
+    else if (!fa) out.push({ folder: name, what: 'folder only on the second side' });
     else if (!fb) out.push({ folder: name, what: 'folder only on the first side' });
     else {
       const va = a.uidValidity?.get(name);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Plays a broken or hostile `mdsync serve` for tests: `-e "node hostile-peer.mjs MODE"`; host and command are ignored.
+import { createHash } from 'node:crypto';
 import { decode, encode } from '@msgpack/msgpack';
 
 const mode = process.argv[2];
@@ -12,20 +13,39 @@ const frame = (value) => {
 const hello = { protocol: 2, program: 'mdsync 0.1.0', capabilities: [], id: '1:2', layout: 'maildir++', root: '/srv/mail' };
 const digest = '0'.repeat(32);
 
-function answer(id, method) {
+/** The far side offers one message in INBOX, described by `entry`. */
+function offer(method, entry, args) {
+  if (method === 'hello') return hello;
+  if (method === 'deliver') return args.items.map((i) => ({ wanted: i.guid, guid: i.guid, hash: createHash('sha256').update(i.data).digest('hex'), existed: false }));
+  if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null, null, null]], subscriptions: [] };
+  if (method === 'manifest') return { digest, total: 1, entries: [entry] };
+  return null;
+}
+
+function answer(id, method, args) {
   switch (mode) {
     case 'version': return method === 'hello' ? { ...hello, protocol: 99, program: 'mdsync 9.0.0' } : null;
-    case 'evil-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, '', null, null], ['../../etc', digest, 1, '', null, null]], subscriptions: [] } : method === 'hello' ? hello : null;
+    case 'evil-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, '', null, null, null], ['../../etc', digest, 1, '', null, null, null]], subscriptions: [] } : method === 'hello' ? hello : null;
     case 'evil-guid':
       if (method === 'hello') return hello;
-      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null, null]], subscriptions: [] };
+      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null, null, null]], subscriptions: [] };
       if (method === 'manifest') return { digest, total: 1, entries: [['../../../tmp/x', 'S', [], 'cur', null, null, null, null, null]] };
       return null;
     case 'nul-keyword':
       if (method === 'hello') return hello;
-      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null, null]], subscriptions: [] };
+      if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null, null, null]], subscriptions: [] };
       if (method === 'manifest') return { digest, total: 1, entries: [['1.M1.h', 'S', ['a\u0000b'], 'cur', null, null, null, null, null]] };
       return null;
+    case 'absolute-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, '', null, null, null], ['/etc', digest, 1, '', null, null, null]], subscriptions: [] } : method === 'hello' ? hello : null;
+    case 'nul-guid': return offer(method, ['1.M1.h\u0000x', 'S', [], 'cur', 5, null, null, null, null], args);
+    case 'negative-size': return offer(method, ['1.M1.h', 'S', [], 'cur', -1, null, null, null, null], args);
+    case 'huge-size':
+      if (method === 'read') return [{ guid: '1.M1.h', stream: 1, size: 2 ** 50, mtime: 1600000000, hash: 'ab'.repeat(32) }];
+      return offer(method, ['1.M1.h', 'S', [], 'cur', 10, null, null, null, null], args);
+    case 'lying-size':
+      if (method === 'read') return [{ guid: '1.M1.h', stream: 1, size: 10, mtime: 1600000000, hash: 'ab'.repeat(32) }];
+      if (method === 'readChunk') return new Uint8Array(4096).fill(120);
+      return offer(method, ['1.M1.h', 'S', [], 'cur', 10, null, null, null, null], args);
     case 'unknown-type': return undefined;
     default: return method === 'hello' ? hello : null;
   }
@@ -39,7 +59,7 @@ process.stdin.on('data', (chunk) => {
     const value = decode(pending.subarray(4, 4 + length));
     pending = pending.subarray(4 + length);
     if (!Array.isArray(value) || value[0] !== 0) continue;
-    const [, id, method] = value;
+    const [, id, method, args] = value;
     switch (mode) {
       case 'garbage': process.stdout.write(Buffer.from('\x00\x00\x00\x05\xc1\xc1\xc1\xc1\xc1 random junk')); break;
       case 'huge': process.stdout.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3])); break;
@@ -50,9 +70,13 @@ process.stdin.on('data', (chunk) => {
         if (method === 'hello') process.stdout.write(frame([1, id, hello]));
         else { process.stderr.write('remote: out of memory\n'); process.exit(137); }
         break;
+      case 'bye-early':
+        // An orderly goodbye while the client still waits for its answer.
+        process.stdout.write(method === 'hello' ? frame([1, id, hello]) : frame([3]));
+        break;
       case 'crash': process.stderr.write('remote: something went wrong\n'); process.exit(3); break;
       case 'not-found': process.stderr.write('sh: 1: mdsync: not found\n'); process.exit(127); break;
-      default: process.stdout.write(frame([1, id, answer(id, method)]));
+      default: process.stdout.write(frame([1, id, answer(id, method, args)]));
     }
   }
 });
