@@ -1,6 +1,6 @@
 // LocalAgent: the Agent operations on one Maildir root on this machine.
 
-import { mkdir, readFile, realpath, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { chown, readFile, realpath, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import PQueue from 'p-queue';
 import { crashPoint } from '../crash-point.js';
@@ -10,7 +10,7 @@ import type {
 } from '../model.js';
 import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
-import { fsyncDir, replaceFile } from './fileio.js';
+import { fsyncDir, makeDirs, replaceFile, type Owner } from './fileio.js';
 import { MaildirFolder } from './folder.js';
 import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName } from './layout.js';
 import { removeLeftovers } from './leftovers.js';
@@ -58,6 +58,7 @@ export class LocalAgent {
     private readonly separator: Separator,
     private readonly cacheDir: string,
     private readonly id: string,
+    private readonly owner?: Owner,
   ) {}
 
   static async open(rootPath: string, options: LocalAgentOptions = {}): Promise<LocalAgent> {
@@ -68,7 +69,10 @@ export class LocalAgent {
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
       if (!options.create) throw new MdsyncError('ROOT_MISSING', `Maildir ${root} does not exist (is it mounted?)`);
-      await mkdir(root, { recursive: true, mode: 0o700 }).catch((e) => { throw fromErrno(e, 'creating', root); });
+      // A new Maildir belongs to whoever owns the directory it is made in (run as root for a user).
+      const parent = await stat(dirname(root)).catch(() => undefined);
+      const owner = parent && process.getuid?.() === 0 && parent.uid !== 0 ? { uid: parent.uid, gid: parent.gid } : undefined;
+      await makeDirs(root, owner).catch((e) => { throw fromErrno(e, 'creating', root); });
       st = await stat(root);
     }
     if (!st.isDirectory()) throw new MdsyncError('ROOT_UNREADABLE', `${root} is not a directory`);
@@ -78,7 +82,8 @@ export class LocalAgent {
     } catch (err) {
       throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
     }
-    const agent = new LocalAgent(root, layout, options.separator ?? ':', options.cacheDir ?? defaultCacheDir(), `${st.dev}:${st.ino}`);
+    const owner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : undefined;
+    const agent = new LocalAgent(root, layout, options.separator ?? ':', options.cacheDir ?? defaultCacheDir(), `${st.dev}:${st.ino}`, owner);
     return agent;
   }
 
@@ -126,7 +131,7 @@ export class LocalAgent {
       folder = new MaildirFolder(name, join(this.root, dir), this.separator, {
         warn: (message) => this.warn(name, message),
         raced: () => { this.raced = true; },
-      });
+      }, this.owner);
       this.folders.set(name, folder);
     }
     return folder;
@@ -270,8 +275,11 @@ export class LocalAgent {
     await this.confineNew(dir);
     try {
       crashPoint();
-      for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
-      if (rel !== '' && this.layout === 'maildir++') await writeFile(join(dir, 'maildirfolder'), '', { flag: 'a' });
+      for (const sub of ['cur', 'new', 'tmp']) await makeDirs(join(dir, sub), this.owner);
+      if (rel !== '' && this.layout === 'maildir++') {
+        await writeFile(join(dir, 'maildirfolder'), '', { flag: 'a' });
+        if (this.owner) await chown(join(dir, 'maildirfolder'), this.owner.uid, this.owner.gid);
+      }
     } catch (err) {
       throw fromErrno(err, 'creating folder', dir);
     }
@@ -313,7 +321,7 @@ export class LocalAgent {
 
   async writeSubscriptions(names: string[]): Promise<void> {
     names.forEach(validateFolderName);
-    await replaceFile(join(this.root, 'subscriptions'), formatSubscriptions(names));
+    await replaceFile(join(this.root, 'subscriptions'), formatSubscriptions(names), this.owner);
   }
 
   async writeUidlist(name: string, request: UidlistRequest): Promise<boolean> {

@@ -2,8 +2,8 @@
 
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chown, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { BODY_CHUNK, isStream } from '../body.js';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
@@ -107,6 +107,7 @@ async function writeBody(handle: FileHandle, data: Body, path: string): Promise<
     written += chunk.length;
     if (written > data.size) break;
     hash.update(chunk);
+    crashPoint();
     await handle.write(chunk);
   }
   if (written !== data.size) {
@@ -119,7 +120,17 @@ async function writeBody(handle: FileHandle, data: Body, path: string): Promise<
  * Writes a new file (never replacing one), fsyncs it and sets its mtime; returns the SHA-256 of
  * what was written. On any failure the file is removed: no partial message is ever left.
  */
-export async function writeDurable(path: string, data: Body, mtimeMs?: number): Promise<string> {
+/**
+ * Who owns what mdsync creates in a Maildir: run as root on someone else's Maildir, new files and
+ * directories take the Maildir owner's uid and gid, or the mail server running as that user could
+ * not read them. Undefined: the process's own, as the filesystem gives them.
+ */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export async function writeDurable(path: string, data: Body, mtimeMs?: number, owner?: Owner): Promise<string> {
   let handle;
   crashPoint();
   try {
@@ -129,6 +140,7 @@ export async function writeDurable(path: string, data: Body, mtimeMs?: number): 
   }
   let hash: string;
   try {
+    if (owner) await handle.chown(owner.uid, owner.gid);
     hash = await writeBody(handle, data, path);
     crashPoint();
     await handle.sync();
@@ -148,14 +160,35 @@ export async function writeDurable(path: string, data: Body, mtimeMs?: number): 
 }
 
 /** Replaces a small control file atomically: temp file, fsync, rename over, fsync the directory. */
-export async function replaceFile(path: string, text: string): Promise<void> {
-  await replaceFileBytes(path, Buffer.from(text), true);
+export async function replaceFile(path: string, text: string, owner?: Owner): Promise<void> {
+  await replaceFileBytes(path, Buffer.from(text), true, undefined, owner);
 }
 
-export async function replaceFileBytes(path: string, data: Uint8Array, durable: boolean): Promise<void> {
+/** mkdir -p, giving every directory it creates to `owner`. */
+export async function makeDirs(path: string, owner?: Owner): Promise<void> {
+  const first = await mkdir(path, { recursive: true, mode: 0o700 });
+  if (!owner || first === undefined) return;
+  let dir = first;
+  await chown(dir, owner.uid, owner.gid);
+  for (const part of relative(first, path).split(sep).filter(Boolean)) {
+    dir = join(dir, part);
+    await chown(dir, owner.uid, owner.gid);
+  }
+}
+
+/**
+ * An mtime for a file replacing one last changed at `oldMs`: now, or the second after the old
+ * file's if that is not yet past (Dovecot notices a changed control file by its mtime in seconds).
+ */
+export function laterMtime(oldMs: number | undefined, now = Date.now()): number {
+  const oldSecond = oldMs === undefined ? -1 : Math.floor(oldMs / 1000);
+  return oldSecond >= Math.floor(now / 1000) ? (oldSecond + 1) * 1000 : now;
+}
+
+export async function replaceFileBytes(path: string, data: Uint8Array, durable: boolean, mtimeMs?: number, owner?: Owner): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${tempTag()}.tmp`);
   await unlink(temp).catch(() => undefined);
-  await writeDurable(temp, data);
+  await writeDurable(temp, data, mtimeMs, owner);
   crashPoint();
   try {
     await rename(temp, path);

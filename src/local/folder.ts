@@ -1,6 +1,6 @@
 // One Maildir folder on disk: its manifest, and reading, delivering, renaming and expunging messages.
 
-import { link, mkdir, readFile, rename, unlink, readdir, stat } from 'node:fs/promises';
+import { link, readFile, rename, unlink, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { fromErrno, isErrno } from '../errors.js';
@@ -17,7 +17,7 @@ import { writeUidlist } from './uidlist-write.js';
 import { tempTag } from './leftovers.js';
 import { crashPoint } from '../crash-point.js';
 import { dovecotNextUid } from './dovecot-index.js';
-import { hashFile, readBody, replaceFile, sha256, writeDurable } from './fileio.js';
+import { hashFile, laterMtime, makeDirs, readBody, replaceFileBytes, sha256, writeDurable, type Owner } from './fileio.js';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
 
 /** What the scan cache keeps of a folder between runs. */
@@ -58,6 +58,7 @@ export class MaildirFolder {
     readonly dir: string,
     private readonly separator: Separator,
     private readonly events: FolderEvents,
+    private readonly owner?: Owner,
   ) {}
 
   /** Returns the cached summary when nothing changed on disk since it was settled, else scans. */
@@ -254,9 +255,11 @@ export class MaildirFolder {
     return join(this.dir, 'tmp', `${Date.now()}.Q${tmpCounter}.${tempTag()}`);
   }
 
-  /** Letters for keywords; those past the folder's 26th are reported and returned as dropped. */
-  private async letters(keywords: string[], what: string): Promise<{ letters: string; dropped: string[] }> {
-    await this.ensureScan();
+  /**
+   * Letters for keywords (after learnKeywords gave new names theirs); those past the folder's 26th
+   * are reported and returned as dropped.
+   */
+  private letters(keywords: string[], what: string): { letters: string; dropped: string[] } {
     const got = (this.keywords as KeywordMap).lettersFor(keywords);
     for (const name of got.dropped) {
       this.events.warn(`keyword "${name}" of ${what} not set here: the folder's dovecot-keywords already names 26 keywords, all a Maildir folder can hold`);
@@ -265,28 +268,32 @@ export class MaildirFolder {
   }
 
   /**
-   * Writes dovecot-keywords when new names were given letters (before any file uses them). Saves
-   * run one after another: a name given its letter while another save was writing the file is
-   * still marked unsaved, and the next save writes it.
+   * Gives letters to keyword names this folder has none for, before any file uses them. Dovecot
+   * may have added names since the scan (maildir-keywords.c does, under dovecot-uidlist.lock), so
+   * the file is re-read under that lock, new names take free letters in what it says now, and it
+   * is written back before the lock goes. In-process callers take turns.
    */
-  private saveKeywords(): Promise<void> {
-    const save = this.keywordSaves.then(() => this.writeKeywords());
-    this.keywordSaves = save.catch(() => undefined);
-    return save;
+  private async learnKeywords(names: string[]): Promise<void> {
+    await this.ensureScan();
+    if (names.every((n) => (this.keywords as KeywordMap).has(n))) return;
+    const step = this.keywordSaves.then(() => this.addKeywords(names));
+    this.keywordSaves = step.catch(() => undefined);
+    await step;
   }
 
-  private async writeKeywords(): Promise<void> {
-    const keywords = this.keywords as KeywordMap;
-    if (!keywords.changed) return;
+  private async addKeywords(names: string[]): Promise<void> {
+    const path = join(this.dir, 'dovecot-keywords');
     const lock = await Dotlock.acquire(join(this.dir, 'dovecot-uidlist.lock'), { staleMs: 120_000, waitMs: 30_000, what: `folder ${this.name}` });
     try {
-      const text = keywords.takeChanges();
-      try {
-        await replaceFile(join(this.dir, 'dovecot-keywords'), text);
-      } catch (err) {
-        keywords.markChanged();
-        throw err;
-      }
+      const old = await stat(path).catch((err) => {
+        if (isErrno(err, 'ENOENT')) return undefined;
+        throw fromErrno(err, 'reading', path);
+      });
+      const fresh = old ? KeywordMap.parse(await readFile(path, 'utf8').catch((err) => { throw fromErrno(err, 'reading', path); }), path) : new KeywordMap();
+      fresh.lettersFor(names.filter((n) => !fresh.has(n)));
+      // Dovecot re-reads the file only when its mtime moves on by a whole second.
+      if (fresh.changed) await replaceFileBytes(path, Buffer.from(fresh.takeChanges()), true, laterMtime(old?.mtimeMs), this.owner);
+      this.keywords = fresh;
     } finally {
       await lock.release();
     }
@@ -302,14 +309,14 @@ export class MaildirFolder {
     if (scan.damaged) {
       // Its messages come back into a whole folder again.
       for (const sub of ['cur', 'new', 'tmp']) {
-        await mkdir(join(this.dir, sub), { recursive: true, mode: 0o700 }).catch((err) => { throw fromErrno(err, 'creating', join(this.dir, sub)); });
+        await makeDirs(join(this.dir, sub), this.owner).catch((err) => { throw fromErrno(err, 'creating', join(this.dir, sub)); });
         this.touchedDirs.add(join(this.dir, sub));
       }
       this.touchedDirs.add(this.dir);
       scan.damaged = undefined;
     }
-    const letters = await Promise.all(items.map((item) => this.letters(item.keywords, item.guid)));
-    await this.saveKeywords();
+    await this.learnKeywords([...new Set(items.flatMap((item) => item.keywords))]);
+    const letters = items.map((item) => this.letters(item.keywords, item.guid));
     const placed = await Promise.all(items.map(async (item, i) => {
       const got = letters[i] as { letters: string; dropped: string[] };
       const p = await this.place(item, got.letters);
@@ -330,7 +337,7 @@ export class MaildirFolder {
     const tmp = this.tmpName();
     this.touchedDirs.add(join(this.dir, 'tmp'));
     try {
-      const hash = await writeDurable(tmp, item.data, item.mtime);
+      const hash = await writeDurable(tmp, item.data, item.mtime, this.owner);
       if (early === undefined && scan.files.has(guid)) {
         if ((await this.hash(guid)) === hash) return { wanted: item.guid, guid, hash, existed: true };
       }
@@ -379,11 +386,11 @@ export class MaildirFolder {
   /** Applies flag deltas to the flags each file has now, so a concurrent client's change is kept. */
   async setFlags(deltas: FlagDelta[]): Promise<FlagResult[]> {
     await this.ensureScan();
-    const letterSets = await Promise.all(deltas.map(async (d) => {
-      const add = await this.letters(d.addKeywords, d.guid);
+    await this.learnKeywords([...new Set(deltas.flatMap((d) => d.addKeywords))]);
+    const letterSets = deltas.map((d) => {
+      const add = this.letters(d.addKeywords, d.guid);
       return { add: add.letters, dropped: add.dropped, remove: (this.keywords as KeywordMap).knownLetters(d.removeKeywords) };
-    }));
-    await this.saveKeywords();
+    });
     const results: FlagResult[] = [];
     for (const [i, delta] of deltas.entries()) {
       const set = letterSets[i] as { add: string; dropped: string[]; remove: string };
@@ -494,7 +501,7 @@ export class MaildirFolder {
       [...records].every(([g, r]) => current.records.get(g)?.uid === r.uid && current.records.get(g)?.fields.join(' ') === r.fields.join(' '));
     if (same) return false;
     const list: Uidlist = { version: 3, uidValidity: request.uidValidity, nextUid: request.nextUid, headerExtra, records };
-    await writeUidlist(this.dir, list, `folder ${this.name}`);
+    await writeUidlist(this.dir, list, `folder ${this.name}`, this.owner);
     for (const file of ['dovecot.index', 'dovecot.index.log', 'dovecot.index.log.2', 'dovecot.index.cache']) {
       await unlink(join(this.dir, file)).catch((err) => {
         if (!isErrno(err, 'ENOENT')) throw fromErrno(err, 'removing', join(this.dir, file));

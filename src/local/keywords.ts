@@ -22,19 +22,18 @@ export class KeywordMap {
     return map;
   }
 
+  has(name: string): boolean {
+    return this.names.includes(name);
+  }
+
   get changed(): boolean {
     return this.dirty;
   }
 
-  /** The file's text with every letter given out so far; later letters mark the map changed again. */
+  /** The file's text with every letter given out so far. */
   takeChanges(): string {
     this.dirty = false;
     return this.format();
-  }
-
-  /** The write of the taken changes failed: they still need saving. */
-  markChanged(): void {
-    this.dirty = true;
   }
 
   /** Keyword names for a file's letters; letters with no name are reported through `unknown`. */

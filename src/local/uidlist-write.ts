@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { crashPoint } from '../crash-point.js';
 import { fromErrno, isErrno } from '../errors.js';
 import { tempTag } from './leftovers.js';
-import { fsyncDir, writeDurable } from './fileio.js';
+import { fsyncDir, laterMtime, writeDurable, type Owner } from './fileio.js';
 import { Dotlock } from './lock.js';
 import { formatUidlist, type Uidlist } from './uidlist.js';
 
@@ -18,7 +18,7 @@ const UIDLIST_LOCK_WAIT_MS = 30_000;
  * new file's mtime is later than the old one's even within one second, because Dovecot decides
  * whether to re-read the uidlist from its mtime and size.
  */
-export async function writeUidlist(dir: string, list: Uidlist, what: string): Promise<void> {
+export async function writeUidlist(dir: string, list: Uidlist, what: string, owner?: Owner): Promise<void> {
   const path = join(dir, 'dovecot-uidlist');
   const lock = await Dotlock.acquire(`${path}.lock`, { staleMs: UIDLIST_LOCK_STALE_MS, waitMs: UIDLIST_LOCK_WAIT_MS, what: `the uidlist of ${what}` });
   const temp = join(dir, `.dovecot-uidlist.${tempTag()}.tmp`);
@@ -27,12 +27,9 @@ export async function writeUidlist(dir: string, list: Uidlist, what: string): Pr
       if (isErrno(err, 'ENOENT')) return undefined;
       throw fromErrno(err, 'reading', path);
     });
-    const now = Date.now();
-    // Whole seconds compared: a rewrite within the old file's second moves to the next one.
-    const oldSecond = old ? Math.floor(old.mtimeMs / 1000) : -1;
-    const mtime = oldSecond >= Math.floor(now / 1000) ? (oldSecond + 1) * 1000 : now;
+    const mtime = laterMtime(old?.mtimeMs);
     await unlink(temp).catch(() => undefined);
-    await writeDurable(temp, Buffer.from(formatUidlist(list)), mtime);
+    await writeDurable(temp, Buffer.from(formatUidlist(list)), mtime, owner);
     crashPoint();
     try {
       await rename(temp, path);

@@ -101,6 +101,9 @@ async function prepare(work: string, cli: (args: string[]) => Promise<CliResult>
   // On a: deliveries (new/ and cur/, with a keyword), flag changes, a move, an expunge, a new
   // folder with mail, a folder emptied and deleted.
   for (const n of [20, 21, 22]) await addMessage(a, '', { ...msg(n, ''), location: 'new' });
+  // Large enough to travel and be written as a stream of chunks: kills land inside its body.
+  const large = `${msg(26).body}${'streamed body line\r\n'.repeat(180_000)}`;
+  await addMessage(a, '.Archive', { base: `${base(26)},S=${Buffer.byteLength(large)}`, body: large, flags: 'S' });
   await addMessage(a, '', { ...msg(23, 'F'), letters: 'b' });
   await makeMaildir(a, [{ dir: '.Projects', messages: [24, 25].map((n) => msg(n)) }]);
   await rename(join(a, 'cur', fileName(msg(1))), join(a, 'cur', fileName({ ...msg(1, 'FS'), letters: 'a' })));
