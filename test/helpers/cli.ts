@@ -12,9 +12,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], home: string, extraEnv: Record<string, string> = {}): Promise<CliResult> {
+/** `prefix`: a command that runs mdsync (`setpriv … --`), as `env` or `sudo` would. */
+export function runCli(args: string[], home: string, extraEnv: Record<string, string> = {}, prefix: string[] = []): Promise<CliResult> {
+  const [command, ...rest] = [...prefix, process.execPath, BIN, ...args] as [string, ...string[]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(command, rest, {
       env: {
         ...process.env,
         HOME: home,

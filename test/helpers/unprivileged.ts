@@ -1,16 +1,14 @@
 // Runs the real mdsync so that file modes apply to it: as root, without the capabilities that override them.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { CliResult } from './cli.js';
+import { runCli, type CliResult } from './cli.js';
 
 export const SETPRIV = '/usr/bin/setpriv';
 
-const BIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bin', 'mdsync.js');
 
 // Root reads and writes whatever the modes say through CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH.
 // Dropped from the bounding set, they are gone from the exec'd program: modes bind it as the owner.
@@ -56,23 +54,5 @@ export async function requireModesApply(): Promise<void> {
 
 /** As runCli, with its own state and cache directories, but file modes apply to the run. */
 export function runCliUnprivileged(args: string[], home: string, extraEnv: Record<string, string> = {}): Promise<CliResult> {
-  const [command, ...rest] = [...prefix(), process.execPath, BIN, ...args] as [string, ...string[]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, rest, {
-      env: {
-        ...process.env,
-        HOME: home,
-        XDG_STATE_HOME: join(home, 'state'),
-        XDG_CACHE_HOME: join(home, 'cache'),
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCli(args, home, extraEnv, prefix());
 }

@@ -1,14 +1,14 @@
 // Two-way sync while Dovecot delivers, flags, moves and expunges on both sides, judged by Dovecot on each side.
 
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { jsonOf, type CliResult } from '../helpers/cli.js';
+import { jsonOf, runCli, type CliResult } from '../helpers/cli.js';
 import { DOVEADM, dovecotWorkDir, type DovecotStatus } from '../helpers/dovecot.js';
 import { bulkFolder, mailText, makeFolder, makeMaildir, removeDir } from '../helpers/maildir.js';
-import { BIN, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
+import { localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 const MAILBOXES = ['Archive', 'INBOX', 'Work'] as const;
 type Mailbox = (typeof MAILBOXES)[number];
@@ -70,19 +70,7 @@ const mailGid = Number(execFileSync('id', ['-g', 'mail']).toString());
  * owner's uid and gid, or Dovecot (running as that user) could not read it during the run.
  */
 function mdsync(t: SideTransport, args: string[]): Promise<CliResult> {
-  const home = join(work, 'home');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, ...t.args], {
-      env: { ...process.env, HOME: home, XDG_STATE_HOME: join(home, 'state'), XDG_CACHE_HOME: join(home, 'cache'), SSH_AUTH_SOCK: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCli([...args, ...t.args], join(work, 'home'), { SSH_AUTH_SOCK: '' });
 }
 
 async function mailboxView(side: Side, mailbox: string): Promise<MailboxView> {
