@@ -202,19 +202,23 @@ async function expectFirstRun(mode: Mode, r: CliResult, sourceBefore: Entry[], s
 }
 
 /** The same command again: the same exit, the same warnings, nothing planned, not a byte or name changed; verify agrees. */
-async function expectStableRerun(mode: Mode, first: CliResult, skipped: Skipped[]): Promise<void> {
+async function expectStableRerun(first: CliResult, skipped: Skipped[], again: () => Promise<CliResult>, verify: () => Promise<CliResult>): Promise<void> {
   const [treeA, treeB] = [await rawTree(a), await rawTree(b)];
-  const second = await run(mode, '--json');
+  const second = await again();
   expect(second.code, second.stderr).toBe(first.code);
   expectCleanExit(second);
   expectWarned(second, skipped);
   for (const [kind, counts] of Object.entries(jsonOf(second).summary)) expect(counts, `second run: ${kind}`).toEqual({ a: 0, b: 0 });
   expect(await rawTree(a)).toEqual(treeA);
   expect(await rawTree(b)).toEqual(treeB);
-  const v = await run('verify');
+  const v = await verify();
   expect(v.code, v.stdout + v.stderr).toBe(0);
   expect(v.stderr).not.toContain('    at ');
 }
+
+/** The same command again, locally. */
+const rerunLocally = (mode: Mode, first: CliResult, skipped: Skipped[]): Promise<void> =>
+  expectStableRerun(first, skipped, () => run(mode, '--json'), () => run('verify'));
 
 /** One odd case end to end: the run, the checks, the re-run. */
 async function roundTrip(mode: Mode, skipped: Skipped[] = []): Promise<CliResult> {
@@ -222,7 +226,7 @@ async function roundTrip(mode: Mode, skipped: Skipped[] = []): Promise<CliResult
   const before = await rawTree(a);
   const first = await run(mode, '--json');
   await expectFirstRun(mode, first, before, skipped);
-  await expectStableRerun(mode, first, skipped);
+  await rerunLocally(mode, first, skipped);
   return first;
 }
 
@@ -311,7 +315,7 @@ describe.each(['backup', 'sync'] as const)('%s of an odd Maildir', (mode) => {
     const first = await run(mode, '--json');
     const skipped = [{ path: '1600000161.M161P1.host', warns: ['cur/1600000161.M161P1.host\\xff\\xfe:2,S', '.Work', 'not UTF-8'] }];
     await expectFirstRun(mode, first, before, skipped);
-    await expectStableRerun(mode, first, skipped);
+    await rerunLocally(mode, first, skipped);
     expect(await shaOf(raw)).toBe(createHash('sha256').update(body('not utf-8')).digest('hex'));
   });
 
@@ -332,7 +336,7 @@ describe.each(['backup', 'sync'] as const)('%s of an odd Maildir', (mode) => {
     const dirs = (await readdir(b)).filter((n) => n.startsWith('.'));
     for (const s of skipped) expect(dirs).not.toContain(s.warns[0]);
     expect(dirs).toContain('.Work');
-    await expectStableRerun(mode, first, skipped);
+    await rerunLocally(mode, first, skipped);
   });
 });
 
@@ -446,15 +450,6 @@ describe.each(['backup', 'sync'] as const)('%s from an odd Maildir behind mdsync
     expect(after.filter((e) => !e.path.includes(B_ONLY))).toEqual(before);
     await expectReplica(skipped.map((s) => s.path));
 
-    const [treeA, treeB] = [await rawTree(a), await rawTree(b)];
-    const second = await cli([mode, far, b, '--json']);
-    expect(second.code, second.stderr).toBe(first.code);
-    expectCleanExit(second);
-    expectWarned(second, skipped);
-    for (const [kind, counts] of Object.entries(jsonOf(second).summary)) expect(counts, `second run: ${kind}`).toEqual({ a: 0, b: 0 });
-    expect(await rawTree(a)).toEqual(treeA);
-    expect(await rawTree(b)).toEqual(treeB);
-    const v = await cli(['verify', far, b]);
-    expect(v.code, v.stdout + v.stderr).toBe(0);
+    await expectStableRerun(first, skipped, () => cli([mode, far, b, '--json']), () => cli(['verify', far, b]));
   });
 });
