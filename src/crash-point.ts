@@ -1,10 +1,21 @@
 // A test hook for the crash-anywhere proof: MDSYNC_CRASH_AFTER=N kills this process with SIGKILL
 // (what a power cut or `kill -9` does) just before its N-th change to a disk, so a test can
-// interrupt a run at every point of its work and show that the next run repairs it.
+// interrupt a run at every point of its work and show that the next run repairs it. The count is
+// shared with the file-I/O worker threads, which change the disk too.
 
 const after = Number(process.env.MDSYNC_CRASH_AFTER) || 0;
-let changes = 0;
+let changes = new Int32Array(new SharedArrayBuffer(4));
+
+/** The counter, for a worker thread to share. */
+export function crashCounter(): SharedArrayBuffer {
+  return changes.buffer as SharedArrayBuffer;
+}
+
+/** In a worker thread: count on the process's one counter. */
+export function shareCrashCounter(buffer: SharedArrayBuffer): void {
+  changes = new Int32Array(buffer);
+}
 
 export function crashPoint(): void {
-  if (after > 0 && ++changes >= after) process.kill(process.pid, 'SIGKILL');
+  if (after > 0 && Atomics.add(changes, 0, 1) + 1 >= after) process.kill(process.pid, 'SIGKILL');
 }

@@ -5,6 +5,7 @@ import { GuardError, MdsyncError } from '../errors.js';
 import type { Agent } from '../sync/agent.js';
 import { runSync, type RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
+import type { SyncState } from '../sync/state.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
 import { RemoteAgent } from '../protocol/remote-agent.js';
@@ -107,6 +108,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   const remote = remoteOptions(opts);
   const a = await openAgent(first, { create: false, separator }, remote);
   let b: Awaited<ReturnType<typeof openAgent>> | undefined;
+  let releaseState: (() => void) | undefined;
   try {
     // A destination is created only by a backup, or by a first sync (no state yet for the pair).
     const helloA = await a.agent.hello();
@@ -120,6 +122,11 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       });
     if (!b) return EXIT.OK;
     const showProgress = opts.progress ?? (process.stderr.isTTY && !opts.quiet && !opts.json);
+    const loadState = async (): Promise<{ state?: SyncState; problem?: string }> => {
+      const loaded = await loadStateFile(stateFile);
+      releaseState = loaded.release;
+      return loaded;
+    };
     const result = await runSync(a.agent, b.agent, {
       mode,
       dryRun: opts.dryRun,
@@ -127,7 +134,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       maxDelete,
       includeFolder: folderFilter(opts.folder, opts.exclude),
       jobs,
-      loadState: () => loadStateFile(stateFile),
+      loadState,
       saveState: (state) => saveStateFile(stateFile, state),
       onProgress: showProgress ? progressPrinter(process.stderr) : undefined,
     });
@@ -136,6 +143,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     if (b.agent instanceof RemoteAgent) wire.b = b.agent.traffic();
     return report(result, opts, out, mode, wire);
   } finally {
+    releaseState?.();
     await b?.agent.close().catch(() => undefined);
     await a.agent.close().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 // Where a pair's state lives ($XDG_STATE_HOME/mdsync, or --state-dir) and how it is written: atomically.
 
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,19 +29,54 @@ export async function stateExists(path: string): Promise<boolean> {
   }
 }
 
-export async function loadStateFile(path: string): Promise<{ state?: SyncState; problem?: string }> {
+export interface LoadedState {
+  state?: SyncState;
+  problem?: string;
+  /** Closes the file the state's records are read from (on first use, during the run). */
+  release?: () => void;
+}
+
+const HEADER_CHUNK = 64 * 1024;
+
+/**
+ * Opens the state and reads its header; each folder's records are read from the open file when
+ * the run first needs them (a run that saves a new state meanwhile renames over the path, and
+ * this descriptor still reads the old file).
+ */
+export async function loadStateFile(path: string): Promise<LoadedState> {
   // A run killed while saving leaves its temp file; the state itself is the old one or the new one.
   await removeLeftovers(dirname(path)).catch(() => undefined);
-  let text: string;
+  let fd: number;
   try {
-    text = await readFile(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return {};
     throw fromErrno(err, 'reading state', path);
   }
-  const loaded = parseState(text);
-  if (loaded.kind === 'ok') return { state: loaded.state };
-  return { problem: `saved state ${path} is unusable (${loaded.why})` };
+  let keep = false;
+  try {
+    const size = fstatSync(fd).size;
+    const read = (offset: number, length: number): Buffer => {
+      const buffer = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, buffer, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return buffer.subarray(0, got);
+    };
+    let head = read(0, Math.min(size, HEADER_CHUNK));
+    while (head.indexOf(0x0a) < 0 && head.length < size) head = Buffer.concat([head, read(head.length, Math.min(size - head.length, head.length))]);
+    const loaded = parseState(head, { size, read });
+    if (loaded.kind !== 'ok') return { problem: `saved state ${path} is unusable (${loaded.why})` };
+    keep = true;
+    return { state: loaded.state, release: () => closeSync(fd) };
+  } catch (err) {
+    throw fromErrno(err, 'reading state', path);
+  } finally {
+    if (!keep) closeSync(fd);
+  }
 }
 
 /** Temp file, fsync, rename over, fsync the directory: a crash leaves the old state or the new one. */

@@ -240,7 +240,7 @@ export class LocalAgent {
 
   async *read(name: string, guids: string[]): AsyncIterable<ReadResult> {
     const folder = await this.folder(name);
-    for (const guid of guids) yield await folder.read(guid);
+    yield* folder.readMany(guids);
   }
 
   async deliver(name: string, items: Delivery[]): Promise<Placed[]> {
@@ -370,6 +370,8 @@ export class LocalAgent {
         if (changed) await saveCache(this.cacheDir, this.cache).catch((err) => this.warn(undefined, `could not save the scan cache: ${(err as Error).message}`));
       }
     } finally {
+      this.cache?.release?.();
+      if (this.cache) this.cache.release = undefined;
       await this.unlock();
     }
   }

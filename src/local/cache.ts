@@ -1,7 +1,10 @@
 // The per-Maildir scan cache under $XDG_CACHE_HOME/mdsync: each folder's last settled scan.
+// The file is a length-prefixed header (per folder: stamp, digest, counts, and where its file
+// list lies) followed by the file lists, each read only when that folder must be rebuilt.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { decode, encode } from '@msgpack/msgpack';
@@ -9,12 +12,27 @@ import { replaceFileBytes } from './fileio.js';
 import { removeLeftovers } from './leftovers.js';
 import type { CachedFolder } from './folder.js';
 
-const VERSION = 3;
+const VERSION = 4;
+const HEADER_MAX = 64 * 1024 * 1024;
 
 export interface ScanCache {
   version: number;
   root: string;
   folders: Record<string, CachedFolder>;
+  /** Closes the file the folders' lists are read from. */
+  release?: () => void;
+}
+
+interface HeaderFolder extends Omit<CachedFolder, 'files'> {
+  /** Where the folder's file list starts, counted from the end of the header. */
+  at: number;
+  bytes: number;
+}
+
+interface Header {
+  version: number;
+  root: string;
+  folders: Record<string, HeaderFolder>;
 }
 
 export function defaultCacheDir(): string {
@@ -25,21 +43,61 @@ function cachePath(cacheDir: string, root: string): string {
   return join(cacheDir, createHash('sha256').update(root).digest('hex').slice(0, 24) + '.scan');
 }
 
+function readAt(fd: number, offset: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buffer, got, length - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buffer.subarray(0, got);
+}
+
 /** A missing, foreign or damaged cache is simply empty: it only saves work, it never decides. */
 export async function loadCache(cacheDir: string, root: string): Promise<ScanCache> {
   const empty: ScanCache = { version: VERSION, root, folders: {} };
   await removeLeftovers(cacheDir).catch(() => undefined);
+  let fd: number;
   try {
-    const value = decode(await readFile(cachePath(cacheDir, root))) as ScanCache;
-    if (value?.version !== VERSION || value.root !== root || typeof value.folders !== 'object') return empty;
-    return value;
+    fd = openSync(cachePath(cacheDir, root), 'r');
   } catch {
-    // Missing (first run) or undecodable: either way the next scan rebuilds it.
+    return empty;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = size >= 4 ? readAt(fd, 0, 4).readUInt32BE(0) : 0;
+    if (length === 0 || length > HEADER_MAX || 4 + length > size) throw new Error('no header');
+    const header = decode(readAt(fd, 4, length)) as Header;
+    if (header?.version !== VERSION || header.root !== root || typeof header.folders !== 'object') throw new Error('foreign');
+    const cache: ScanCache = { version: VERSION, root, folders: {}, release: () => closeSync(fd) };
+    for (const [name, h] of Object.entries(header.folders)) {
+      const { at, bytes, ...rest } = h;
+      // Past the end (a damaged file) reads short, fails to decode, and the folder is rescanned.
+      cache.folders[name] = { ...rest, files: () => readAt(fd, 4 + length + at, bytes) };
+    }
+    return cache;
+  } catch {
+    // Undecodable or someone else's: the next scan rebuilds it.
+    closeSync(fd);
     return empty;
   }
 }
 
 export async function saveCache(cacheDir: string, cache: ScanCache): Promise<void> {
   await mkdir(cacheDir, { recursive: true });
-  await replaceFileBytes(cachePath(cacheDir, cache.root), encode(cache, { ignoreUndefined: true }), false);
+  const lists: Uint8Array[] = [];
+  const folders: Record<string, HeaderFolder> = {};
+  let at = 0;
+  for (const [name, record] of Object.entries(cache.folders)) {
+    const { files, ...rest } = record;
+    const list = typeof files === 'function' ? files() : files;
+    folders[name] = { ...rest, at, bytes: list.length };
+    lists.push(list);
+    at += list.length;
+  }
+  const header = encode({ version: VERSION, root: cache.root, folders } satisfies Header, { ignoreUndefined: true });
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32BE(header.length, 0);
+  await replaceFileBytes(cachePath(cacheDir, cache.root), Buffer.concat([prefix, header, ...lists]), false);
 }

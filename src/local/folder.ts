@@ -2,6 +2,7 @@
 
 import { link, readFile, rename, unlink, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decode, encode } from '@msgpack/msgpack';
 import { hostname } from 'node:os';
 import { fromErrno, isErrno } from '../errors.js';
 import { digestEntries, digestUids } from '../digest.js';
@@ -19,6 +20,7 @@ import { crashPoint } from '../crash-point.js';
 import { dovecotNextUid } from './dovecot-index.js';
 import { hashFile, laterMtime, makeDirs, readBody, replaceFileBytes, sha256, writeDurable, type Owner } from './fileio.js';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
+import { ioPool } from './io-pool.js';
 
 /** What the scan cache keeps of a folder between runs. */
 export interface CachedFolder {
@@ -29,8 +31,20 @@ export interface CachedFolder {
   /** digestUids of the folder's dovecot-uidlist. */
   uids: string;
   uidValidity?: number;
-  /** [file name, location, hash or ""] */
-  files: [string, Location, string][];
+  /** msgpack of [file name, location, hash or ""][], or where to read it: only when the folder's files are needed. */
+  files: Uint8Array | (() => Uint8Array);
+}
+
+type CachedFile = [string, Location, string];
+
+/** The files of a cache record; undefined when the record is damaged (the folder is then rescanned). */
+function cachedFiles(record: CachedFolder): CachedFile[] | undefined {
+  try {
+    const files = decode(typeof record.files === 'function' ? record.files() : record.files);
+    return Array.isArray(files) ? (files as CachedFile[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface FolderEvents {
@@ -87,12 +101,14 @@ export class MaildirFolder {
     if (this.scan) return Promise.resolve(this.scan);
     this.loading ??= (async () => {
       const cached = this.fromCache;
-      if (!cached) {
+      const list = cached && cachedFiles(cached);
+      if (!cached || !list) {
+        this.fromCache = undefined;
         await this.rescan();
         return this.scan as unknown as FolderScan;
       }
       const files = new Map<string, ScannedFile>();
-      for (const [name, location, hash] of cached.files) {
+      for (const [name, location, hash] of list) {
         const parsed = parseName(name, this.separator);
         files.set(parsed.guid, { name, location, parsed });
         if (hash) this.hashes.set(parsed.guid, hash);
@@ -109,7 +125,7 @@ export class MaildirFolder {
   /** Reads the directories again (after a race, or when the cache is stale). */
   async rescan(previous?: CachedFolder): Promise<void> {
     if (previous) {
-      for (const [name, , hash] of previous.files) {
+      for (const [name, , hash] of cachedFiles(previous) ?? []) {
         if (hash) this.hashes.set(guidOf(name, this.separator), hash);
       }
     }
@@ -203,7 +219,7 @@ export class MaildirFolder {
       count: manifest.messages.length,
       uids: digestUids(manifest),
       ...(manifest.uidValidity !== undefined ? { uidValidity: manifest.uidValidity } : {}),
-      files: [...scan.files.values()].map((f) => [f.name, f.location, this.hashes.get(f.parsed.guid) ?? '']),
+      files: encode([...scan.files.values()].map((f): CachedFile => [f.name, f.location, this.hashes.get(f.parsed.guid) ?? ''])),
     };
   }
 
@@ -228,12 +244,28 @@ export class MaildirFolder {
       if (!file) return { guid, vanished: true };
       const got = await readBody(this.path(file), BODY_CHUNK);
       if (!got) continue;
-      if (isStream(got.data)) return { guid, data: got.data, mtime: got.mtime };
-      const hash = sha256(got.data);
-      this.hashes.set(guid, hash);
-      return { guid, data: got.data, mtime: got.mtime, hash };
+      return { guid, data: got.data, mtime: got.mtime };
     }
     return { guid, vanished: true };
+  }
+
+  /**
+   * Reads messages in order, many files per batch (batch-io.ts); a file the batch could not read
+   * whole (vanished, renamed, large) is read by `read`, which follows it or streams it.
+   */
+  async *readMany(guids: string[]): AsyncIterable<ReadResult> {
+    const scan = await this.ensureScan();
+    for (const part of readBatches(guids, (g) => scan.files.get(g)?.parsed.size)) {
+      const files = part.map((g) => scan.files.get(g));
+      const paths = files.flatMap((f) => (f ? [this.path(f)] : []));
+      const outcomes = await ioPool.run({ kind: 'read', paths, inlineMax: BODY_CHUNK });
+      let next = 0;
+      for (const [i, guid] of part.entries()) {
+        const got = files[i] ? outcomes[next++] : undefined;
+        if (got?.kind === 'ok') yield { guid, data: got.data, mtime: got.mtime };
+        else yield await this.read(guid);
+      }
+    }
   }
 
   async hash(guid: string): Promise<string | undefined> {
@@ -317,13 +349,47 @@ export class MaildirFolder {
     }
     await this.learnKeywords([...new Set(items.flatMap((item) => item.keywords))]);
     const letters = items.map((item) => this.letters(item.keywords, item.guid));
+    const quick = await this.placeMany(items, letters.map((l) => l.letters));
     const placed = await Promise.all(items.map(async (item, i) => {
       const got = letters[i] as { letters: string; dropped: string[] };
-      const p = await this.place(item, got.letters);
+      const p = quick[i] ?? await this.place(item, got.letters);
       return got.dropped.length > 0 && !p.existed ? { ...p, dropped: got.dropped } : p;
     }));
     this.markTouched();
     return placed;
+  }
+
+  /**
+   * The common case in one batch (batch-io.ts): whole bodies under names this folder does not
+   * have. What the batch hands back (a name taken meanwhile, an error) is left undefined here
+   * for `place`, which handles every case one by one.
+   */
+  private async placeMany(items: Delivery[], letters: string[]): Promise<(Placed | undefined)[]> {
+    const scan = this.scan as FolderScan;
+    const out: (Placed | undefined)[] = items.map(() => undefined);
+    const batch: { index: number; name: string; tmp: string; target: string; data: Uint8Array }[] = [];
+    items.forEach((item, i) => {
+      if (isStream(item.data) || scan.files.has(item.guid)) return;
+      const name = formatName({ guid: item.guid, flags: item.flags, keywordLetters: letters[i] as string, infoRest: item.infoRest }, this.separator, item.location);
+      batch.push({ index: i, name, tmp: this.tmpName(), target: join(this.dir, item.location, name), data: item.data });
+    });
+    if (batch.length === 0) return out;
+    this.touchedDirs.add(join(this.dir, 'tmp'));
+    const outcomes = await ioPool.run({
+      kind: 'write',
+      items: batch.map((b) => ({ tmp: b.tmp, target: b.target, data: b.data, mtimeMs: (items[b.index] as Delivery).mtime })),
+      ...(this.owner ? { owner: this.owner } : {}),
+    });
+    batch.forEach((b, j) => {
+      const got = outcomes[j];
+      const item = items[b.index] as Delivery;
+      if (got?.kind !== 'ok') return;
+      scan.files.set(item.guid, { name: b.name, location: item.location, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: letters[b.index] as string, separator: this.separator, infoRest: item.infoRest } });
+      this.hashes.set(item.guid, got.hash);
+      this.touchedDirs.add(join(this.dir, item.location));
+      out[b.index] = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false };
+    });
+    return out;
   }
 
   private async place(item: Delivery, letters: string): Promise<Placed> {
@@ -521,6 +587,25 @@ export class MaildirFolder {
     }
     this.touched = false;
   }
+}
+
+/** Batches for readMany: at most 64 files and about 4 MB each (by the sizes names give). */
+function readBatches(guids: string[], sizeOf: (guid: string) => number | undefined): string[][] {
+  const out: string[][] = [];
+  let part: string[] = [];
+  let bytes = 0;
+  for (const g of guids) {
+    const size = sizeOf(g) ?? 64 * 1024;
+    if (part.length > 0 && (part.length >= 64 || bytes + size > 4 * 1024 * 1024)) {
+      out.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(g);
+    bytes += size;
+  }
+  if (part.length > 0) out.push(part);
+  return out;
 }
 
 function withUidValidity(summary: Omit<FolderSummary, 'name'>, uidValidity: number | undefined): Omit<FolderSummary, 'name'> {

@@ -9,8 +9,12 @@ import { isErrno } from '../errors.js';
 
 /** The part of a temp file's name that says which process made it. */
 export function tempTag(): string {
-  return `mdsync-${process.pid}@${hostname()}`;
+  // One system call per run, not per file: neither changes while a run goes on.
+  tag ??= `mdsync-${process.pid}@${hostname()}`;
+  return tag;
 }
+
+let tag: string | undefined;
 
 const TAGGED = /mdsync-(\d+)@([^/]+?)(\.tmp)?$/;
 

@@ -6,8 +6,8 @@ import { GuardError, MdsyncError } from '../errors.js';
 import type { Delivery, FlagResult, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
-import { checkGuards, countMessages, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
-import { emptyState, notePlaced, sideDigest, sideEntries, withoutKeywords, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
+import { emptyState, isConverged, notePlaced, readRecords, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -50,6 +50,10 @@ interface Snapshot {
   snap: SideSnapshot;
   /** Folders whose manifest had to be fetched (changed since the state). */
   fetched: number;
+  /** Folders whose digest equals the state's: their manifest is the state's records, built only if needed. */
+  asSaved: Set<string>;
+  /** Messages per folder, as the side counted them. */
+  counts: Map<string, number>;
   /** Per folder: digestUids of its dovecot-uidlist. */
   uids: Map<string, string>;
   /** Per folder: its UIDVALIDITY, where it has a dovecot-uidlist. */
@@ -66,25 +70,60 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
   const uidValidity = new Map<string, number>();
   const damaged = new Map<string, string>();
   const unreadable = new Map<string, string>();
+  const counts = new Map<string, number>();
   for (const f of list.folders) {
     if (!include(f.name)) continue;
+    counts.set(f.name, f.messages);
     if (f.uidValidity !== undefined) uidValidity.set(f.name, f.uidValidity);
     if (f.damaged !== undefined) damaged.set(f.name, f.damaged);
     if (f.unreadable !== undefined) unreadable.set(f.name, f.unreadable);
   }
   const folders = new Map<string, FolderManifest>();
+  const asSaved = new Set<string>();
   let fetched = 0;
   await Promise.all(list.folders.filter((f) => include(f.name) && f.unreadable === undefined).map(async (summary) => {
     const sf = state?.folders[summary.name];
     if (sf && (side === 'a' ? sf.onA : sf.onB) && sideDigest(sf, side) === summary.digest) {
       // Unchanged since the last sync: the state already holds this manifest (hashes included).
-      folders.set(summary.name, { name: summary.name, digest: summary.digest, messages: sideEntries(sf, side) });
+      asSaved.add(summary.name);
       return;
     }
     fetched++;
     folders.set(summary.name, await agent.manifest(summary.name));
   }));
-  return { snap: { folders, subscriptions: list.subscriptions }, fetched, uids, uidValidity, damaged, unreadable };
+  return { snap: { folders, subscriptions: list.subscriptions }, fetched, asSaved, counts, uids, uidValidity, damaged, unreadable };
+}
+
+/**
+ * Folders unchanged on both sides since a sync that left them converged: nothing to plan there in
+ * any mode, so neither their manifests nor their saved records are read (DESIGN §11).
+ */
+function quietFolders(state: SyncState | undefined, a: Snapshot, b: Snapshot): Set<string> {
+  const quiet = new Set<string>();
+  if (!state) return quiet;
+  for (const name of a.asSaved) {
+    const sf = state.folders[name];
+    if (sf && b.asSaved.has(name) && isConverged(sf)) quiet.add(name);
+  }
+  return quiet;
+}
+
+/** Fetches the manifests the state was to stand in for (it turned out unusable). */
+async function fetchAsSaved(agent: Agent, snap: Snapshot): Promise<void> {
+  await Promise.all([...snap.asSaved].map(async (name) => {
+    snap.snap.folders.set(name, await agent.manifest(name));
+    snap.fetched++;
+  }));
+  snap.asSaved.clear();
+}
+
+/** The manifests of folders found as saved and not quiet, rebuilt from the state's records. */
+function fillFromState(snap: Snapshot, side: Side, state: SyncState | undefined, quiet: Set<string>): void {
+  for (const name of snap.asSaved) {
+    const sf = state?.folders[name];
+    if (!sf || quiet.has(name)) continue;
+    snap.snap.folders.set(name, { name, digest: sideDigest(sf, side), messages: sideEntries(sf, side) });
+  }
 }
 
 const SIDE_NAME: Record<Side, string> = { a: 'first', b: 'second' };
@@ -246,17 +285,32 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   const snaps = { a: sa.snap, b: sb.snap };
   const validity = { a: sa.uidValidity, b: sb.uidValidity };
   const { skipped, untrusted } = distrust(options.mode, state && filterState(state, include), { a: sa, b: sb }, warnings, failed);
-  for (const folder of skipped) {
-    snaps.a.folders.delete(folder);
-    snaps.b.folders.delete(folder);
-  }
   const included = (name: string): boolean => include(name) && !skipped.has(name);
   let trusted = state ? filterState(state, included) : undefined;
   if (trusted && untrusted.size > 0) trusted = withoutFolders(trusted, untrusted);
-  const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: trusted };
+  let quiet = quietFolders(trusted, sa, sb);
+  const damage = trusted && readRecords(trusted, Object.keys(trusted.folders).filter((name) => !quiet.has(name)));
+  if (damage) {
+    // Found only now (records are read on first use): the same fallback as a damaged file.
+    warnings.push({ message: `saved state is unusable (${damage}): merging as a first meeting (nothing expunged)` });
+    trusted = undefined;
+    state = undefined;
+    quiet = new Set();
+    await Promise.all([fetchAsSaved(agents.a, sa), fetchAsSaved(agents.b, sb)]);
+  }
+  for (const [side, snap] of [['a', sa], ['b', sb]] as const) {
+    // Whether trusted or not, the saved records describe a folder found at its saved digest.
+    fillFromState(snap, side, state, quiet);
+    for (const folder of skipped) snap.snap.folders.delete(folder);
+  }
+  const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: trusted && withoutFolders(trusted, quiet) };
   await fillHashes(agents, snaps, input);
   const plan = diff(input);
-  const totals = { a: countMessages(snaps.a.folders), b: countMessages(snaps.b.folders) };
+  const totals = { a: 0, b: 0 };
+  for (const side of ['a', 'b'] as const) {
+    for (const name of snaps[side].folders.keys()) totals[side] += (side === 'a' ? sa : sb).counts.get(name) ?? 0;
+    for (const name of quiet) totals[side] += (side === 'a' ? sa : sb).counts.get(name) ?? 0;
+  }
   // Counted from any readable saved state, trusted or not: an unmounted mount point is a different
   // directory (another identity) and must still be recognised as a side that used to hold mail.
   const counted = loaded.state ? filterState(loaded.state, included) : undefined;
@@ -264,26 +318,24 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   if (counted) {
     stateTotals = { a: 0, b: 0 };
     for (const sf of Object.values(counted.folders)) {
-      for (const m of sf.messages) {
-        if (m.a) stateTotals.a++;
-        if (m.b) stateTotals.b++;
-      }
+      stateTotals.a += sideCount(sf, 'a');
+      stateTotals.b += sideCount(sf, 'b');
     }
   }
   checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals, stateTotals });
-  const result: RunResult = { plan, summary: summarize(plan), warnings, failed, raced: false, bytes: 0, vanished: 0, stateTrusted: input.state !== undefined };
+  const result: RunResult = { plan, summary: summarize(plan), warnings, failed, raced: false, bytes: 0, vanished: 0, stateTrusted: trusted !== undefined };
   if (options.dryRun) {
     await collectWarnings(agents, result);
     return result;
   }
   // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
-  const learnt = sa.fetched + sb.fetched > 0 || input.state === undefined || untrusted.size > 0 || uidValidityMoved(input.state, validity);
+  const learnt = sa.fetched + sb.fetched > 0 || trusted === undefined || untrusted.size > 0 || uidValidityMoved(trusted, validity);
   const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids).filter(included);
   if (isEmptyPlan(plan) && !learnt && uidFolders.length === 0) {
     await collectWarnings(agents, result);
     return result;
   }
-  await execute(agents, plan, state, helloA, helloB, included, options, result, uidFolders, validity);
+  await execute(agents, plan, state, helloA, helloB, included, quiet, options, result, uidFolders, validity);
   return result;
 }
 
@@ -318,7 +370,7 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 
 async function execute(
   agents: Record<Side, Agent>, plan: Plan, oldState: SyncState | undefined, helloA: Hello, helloB: Hello,
-  include: (n: string) => boolean, options: RunOptions, result: RunResult, uidFolders: string[],
+  include: (n: string) => boolean, quiet: Set<string>, options: RunOptions, result: RunResult, uidFolders: string[],
   validity: Record<Side, Map<string, number>>,
 ): Promise<void> {
   // After a backup the replica's UIDVALIDITY is the source's wherever its uidlist was copied.
@@ -330,14 +382,21 @@ async function execute(
   const placedRecords: Record<string, StateMessage[]> = {};
   const buildState = (final: boolean): SyncState => {
     const state = emptyState(helloA.id, helloB.id);
-    // Folders this run did not look at keep what they had.
-    for (const [name, sf] of Object.entries(oldState?.folders ?? {})) if (!include(name)) state.folders[name] = sf;
+    if (!final) state.provisional = true;
+    // Folders this run did not look at keep what they had; quiet ones their records, unread.
+    for (const [name, sf] of Object.entries(oldState?.folders ?? {})) {
+      if (!include(name)) state.folders[name] = sf;
+      else if (quiet.has(name)) {
+        const after = validityAfter(name);
+        state.folders[name] = final ? withUidValidity(sf, Object.keys(after).length > 0 ? after : undefined) : sf;
+      }
+    }
     if (!final && oldState) {
-      for (const [name, sf] of Object.entries(oldState.folders)) state.folders[name] ??= { ...sf, messages: [...sf.messages] };
+      for (const [name, sf] of Object.entries(oldState.folders)) state.folders[name] ??= sf;
     }
     const presence = final ? plan.folderPresence : { ...Object.fromEntries(Object.entries(oldState?.folders ?? {}).map(([n, f]) => [n, { a: f.onA, b: f.onB }])), ...plan.folderPresence };
     for (const [name, where] of Object.entries(presence)) {
-      if (!include(name)) continue;
+      if (!include(name) || quiet.has(name)) continue;
       const placed = placedRecords[name] ?? [];
       // A checkpoint keeps the old records, less those a placed record now describes.
       const superseded = new Set(placed.flatMap((m) => [m.a ? `a\0${m.a.guid}` : '', m.b ? `b\0${m.b.guid}` : '']));

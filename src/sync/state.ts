@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { digestEntries } from '../digest.js';
 import type { Location, MessageEntry, Placed } from '../model.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 /** One side's view of a message in the state. */
 export interface SideRecord {
@@ -33,6 +33,11 @@ export interface StateFolder {
 }
 
 export interface SyncState {
+  /**
+   * A checkpoint's state, saved mid-run: its folders' digests are left empty (never equal to a
+   * side's), so the next run reads every folder the checkpoint wrote. Not itself saved.
+   */
+  provisional?: boolean;
   version: number;
   idA: string;
   idB: string;
@@ -80,43 +85,255 @@ export function sideEntries(folder: StateFolder, side: Side): MessageEntry[] {
   return out;
 }
 
+/**
+ * A side's digest per the state. A folder as loaded keeps the digests it was saved with, so a
+ * no-change run compares them without reading its records.
+ */
 export function sideDigest(folder: StateFolder, side: Side): string {
+  const saved = SAVED.get(folder);
+  if (saved) return side === 'a' ? saved.digestA : saved.digestB;
   return digestEntries(sideEntries(folder, side));
 }
 
-export function serializeState(state: SyncState): string {
-  const body = JSON.stringify(state);
-  const sum = createHash('sha256').update(body).digest('hex');
-  return `{"sha256":"${sum}","state":${body}}`;
+/** How many messages a side held per the state. */
+export function sideCount(folder: StateFolder, side: Side): number {
+  const saved = SAVED.get(folder);
+  if (saved) return side === 'a' ? saved.countA : saved.countB;
+  let n = 0;
+  for (const m of folder.messages) if (m[side]) n++;
+  return n;
 }
+
+/**
+ * Both sides held the folder and every message, under the same name and flags: a run that finds
+ * both sides still at these digests has nothing to do there in any mode, and need not read it.
+ */
+export function isConverged(folder: StateFolder): boolean {
+  const saved = SAVED.get(folder);
+  if (saved) return saved.converged;
+  return converged(folder);
+}
+
+function converged(folder: StateFolder): boolean {
+  if (!folder.onA || !folder.onB) return false;
+  return folder.messages.every((m) => m.a !== undefined && m.b !== undefined && sameRecord(m.a, m.b));
+}
+
+function sameRecord(x: SideRecord, y: SideRecord): boolean {
+  return x.guid === y.guid && x.flags === y.flags && x.location === y.location && x.keywords.join(' ') === y.keywords.join(' ');
+}
+
+/** The same folder with other UIDVALIDITY values, its records still unread. */
+export function withUidValidity(folder: StateFolder, uidValidity: Partial<Record<Side, number>> | undefined): StateFolder {
+  const saved = SAVED.get(folder);
+  const copy = lazyFolder(folder.onA, folder.onB, uidValidity, () => folder.messages);
+  if (saved) SAVED.set(copy, saved);
+  return copy;
+}
+
+// The file: one line of header (checksummed JSON: ids, subscriptions, and per folder its presence,
+// UIDVALIDITY, digests, counts, and the size and checksum of its records), then one line of
+// compact records per folder. A folder's records are read and parsed only when asked for, and
+// written back as they were read when nothing changed them: a run over a few changed folders
+// neither reads nor decodes the others.
+
+interface SavedFolder {
+  /** The folder's line in the file, as bytes, read on first use. */
+  body: () => Buffer;
+  digestA: string;
+  digestB: string;
+  countA: number;
+  countB: number;
+  converged: boolean;
+}
+
+/** What a folder had in the file it was loaded from (absent for folders built in this run). */
+const SAVED = new WeakMap<StateFolder, SavedFolder>();
+
+interface HeaderFolder {
+  name: string;
+  onA: boolean;
+  onB: boolean;
+  uidValidity?: Partial<Record<Side, number>>;
+  digestA: string;
+  digestB: string;
+  countA: number;
+  countB: number;
+  converged: boolean;
+  /** Length and SHA-256 of the folder's line of records. */
+  bytes: number;
+  sha256: string;
+}
+
+interface Header {
+  version: number;
+  idA: string;
+  idB: string;
+  subscriptions: string[];
+  folders: HeaderFolder[];
+}
+
+type RecordTuple = [string, string, string[], 'c' | 'n'];
+/** [hash, infoRest or 0, a's record or 0, b's record, 0, or 1 when it equals a's] */
+type MessageTuple = [string, string | 0, RecordTuple | 0, RecordTuple | 0 | 1];
+
+const toTuple = (r: SideRecord): RecordTuple => [r.guid, r.flags, r.keywords, r.location === 'new' ? 'n' : 'c'];
+const fromTuple = (t: RecordTuple): SideRecord => ({ guid: t[0], flags: t[1], keywords: t[2], location: t[3] === 'n' ? 'new' : 'cur' });
+
+function encodeMessages(messages: StateMessage[]): string {
+  return JSON.stringify(messages.map((m): MessageTuple => [
+    m.hash, m.infoRest ?? 0, m.a ? toTuple(m.a) : 0, !m.b ? 0 : m.a && sameRecord(m.a, m.b) ? 1 : toTuple(m.b),
+  ]));
+}
+
+/** The saved state's records of a folder fail their checksum or cannot be decoded. */
+export class StateDamagedError extends Error {
+  readonly code = 'STATE_DAMAGED';
+}
+
+function decodeMessages(body: Buffer, folder: HeaderFolder): StateMessage[] {
+  const damaged = (why: string): StateDamagedError => new StateDamagedError(`the records of folder ${JSON.stringify(folder.name)} ${why}`);
+  if (body.length !== folder.bytes || sha256(body) !== folder.sha256) throw damaged('fail their checksum');
+  let tuples: unknown;
+  try {
+    tuples = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw damaged('are not JSON');
+  }
+  if (!Array.isArray(tuples)) throw damaged('are not a list');
+  const out = tuples.map((t: MessageTuple): StateMessage => {
+    const m: StateMessage = { hash: t[0] };
+    if (t[1] !== 0) m.infoRest = t[1];
+    if (t[2] !== 0) m.a = fromTuple(t[2]);
+    if (t[3] === 1) {
+      if (m.a) m.b = { ...m.a };
+    } else if (t[3] !== 0) {
+      m.b = fromTuple(t[3]);
+    }
+    return m;
+  });
+  // Records read from the file stand for the file's bytes: never changed in place.
+  return Object.freeze(out) as StateMessage[];
+}
+
+/** A folder whose records are produced on first use. */
+function lazyFolder(onA: boolean, onB: boolean, uidValidity: Partial<Record<Side, number>> | undefined, load: () => StateMessage[]): StateFolder {
+  let messages: StateMessage[] | undefined;
+  const folder = { onA, onB } as StateFolder;
+  Object.defineProperty(folder, 'messages', { enumerable: true, get: () => (messages ??= load()) });
+  if (uidValidity !== undefined) folder.uidValidity = uidValidity;
+  return folder;
+}
+
+/**
+ * Reads the records of these folders now, so that damage shows before anything is planned
+ * (the state is then unusable as a whole); returns why, or undefined when all are sound.
+ */
+export function readRecords(state: SyncState, names: Iterable<string>): string | undefined {
+  try {
+    for (const name of names) void state.folders[name]?.messages;
+    return undefined;
+  } catch (err) {
+    if (err instanceof StateDamagedError) return err.message;
+    throw err;
+  }
+}
+
+export function serializeState(state: SyncState): Buffer {
+  const folders: HeaderFolder[] = [];
+  const parts: Buffer[] = [];
+  for (const [name, sf] of Object.entries(state.folders)) {
+    const saved = SAVED.get(sf);
+    const body = saved ? saved.body() : Buffer.from(encodeMessages(sf.messages));
+    const settled = saved !== undefined || !state.provisional;
+    const h: HeaderFolder = {
+      name, onA: sf.onA, onB: sf.onB,
+      digestA: saved?.digestA ?? (settled ? sideDigest(sf, 'a') : ''),
+      digestB: saved?.digestB ?? (settled ? sideDigest(sf, 'b') : ''),
+      countA: saved?.countA ?? sideCount(sf, 'a'),
+      countB: saved?.countB ?? sideCount(sf, 'b'),
+      converged: saved?.converged ?? (settled && converged(sf)),
+      bytes: body.length,
+      sha256: sha256(body),
+    };
+    if (sf.uidValidity !== undefined) h.uidValidity = sf.uidValidity;
+    folders.push(h);
+    parts.push(NEWLINE, body);
+  }
+  const header: Header = { version: state.version, idA: state.idA, idB: state.idB, subscriptions: state.subscriptions, folders };
+  const text = JSON.stringify(header);
+  return Buffer.concat([Buffer.from(`{"sha256":"${sha256(Buffer.from(text))}","state":${text}}`), ...parts]);
+}
+
+const NEWLINE = Buffer.from('\n');
 
 export type StateLoad = { kind: 'ok'; state: SyncState } | { kind: 'corrupt'; why: string };
 
+/** A state file read on demand: its size, and bytes at an offset. */
+export interface StateReader {
+  size: number;
+  read(offset: number, length: number): Buffer;
+}
+
 const WRITTEN_PREFIX = /^\{"sha256":"([0-9a-f]{64})","state":/;
 
-/** A damaged or foreign state is never trusted: the caller falls back to a first-meeting merge. */
-export function parseState(text: string): StateLoad {
-  // The body is hashed as stored, in the layout serializeState writes: no re-encoding.
-  const written = WRITTEN_PREFIX.exec(text);
-  if (!written || !text.endsWith('}')) {
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * A damaged or foreign state is never trusted: the caller falls back to a first-meeting merge.
+ * `file` is the whole file, or (with `reader`) at least its first line; records are then read
+ * through `reader` when first used, and their damage shows then (see readRecords).
+ */
+export function parseState(file: Buffer | string, reader?: StateReader): StateLoad {
+  const bytes = typeof file === 'string' ? Buffer.from(file) : file;
+  const eol = bytes.indexOf(0x0a);
+  const first = (eol < 0 ? bytes : bytes.subarray(0, eol)).toString('utf8');
+  const written = WRITTEN_PREFIX.exec(first);
+  if (!written || !first.endsWith('}')) {
     try {
-      JSON.parse(text);
+      JSON.parse(first);
     } catch {
       return { kind: 'corrupt', why: 'not JSON' };
     }
     return { kind: 'corrupt', why: 'missing fields' };
   }
-  const body = text.slice(written[0].length, -1);
-  if (createHash('sha256').update(body).digest('hex') !== written[1]) return { kind: 'corrupt', why: 'checksum mismatch' };
-  let state: unknown;
+  // The header is hashed as stored, in the layout serializeState writes: no re-encoding.
+  const text = first.slice(written[0].length, -1);
+  if (sha256(Buffer.from(text)) !== written[1]) return { kind: 'corrupt', why: 'checksum mismatch' };
+  let header: unknown;
   try {
-    state = JSON.parse(body);
+    header = JSON.parse(text);
   } catch {
     return { kind: 'corrupt', why: 'not JSON' };
   }
-  if (!isObject(state)) return { kind: 'corrupt', why: 'missing fields' };
-  if (state.version !== STATE_VERSION) return { kind: 'corrupt', why: `version ${String(state.version)}` };
-  return { kind: 'ok', state: state as unknown as SyncState };
+  if (!isObject(header)) return { kind: 'corrupt', why: 'missing fields' };
+  if (header.version !== STATE_VERSION) return { kind: 'corrupt', why: `version ${String(header.version)}` };
+  const h = header as unknown as Header;
+  if (!Array.isArray(h.folders)) return { kind: 'corrupt', why: 'missing fields' };
+  const size = reader ? reader.size : bytes.length;
+  let offset = Buffer.byteLength(first);
+  const placed = h.folders.map((f) => {
+    const at = offset + 1;
+    offset = at + f.bytes;
+    return at;
+  });
+  if (offset !== size) return { kind: 'corrupt', why: size < offset ? 'truncated' : 'trailing bytes' };
+  const state: SyncState = { version: h.version, idA: h.idA, idB: h.idB, folders: {}, subscriptions: h.subscriptions };
+  h.folders.forEach((f, i) => {
+    const at = placed[i] as number;
+    const body = (): Buffer => (reader ? reader.read(at, f.bytes) : bytes.subarray(at, at + f.bytes));
+    const sf = lazyFolder(f.onA, f.onB, f.uidValidity, () => decodeMessages(body(), f));
+    SAVED.set(sf, { body, digestA: f.digestA, digestB: f.digestB, countA: f.countA, countB: f.countB, converged: f.converged });
+    state.folders[f.name] = sf;
+  });
+  if (!reader) {
+    // The whole file is at hand: every folder's records are checked now.
+    const why = readRecords(state, Object.keys(state.folders));
+    if (why) return { kind: 'corrupt', why };
+  }
+  return { kind: 'ok', state };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -3,6 +3,7 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseState } from '../../src/sync/state.js';
 import { readTree } from './maildir.js';
 
 /** Message base names per folder directory, as on disk. */
@@ -15,8 +16,6 @@ export async function namesOnDisk(root: string): Promise<Set<string>> {
   return out;
 }
 
-interface StateRecord { a?: { guid: string }; b?: { guid: string } }
-interface SavedState { state: { folders: Record<string, { messages: StateRecord[] }> } }
 
 /** The folder directory a folder name has in these Maildir++ tests. */
 const dirOf = (folder: string): string => (folder === 'INBOX' ? 'INBOX' : `.${folder.replace(/\//g, '.')}`);
@@ -27,7 +26,8 @@ export async function stateClaims(home: string): Promise<Record<'a' | 'b', Set<s
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.state'));
   const claims = { a: new Set<string>(), b: new Set<string>() };
   for (const file of files) {
-    const saved = JSON.parse(await readFile(join(dir, file), 'utf8')) as SavedState;
+    const saved = parseState(await readFile(join(dir, file)));
+    if (saved.kind !== 'ok') throw new Error(`${file}: ${saved.why}`);
     for (const [folder, sf] of Object.entries(saved.state.folders)) {
       for (const m of sf.messages) {
         if (m.a) claims.a.add(`${dirOf(folder)}\0${m.a.guid}`);

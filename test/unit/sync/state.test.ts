@@ -1,9 +1,10 @@
-// The saved state: checksummed JSON, round trip, and "corrupt" (never trusted) for anything damaged.
+// The saved state: a checksummed header and per-folder records read on demand, round trip, and
+// "corrupt" (never trusted) for anything damaged.
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestEntries } from '../../../src/digest.js';
-import { parseState, serializeState, sideDigest, sideEntries, STATE_VERSION, type SyncState } from '../../../src/sync/state.js';
+import { isConverged, parseState, readRecords, serializeState, sideCount, sideDigest, sideEntries, STATE_VERSION, type SyncState } from '../../../src/sync/state.js';
 import { agreed, rec, state, stateMessage } from '../../helpers/manifest.js';
 
 const sample = (): SyncState => state({
@@ -24,34 +25,91 @@ describe('serializeState / parseState', () => {
     expect(parseState(serializeState(s))).toEqual({ kind: 'ok', state: s });
   });
 
-  it('writes the checksum of the state body', () => {
-    const s = sample();
-    const outer = JSON.parse(serializeState(s)) as { sha256: string; state: SyncState };
-    expect(outer.sha256).toBe(sha(JSON.stringify(s)));
-    expect(outer.state).toEqual(s);
+  it('round-trips through a reader that reads only what is asked for', () => {
+    const file = serializeState(sample());
+    const reads: [number, number][] = [];
+    const head = file.subarray(0, file.indexOf(0x0a) + 1);
+    const loaded = parseState(head, { size: file.length, read: (at, n) => { reads.push([at, n]); return file.subarray(at, at + n); } });
+    expect(loaded.kind).toBe('ok');
+    if (loaded.kind !== 'ok') return;
+    expect(reads).toEqual([]);
+    expect(loaded.state.folders.INBOX?.messages).toEqual(sample().folders.INBOX?.messages);
+    expect(reads).toHaveLength(1);
+    // Written again, every folder's records are copied as they were read (none re-encoded).
+    const again = serializeState(loaded.state);
+    expect(reads).toHaveLength(3);
+    expect(again.equals(file)).toBe(true);
   });
 
-  const text = serializeState(sample());
-  const outer = JSON.parse(text) as { sha256: string; state: SyncState };
+  it('keeps the saved digests and counts of a folder it has not read', () => {
+    const file = serializeState(sample());
+    const loaded = parseState(file.subarray(0, file.indexOf(0x0a)), { size: file.length, read: () => { throw new Error('read'); } });
+    if (loaded.kind !== 'ok') throw new Error(loaded.kind);
+    const sf = loaded.state.folders.INBOX!;
+    expect(sideDigest(sf, 'a')).toBe(sideDigest(sample().folders.INBOX!, 'a'));
+    expect(sideCount(sf, 'b')).toBe(2);
+    expect(isConverged(sf)).toBe(false);
+  });
+
+  it('checksums the header line and every folder\'s records', () => {
+    const file = serializeState(sample()).toString();
+    const [first, ...bodies] = file.split('\n');
+    const outer = JSON.parse(first!) as { sha256: string; state: unknown };
+    expect(outer.sha256).toBe(sha(JSON.stringify(outer.state)));
+    const header = outer.state as { folders: { bytes: number; sha256: string }[] };
+    header.folders.forEach((f, i) => {
+      expect(f.sha256).toBe(sha(bodies[i]!));
+      expect(f.bytes).toBe(Buffer.byteLength(bodies[i]!));
+    });
+  });
+
+  it('tells converged folders (every message on both sides, alike) from the rest', () => {
+    const s = state({
+      Same: { messages: [agreed('h1', 'm1', { flags: 'S' }), agreed('h2', 'm2')] },
+      Flags: { messages: [stateMessage('h1', rec('m1', { flags: 'S' }), rec('m1'))] },
+      Gap: { messages: [stateMessage('h1', rec('m1'), undefined)] },
+      OneSide: { onB: false, messages: [] },
+    });
+    const loaded = parseState(serializeState(s));
+    if (loaded.kind !== 'ok') throw new Error(loaded.kind);
+    const of = (n: string): boolean => isConverged(loaded.state.folders[n]!);
+    expect([of('Same'), of('Flags'), of('Gap'), of('OneSide')]).toEqual([true, false, false, false]);
+  });
+
+  const text = serializeState(sample()).toString();
+  const [firstLine] = text.split('\n');
+  const outer = JSON.parse(firstLine!) as { sha256: string; state: { version: number } };
   const corrupt: { name: string; text: string; why: string }[] = [
     { name: 'empty file', text: '', why: 'not JSON' },
-    { name: 'truncated', text: text.slice(0, text.length - 10), why: 'not JSON' },
+    { name: 'truncated in the header', text: text.slice(0, 80), why: 'not JSON' },
+    { name: 'truncated in the records', text: text.slice(0, text.length - 10), why: 'truncated' },
+    { name: 'with bytes after the records', text: `${text}\n[]`, why: 'trailing bytes' },
     { name: 'a flipped checksum character', text: text.replace(outer.sha256, (outer.sha256[0] === '0' ? '1' : '0') + outer.sha256.slice(1)), why: 'checksum mismatch' },
-    { name: 'an edited body', text: text.replace('"flags":"S"', '"flags":"FS"'), why: 'checksum mismatch' },
+    { name: 'an edited header', text: text.replace('"onA":true', '"onA":false'), why: 'checksum mismatch' },
+    { name: 'edited records', text: text.replace('"S"', '"F"'), why: 'the records of folder "INBOX" fail their checksum' },
     { name: 'no checksum', text: JSON.stringify({ state: outer.state }), why: 'missing fields' },
     { name: 'no state', text: JSON.stringify({ sha256: outer.sha256 }), why: 'missing fields' },
     { name: 'a JSON number', text: '42', why: 'missing fields' },
+    { name: 'the previous format', text: '{"sha256":"' + sha('{"version":1}') + '","state":{"version":1}}', why: 'version 1' },
     {
       name: 'another version, correctly checksummed',
       text: (() => {
         const body = JSON.stringify({ ...outer.state, version: STATE_VERSION + 1 });
-        return JSON.stringify({ sha256: sha(body), state: JSON.parse(body) as unknown });
+        return `{"sha256":"${sha(body)}","state":${body}}`;
       })(),
       why: `version ${STATE_VERSION + 1}`,
     },
   ];
   it.each(corrupt)('calls $name corrupt ($why)', ({ text: t, why }) => {
     expect(parseState(t)).toEqual({ kind: 'corrupt', why });
+  });
+
+  it('reports damaged records met through a reader when they are first read', () => {
+    const file = Buffer.from(text.replace('"S"', '"F"'));
+    const loaded = parseState(file.subarray(0, file.indexOf(0x0a)), { size: file.length, read: (at, n) => file.subarray(at, at + n) });
+    if (loaded.kind !== 'ok') throw new Error(loaded.kind);
+    expect(readRecords(loaded.state, ['Entwürfe/台北'])).toBeUndefined();
+    expect(readRecords(loaded.state, ['INBOX'])).toBe('the records of folder "INBOX" fail their checksum');
   });
 
   // JSON.parse('null') succeeds: reading `.state` of it must not throw, or a state file holding

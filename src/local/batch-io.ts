@@ -1,0 +1,131 @@
+// Message files read and written many at a time with plain synchronous calls: one call per
+// system call, no promise per step. Runs in a worker thread (io-pool.ts), or inline for small
+// batches. Anything unusual (a vanished file, a taken name, an error) is handed back for the
+// caller's careful one-by-one path, which reports it properly.
+
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fchownSync, fstatSync, fsyncSync, futimesSync, linkSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { crashPoint } from '../crash-point.js';
+
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+
+export interface ReadJob {
+  kind: 'read';
+  paths: string[];
+  /** Files larger than this are left to the streaming path. */
+  inlineMax: number;
+}
+
+export type ReadOutcome =
+  | { kind: 'ok'; data: Uint8Array; mtime: number }
+  /** Vanished, too large, or anything else: the caller reads it one by one. */
+  | { kind: 'again' };
+
+export interface WriteItem {
+  tmp: string;
+  target: string;
+  data: Uint8Array;
+  mtimeMs: number;
+}
+
+export interface WriteJob {
+  kind: 'write';
+  items: WriteItem[];
+  owner?: { uid: number; gid: number };
+}
+
+export type WriteOutcome =
+  | { kind: 'ok'; hash: string }
+  /** Not placed (its name was taken, or an error stopped the batch): the caller places it itself. */
+  | { kind: 'again' };
+
+export type Job = ReadJob | WriteJob;
+export type Outcome<J extends Job> = J extends ReadJob ? ReadOutcome[] : WriteOutcome[];
+
+function readOne(path: string, inlineMax: number): ReadOutcome {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch {
+    return { kind: 'again' };
+  }
+  try {
+    // The descriptor stays valid through later renames: what is read is this message.
+    const st = fstatSync(fd);
+    if (st.size > inlineMax) return { kind: 'again' };
+    // Shared memory: handed to the main thread, and on to the writing thread, without a copy.
+    let data = Buffer.from(new SharedArrayBuffer(st.size));
+    let got = 0;
+    for (;;) {
+      if (got === data.length) {
+        // A file growing while read (never a finished Maildir message, but be exact).
+        const probe = Buffer.allocUnsafe(1);
+        if (readSync(fd, probe, 0, 1, got) === 0) break;
+        return { kind: 'again' };
+      }
+      const n = readSync(fd, data, got, data.length - got, got);
+      if (n === 0) {
+        data = data.subarray(0, got);
+        break;
+      }
+      got += n;
+    }
+    return { kind: 'ok', data, mtime: Math.floor(st.mtimeMs) };
+  } catch {
+    return { kind: 'again' };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes tmp, fsyncs it, sets its mtime, links it to its name, removes tmp: writeDurable + link, in one go. */
+function writeOne(item: WriteItem, owner: WriteJob['owner']): WriteOutcome {
+  crashPoint();
+  const fd = openSync(item.tmp, CREATE_FLAGS, 0o600);
+  try {
+    try {
+      if (owner) fchownSync(fd, owner.uid, owner.gid);
+      let done = 0;
+      while (done < item.data.length) done += writeSync(fd, item.data, done, item.data.length - done);
+      crashPoint();
+      fsyncSync(fd);
+      // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond.
+      const t = (item.mtimeMs + 0.5) / 1000;
+      futimesSync(fd, t, t);
+    } finally {
+      closeSync(fd);
+    }
+    const hash = createHash('sha256').update(item.data).digest('hex');
+    try {
+      crashPoint();
+      // link(), never rename(): link fails where the name exists, rename would overwrite it.
+      linkSync(item.tmp, item.target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { kind: 'again' };
+      throw err;
+    }
+    return { kind: 'ok', hash };
+  } finally {
+    try {
+      unlinkSync(item.tmp);
+    } catch {
+      // Already gone: nothing to clean.
+    }
+  }
+}
+
+export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] {
+  if (job.kind === 'read') return job.paths.map((p) => readOne(p, job.inlineMax));
+  const out: WriteOutcome[] = [];
+  for (const item of job.items) {
+    try {
+      out.push(writeOne(item, job.owner));
+    } catch {
+      // Full disk, read-only, permission: the rest is left to the one-by-one path, which says why.
+      while (out.length < job.items.length) out.push({ kind: 'again' });
+      break;
+    }
+  }
+  return out;
+}
