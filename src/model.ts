@@ -104,6 +104,16 @@ export interface Delivery {
   infoRest?: string;
 }
 
+/** A delivery whose bytes are a file on this machine (and its mtime that file's). */
+export interface FileDelivery extends Omit<Delivery, 'data' | 'mtime'> {
+  path: string;
+}
+
+export interface FileDelivered extends Placed {
+  /** Bytes copied. */
+  size: number;
+}
+
 export interface CopyRequest {
   fromFolder: string;
   fromGuid: string;

@@ -6,7 +6,7 @@ import PQueue from 'p-queue';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
-  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, FolderSummary, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
+  CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, FolderSummary, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
@@ -241,6 +241,14 @@ export class LocalAgent {
   async *read(name: string, guids: string[]): AsyncIterable<ReadResult> {
     const folder = await this.folder(name);
     yield* folder.readMany(guids);
+  }
+
+  async locate(name: string, guids: string[]): Promise<(string | null)[]> {
+    return (await this.folder(name)).locateMany(guids);
+  }
+
+  async deliverFiles(name: string, items: FileDelivery[]): Promise<(FileDelivered | undefined)[]> {
+    return (await this.folder(name)).deliverFiles(items);
   }
 
   async deliver(name: string, items: Delivery[]): Promise<Placed[]> {

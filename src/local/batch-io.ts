@@ -40,8 +40,27 @@ export type WriteOutcome =
   /** Not placed (its name was taken, or an error stopped the batch): the caller places it itself. */
   | { kind: 'again' };
 
-export type Job = ReadJob | WriteJob;
-export type Outcome<J extends Job> = J extends ReadJob ? ReadOutcome[] : WriteOutcome[];
+export interface CopyItem {
+  source: string;
+  tmp: string;
+  target: string;
+}
+
+/** Messages copied file to file within this machine: the bytes never leave this thread. */
+export interface CopyJob {
+  kind: 'copy';
+  items: CopyItem[];
+  /** Larger sources are left to the streaming path. */
+  inlineMax: number;
+  owner?: { uid: number; gid: number };
+}
+
+export type CopyOutcome =
+  | { kind: 'ok'; hash: string; size: number; mtime: number }
+  /** Not copied (source gone or large, name taken, an error): the caller reads and delivers it. */
+  | { kind: 'again' };
+
+export type Job = ReadJob | WriteJob | CopyJob;
 
 function readOne(path: string, inlineMax: number): ReadOutcome {
   let fd: number;
@@ -54,8 +73,8 @@ function readOne(path: string, inlineMax: number): ReadOutcome {
     // The descriptor stays valid through later renames: what is read is this message.
     const st = fstatSync(fd);
     if (st.size > inlineMax) return { kind: 'again' };
-    // Shared memory: handed to the main thread, and on to the writing thread, without a copy.
-    let data = Buffer.from(new SharedArrayBuffer(st.size));
+    // Its own ArrayBuffer (never Node's shared pool): it is handed to the main thread, not copied.
+    let data = Buffer.allocUnsafeSlow(st.size);
     let got = 0;
     for (;;) {
       if (got === data.length) {
@@ -88,11 +107,12 @@ function writeOne(item: WriteItem, owner: WriteJob['owner']): WriteOutcome {
       if (owner) fchownSync(fd, owner.uid, owner.gid);
       let done = 0;
       while (done < item.data.length) done += writeSync(fd, item.data, done, item.data.length - done);
-      crashPoint();
-      fsyncSync(fd);
       // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond.
       const t = (item.mtimeMs + 0.5) / 1000;
       futimesSync(fd, t, t);
+      crashPoint();
+      // After the mtime, so one fsync makes the bytes and the arrival date durable.
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -115,8 +135,58 @@ function writeOne(item: WriteItem, owner: WriteJob['owner']): WriteOutcome {
   }
 }
 
-export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] {
+/** One buffer per thread for copies: no allocation per message. */
+let scratch = Buffer.allocUnsafeSlow(256 * 1024);
+
+/** Reads a whole file into the scratch buffer; undefined when it is gone, large or unreadable. */
+function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.size > inlineMax) return undefined;
+    if (scratch.length < st.size + 1) scratch = Buffer.allocUnsafeSlow(Math.max(st.size + 1, scratch.length * 2));
+    // As long as fstat said: a message in new/ or cur/ is complete (delivered through tmp/).
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, scratch, got, st.size - got, got);
+      if (n === 0) return undefined;
+      got += n;
+    }
+    return { data: scratch.subarray(0, got), mtime: Math.floor(st.mtimeMs) };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function copyAll(job: CopyJob): CopyOutcome[] {
+  const out: CopyOutcome[] = [];
+  for (const item of job.items) {
+    const got = readIntoScratch(item.source, job.inlineMax);
+    if (!got) {
+      out.push({ kind: 'again' });
+      continue;
+    }
+    try {
+      const placed = writeOne({ tmp: item.tmp, target: item.target, data: got.data, mtimeMs: got.mtime }, job.owner);
+      out.push(placed.kind === 'ok' ? { kind: 'ok', hash: placed.hash, size: got.data.length, mtime: got.mtime } : placed);
+    } catch {
+      while (out.length < job.items.length) out.push({ kind: 'again' });
+      break;
+    }
+  }
+  return out;
+}
+
+export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] | CopyOutcome[] {
   if (job.kind === 'read') return job.paths.map((p) => readOne(p, job.inlineMax));
+  if (job.kind === 'copy') return copyAll(job);
   const out: WriteOutcome[] = [];
   for (const item of job.items) {
     try {

@@ -142,14 +142,15 @@ export async function writeDurable(path: string, data: Body, mtimeMs?: number, o
   try {
     if (owner) await handle.chown(owner.uid, owner.gid);
     hash = await writeBody(handle, data, path);
-    crashPoint();
-    await handle.sync();
     if (mtimeMs !== undefined) {
       // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond so
       // the file reads back with exactly this millisecond.
       const t = (mtimeMs + 0.5) / 1000;
       await handle.utimes(t, t);
     }
+    crashPoint();
+    // After the mtime, so one fsync makes the bytes and the arrival date durable.
+    await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);

@@ -6,14 +6,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { crashCounter } from '../crash-point.js';
-import { runJob, type Job, type ReadJob, type ReadOutcome, type WriteJob, type WriteOutcome } from './batch-io.js';
+import { runJob, type CopyJob, type CopyOutcome, type Job, type ReadJob, type ReadOutcome, type WriteJob, type WriteOutcome } from './batch-io.js';
+
+type Outcomes = ReadOutcome[] | WriteOutcome[] | CopyOutcome[];
 
 const WORKERS = 2;
 /** Below this many files a batch runs inline: starting a thread costs more. */
 const INLINE_BELOW = 16;
 
 interface Pending {
-  resolve(value: ReadOutcome[] | WriteOutcome[]): void;
+  resolve(value: Outcomes): void;
   reject(err: Error): void;
 }
 
@@ -34,13 +36,13 @@ class IoPool {
     this.slots ??= Array.from({ length: WORKERS }, () => {
       const worker = new Worker(WORKER_FILE, { workerData: { crashCounter: crashCounter() } });
       const slot: Slot = { worker, busy: 0, pending: new Map() };
-      worker.on('message', ({ id, result, error }: { id: number; result?: ReadOutcome[] | WriteOutcome[]; error?: string }) => {
+      worker.on('message', ({ id, result, error }: { id: number; result?: Outcomes; error?: string }) => {
         const p = slot.pending.get(id);
         if (!p) return;
         slot.pending.delete(id);
         if (--slot.busy === 0) worker.unref();
         if (error !== undefined) p.reject(new Error(error));
-        else p.resolve(asBuffers(result as ReadOutcome[] | WriteOutcome[]));
+        else p.resolve(asBuffers(result as Outcomes));
       });
       worker.on('error', (err) => {
         for (const p of slot.pending.values()) p.reject(err);
@@ -55,7 +57,8 @@ class IoPool {
 
   run(job: ReadJob): Promise<ReadOutcome[]>;
   run(job: WriteJob): Promise<WriteOutcome[]>;
-  async run(job: Job): Promise<ReadOutcome[] | WriteOutcome[]> {
+  run(job: CopyJob): Promise<CopyOutcome[]>;
+  async run(job: Job): Promise<Outcomes> {
     const size = job.kind === 'read' ? job.paths.length : job.items.length;
     if (!this.available || size < INLINE_BELOW) return runJob(job);
     const slots = this.start();
@@ -71,7 +74,7 @@ class IoPool {
 }
 
 /** Bodies cross threads as plain Uint8Arrays: the same bytes, seen as Buffers again. */
-function asBuffers<T extends ReadOutcome[] | WriteOutcome[]>(outcomes: T): T {
+function asBuffers<T extends Outcomes>(outcomes: T): T {
   for (const o of outcomes) if ('data' in o) o.data = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength);
   return outcomes;
 }

@@ -8,8 +8,10 @@ shareCrashCounter((workerData as { crashCounter: SharedArrayBuffer }).crashCount
 
 parentPort?.on('message', ({ id, job }: { id: number; job: Job }) => {
   try {
-    // Bodies read here are in shared memory: they cross to the main thread without a copy.
-    parentPort?.postMessage({ id, result: runJob(job) });
+    const result = runJob(job);
+    // Bodies read here go to the main thread without a copy.
+    const transfer = job.kind === 'read' ? result.flatMap((r) => ('data' in r ? [r.data.buffer as ArrayBuffer] : [])) : [];
+    parentPort?.postMessage({ id, result }, transfer);
   } catch (err) {
     parentPort?.postMessage({ id, error: (err as Error).message });
   }

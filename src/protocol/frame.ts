@@ -1,11 +1,15 @@
 // Frames on the wire: a 4-byte big-endian length, then one msgpack value of that many bytes.
 
-import { decode, encode } from '@msgpack/msgpack';
+import { Encoder, decode } from '@msgpack/msgpack';
 import { MdsyncError } from '../errors.js';
 import { MAX_FRAME } from './limits.js';
 
+// One encoder for the process: its buffer grows once to the frame sizes in use and is reused,
+// rather than grown from a few KiB by doubling (and copied) for every multi-MiB frame.
+const encoder = new Encoder({ ignoreUndefined: true, initialBufferSize: 64 * 1024 });
+
 export function encodeFrame(value: unknown): Buffer {
-  const body = encode(value, { ignoreUndefined: true });
+  const body = encoder.encodeSharedRef(value);
   if (body.length > MAX_FRAME) throw new MdsyncError('PROTOCOL', `refusing to send a frame of ${body.length} bytes (limit ${MAX_FRAME})`);
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32BE(body.length, 0);

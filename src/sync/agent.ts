@@ -2,7 +2,7 @@
 // src/local implements it on disk, src/protocol over a byte stream.
 
 import type {
-  CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
+  CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 
 export interface Agent {
@@ -15,6 +15,16 @@ export interface Agent {
   /** Content hashes of messages; null for one that vanished. */
   hash(folder: string, guids: string[]): Promise<(string | null)[]>;
   read(folder: string, guids: string[]): AsyncIterable<ReadResult>;
+  /**
+   * Only where both sides are on this machine: where the messages' files are now (null where
+   * unknown), so the other side can copy them file to file.
+   */
+  locate?(folder: string, guids: string[]): Promise<(string | null)[]>;
+  /**
+   * Only on this machine: delivers messages by copying files another local side located. An
+   * undefined result means not delivered (the file moved, a name was taken): read and deliver it.
+   */
+  deliverFiles?(folder: string, items: FileDelivery[]): Promise<(FileDelivered | undefined)[]>;
   deliver(folder: string, items: Delivery[]): Promise<Placed[]>;
   /** A move's target half, from bytes this side already holds in another folder. */
   copyLocal(folder: string, items: CopyRequest[]): Promise<Placed[]>;

@@ -334,23 +334,28 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
   const names = new Set([...input.a.folders.keys(), ...input.b.folders.keys(), ...Object.keys(input.state?.folders ?? {})]);
   for (const folder of names) {
     const messages = { a: input.a.folders.get(folder)?.messages ?? [], b: input.b.folders.get(folder)?.messages ?? [] };
-    const present = { a: new Map(messages.a.map((e) => [e.guid, e])), b: new Map(messages.b.map((e) => [e.guid, e])) };
     const known: Record<Side, Set<string>> = { a: new Set(), b: new Set() };
     for (const m of input.state?.folders[folder]?.messages ?? []) {
-      for (const side of ['a', 'b'] as const) {
-        const guid = m[side]?.guid;
-        if (guid === undefined) continue;
-        known[side].add(guid);
-        if (!present[side].has(guid)) disappeared[side] = true;
-      }
+      if (m.a) known.a.add(m.a.guid);
+      if (m.b) known.b.add(m.b.guid);
     }
+    // Only what the state does not know is looked at one by one: usually a handful per folder.
+    const unknown: Record<Side, MessageEntry[]> = { a: [], b: [] };
+    for (const side of ['a', 'b'] as const) {
+      let stillThere = 0;
+      for (const e of messages[side]) {
+        if (known[side].has(e.guid)) stillThere++;
+        else unknown[side].push(e);
+      }
+      if (stillThere < known[side].size) disappeared[side] = true;
+    }
+    const unknownB = new Map(unknown.b.map((e) => [e.guid, e]));
     const metByName = new Set<string>();
     const newHere: { side: Side; folder: string; e: MessageEntry }[] = [];
-    for (const ea of messages.a) {
-      if (known.a.has(ea.guid)) continue;
-      const eb = present.b.get(ea.guid);
+    for (const ea of unknown.a) {
+      const eb = unknownB.get(ea.guid);
       // The same new name on both sides: the bytes decide, unless the sizes already tell a collision.
-      if (eb && !known.b.has(eb.guid) && (ea.size === undefined || eb.size === undefined || ea.size === eb.size)) {
+      if (eb && (ea.size === undefined || eb.size === undefined || ea.size === eb.size)) {
         need('a', folder, ea);
         need('b', folder, eb);
         metByName.add(eb.guid);
@@ -358,8 +363,8 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
         newHere.push({ side: 'a', folder, e: ea });
       }
     }
-    for (const eb of messages.b) {
-      if (!known.b.has(eb.guid) && !metByName.has(eb.guid)) newHere.push({ side: 'b', folder, e: eb });
+    for (const eb of unknown.b) {
+      if (!metByName.has(eb.guid)) newHere.push({ side: 'b', folder, e: eb });
     }
     // New on both sides under two names with one size: perhaps one message (the same move made on
     // both sides, or a delivery renamed after a name collision and not yet recorded when a run died).

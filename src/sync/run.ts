@@ -3,7 +3,7 @@
 import PQueue from 'p-queue';
 import { bodySize, isStream } from '../body.js';
 import { GuardError, MdsyncError } from '../errors.js';
-import type { Delivery, FlagResult, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
+import type { Delivery, FileDelivery, FlagResult, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
@@ -533,6 +533,29 @@ async function transferBatch(
   if (!first) return;
   const from = first.from;
   const to = other(from);
+  const source = agents[from];
+  const target = agents[to];
+  if (source.locate && target.deliverFiles) {
+    // Both sides on this machine: file to file, the bytes never pass through here.
+    const paths = await source.locate(first.folder, batch.map((t) => t.sourceGuid));
+    const located = batch.flatMap((t, i) => (paths[i] ? [{ t, path: paths[i] as string }] : []));
+    const delivered = await target.deliverFiles(first.folder, located.map(({ t, path }) => {
+      const item: FileDelivery = { guid: t.sourceGuid, path, flags: t.flags, keywords: t.keywords, location: t.location };
+      if (t.infoRest !== undefined) item.infoRest = t.infoRest;
+      return item;
+    }));
+    const done = new Set<Transfer>();
+    delivered.forEach((p, i) => {
+      const t = located[i]?.t;
+      if (!p || !t) return;
+      done.add(t);
+      result.bytes += p.size;
+      record(first.folder, t.record, to, p);
+    });
+    // What could not go file to file (moved meanwhile, large, a name taken) goes the usual way.
+    batch = batch.filter((t) => !done.has(t));
+    if (batch.length === 0) return;
+  }
   const bySource = new Map(batch.map((t) => [t.sourceGuid, t]));
   let pending: { t: Transfer; d: Delivery }[] = [];
   let pendingBytes = 0;

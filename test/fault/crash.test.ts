@@ -14,6 +14,10 @@ import { useSshd } from '../helpers/sshd-fixture.js';
 import { opensshTransport } from '../helpers/ssh-transports.js';
 import { BIN, cliVia, localTransport, type SideTransport } from '../helpers/transports.js';
 
+// Three runs per point (the killed one, the repair, a quiet one), over SSH each with its login:
+// a sweep takes minutes on two busy cores.
+const SWEEP_TIMEOUT_MS = 300_000;
+
 const base = (n: number): string => `16000000${String(n).padStart(2, '0')}.M${n}P1.host`;
 const msg = (n: number, flags = 'S'): ReturnType<typeof message> => message(base(n), `message ${n}`, { flags });
 
@@ -203,5 +207,5 @@ describe.each(scenarios)('crash anywhere: $name', (s: Scenario) => {
     expect(crashed).toBeGreaterThanOrEqual(s.minPoints);
     points += crashed;
     process.stdout.write(`${s.name}: ${crashed} crash points\n`);
-  });
+  }, SWEEP_TIMEOUT_MS);
 });
