@@ -2,7 +2,6 @@
 
 import { chown, readFile, realpath, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import PQueue from 'p-queue';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
@@ -32,8 +31,6 @@ export interface LocalAgentOptions {
 const LOCK_NAME = 'mdsync.lock';
 const LOCK_STALE_MS = 5 * 60_000;
 const LOCK_TOUCH_MS = 60_000;
-/** Files hashed at once, over all folders: hashing reads whole files, and there may be tens of thousands. */
-const HASH_WINDOW = 32;
 /** Errors that make one folder unreadable without saying anything about the rest of the Maildir. */
 const UNREADABLE = new Set(['PERMISSION', 'BAD_FOLDER']);
 
@@ -48,7 +45,6 @@ export class LocalAgent {
   /** The last run here was killed: its temp files are removed once the folders are listed. */
   private recovering = false;
   private cacheChanged = false;
-  private readonly hashing = new PQueue({ concurrency: HASH_WINDOW });
   private realRoot?: string;
   private readonly opening = new Map<string, Promise<MaildirFolder>>();
 
@@ -235,7 +231,7 @@ export class LocalAgent {
 
   async hash(name: string, guids: string[]): Promise<(string | null)[]> {
     const folder = await this.folder(name);
-    return Promise.all(guids.map((g) => this.hashing.add(async () => (await folder.hash(g)) ?? null)));
+    return (await folder.hashMany(guids)).map((h) => h ?? null);
   }
 
   async *read(name: string, guids: string[]): AsyncIterable<ReadResult> {
@@ -262,8 +258,21 @@ export class LocalAgent {
     items.forEach((item, i) => bySource.set(item.fromFolder, [...(bySource.get(item.fromFolder) ?? []), i]));
     for (const [fromFolder, indices] of bySource) {
       const source = await this.folder(fromFolder);
-      const placed = await target.copyFrom(source, indices.map((i) => items[i] as CopyRequest));
-      placed.forEach((p, j) => { out[indices[j] as number] = p; });
+      // File to file on the I/O threads; what that cannot do (moved meanwhile, large) the usual way.
+      const paths = await source.locateMany(indices.map((i) => (items[i] as CopyRequest).fromGuid));
+      const located = indices.flatMap((i, j) => (paths[j] ? [{ i, path: paths[j] as string }] : []));
+      const copied = await target.deliverFiles(located.map(({ i, path }) => {
+        const { fromFolder: _from, fromGuid: _guid, ...rest } = items[i] as CopyRequest;
+        return { ...rest, path };
+      }));
+      copied.forEach((p, j) => {
+        const at = located[j]?.i;
+        if (p && at !== undefined) out[at] = { wanted: p.wanted, guid: p.guid, hash: p.hash, existed: p.existed, ...(p.dropped ? { dropped: p.dropped } : {}) };
+      });
+      const rest = indices.filter((i) => out[i] === undefined);
+      if (rest.length === 0) continue;
+      const placed = await target.copyFrom(source, rest.map((i) => items[i] as CopyRequest));
+      placed.forEach((p, j) => { out[rest[j] as number] = p; });
     }
     return out;
   }

@@ -60,7 +60,15 @@ export type CopyOutcome =
   /** Not copied (source gone or large, name taken, an error): the caller reads and delivers it. */
   | { kind: 'again' };
 
-export type Job = ReadJob | WriteJob | CopyJob;
+/** Content hashes of files, read through one buffer whatever their size. */
+export interface HashJob {
+  kind: 'hash';
+  paths: string[];
+}
+
+export type HashOutcome = { kind: 'ok'; hash: string } | { kind: 'again' };
+
+export type Job = ReadJob | WriteJob | CopyJob | HashJob;
 
 function readOne(path: string, inlineMax: number): ReadOutcome {
   let fd: number;
@@ -184,8 +192,31 @@ function copyAll(job: CopyJob): CopyOutcome[] {
   return out;
 }
 
-export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] | CopyOutcome[] {
+function hashOne(path: string): HashOutcome {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch {
+    return { kind: 'again' };
+  }
+  try {
+    const hash = createHash('sha256');
+    for (;;) {
+      const n = readSync(fd, scratch, 0, scratch.length, null);
+      if (n === 0) break;
+      hash.update(scratch.subarray(0, n));
+    }
+    return { kind: 'ok', hash: hash.digest('hex') };
+  } catch {
+    return { kind: 'again' };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[] {
   if (job.kind === 'read') return job.paths.map((p) => readOne(p, job.inlineMax));
+  if (job.kind === 'hash') return job.paths.map(hashOne);
   if (job.kind === 'copy') return copyAll(job);
   const out: WriteOutcome[] = [];
   for (const item of job.items) {

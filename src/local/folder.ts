@@ -12,7 +12,7 @@ import type {
 import { Dotlock } from './lock.js';
 import { KeywordMap } from './keywords.js';
 import { formatName, freshGuid, parseName, sortChars, type Separator } from './name.js';
-import { scanFolder, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
+import { scanFolder, settleDelayMs, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { fieldOf, parseUidlist, withField, type Uidlist } from './uidlist.js';
 import { writeUidlist } from './uidlist-write.js';
 import { tempTag } from './leftovers.js';
@@ -69,6 +69,10 @@ export interface FolderEvents {
 }
 
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
+/** Longest wait for a folder's directories to settle after a run's writes (whole-second filesystems need 2 s: not waited for). */
+const SETTLE_WAIT_MAX_MS = 100;
+/** Files per hashing job. */
+const HASH_BATCH = 256;
 let tmpCounter = 0;
 
 export class MaildirFolder {
@@ -295,6 +299,30 @@ export class MaildirFolder {
       return hash;
     }
     return undefined;
+  }
+
+  /** Hashes of many messages, files read in batches on the I/O threads; undefined for one that vanished. */
+  async hashMany(guids: string[]): Promise<(string | undefined)[]> {
+    const scan = await this.ensureScan();
+    const out = guids.map((g) => this.hashes.get(g));
+    const todo = guids.flatMap((g, i) => {
+      const file = out[i] === undefined ? scan.files.get(g) : undefined;
+      return file ? [{ i, path: this.path(file) }] : [];
+    });
+    const parts: (typeof todo)[] = [];
+    for (let k = 0; k < todo.length; k += HASH_BATCH) parts.push(todo.slice(k, k + HASH_BATCH));
+    await Promise.all(parts.map(async (part) => {
+      const outcomes = await ioPool.run({ kind: 'hash', paths: part.map((t) => t.path) });
+      outcomes.forEach((o, j) => {
+        const t = part[j];
+        if (!t || o.kind !== 'ok') return;
+        out[t.i] = o.hash;
+        this.hashes.set(guids[t.i] as string, o.hash);
+      });
+    }));
+    // Renamed or gone meanwhile: followed one by one.
+    for (const [i, g] of guids.entries()) if (out[i] === undefined) out[i] = await this.hash(g);
+    return out;
   }
 
   private tmpName(): string {
@@ -645,9 +673,12 @@ export class MaildirFolder {
 
   async settle(): Promise<void> {
     for (let attempt = 0; attempt < 4; attempt++) {
+      // Waiting out our own last write first spares a listing that could only come out unsettled.
+      const wait = settleDelayMs(await stampFolder(this.dir));
+      if (wait > 0 && wait <= SETTLE_WAIT_MAX_MS) await new Promise((resolve) => setTimeout(resolve, wait));
       await this.rescan();
-      if ((this.scan as FolderScan).settled) break;
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      // Too far off (whole-second mtimes): cached as unsettled, the next run lists it again.
+      if ((this.scan as FolderScan).settled || wait > SETTLE_WAIT_MAX_MS) break;
     }
     this.touched = false;
   }

@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { crashCounter } from '../crash-point.js';
-import { runJob, type CopyJob, type CopyOutcome, type Job, type ReadJob, type ReadOutcome, type WriteJob, type WriteOutcome } from './batch-io.js';
+import { runJob, type CopyJob, type CopyOutcome, type HashJob, type HashOutcome, type Job, type ReadJob, type ReadOutcome, type WriteJob, type WriteOutcome } from './batch-io.js';
 
-type Outcomes = ReadOutcome[] | WriteOutcome[] | CopyOutcome[];
+type Outcomes = ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[];
 
 const WORKERS = 2;
 /** Below this many files a batch runs inline: starting a thread costs more. */
@@ -58,8 +58,9 @@ class IoPool {
   run(job: ReadJob): Promise<ReadOutcome[]>;
   run(job: WriteJob): Promise<WriteOutcome[]>;
   run(job: CopyJob): Promise<CopyOutcome[]>;
+  run(job: HashJob): Promise<HashOutcome[]>;
   async run(job: Job): Promise<Outcomes> {
-    const size = job.kind === 'read' ? job.paths.length : job.items.length;
+    const size = job.kind === 'read' || job.kind === 'hash' ? job.paths.length : job.items.length;
     if (!this.available || size < INLINE_BELOW) return runJob(job);
     const slots = this.start();
     const slot = slots.reduce((best, s) => (s.busy < best.busy ? s : best));

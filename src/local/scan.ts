@@ -136,6 +136,15 @@ export async function scanFolder(dir: string, separator: Separator, nowNs: () =>
   throw new MdsyncError('SCAN_UNSTABLE', `folder ${dir} kept changing while it was scanned (${lastProblem}); run again`);
 }
 
+/** Milliseconds until new/ and cur/ of this stamp count as settled (0: already). */
+export function settleDelayMs(stamp: FolderStamp, nowNs: bigint = BigInt(Date.now()) * 1_000_000n): number {
+  const mtimes = [stamp[0], stamp[1]].map(BigInt);
+  const newest = mtimes.reduce((a, b) => (a > b ? a : b));
+  const coarse = mtimes.every((m) => m % 1_000_000_000n === 0n);
+  const left = (coarse ? SETTLE_COARSE_NS : SETTLE_FINE_NS) - (nowNs - newest);
+  return left < 0n ? 0 : Number(left / 1_000_000n) + 1;
+}
+
 /** A file name for a message: printable ASCII as it is, every other byte as \xNN. */
 function escapeBytes(raw: Buffer): string {
   let out = '';

@@ -62,8 +62,10 @@ class Planner {
       record: makeMessage(hashOf(e, m), e.infoRest),
     };
     if (e.infoRest !== undefined) t.infoRest = e.infoRest;
-    t.record[from] = record(e);
-    t.record[other(from)] = record(e);
+    // One object for both sides until the receiving side's result replaces its half.
+    const r = record(e);
+    t.record[from] = r;
+    t.record[other(from)] = r;
     this.plan.transfers.push(t);
   }
 

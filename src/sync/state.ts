@@ -58,7 +58,8 @@ export function emptyState(idA: string, idB: string): SyncState {
 export function notePlaced(rec: StateMessage, to: Side, placed: Placed): boolean {
   const target = rec[to];
   if (!target) return false;
-  rec[to] = { ...withoutKeywords(target, placed.dropped), guid: placed.guid };
+  const kept = withoutKeywords(target, placed.dropped);
+  rec[to] = kept.guid === placed.guid ? kept : { ...kept, guid: placed.guid };
   rec.hash = placed.hash;
   return true;
 }
