@@ -2,8 +2,8 @@
 
 import { linkSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { messageSource, type BodyKind } from './bodies.js';
 import { INBOX, baseName, curName, folderDir, listFolders, readKeywords, splitName, writeKeywords, writeSubscriptions } from './maildir.js';
-import { MessageFactory } from './message.js';
 import { Rng } from './rng.js';
 
 export interface CorpusOptions {
@@ -13,12 +13,16 @@ export interface CorpusOptions {
   seed?: number;
   /** Host part of the file names. */
   host?: string;
+  /** Where the message bytes come from (default: generated messages of 1–200 KB). */
+  bodies?: BodyKind;
 }
 
 export interface CorpusInfo {
   messages: number;
   bytes: number;
   folders: string[];
+  /** Messages left in new/ (not yet seen by a mail client). */
+  inNew: number;
 }
 
 const FIRST = Date.UTC(2019, 0, 1) / 1000;
@@ -32,7 +36,8 @@ const KEYWORD_SETS = [
 const KEYWORD_ODDS: Record<string, number> = { $Important: 0.04, Junk: 0.02, NonJunk: 0.05, $Forwarded: 0.02, $label1: 0.03, $MDNSent: 0.01 };
 
 export function folderNames(count: number): string[] {
-  return [INBOX, ...Array.from({ length: Math.max(0, count - 1) }, (_, i) => `Folder${String(i + 1).padStart(2, '0')}`)];
+  const width = Math.max(2, String(count - 1).length);
+  return [INBOX, ...Array.from({ length: Math.max(0, count - 1) }, (_, i) => `Folder${String(i + 1).padStart(width, '0')}`)];
 }
 
 function makeFolder(root: string, folder: string, keywords: string[]): string {
@@ -62,15 +67,10 @@ function randomKeywordLetters(rng: Rng, keywords: string[]): string {
   return letters;
 }
 
-/** Sizes 1–30 KB (log-uniform: most are small), 1.5 % larger ones with an attachment, up to 200 KB. */
-function randomSize(rng: Rng): number {
-  return rng.chance(0.015) ? rng.logUniform(40_000, 200_000) : rng.logUniform(1024, 30_000);
-}
-
 /** Writes a fresh Maildir++ tree at `root` (which should not exist or be empty). */
 export function generateCorpus(root: string, options: CorpusOptions): CorpusInfo {
   const rng = new Rng(options.seed ?? 1);
-  const factory = new MessageFactory(rng);
+  const message = messageSource(options.bodies ?? 'synthetic', rng);
   const host = options.host ?? 'mail.example.org';
   const folders = folderNames(options.folders);
   mkdirSync(root, { recursive: true });
@@ -79,13 +79,15 @@ export function generateCorpus(root: string, options: CorpusOptions): CorpusInfo
   // INBOX holds the most; the other folders get less and less.
   const weights = folders.map((_, i) => (i === 0 ? 4 : 2 / (1 + 0.25 * i)));
   let bytes = 0;
+  let inNewCount = 0;
   for (let i = 0; i < options.messages; i++) {
     const f = rng.weighted(weights);
     const sec = rng.range(FIRST, LAST);
     const usec = rng.int(1_000_000);
-    const data = factory.build({ time: sec, size: randomSize(rng), serial: i + 1, crlf: rng.chance(0.02) });
+    const data = message(sec, i + 1);
     const base = baseName({ sec, usec, pid: rng.range(300, 65000), q: i + 1, host, size: data.length });
     const inNew = rng.chance(0.02);
+    if (inNew) inNewCount++;
     const path = inNew
       ? join(dirs[f] as string, 'new', base)
       : join(dirs[f] as string, 'cur', curName(base, randomFlags(rng) + randomKeywordLetters(rng, keywordSets[f] as string[])));
@@ -96,11 +98,13 @@ export function generateCorpus(root: string, options: CorpusOptions): CorpusInfo
   }
   // A couple of folders are not subscribed, as in most real accounts.
   writeSubscriptions(root, folders.filter((_, i) => i % 7 !== 6));
-  return { messages: options.messages, bytes, folders };
+  return { messages: options.messages, bytes, folders, inNew: inNewCount };
 }
 
 export interface ChangeOptions {
   seed: number;
+  /** Where delivered messages come from (default: generated messages of 1–200 KB). */
+  bodies?: BodyKind;
   /** How many of each kind; the per-kind counts below override it. */
   count?: number;
   deliveries?: number;
@@ -133,14 +137,6 @@ function listMessages(root: string, folders: string[]): Pick[] {
     }
   }
   return out;
-}
-
-function shuffle<T>(items: T[], rng: Rng): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
 }
 
 /** Letters in the target folder for the keyword letters of a source folder, adding names the target lacks. */
@@ -178,12 +174,12 @@ function changedLetters(rng: Rng, flags: string, keywords: string, known: number
  */
 export function applyChanges(root: string, options: ChangeOptions): ChangeCounts {
   const rng = new Rng(0x5eed + options.seed * 7919);
-  const factory = new MessageFactory(rng);
+  const message = messageSource(options.bodies ?? 'synthetic', rng);
   const host = options.host ?? 'mail.example.org';
   const wanted = (n: number | undefined): number => n ?? options.count ?? 0;
   const log = options.onChange ?? (() => undefined);
   const folders = listFolders(root);
-  const pool = shuffle(listMessages(root, folders), rng);
+  const pool = rng.shuffle(listMessages(root, folders));
   let cursor = 0;
   const take = (ok: (p: Pick) => boolean): Pick | undefined => {
     while (cursor < pool.length) {
@@ -238,7 +234,7 @@ export function applyChanges(root: string, options: ChangeOptions): ChangeCounts
   for (let i = 0; i < wanted(options.deliveries); i++) {
     const folder = rng.chance(0.6) ? INBOX : rng.pick(folders);
     const dir = folderDir(root, folder);
-    const data = factory.build({ time: now + q, size: randomSize(rng), serial: 1_000_000 * options.seed + i, crlf: rng.chance(0.02) });
+    const data = message(now + q, 1_000_000 * options.seed + i);
     const base = freshBase(data.length);
     const tmp = join(dir, 'tmp', base);
     writeFileSync(tmp, data);

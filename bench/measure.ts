@@ -14,7 +14,7 @@ export interface Measured {
   stderr: string;
 }
 
-const GNU_TIME = '/usr/bin/time';
+export const GNU_TIME = '/usr/bin/time';
 
 /**
  * GNU time's %M is the ru_maxrss wait4() returns for the child (kB, exact since time 1.8).
@@ -34,12 +34,22 @@ function readHwmKb(pid: number): number | undefined {
   }
 }
 
+/** The peak RSS GNU time wrote (kB); on failure it writes "Command exited with non-zero status N" first. */
+export function readTimeKb(file: string): number | undefined {
+  try {
+    const kb = Number(readFileSync(file, 'utf8').trim().split('\n').pop());
+    return Number.isFinite(kb) && kb > 0 ? kb : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
   const useTime = existsSync(GNU_TIME);
   const scratch = useTime ? mkdtempSync(join(tmpdir(), 'mdsync-time-')) : '';
   const timeFile = join(scratch, 'rss');
   const [file, argv] = useTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -50,15 +60,18 @@ export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv): Pr
     const poll = useTime ? undefined : setInterval(() => {
       if (child.pid !== undefined) hwmKb = Math.max(hwmKb, readHwmKb(child.pid) ?? 0);
     }, 5);
-    child.on('error', reject);
+    // A program that cannot be started is a result (exit 127, as a shell says), not a crash.
+    child.on('error', (error) => {
+      if (poll) clearInterval(poll);
+      if (useTime) rmSync(scratch, { recursive: true, force: true });
+      resolve({ code: 127, wallS: Number(process.hrtime.bigint() - started) / 1e9, rssMB: 0, stdout: '', stderr: error.message });
+    });
     child.on('close', (code) => {
       const wallS = Number(process.hrtime.bigint() - started) / 1e9;
       if (poll) clearInterval(poll);
       let kb = hwmKb;
       if (useTime) {
-        // On failure GNU time writes "Command exited with non-zero status N" before the figure.
-        const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
-        kb = Number(lines[lines.length - 1]);
+        kb = readTimeKb(timeFile) ?? 0;
         rmSync(scratch, { recursive: true, force: true });
       }
       resolve({ code: code ?? -1, wallS, rssMB: kb / 1024, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });

@@ -1,52 +1,104 @@
-// Markdown tables for the benchmark's results: medians per scenario, ratios, syscall counts.
+// Markdown tables for the benchmark's results: medians per scenario and tool, and mdsync's ratios to the others.
 
 import { median } from './measure.js';
-import type { SyscallCounts } from './syscalls.js';
-
-export interface Sample {
-  wallS: number;
-  rssMB: number;
-  exact: boolean;
-}
-
-export interface ScenarioResult {
-  label: string;
-  mdsync: Sample[];
-  /** Undefined when rsync is not installed. */
-  rsync?: Sample[];
-}
+import type { Sample } from './runner.js';
+import { SCENARIOS, type SectionResult, type ToolResult } from './sections.js';
+import type { ToolName } from './tools.js';
 
 export function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  const line = (cells: string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-const fixed = (n: number, digits: number): string => n.toFixed(digits);
+/** The median of the finite values, NaN when there are none. */
+function mid(samples: Sample[], value: (s: Sample) => number | undefined): number {
+  const xs = samples.map(value).filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return xs.length === 0 ? Number.NaN : median(xs);
+}
 
-function summary(samples: Sample[]): { wall: number; rss: number; exact: string } {
+const num = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+function ratio(x: number, y: number): string {
+  if (!Number.isFinite(x) || !Number.isFinite(y) || y <= 0) return '—';
+  const r = x / y;
+  return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
+}
+/** MB with three decimals below 1 MB, so a few kilobytes on the wire still show. */
+const megabytes = (bytes: number): string => num(bytes / 1e6, bytes < 1e6 ? 3 : 2);
+
+/** "yes", "no: why" from the first repetition that failed or was not exact, or "not checked". */
+export function exactness(samples: Sample[]): string {
+  const bad = samples.find((s) => s.code !== 0 || s.exact === false);
+  if (bad) return `no: ${bad.reason ?? `exit ${bad.code}`}`;
+  return samples.some((s) => s.exact !== undefined) ? 'yes' : 'not checked';
+}
+
+interface Summary {
+  wall: number;
+  rss: number;
+  remoteRss: number;
+  wire: number;
+  newFiles: number;
+}
+
+function summarize(t: ToolResult): Summary {
   return {
-    wall: median(samples.map((s) => s.wallS)),
-    rss: median(samples.map((s) => s.rssMB)),
-    exact: samples.every((s) => s.exact) ? 'yes' : 'no',
+    wall: mid(t.samples, (s) => s.wallS),
+    rss: mid(t.samples, (s) => s.rssMB),
+    remoteRss: mid(t.samples, (s) => s.remoteRssMB),
+    wire: mid(t.samples, (s) => s.wireBytes),
+    newFiles: mid(t.samples, (s) => s.newFiles),
   };
 }
 
-export function timingTable(results: ScenarioResult[]): string {
-  const rows = results.map((r) => {
-    const m = summary(r.mdsync);
-    if (!r.rsync) return [r.label, fixed(m.wall, 2), fixed(m.rss, 1), m.exact, '—', '—', '—', '—'];
-    const s = summary(r.rsync);
-    return [r.label, fixed(m.wall, 2), fixed(m.rss, 1), m.exact, fixed(s.wall, 2), fixed(s.rss, 1), s.exact, fixed(m.wall / s.wall, 2)];
-  });
-  return table(['scenario', 'mdsync wall s', 'mdsync peak RSS MB', 'exact', 'rsync wall s', 'rsync peak RSS MB', 'rsync exact', 'mdsync/rsync'], rows);
+export function sectionTitle(s: SectionResult): string {
+  const where = s.mode === 'local' ? 'Local' : 'Over SSH';
+  return s.direction === 'one-way' ? `${where}, one-way (backup)` : `${where}, two-way (sync)`;
 }
 
-export function syscallTable(rows: [string, SyscallCounts[]][]): string {
-  return table(
-    ['no-change re-run (both Maildirs)', 'message-file opens', 'folder directory listings', 'root directory listings', 'stat calls'],
-    rows.map(([label, counts]) => [
-      label,
-      ...(['messageOpens', 'folderListings', 'rootListings', 'stats'] as const).map((k) => String(median(counts.map((c) => c[k])))),
-    ]),
-  );
+function resultTable(s: SectionResult): string {
+  const ssh = s.mode === 'ssh';
+  const header = ssh
+    ? ['scenario', 'tool', 'wall s', 'peak RSS MB (local)', 'peak RSS MB (remote)', 'on the wire MB', 'new files', 'exact']
+    : ['scenario', 'tool', 'wall s', 'peak RSS MB', 'new files', 'exact'];
+  const rows = s.scenarios.flatMap((tools, i) => tools.map((t) => {
+    const m = summarize(t);
+    const cells = [SCENARIOS[i] as string, t.label, num(m.wall, 2), num(m.rss, 0)];
+    if (ssh) cells.push(num(m.remoteRss, 0), megabytes(m.wire));
+    return [...cells, num(m.newFiles, 0), exactness(t.samples)];
+  }));
+  return table(header, rows);
+}
+
+function ratioTable(s: SectionResult): string | undefined {
+  const ssh = s.mode === 'ssh';
+  const others: ToolName[] = (['rsync', 'doveadm'] as const).filter((n) => s.scenarios[0]?.some((t) => t.name === n));
+  if (others.length === 0) return undefined;
+  const header = ['scenario'];
+  for (const other of others) {
+    header.push(`wall mdsync/${other}`, `peak RSS mdsync/${other}${ssh ? ' (local + remote)' : ''}`);
+    if (ssh) header.push(`wire mdsync/${other}`);
+  }
+  const rows = s.scenarios.map((tools, i) => {
+    const of = (name: ToolName): Summary | undefined => {
+      const t = tools.find((x) => x.name === name);
+      return t ? summarize(t) : undefined;
+    };
+    const m = of('mdsync');
+    const cells = [SCENARIOS[i] as string];
+    for (const other of others) {
+      const o = of(other);
+      const rss = (x: Summary | undefined): number => (x ? (ssh ? x.rss + x.remoteRss : x.rss) : Number.NaN);
+      cells.push(ratio(m?.wall ?? Number.NaN, o?.wall ?? Number.NaN), ratio(rss(m), rss(o)));
+      if (ssh) cells.push(ratio(m?.wire ?? Number.NaN, o?.wire ?? Number.NaN));
+    }
+    return cells;
+  });
+  return table(header, rows);
+}
+
+export function sectionMarkdown(s: SectionResult, runs: number): string {
+  const parts = [`## ${sectionTitle(s)}`, '', `Medians of ${runs}. "after changes": ${s.changes}.`, '', resultTable(s)];
+  const ratios = ratioTable(s);
+  if (ratios) parts.push('', 'Ratios (below 1: mdsync is faster or smaller):', '', ratios);
+  return parts.join('\n');
 }

@@ -50,6 +50,15 @@ export class Rng {
     return weights.length - 1;
   }
 
+  /** Shuffles `items` in place (Fisher–Yates) and returns it. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [items[i], items[j]] = [items[j] as T, items[i] as T];
+    }
+    return items;
+  }
+
   hex(length: number): string {
     let out = '';
     while (out.length < length) out += this.int(0x10000).toString(16).padStart(4, '0');

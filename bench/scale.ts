@@ -1,0 +1,81 @@
+// The scale test: mdsync backup's no-change re-run as a Maildir of small generated messages grows tenfold.
+
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateCorpus } from './corpus.js';
+import { measure, median } from './measure.js';
+import { table } from './report.js';
+
+export interface ScaleOptions {
+  work: string;
+  cli: string;
+  sizes: number[];
+  folders: number;
+  runs: number;
+  seed: number;
+}
+
+export interface ScaleRow {
+  messages: number;
+  folders: number;
+  bytes: number;
+  generateS: number;
+  initialS: number;
+  initialCode: number;
+  noChangeS: number[];
+  noChangeRssMB: number[];
+  noChangeCodes: number[];
+}
+
+export async function runScale(o: ScaleOptions): Promise<ScaleRow[]> {
+  const rows: ScaleRow[] = [];
+  for (const size of o.sizes) {
+    const dir = join(o.work, `scale-${size}`);
+    const src = join(dir, 'src');
+    const dst = join(dir, 'dst');
+    const env = { ...process.env, XDG_STATE_HOME: join(dir, 'xdg/state'), XDG_CACHE_HOME: join(dir, 'xdg/cache') };
+    console.log(`\nscale: ${size} messages in ${o.folders} folders`);
+    const started = process.hrtime.bigint();
+    const corpus = generateCorpus(src, { messages: size, folders: o.folders, seed: o.seed, bodies: 'small' });
+    const generateS = Number(process.hrtime.bigint() - started) / 1e9;
+    console.log(`  generated ${(corpus.bytes / 1e6).toFixed(0)} MB in ${generateS.toFixed(1)} s`);
+    const args = [o.cli, 'backup', src, dst, '--json'];
+    spawnSync('sync');
+    const initial = await measure(process.execPath, args, env);
+    console.log(`  initial backup (set-up): ${initial.wallS.toFixed(1)} s, exit ${initial.code}`);
+    const row: ScaleRow = { messages: size, folders: o.folders, bytes: corpus.bytes, generateS, initialS: initial.wallS, initialCode: initial.code, noChangeS: [], noChangeRssMB: [], noChangeCodes: [] };
+    for (let rep = 0; rep < o.runs; rep++) {
+      spawnSync('sync');
+      const m = await measure(process.execPath, args, env);
+      row.noChangeS.push(m.wallS);
+      row.noChangeRssMB.push(m.rssMB);
+      row.noChangeCodes.push(m.code);
+      console.log(`  no-change re-run ${rep + 1}/${o.runs}: ${m.wallS.toFixed(2)} s, ${m.rssMB.toFixed(0)} MB, exit ${m.code}${m.code !== 0 ? `\n${m.stderr.trim()}` : ''}`);
+    }
+    rows.push(row);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function scaleTable(rows: ScaleRow[]): string {
+  const first = rows[0];
+  const wall0 = first ? median(first.noChangeS) : Number.NaN;
+  const rss0 = first ? median(first.noChangeRssMB) : Number.NaN;
+  const failed = (r: ScaleRow): string => {
+    const codes = [r.initialCode, ...r.noChangeCodes].filter((c) => c !== 0);
+    return codes.length === 0 ? '0' : codes.join(', ');
+  };
+  return table(
+    ['messages', 'folders', 'MB', 'initial backup s (set-up)', 'no-change wall s', 'no-change peak RSS MB', 'messages ×', 'wall ×', 'RSS ×', 'exit codes'],
+    rows.map((r) => {
+      const wall = median(r.noChangeS);
+      const rss = median(r.noChangeRssMB);
+      return [
+        String(r.messages), String(r.folders), (r.bytes / 1e6).toFixed(0), r.initialS.toFixed(1), wall.toFixed(2), rss.toFixed(0),
+        (r.messages / (first?.messages ?? r.messages)).toFixed(1), (wall / wall0).toFixed(2), (rss / rss0).toFixed(2), failed(r),
+      ];
+    }),
+  );
+}

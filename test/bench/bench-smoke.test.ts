@@ -1,0 +1,116 @@
+// The compiled benchmark end to end on a tiny corpus: every scenario row for every tool, numbers in its cells, mdsync exact.
+
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireDovecot } from '../helpers/dovecot.js';
+import { SSH, SSHD, requireTool } from '../helpers/sshd.js';
+
+const BENCH = fileURLToPath(new URL('../../dist/bench/bench.js', import.meta.url));
+const RSYNC = '/usr/bin/rsync';
+
+// A missing peer fails here, never skips: .ci/run installs them all.
+requireTool(SSHD);
+requireTool(SSH);
+requireDovecot();
+try {
+  accessSync(RSYNC, constants.X_OK);
+} catch {
+  throw new Error(`${RSYNC} is missing: install rsync (.ci/run does)`);
+}
+
+const SECTIONS: Record<string, string[]> = {
+  'Local, one-way (backup)': ['mdsync backup', 'rsync -a --delete', 'doveadm backup'],
+  'Local, two-way (sync)': ['mdsync sync', 'doveadm sync'],
+  'Over SSH, one-way (backup)': ['mdsync backup', 'rsync -a --delete', 'doveadm backup'],
+  'Over SSH, two-way (sync)': ['mdsync sync', 'doveadm sync'],
+};
+const SCENARIOS = ['initial copy', 'no-change re-run', 'after changes'];
+const MESSAGES = 300;
+const NUMBER = /^\d+(\.\d+)?$/;
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The table rows (cells, trimmed) under a `## title` heading, up to the next heading. */
+function rowsUnder(report: string, title: string): string[][] {
+  const start = report.indexOf(`\n## ${title}\n`);
+  if (start < 0) return [];
+  const rest = report.slice(start + title.length + 5);
+  const end = rest.search(/\n## /);
+  return (end < 0 ? rest : rest.slice(0, end))
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| ---'))
+    .map((l) => l.slice(2, -2).split(' | ').map((c) => c.trim()));
+}
+
+describe('npm run bench on a tiny corpus', () => {
+  let work: string;
+  let report: string;
+  let output: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'mdsync-test-'));
+    // Dovecot works as the mail user, which must reach the trees inside.
+    await chmod(work, 0o755);
+    const out = join(work, 'RESULTS.md');
+    const r = await run([
+      '--messages', String(MESSAGES), '--folders', '4', '--runs', '1', '--changes', '5',
+      '--scale', '--scale-sizes', '200,400', '--scale-folders', '10', '--dir', work, '--out', out,
+    ]);
+    output = `${r.stdout}\n${r.stderr}`;
+    expect(r.code, output).toBe(0);
+    report = await readFile(out, 'utf8');
+  }, 115_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  for (const [title, tools] of Object.entries(SECTIONS)) {
+    it(`${title}: a row per scenario and tool, numbers in every measured cell`, () => {
+      const rows = rowsUnder(report, title);
+      for (const scenario of SCENARIOS) {
+        for (const tool of tools) {
+          const row = rows.find((r) => r[0] === scenario && r[1] === tool);
+          expect(row, `${title}: no row for ${scenario} / ${tool}\n${report}`).toBeDefined();
+          const cells = row as string[];
+          for (const cell of cells.slice(2, -1)) expect(cell, `${title}, ${scenario}, ${tool}: ${cells.join(' | ')}`).toMatch(NUMBER);
+          if (tool.startsWith('mdsync')) expect(cells.at(-1), `${title}, ${scenario}, ${tool}`).toBe('yes');
+        }
+      }
+    });
+  }
+
+  it('counts re-copies as new files and renames as none', () => {
+    const rows = rowsUnder(report, 'Local, one-way (backup)');
+    const newFiles = (scenario: string, tool: string): string | undefined => rows.find((r) => r[0] === scenario && r[1] === tool)?.[4];
+    for (const tool of SECTIONS['Local, one-way (backup)'] as string[]) expect(newFiles('initial copy', tool), tool).toBe(String(MESSAGES));
+    expect(newFiles('no-change re-run', 'mdsync backup')).toBe('0');
+    expect(newFiles('no-change re-run', 'rsync -a --delete')).toBe('0');
+    // rsync sends a flag change (a rename) as a new file; 5 deliveries, 5 moves and 5 flag changes.
+    expect(newFiles('after changes', 'rsync -a --delete')).toBe('15');
+  });
+
+  it('has ratio tables and the scale section with growth ratios', () => {
+    expect(report).toContain('wall mdsync/rsync');
+    expect(report).toContain('wall mdsync/doveadm');
+    const scale = rowsUnder(report, 'Scale: mdsync backup, no-change re-run').filter((r) => r[0] !== 'messages');
+    expect(scale.map((r) => r[0])).toEqual(['200', '400']);
+    for (const row of scale) for (const cell of row.slice(0, -1)) expect(cell, row.join(' | ')).toMatch(NUMBER);
+    expect(report).toMatch(/rsync does not fsync/);
+  });
+});
