@@ -1,12 +1,13 @@
 // Where a pair's state lives ($XDG_STATE_HOME/mdsync, or --state-dir) and how it is written: atomically.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crashPoint } from '../crash-point.js';
 import { fromErrno, isErrno } from '../errors.js';
+import { readAtSync } from '../local/fileio.js';
 import { removeLeftovers, tempTag } from '../local/leftovers.js';
 import { parseState, serializeState, type SyncState } from '../sync/state.js';
 
@@ -56,16 +57,7 @@ export async function loadStateFile(path: string): Promise<LoadedState> {
   let keep = false;
   try {
     const size = fstatSync(fd).size;
-    const read = (offset: number, length: number): Buffer => {
-      const buffer = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const n = readSync(fd, buffer, got, length - got, offset + got);
-        if (n === 0) break;
-        got += n;
-      }
-      return buffer.subarray(0, got);
-    };
+    const read = (offset: number, length: number): Buffer => readAtSync(fd, offset, length);
     let head = read(0, Math.min(size, HEADER_CHUNK));
     while (head.indexOf(0x0a) < 0 && head.length < size) head = Buffer.concat([head, read(head.length, Math.min(size - head.length, head.length))]);
     const loaded = parseState(head, { size, read });

@@ -70,14 +70,28 @@ export type HashOutcome = { kind: 'ok'; hash: string } | { kind: 'again' };
 
 export type Job = ReadJob | WriteJob | CopyJob | HashJob;
 
-function readOne(path: string, inlineMax: number): ReadOutcome {
+/**
+ * Runs `use` on the file opened for reading (never through a symbolic link); `otherwise` when it
+ * cannot be opened or read: gone, renamed, or anything the one-by-one path will explain.
+ */
+function withFile<T>(path: string, otherwise: T, use: (fd: number) => T): T {
   let fd: number;
   try {
     fd = openSync(path, READ_FLAGS);
   } catch {
-    return { kind: 'again' };
+    return otherwise;
   }
   try {
+    return use(fd);
+  } catch {
+    return otherwise;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readOne(path: string, inlineMax: number): ReadOutcome {
+  return withFile<ReadOutcome>(path, { kind: 'again' }, (fd) => {
     // The descriptor stays valid through later renames: what is read is this message.
     const st = fstatSync(fd);
     if (st.size > inlineMax) return { kind: 'again' };
@@ -99,11 +113,7 @@ function readOne(path: string, inlineMax: number): ReadOutcome {
       got += n;
     }
     return { kind: 'ok', data, mtime: Math.floor(st.mtimeMs) };
-  } catch {
-    return { kind: 'again' };
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Writes tmp, fsyncs it, sets its mtime, links it to its name, removes tmp: writeDurable + link, in one go. */
@@ -148,13 +158,7 @@ let scratch = Buffer.allocUnsafeSlow(256 * 1024);
 
 /** Reads a whole file into the scratch buffer; undefined when it is gone, large or unreadable. */
 function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime: number } | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, READ_FLAGS);
-  } catch {
-    return undefined;
-  }
-  try {
+  return withFile<{ data: Buffer; mtime: number } | undefined>(path, undefined, (fd) => {
     const st = fstatSync(fd);
     if (st.size > inlineMax) return undefined;
     if (scratch.length < st.size + 1) scratch = Buffer.allocUnsafeSlow(Math.max(st.size + 1, scratch.length * 2));
@@ -166,11 +170,7 @@ function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime
       got += n;
     }
     return { data: scratch.subarray(0, got), mtime: Math.floor(st.mtimeMs) };
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 function copyAll(job: CopyJob): CopyOutcome[] {
@@ -193,13 +193,7 @@ function copyAll(job: CopyJob): CopyOutcome[] {
 }
 
 function hashOne(path: string): HashOutcome {
-  let fd: number;
-  try {
-    fd = openSync(path, READ_FLAGS);
-  } catch {
-    return { kind: 'again' };
-  }
-  try {
+  return withFile<HashOutcome>(path, { kind: 'again' }, (fd) => {
     const hash = createHash('sha256');
     for (;;) {
       const n = readSync(fd, scratch, 0, scratch.length, null);
@@ -207,11 +201,7 @@ function hashOne(path: string): HashOutcome {
       hash.update(scratch.subarray(0, n));
     }
     return { kind: 'ok', hash: hash.digest('hex') };
-  } catch {
-    return { kind: 'again' };
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[] {

@@ -3,12 +3,12 @@
 // list lies) followed by the file lists, each read only when that folder must be rebuilt.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { decode, encode } from '@msgpack/msgpack';
-import { replaceFileBytes } from './fileio.js';
+import { readAtSync, replaceFileBytes } from './fileio.js';
 import { removeLeftovers } from './leftovers.js';
 import type { CachedFolder } from './folder.js';
 
@@ -43,17 +43,6 @@ function cachePath(cacheDir: string, root: string): string {
   return join(cacheDir, createHash('sha256').update(root).digest('hex').slice(0, 24) + '.scan');
 }
 
-function readAt(fd: number, offset: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buffer, got, length - got, offset + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return buffer.subarray(0, got);
-}
-
 /** A missing, foreign or damaged cache is simply empty: it only saves work, it never decides. */
 export async function loadCache(cacheDir: string, root: string): Promise<ScanCache> {
   const empty: ScanCache = { version: VERSION, root, folders: {} };
@@ -66,15 +55,15 @@ export async function loadCache(cacheDir: string, root: string): Promise<ScanCac
   }
   try {
     const size = fstatSync(fd).size;
-    const length = size >= 4 ? readAt(fd, 0, 4).readUInt32BE(0) : 0;
+    const length = size >= 4 ? readAtSync(fd, 0, 4).readUInt32BE(0) : 0;
     if (length === 0 || length > HEADER_MAX || 4 + length > size) throw new Error('no header');
-    const header = decode(readAt(fd, 4, length)) as Header;
+    const header = decode(readAtSync(fd, 4, length)) as Header;
     if (header?.version !== VERSION || header.root !== root || typeof header.folders !== 'object') throw new Error('foreign');
     const cache: ScanCache = { version: VERSION, root, folders: {}, release: () => closeSync(fd) };
     for (const [name, h] of Object.entries(header.folders)) {
       const { at, bytes, ...rest } = h;
       // Past the end (a damaged file) reads short, fails to decode, and the folder is rescanned.
-      cache.folders[name] = { ...rest, files: () => readAt(fd, 4 + length + at, bytes) };
+      cache.folders[name] = { ...rest, files: () => readAtSync(fd, 4 + length + at, bytes) };
     }
     return cache;
   } catch {

@@ -1,7 +1,7 @@
 // Small file primitives with the durability rules Maildir needs: fsync'd writes, atomic replace.
 
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import { chown, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { BODY_CHUNK, isStream } from '../body.js';
@@ -12,6 +12,18 @@ import type { Body } from '../model.js';
 
 // A message file replaced by a symbolic link is never followed: it could point out of the Maildir.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+/** Up to `length` bytes at `offset` of an open file (fewer at its end). */
+export function readAtSync(fd: number, offset: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buffer, got, length - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buffer.subarray(0, got);
+}
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
