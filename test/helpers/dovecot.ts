@@ -59,14 +59,29 @@ function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv, input?: strin
 export const fsLayout = (maildir: string): string => `${maildir}:LAYOUT=fs`;
 
 /** Runs doveadm on one Maildir (a path, or a path with `:LAYOUT=…`), made the mail user's first as Dovecot requires. */
+/**
+ * chown -R to the mail user. mdsync may be at work in the tree (its lock's temp file comes and
+ * goes within a moment), and chown -R fails on a file that vanishes under it: tried again.
+ */
+async function giveToMail(dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run('chown', ['-R', 'mail:mail', dir]);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/No such file or directory/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
 export async function doveadm(config: string, maildir: string, args: string[]): Promise<string> {
-  await run('chown', ['-R', 'mail:mail', maildir.split(':')[0] as string]);
+  await giveToMail(maildir.split(':')[0] as string);
   return run(DOVEADM, ['-c', config, '-o', `mail_location=maildir:${maildir}`, ...args], { ...process.env, USER: 'root', HOME: '/tmp' });
 }
 
 /** Delivers one message through Dovecot (`doveadm save`), which gives it the mailbox's next UID. */
 export async function doveadmSave(config: string, maildir: string, mailbox: string, messageText: string): Promise<void> {
-  await run('chown', ['-R', 'mail:mail', maildir.split(':')[0] as string]);
+  await giveToMail(maildir.split(':')[0] as string);
   await run(DOVEADM, ['-c', config, '-o', `mail_location=maildir:${maildir}`, 'save', '-m', mailbox], { ...process.env, USER: 'root', HOME: '/tmp' }, messageText);
 }
 
