@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dovecotConfigText } from '../test/helpers/dovecot.js';
 
 export const DOVEADM = '/usr/bin/doveadm';
 /** Dovecot refuses mail access as root unless told whom it is; HOME only needs to be reachable. */
@@ -11,23 +12,8 @@ export const DOVECOT_ENV = { USER: 'root', HOME: '/tmp' };
 /** Writes the config doveadm runs with into `dir`; mail is accessed as `mail`, as Dovecot refuses root. */
 export function writeDovecotConfig(dir: string): string {
   const path = join(dir, 'dovecot.conf');
-  writeFileSync(path, [
-    'protocols = imap',
-    'mail_location = maildir:~/Maildir',
-    'first_valid_uid = 0',
-    'first_valid_gid = 0',
-    'mail_uid = mail',
-    'mail_gid = mail',
-    'ssl = no',
-    'log_path = /dev/stderr',
-    // Otherwise a destination on the source's filesystem shares its inodes: no copy at all.
-    'maildir_copy_with_hardlinks = no',
-    'namespace inbox {',
-    '  inbox = yes',
-    '  separator = /',
-    '}',
-    '',
-  ].join('\n'));
+  // Otherwise a destination on the source's filesystem shares its inodes: no copy at all.
+  writeFileSync(path, dovecotConfigText(['maildir_copy_with_hardlinks = no']));
   return path;
 }
 

@@ -24,10 +24,9 @@ export async function dovecotWorkDir(): Promise<{ work: string; config: string }
   return { work, config: await dovecotConfig(work) };
 }
 
-/** Writes the minimal config doveadm needs (no daemon); Dovecot refuses mail access as root, so `mail`. */
-export async function dovecotConfig(dir: string): Promise<string> {
-  const path = join(dir, 'dovecot.conf');
-  await writeFile(path, [
+/** The minimal config doveadm needs (no daemon); Dovecot refuses mail access as root, so `mail`. */
+export function dovecotConfigText(extra: string[] = []): string {
+  return [
     'protocols = imap',
     'mail_location = maildir:~/Maildir',
     'first_valid_uid = 0',
@@ -36,12 +35,18 @@ export async function dovecotConfig(dir: string): Promise<string> {
     'mail_gid = mail',
     'ssl = no',
     'log_path = /dev/stderr',
+    ...extra,
     'namespace inbox {',
     '  inbox = yes',
     '  separator = /',
     '}',
     '',
-  ].join('\n'));
+  ].join('\n');
+}
+
+export async function dovecotConfig(dir: string): Promise<string> {
+  const path = join(dir, 'dovecot.conf');
+  await writeFile(path, dovecotConfigText());
   return path;
 }
 
