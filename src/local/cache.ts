@@ -12,7 +12,7 @@ import { readAtSync, replaceFileBytes } from './fileio.js';
 import { removeLeftovers } from './leftovers.js';
 import type { CachedFolder } from './folder.js';
 
-const VERSION = 5;
+const VERSION = 6;
 const HEADER_MAX = 64 * 1024 * 1024;
 
 export interface ScanCache {

@@ -39,19 +39,20 @@ type CachedFile = [string, Location, string];
 
 /**
  * A folder's files as the cache keeps them: names joined by NUL (never in a file name), one
- * letter per location, hashes joined by NUL. Three strings instead of a record per message:
- * encoding and decoding tens of thousands of them is then nearly free.
+ * letter per location, hashes joined by NUL, each as UTF-8 bytes. Three byte strings instead of a
+ * record per message: encoding and decoding tens of thousands of them is then nearly free.
  */
 function packFiles(files: CachedFile[]): Uint8Array {
-  return encode([files.map((f) => f[0]).join('\0'), files.map((f) => (f[1] === 'new' ? 'n' : 'c')).join(''), files.map((f) => f[2]).join('\0')]);
+  const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
+  return encode([bytes(files.map((f) => f[0]).join('\0')), bytes(files.map((f) => (f[1] === 'new' ? 'n' : 'c')).join('')), bytes(files.map((f) => f[2]).join('\0'))]);
 }
 
 /** The files of a cache record; undefined when the record is damaged (the folder is then rescanned). */
 function cachedFiles(record: CachedFolder): CachedFile[] | undefined {
   try {
     const packed = decode(typeof record.files === 'function' ? record.files() : record.files);
-    if (!Array.isArray(packed) || packed.length !== 3 || !packed.every((p) => typeof p === 'string')) return undefined;
-    const [names, locations, hashes] = packed as [string, string, string];
+    if (!Array.isArray(packed) || packed.length !== 3 || !packed.every((p) => p instanceof Uint8Array)) return undefined;
+    const [names, locations, hashes] = (packed as Uint8Array[]).map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('utf8')) as [string, string, string];
     if (names === '') return [];
     const nameList = names.split('\0');
     const hashList = hashes.split('\0');

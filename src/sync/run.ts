@@ -7,7 +7,8 @@ import type { Delivery, FileDelivery, FlagResult, FolderManifest, Hello, Placed,
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
-import { emptyState, isConverged, notePlaced, readRecords, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { changesFrom, narrow, narrowedState, type NarrowFolder, type SideChanges } from './narrow.js';
+import { emptyState, isConverged, notePlaced, patchFolder, readRecords, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -54,6 +55,8 @@ interface Snapshot {
   asSaved: Set<string>;
   /** Messages per folder, as the side counted them. */
   counts: Map<string, number>;
+  /** Per folder: the digest of its manifest. */
+  digests: Map<string, string>;
   /** Per folder: digestUids of its dovecot-uidlist. */
   uids: Map<string, string>;
   /** Per folder: its UIDVALIDITY, where it has a dovecot-uidlist. */
@@ -71,9 +74,11 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
   const damaged = new Map<string, string>();
   const unreadable = new Map<string, string>();
   const counts = new Map<string, number>();
+  const digests = new Map<string, string>();
   for (const f of list.folders) {
     if (!include(f.name)) continue;
     counts.set(f.name, f.messages);
+    digests.set(f.name, f.digest);
     if (f.uidValidity !== undefined) uidValidity.set(f.name, f.uidValidity);
     if (f.damaged !== undefined) damaged.set(f.name, f.damaged);
     if (f.unreadable !== undefined) unreadable.set(f.name, f.unreadable);
@@ -91,7 +96,7 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
     fetched++;
     folders.set(summary.name, await agent.manifest(summary.name));
   }));
-  return { snap: { folders, subscriptions: list.subscriptions }, fetched, asSaved, counts, uids, uidValidity, damaged, unreadable };
+  return { snap: { folders, subscriptions: list.subscriptions }, fetched, asSaved, counts, digests, uids, uidValidity, damaged, unreadable };
 }
 
 /**
@@ -117,13 +122,54 @@ async function fetchAsSaved(agent: Agent, snap: Snapshot): Promise<void> {
   snap.asSaved.clear();
 }
 
-/** The manifests of folders found as saved and not quiet, rebuilt from the state's records. */
-function fillFromState(snap: Snapshot, side: Side, state: SyncState | undefined, quiet: Set<string>): void {
+/** The manifests of folders found as saved and not quiet (nor narrowed), rebuilt from the state's records. */
+function fillFromState(snap: Snapshot, side: Side, state: SyncState | undefined, quiet: Set<string>, narrowed: Map<string, NarrowFolder>): void {
   for (const name of snap.asSaved) {
     const sf = state?.folders[name];
-    if (!sf || quiet.has(name)) continue;
+    if (!sf || quiet.has(name) || narrowed.has(name)) continue;
     snap.snap.folders.set(name, { name, digest: sideDigest(sf, side), messages: sideEntries(sf, side) });
   }
+}
+
+/**
+ * Folders the last sync left converged, held by both sides now and readable: the diff sees only
+ * the messages either side touched since (DESIGN §11). Their snapshots are narrowed in place.
+ */
+function narrowFolders(trusted: SyncState | undefined, quiet: Set<string>, skipped: Set<string>, snaps: Record<Side, Snapshot>): Map<string, NarrowFolder> {
+  const out = new Map<string, NarrowFolder>();
+  if (!trusted) return out;
+  for (const [name, sf] of Object.entries(trusted.folders)) {
+    if (quiet.has(name) || skipped.has(name) || !sf.onA || !sf.onB || !isConverged(sf)) continue;
+    const digestA = snaps.a.digests.get(name);
+    const digestB = snaps.b.digests.get(name);
+    if (digestA === undefined || digestB === undefined) continue;
+    const sideChanges = (side: Side): SideChanges | undefined => {
+      const snap = snaps[side];
+      if (snap.asSaved.has(name)) return { changed: [], gone: [] };
+      const manifest = snap.snap.folders.get(name);
+      return manifest && changesFrom(manifest, sf.messages, side);
+    };
+    const a = sideChanges('a');
+    const b = sideChanges('b');
+    if (!a || !b) continue;
+    const n = narrow(sf, { a, b }, digestA, digestB);
+    if (!n) continue;
+    out.set(name, n);
+    for (const side of ['a', 'b'] as const) snaps[side].snap.folders.set(name, { name, digest: snaps[side].digests.get(name) as string, messages: n.entries[side] });
+  }
+  return out;
+}
+
+/** The state the diff sees: narrowed folders hold only their touched records. */
+function narrowedInput(state: SyncState, narrowed: Map<string, NarrowFolder>): SyncState {
+  if (narrowed.size === 0) return state;
+  const folders: Record<string, StateFolder> = { ...state.folders };
+  for (const [name, n] of narrowed) {
+    const sf: StateFolder = { onA: n.base.onA, onB: n.base.onB, messages: n.touched };
+    if (n.base.uidValidity !== undefined) sf.uidValidity = n.base.uidValidity;
+    folders[name] = sf;
+  }
+  return { ...state, folders };
 }
 
 const SIDE_NAME: Record<Side, string> = { a: 'first', b: 'second' };
@@ -298,12 +344,14 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     quiet = new Set();
     await Promise.all([fetchAsSaved(agents.a, sa), fetchAsSaved(agents.b, sb)]);
   }
+  for (const snap of [sa, sb]) for (const folder of skipped) snap.snap.folders.delete(folder);
+  const narrowed = narrowFolders(trusted, quiet, skipped, { a: sa, b: sb });
   for (const [side, snap] of [['a', sa], ['b', sb]] as const) {
     // Whether trusted or not, the saved records describe a folder found at its saved digest.
-    fillFromState(snap, side, state, quiet);
+    fillFromState(snap, side, state, quiet, narrowed);
     for (const folder of skipped) snap.snap.folders.delete(folder);
   }
-  const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: trusted && withoutFolders(trusted, quiet) };
+  const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: trusted && narrowedInput(withoutFolders(trusted, quiet), narrowed) };
   await fillHashes(agents, snaps, input);
   const plan = diff(input);
   const totals = { a: 0, b: 0 };
@@ -335,7 +383,7 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     await collectWarnings(agents, result);
     return result;
   }
-  await execute(agents, plan, state, helloA, helloB, included, quiet, options, result, uidFolders, validity);
+  await execute(agents, plan, state, helloA, helloB, included, quiet, narrowed, options, result, uidFolders, validity);
   return result;
 }
 
@@ -370,7 +418,7 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 
 async function execute(
   agents: Record<Side, Agent>, plan: Plan, oldState: SyncState | undefined, helloA: Hello, helloB: Hello,
-  include: (n: string) => boolean, quiet: Set<string>, options: RunOptions, result: RunResult, uidFolders: string[],
+  include: (n: string) => boolean, quiet: Set<string>, narrowed: Map<string, NarrowFolder>, options: RunOptions, result: RunResult, uidFolders: string[],
   validity: Record<Side, Map<string, number>>,
 ): Promise<void> {
   // After a backup the replica's UIDVALIDITY is the source's wherever its uidlist was copied.
@@ -398,6 +446,11 @@ async function execute(
     for (const [name, where] of Object.entries(presence)) {
       if (!include(name) || quiet.has(name)) continue;
       const placed = placedRecords[name] ?? [];
+      const n = narrowed.get(name);
+      if (n) {
+        state.folders[name] = narrowedAfter(n, placed, final, where, final ? plan.keep[name] ?? [] : [], final ? validityAfter(name) : oldState?.folders[name]?.uidValidity);
+        continue;
+      }
       // A checkpoint keeps the old records, less those a placed record now describes.
       const superseded = new Set(placed.flatMap((m) => [m.a ? `a\0${m.a.guid}` : '', m.b ? `b\0${m.b.guid}` : '']));
       const old = (oldState?.folders[name]?.messages ?? []).filter((m) => !(m.a && superseded.has(`a\0${m.a.guid}`)) && !(m.b && superseded.has(`b\0${m.b.guid}`)));
@@ -513,6 +566,21 @@ async function execute(
   await collectWarnings(agents, result);
   if (result.vanished > 0) result.raced = true;
   options.onProgress?.({ phase: 'done', done: total, total });
+}
+
+/**
+ * A narrowed folder after the run (final) or at a checkpoint: its saved records less those the run
+ * settled, plus what it settled. A checkpoint drops only the records a placed one supersedes.
+ */
+function narrowedAfter(
+  n: NarrowFolder, placed: StateMessage[], final: boolean, where: { a: boolean; b: boolean }, kept: StateMessage[], uidValidity: Partial<Record<Side, number>> | undefined,
+): StateFolder {
+  const presence: { onA: boolean; onB: boolean; uidValidity?: Partial<Record<Side, number>> } = { onA: where.a, onB: where.b };
+  if (uidValidity && Object.keys(uidValidity).length > 0) presence.uidValidity = uidValidity;
+  if (final) return narrowedState(n, [...kept, ...placed], presence);
+  const names = new Set(placed.flatMap((m) => [m.a?.guid, m.b?.guid]));
+  const superseded = n.touched.filter((m) => (m.a && names.has(m.a.guid)) || (m.b && names.has(m.b.guid)));
+  return patchFolder(n.base, superseded, placed, presence);
 }
 
 /** The kept records of a side lose the keywords its folder could not take. */

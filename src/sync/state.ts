@@ -91,14 +91,14 @@ export function sideEntries(folder: StateFolder, side: Side): MessageEntry[] {
  * no-change run compares them without reading its records.
  */
 export function sideDigest(folder: StateFolder, side: Side): string {
-  const saved = SAVED.get(folder);
+  const saved = SUMMARY.get(folder);
   if (saved) return side === 'a' ? saved.digestA : saved.digestB;
   return digestEntries(sideEntries(folder, side));
 }
 
 /** How many messages a side held per the state. */
 export function sideCount(folder: StateFolder, side: Side): number {
-  const saved = SAVED.get(folder);
+  const saved = SUMMARY.get(folder);
   if (saved) return side === 'a' ? saved.countA : saved.countB;
   let n = 0;
   for (const m of folder.messages) if (m[side]) n++;
@@ -110,7 +110,7 @@ export function sideCount(folder: StateFolder, side: Side): number {
  * both sides still at these digests has nothing to do there in any mode, and need not read it.
  */
 export function isConverged(folder: StateFolder): boolean {
-  const saved = SAVED.get(folder);
+  const saved = SUMMARY.get(folder);
   if (saved) return saved.converged;
   return converged(folder);
 }
@@ -120,16 +120,51 @@ function converged(folder: StateFolder): boolean {
   return folder.messages.every((m) => m.a !== undefined && m.b !== undefined && sameRecord(m.a, m.b));
 }
 
-function sameRecord(x: SideRecord, y: SideRecord): boolean {
+export function sameRecord(x: SideRecord, y: SideRecord): boolean {
   return x.guid === y.guid && x.flags === y.flags && x.location === y.location && x.keywords.join(' ') === y.keywords.join(' ');
 }
 
 /** The same folder with other UIDVALIDITY values, its records still unread. */
 export function withUidValidity(folder: StateFolder, uidValidity: Partial<Record<Side, number>> | undefined): StateFolder {
-  const saved = SAVED.get(folder);
   const copy = lazyFolder(folder.onA, folder.onB, uidValidity, () => folder.messages);
-  if (saved) SAVED.set(copy, saved);
+  const summary = SUMMARY.get(folder);
+  const lines = LINES.get(folder);
+  if (summary) SUMMARY.set(copy, summary);
+  if (lines) LINES.set(copy, lines);
   return copy;
+}
+
+/** What identifies a record within its folder's patches: the message's name on a (else on b). */
+export function recordKey(m: StateMessage): string {
+  return m.a?.guid ?? m.b?.guid ?? '';
+}
+
+/** What the header says of a folder without reading its records. */
+export interface FolderSummary {
+  digestA: string;
+  digestB: string;
+  countA: number;
+  countB: number;
+  converged: boolean;
+}
+
+/**
+ * A folder whose records are `base`'s less `dropped` (records of `base`), plus `added`: saved as
+ * one more line after the lines `base` was read from, so a run over a few changed messages writes
+ * only those. The caller gives both sides' digests and whether the folder is converged (it knows
+ * the sides' digests); a checkpoint leaves them out.
+ */
+export function patchFolder(
+  base: StateFolder, dropped: StateMessage[], added: StateMessage[],
+  presence: { onA: boolean; onB: boolean; uidValidity?: Partial<Record<Side, number>> },
+  digests?: Pick<FolderSummary, 'digestA' | 'digestB' | 'converged'>,
+): StateFolder {
+  const drop = new Set(dropped.map(recordKey));
+  const folder = lazyFolder(presence.onA, presence.onB, presence.uidValidity, () => [...base.messages.filter((m) => !drop.has(recordKey(m))), ...added]);
+  PATCHES.set(folder, { base, drop: [...drop], added });
+  const count = (side: Side): number => sideCount(base, side) - dropped.filter((m) => m[side]).length + added.filter((m) => m[side]).length;
+  SUMMARY.set(folder, { digestA: digests?.digestA ?? '', digestB: digests?.digestB ?? '', countA: count('a'), countB: count('b'), converged: digests?.converged ?? false });
+  return folder;
 }
 
 // The file: one line of header (checksummed JSON: ids, subscriptions, and per folder its presence,
@@ -138,18 +173,27 @@ export function withUidValidity(folder: StateFolder, uidValidity: Partial<Record
 // written back as they were read when nothing changed them: a run over a few changed folders
 // neither reads nor decodes the others.
 
-interface SavedFolder {
-  /** The folder's line in the file, as bytes, read on first use. */
+/** One line of a folder's records in the file: read on first use. */
+interface SavedLine {
+  bytes: number;
+  sha256: string;
   body: () => Buffer;
-  digestA: string;
-  digestB: string;
-  countA: number;
-  countB: number;
-  converged: boolean;
 }
 
-/** What a folder had in the file it was loaded from (absent for folders built in this run). */
-const SAVED = new WeakMap<StateFolder, SavedFolder>();
+/** The lines a folder was loaded from (absent for folders built in this run). */
+const LINES = new WeakMap<StateFolder, SavedLine[]>();
+/** Digests, counts and convergence of a folder as loaded, or as a patch's maker gave them. */
+const SUMMARY = new WeakMap<StateFolder, FolderSummary>();
+
+interface Patch {
+  base: StateFolder;
+  drop: string[];
+  added: StateMessage[];
+}
+
+const PATCHES = new WeakMap<StateFolder, Patch>();
+/** More lines than this, or patches above half the first line's size, and the folder is written whole again. */
+const MAX_LINES = 16;
 
 interface HeaderFolder {
   name: string;
@@ -161,9 +205,11 @@ interface HeaderFolder {
   countA: number;
   countB: number;
   converged: boolean;
-  /** Length and SHA-256 of the folder's line of records. */
+  /** Length and SHA-256 of the folder's first line of records. */
   bytes: number;
   sha256: string;
+  /** Length and SHA-256 of each patch line after it: records dropped (by recordKey) and added. */
+  patches?: [number, string][];
 }
 
 interface Header {
@@ -181,10 +227,12 @@ type MessageTuple = [string, string | 0, RecordTuple | 0, RecordTuple | 0 | 1];
 const toTuple = (r: SideRecord): RecordTuple => [r.guid, r.flags, r.keywords, r.location === 'new' ? 'n' : 'c'];
 const fromTuple = (t: RecordTuple): SideRecord => ({ guid: t[0], flags: t[1], keywords: t[2], location: t[3] === 'n' ? 'new' : 'cur' });
 
+const toMessageTuple = (m: StateMessage): MessageTuple => [
+  m.hash, m.infoRest ?? 0, m.a ? toTuple(m.a) : 0, !m.b ? 0 : m.a && sameRecord(m.a, m.b) ? 1 : toTuple(m.b),
+];
+
 function encodeMessages(messages: StateMessage[]): string {
-  return JSON.stringify(messages.map((m): MessageTuple => [
-    m.hash, m.infoRest ?? 0, m.a ? toTuple(m.a) : 0, !m.b ? 0 : m.a && sameRecord(m.a, m.b) ? 1 : toTuple(m.b),
-  ]));
+  return JSON.stringify(messages.map(toMessageTuple));
 }
 
 /** The saved state's records of a folder fail their checksum or cannot be decoded. */
@@ -192,17 +240,33 @@ export class StateDamagedError extends Error {
   readonly code = 'STATE_DAMAGED';
 }
 
-function decodeMessages(body: Buffer, folder: HeaderFolder): StateMessage[] {
-  const damaged = (why: string): StateDamagedError => new StateDamagedError(`the records of folder ${JSON.stringify(folder.name)} ${why}`);
-  if (body.length !== folder.bytes || sha256(body) !== folder.sha256) throw damaged('fail their checksum');
-  let tuples: unknown;
-  try {
-    tuples = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw damaged('are not JSON');
-  }
+function decodeMessages(lines: SavedLine[], name: string): StateMessage[] {
+  const damaged = (why: string): StateDamagedError => new StateDamagedError(`the records of folder ${JSON.stringify(name)} ${why}`);
+  const parse = (line: SavedLine): unknown => {
+    const body = line.body();
+    if (body.length !== line.bytes || sha256(body) !== line.sha256) throw damaged('fail their checksum');
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw damaged('are not JSON');
+    }
+  };
+  const [first, ...patches] = lines;
+  const tuples = first ? parse(first) : [];
   if (!Array.isArray(tuples)) throw damaged('are not a list');
-  const out = tuples.map((t: MessageTuple): StateMessage => {
+  let out = fromTuples(tuples as MessageTuple[]);
+  for (const line of patches) {
+    const patch = parse(line);
+    if (!isObject(patch) || !Array.isArray(patch.drop) || !Array.isArray(patch.add)) throw damaged('hold a patch that is not one');
+    const drop = new Set(patch.drop);
+    out = [...out.filter((m) => !drop.has(recordKey(m))), ...fromTuples(patch.add as MessageTuple[])];
+  }
+  // Records read from the file stand for the file's bytes: never changed in place.
+  return Object.freeze(out) as StateMessage[];
+}
+
+function fromTuples(tuples: MessageTuple[]): StateMessage[] {
+  return tuples.map((t: MessageTuple): StateMessage => {
     const m: StateMessage = { hash: t[0] };
     if (t[1] !== 0) m.infoRest = t[1];
     if (t[2] !== 0) m.a = fromTuple(t[2]);
@@ -213,8 +277,6 @@ function decodeMessages(body: Buffer, folder: HeaderFolder): StateMessage[] {
     }
     return m;
   });
-  // Records read from the file stand for the file's bytes: never changed in place.
-  return Object.freeze(out) as StateMessage[];
 }
 
 /** A folder whose records are produced on first use. */
@@ -240,26 +302,48 @@ export function readRecords(state: SyncState, names: Iterable<string>): string |
   }
 }
 
+/** The lines a folder is written as: those it was read from, perhaps one patch more, or all anew. */
+function linesOf(sf: StateFolder): { lines: SavedLine[]; asRead: boolean } {
+  const read = LINES.get(sf);
+  if (read) return { lines: read, asRead: true };
+  const patch = PATCHES.get(sf);
+  const baseLines = patch && LINES.get(patch.base);
+  if (patch && baseLines && baseLines.length < MAX_LINES) {
+    const body = Buffer.from(JSON.stringify({ drop: patch.drop, add: patch.added.map(toMessageTuple) }));
+    const patched = baseLines.slice(1).reduce((n, l) => n + l.bytes, body.length);
+    if (patched <= (baseLines[0]?.bytes ?? 0) / 2) return { lines: [...baseLines, bodyLine(body)], asRead: false };
+  }
+  return { lines: [bodyLine(Buffer.from(encodeMessages(sf.messages)))], asRead: false };
+}
+
+function bodyLine(body: Buffer): SavedLine {
+  return { bytes: body.length, sha256: sha256(body), body: () => body };
+}
+
 export function serializeState(state: SyncState): Buffer {
   const folders: HeaderFolder[] = [];
   const parts: Buffer[] = [];
   for (const [name, sf] of Object.entries(state.folders)) {
-    const saved = SAVED.get(sf);
-    const body = saved ? saved.body() : Buffer.from(encodeMessages(sf.messages));
-    const settled = saved !== undefined || !state.provisional;
+    const { lines, asRead } = linesOf(sf);
+    const known = SUMMARY.get(sf);
+    // A checkpoint's folders are written with empty digests unless unchanged since loaded.
+    const summary = asRead ? known : state.provisional ? undefined : known;
+    const settled = asRead || !state.provisional;
+    const [first, ...patches] = lines as [SavedLine, ...SavedLine[]];
     const h: HeaderFolder = {
       name, onA: sf.onA, onB: sf.onB,
-      digestA: saved?.digestA ?? (settled ? sideDigest(sf, 'a') : ''),
-      digestB: saved?.digestB ?? (settled ? sideDigest(sf, 'b') : ''),
-      countA: saved?.countA ?? sideCount(sf, 'a'),
-      countB: saved?.countB ?? sideCount(sf, 'b'),
-      converged: saved?.converged ?? (settled && converged(sf)),
-      bytes: body.length,
-      sha256: sha256(body),
+      digestA: summary?.digestA ?? (settled ? sideDigest(sf, 'a') : ''),
+      digestB: summary?.digestB ?? (settled ? sideDigest(sf, 'b') : ''),
+      countA: known?.countA ?? sideCount(sf, 'a'),
+      countB: known?.countB ?? sideCount(sf, 'b'),
+      converged: summary?.converged ?? (settled && converged(sf)),
+      bytes: first.bytes,
+      sha256: first.sha256,
     };
+    if (patches.length > 0) h.patches = patches.map((l) => [l.bytes, l.sha256]);
     if (sf.uidValidity !== undefined) h.uidValidity = sf.uidValidity;
     folders.push(h);
-    parts.push(NEWLINE, body);
+    for (const line of lines) parts.push(NEWLINE, line.body());
   }
   const header: Header = { version: state.version, idA: state.idA, idB: state.idB, subscriptions: state.subscriptions, folders };
   const text = JSON.stringify(header);
@@ -315,18 +399,21 @@ export function parseState(file: Buffer | string, reader?: StateReader): StateLo
   if (!Array.isArray(h.folders)) return { kind: 'corrupt', why: 'missing fields' };
   const size = reader ? reader.size : bytes.length;
   let offset = Buffer.byteLength(first);
-  const placed = h.folders.map((f) => {
+  const lineSizes = (f: HeaderFolder): [number, string][] => [[f.bytes, f.sha256], ...(Array.isArray(f.patches) ? f.patches : [])];
+  const placed = h.folders.map((f) => lineSizes(f).map(([bytes, digest]) => {
     const at = offset + 1;
-    offset = at + f.bytes;
-    return at;
-  });
+    offset = at + bytes;
+    return { at, bytes, sha256: digest };
+  }));
   if (offset !== size) return { kind: 'corrupt', why: size < offset ? 'truncated' : 'trailing bytes' };
   const state: SyncState = { version: h.version, idA: h.idA, idB: h.idB, folders: {}, subscriptions: h.subscriptions };
   h.folders.forEach((f, i) => {
-    const at = placed[i] as number;
-    const body = (): Buffer => (reader ? reader.read(at, f.bytes) : bytes.subarray(at, at + f.bytes));
-    const sf = lazyFolder(f.onA, f.onB, f.uidValidity, () => decodeMessages(body(), f));
-    SAVED.set(sf, { body, digestA: f.digestA, digestB: f.digestB, countA: f.countA, countB: f.countB, converged: f.converged });
+    const lines = (placed[i] ?? []).map(({ at, bytes: length, sha256: digest }): SavedLine => ({
+      bytes: length, sha256: digest, body: () => (reader ? reader.read(at, length) : bytes.subarray(at, at + length)),
+    }));
+    const sf = lazyFolder(f.onA, f.onB, f.uidValidity, () => decodeMessages(lines, f.name));
+    LINES.set(sf, lines);
+    SUMMARY.set(sf, { digestA: f.digestA, digestB: f.digestB, countA: f.countA, countB: f.countB, converged: f.converged });
     state.folders[f.name] = sf;
   });
   if (!reader) {
