@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestEntries } from '../../../src/digest.js';
-import { isConverged, parseState, readRecords, serializeState, sideCount, sideDigest, sideEntries, STATE_VERSION, type SyncState } from '../../../src/sync/state.js';
+import { isConverged, parseState, patchFolder, readRecords, serializeState, sideCount, sideDigest, sideEntries, STATE_VERSION, type StateFolder, type SyncState } from '../../../src/sync/state.js';
 import { agreed, rec, state, stateMessage } from '../../helpers/manifest.js';
 
 const sample = (): SyncState => state({
@@ -116,6 +116,60 @@ describe('serializeState / parseState', () => {
   // "null" would stop every run instead of falling back to a first meeting.
   it('calls a file holding JSON null corrupt rather than throwing', () => {
     expect(parseState('null')).toEqual({ kind: 'corrupt', why: 'missing fields' });
+  });
+});
+
+describe('patched folders', () => {
+  const big = (): SyncState => state({ INBOX: { messages: Array.from({ length: 50 }, (_, i) => agreed(`h${i}`, `m${i}`, { flags: 'S' })) } });
+  const load = (file: Buffer): SyncState => {
+    const loaded = parseState(file);
+    if (loaded.kind !== 'ok') throw new Error(loaded.why);
+    return loaded.state;
+  };
+  const patched = (s: SyncState, drop: number[], add: number[]): SyncState => {
+    const base = s.folders.INBOX as StateFolder;
+    const dropped = base.messages.filter((m) => drop.includes(Number(m.a?.guid.slice(1))));
+    const added = add.map((i) => agreed(`h${i}`, `m${i}`, { flags: 'FS' }));
+    const after = [...base.messages.filter((m) => !dropped.includes(m)), ...added];
+    const digests = { digestA: digestEntries(sideEntries({ onA: true, onB: true, messages: after }, 'a')), digestB: digestEntries(sideEntries({ onA: true, onB: true, messages: after }, 'b')), converged: true };
+    return { ...s, folders: { INBOX: patchFolder(base, dropped, added, { onA: true, onB: true }, digests) } };
+  };
+
+  it('are written as the lines they were read from plus one patch line, and read back as the whole', () => {
+    const first = load(serializeState(big()));
+    const second = patched(first, [3, 4], [3, 60]);
+    const file = serializeState(second);
+    const lines = file.toString().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(JSON.parse(lines[2]!)).toMatchObject({ drop: ['m3', 'm4'] });
+    const third = load(file);
+    const inbox = third.folders.INBOX as StateFolder;
+    expect(inbox.messages.map((m) => `${m.a?.guid}:${m.a?.flags}`).sort()).toEqual(second.folders.INBOX!.messages.map((m) => `${m.a?.guid}:${m.a?.flags}`).sort());
+    expect(inbox.messages).toHaveLength(50 - 2 + 2);
+    expect(sideCount(inbox, 'a')).toBe(50);
+    expect(sideDigest(inbox, 'a')).toBe(digestEntries(sideEntries({ onA: true, onB: true, messages: [...inbox.messages] }, 'a')));
+    expect(isConverged(inbox)).toBe(true);
+    // A further patch chains after the first; the header names each line's size and checksum.
+    const fourth = load(serializeState(patched(third, [60], [])));
+    expect(fourth.folders.INBOX!.messages.map((m) => m.a?.guid)).not.toContain('m60');
+    expect(sideCount(fourth.folders.INBOX!, 'b')).toBe(49);
+  });
+
+  it('are written whole again when the patches grow past half the records they patch', () => {
+    const first = load(serializeState(big()));
+    const many = Array.from({ length: 30 }, (_, i) => i);
+    const file = serializeState(patched(first, many, many));
+    expect(file.toString().split('\n')).toHaveLength(2);
+    expect(load(file).folders.INBOX!.messages.filter((m) => m.a?.flags === 'FS')).toHaveLength(30);
+  });
+
+  it('a damaged patch line makes the records damaged, read through a reader or whole', () => {
+    const file = serializeState(patched(load(serializeState(big())), [1], [1]));
+    const bad = Buffer.from(file.toString().replace('"drop":["m1"]', '"drop":["m2"]'));
+    expect(parseState(bad)).toEqual({ kind: 'corrupt', why: 'the records of folder "INBOX" fail their checksum' });
+    const loaded = parseState(bad.subarray(0, bad.indexOf(0x0a)), { size: bad.length, read: (at, n) => bad.subarray(at, at + n) });
+    if (loaded.kind !== 'ok') throw new Error(loaded.kind);
+    expect(readRecords(loaded.state, ['INBOX'])).toBe('the records of folder "INBOX" fail their checksum');
   });
 });
 
