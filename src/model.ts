@@ -35,6 +35,12 @@ export interface FolderManifest {
   mailboxGuid?: string;
 }
 
+/** What changed on one side of a folder since a digest it had: entries new or altered, names gone. */
+export interface FolderChanges {
+  changed: MessageEntry[];
+  gone: string[];
+}
+
 export interface FolderSummary {
   name: string;
   /** Digest over the folder's sorted entries; equal digests mean equal manifests. */

@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
-  CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, FolderSummary, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
+  FolderChanges, CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, FolderSummary, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
@@ -227,6 +227,10 @@ export class LocalAgent {
 
   async manifest(name: string): Promise<FolderManifest> {
     return (await this.folder(name)).manifest();
+  }
+
+  async changes(name: string, since: string): Promise<FolderChanges | undefined> {
+    return (await this.folder(name)).changes(since);
   }
 
   async hash(name: string, guids: string[]): Promise<(string | null)[]> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decode, encode } from '@msgpack/msgpack';
 import { hostname } from 'node:os';
 import { fromErrno, isErrno } from '../errors.js';
-import { digestEntries, digestUids } from '../digest.js';
+import { Digest, digestUids } from '../digest.js';
 import type {
   CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderManifest, FolderSummary, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
 } from '../model.js';
@@ -31,6 +31,8 @@ export interface CachedFolder {
   /** digestUids of the folder's dovecot-uidlist. */
   uids: string;
   uidValidity?: number;
+  /** The folder's dovecot-keywords as the digest saw it: the digest follows changes only under the same map. */
+  keywords: string;
   /** The folder's files (packFiles), or where to read them: only when the folder's files are needed. */
   files: Uint8Array | (() => Uint8Array);
 }
@@ -63,6 +65,16 @@ function cachedFiles(record: CachedFolder): CachedFile[] | undefined {
   }
 }
 
+/**
+ * Whether every keyword letter of one dovecot-keywords text names the same keyword in another
+ * (letters may have been added): entries of files that did not change are then the same.
+ */
+function keepsLetters(before: string, after: string): boolean {
+  if (before === after) return true;
+  const now = new Set(after.split('\n'));
+  return before.split('\n').every((line) => now.has(line));
+}
+
 export interface FolderEvents {
   warn(message: string): void;
   /** Another process changed this folder while we worked on it. */
@@ -82,6 +94,10 @@ export class MaildirFolder {
   private uidlist?: Uidlist;
   private readonly hashes = new Map<string, string>();
   private cachedManifest?: FolderManifest;
+  /** The digest of the scan's files as they are now, when known; kept up to date as files are placed and removed. */
+  private scanDigest?: Digest;
+  /** What the last rescan found against the listing before it: a digest then, files come and gone. */
+  private sinceBase?: { digest: string; added: ScannedFile[]; removed: [string, Location][] };
   /** Directories written since the last commit (to fsync). */
   readonly touchedDirs = new Set<string>();
   touched = false;
@@ -105,9 +121,10 @@ export class MaildirFolder {
       }
     }
     await this.rescan(cached);
-    const manifest = await this.manifest();
-    const summary = withUidValidity({ digest: manifest.digest, messages: manifest.messages.length, uids: digestUids(manifest) }, manifest.uidValidity);
-    const damaged = this.scan?.damaged;
+    const scan = this.scan as FolderScan;
+    const uids = this.uidlist ? digestUids(await this.manifest()) : '';
+    const summary = withUidValidity({ digest: this.digest(), messages: scan.files.size, uids }, this.uidlist?.uidValidity);
+    const damaged = scan.damaged;
     return damaged ? { ...summary, damaged } : summary;
   }
 
@@ -137,17 +154,30 @@ export class MaildirFolder {
       this.keywords = control.keywords;
       this.uidlist = control.uidlist;
       this.scan = { files, stamp: cached.stamp, settled: true, warnings: [] };
+      this.scanDigest = keepsLetters(cached.keywords, this.keywords.format()) ? Digest.parse(cached.digest) : undefined;
       return this.scan;
     })().finally(() => { this.loading = undefined; });
     return this.loading;
   }
 
-  /** Reads the directories again (after a race, or when the cache is stale). */
+  /**
+   * Reads the directories again (after a race, when the cache is stale, after our own writes).
+   * Against the listing before it (the cache record's, or the scan in memory) the digest follows
+   * only the files that came and went, as long as dovecot-keywords still says the same.
+   */
   async rescan(previous?: CachedFolder): Promise<void> {
-    if (previous) {
-      for (const [name, , hash] of cachedFiles(previous) ?? []) {
+    let base: { digest: Digest; keywords: string; files: Map<string, Location> } | undefined;
+    const listed = previous && cachedFiles(previous);
+    if (previous && listed) {
+      const files = new Map<string, Location>();
+      for (const [name, location, hash] of listed) {
+        files.set(name, location);
         if (hash) this.hashes.set(guidOf(name, this.separator), hash);
       }
+      const digest = Digest.parse(previous.digest);
+      if (digest) base = { digest, keywords: previous.keywords, files };
+    } else if (this.scan && this.scanDigest && this.keywords) {
+      base = { digest: this.scanDigest, keywords: this.keywords.format(), files: new Map([...this.scan.files.values()].map((f) => [f.name, f.location])) };
     }
     const scan = await scanFolder(this.dir, this.separator);
     const control = await this.readControlFiles();
@@ -157,6 +187,98 @@ export class MaildirFolder {
     this.keywords = control.keywords;
     this.uidlist = control.uidlist;
     this.cachedManifest = undefined;
+    this.scanDigest = undefined;
+    this.sinceBase = undefined;
+    if (!base || !keepsLetters(base.keywords, control.keywords.format())) return;
+    const added: ScannedFile[] = [];
+    for (const file of scan.files.values()) {
+      if (base.files.get(file.name) === file.location) base.files.delete(file.name);
+      else added.push(file);
+    }
+    const digest = base.digest.clone();
+    const removed = [...base.files];
+    const quiet = (): void => undefined;
+    for (const [name, location] of removed) {
+      try {
+        digest.remove(this.entryOf({ name, location, parsed: parseName(name, this.separator) }, quiet));
+      } catch {
+        return;
+      }
+    }
+    for (const file of added) digest.add(this.entryOf(file, quiet));
+    this.sinceBase = { digest: base.digest.hex(), added, removed };
+    this.scanDigest = digest;
+  }
+
+  /** The digest of the scan's files (computed whole only when no earlier digest can be followed). */
+  private digest(): string {
+    if (!this.scanDigest) {
+      const d = new Digest();
+      const quiet = (): void => undefined;
+      for (const file of (this.scan as FolderScan).files.values()) d.add(this.entryOf(file, quiet));
+      this.scanDigest = d;
+    }
+    return this.scanDigest.hex();
+  }
+
+  /** A file's manifest entry; keyword letters without a name go to `unknown`. */
+  private entryOf(file: ScannedFile, unknown: (letter: string) => void): MessageEntry {
+    const p = file.parsed;
+    const entry: MessageEntry = { guid: p.guid, flags: p.flags, keywords: (this.keywords as KeywordMap).namesFor(p.keywordLetters, unknown), location: file.location };
+    if (p.size !== undefined) entry.size = p.size;
+    if (p.infoRest !== undefined) entry.infoRest = p.infoRest;
+    return entry;
+  }
+
+  /**
+   * What changed since the listing whose digest is `since` (the saved state's), or undefined when
+   * this folder cannot tell (no such listing: the caller asks for the whole manifest).
+   */
+  async changes(since: string): Promise<{ changed: MessageEntry[]; gone: string[] } | undefined> {
+    await this.ensureScan();
+    const base = this.sinceBase;
+    if (!base || base.digest !== since) return undefined;
+    const changed = base.added.map((f) => this.fullEntry(f));
+    const names = new Set(changed.map((e) => e.guid));
+    const gone = [...new Set(base.removed.map(([name]) => guidOf(name, this.separator)))].filter((g) => !names.has(g));
+    return { changed, gone };
+  }
+
+  /** A manifest entry with what else is known of the message: its hash, its UID. */
+  private fullEntry(file: ScannedFile): MessageEntry {
+    const entry = this.entryOf(file, (letter) =>
+      this.events.warn(`${join(this.dir, file.location, file.name)}: keyword letter "${letter}" has no name in dovecot-keywords; kept as it is on this side`));
+    const guid = file.parsed.guid;
+    const rec = this.uidlist?.records.get(guid);
+    if (rec !== undefined) {
+      entry.uid = rec.uid;
+      const dovecotGuid = fieldOf(rec.fields, 'G');
+      if (dovecotGuid !== undefined && dovecotGuid !== guid) entry.dovecotGuid = dovecotGuid;
+    }
+    const hash = this.hashes.get(guid);
+    if (hash !== undefined) entry.hash = hash;
+    return entry;
+  }
+
+  /** Places a file in the scan, following the digest. */
+  private putFile(file: ScannedFile): void {
+    const files = (this.scan as FolderScan).files;
+    const quiet = (): void => undefined;
+    const before = files.get(file.parsed.guid);
+    if (this.scanDigest && before) this.scanDigest.remove(this.entryOf(before, quiet));
+    files.set(file.parsed.guid, file);
+    this.scanDigest?.add(this.entryOf(file, quiet));
+    this.sinceBase = undefined;
+  }
+
+  /** Takes a file out of the scan, following the digest. */
+  private dropFile(guid: string): void {
+    const files = (this.scan as FolderScan).files;
+    const before = files.get(guid);
+    if (!before) return;
+    if (this.scanDigest) this.scanDigest.remove(this.entryOf(before, () => undefined));
+    files.delete(guid);
+    this.sinceBase = undefined;
   }
 
   private async readControlFiles(): Promise<{ keywords: KeywordMap; uidlist?: Uidlist }> {
@@ -189,31 +311,10 @@ export class MaildirFolder {
   async manifest(): Promise<FolderManifest> {
     if (this.cachedManifest) return this.cachedManifest;
     const scan = await this.ensureScan();
-    const keywords = this.keywords as KeywordMap;
     const messages: MessageEntry[] = [];
-    for (const file of scan.files.values()) {
-      const p = file.parsed;
-      const entry: MessageEntry = {
-        guid: p.guid,
-        flags: p.flags,
-        keywords: keywords.namesFor(p.keywordLetters, (letter) =>
-          this.events.warn(`${join(this.dir, file.location, file.name)}: keyword letter "${letter}" has no name in dovecot-keywords; kept as it is on this side`)),
-        location: file.location,
-      };
-      if (p.size !== undefined) entry.size = p.size;
-      if (p.infoRest !== undefined) entry.infoRest = p.infoRest;
-      const rec = this.uidlist?.records.get(p.guid);
-      if (rec !== undefined) {
-        entry.uid = rec.uid;
-        const dovecotGuid = fieldOf(rec.fields, 'G');
-        if (dovecotGuid !== undefined && dovecotGuid !== p.guid) entry.dovecotGuid = dovecotGuid;
-      }
-      const hash = this.hashes.get(p.guid);
-      if (hash !== undefined) entry.hash = hash;
-      messages.push(entry);
-    }
+    for (const file of scan.files.values()) messages.push(this.fullEntry(file));
     messages.sort((a, b) => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0));
-    const manifest: FolderManifest = { name: this.name, messages, digest: digestEntries(messages) };
+    const manifest: FolderManifest = { name: this.name, messages, digest: this.digest() };
     if (this.uidlist) {
       manifest.uidValidity = this.uidlist.uidValidity;
       manifest.nextUid = this.uidlist.nextUid;
@@ -231,14 +332,15 @@ export class MaildirFolder {
     // A damaged folder, or one holding files that cannot be synced, is looked at afresh every run
     // (and reported every run) until it is whole.
     if (scan.damaged || scan.warnings.length > 0) return undefined;
-    const manifest = await this.manifest();
+    const uidValidity = this.uidlist?.uidValidity;
     return {
       stamp: scan.stamp,
       settled: scan.settled && !this.touched,
-      digest: manifest.digest,
-      count: manifest.messages.length,
-      uids: digestUids(manifest),
-      ...(manifest.uidValidity !== undefined ? { uidValidity: manifest.uidValidity } : {}),
+      digest: this.digest(),
+      count: scan.files.size,
+      uids: this.uidlist ? digestUids(await this.manifest()) : '',
+      ...(uidValidity !== undefined ? { uidValidity } : {}),
+      keywords: (this.keywords as KeywordMap).format(),
       files: packFiles([...scan.files.values()].map((f): CachedFile => [f.name, f.location, this.hashes.get(f.parsed.guid) ?? ''])),
     };
   }
@@ -441,7 +543,7 @@ export class MaildirFolder {
       const got = outcomes[j];
       const item = items[b.index] as FileDelivery;
       if (got?.kind !== 'ok') return;
-      scan.files.set(item.guid, { name: b.name, location: item.location, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: b.letters, separator: this.separator, infoRest: item.infoRest } });
+      this.putFile({ name: b.name, location: item.location, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: b.letters, separator: this.separator, infoRest: item.infoRest } });
       this.hashes.set(item.guid, got.hash);
       this.touchedDirs.add(join(this.dir, item.location));
       const placed: FileDelivered = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false, size: got.size };
@@ -477,7 +579,7 @@ export class MaildirFolder {
       const got = outcomes[j];
       const item = items[b.index] as Delivery;
       if (got?.kind !== 'ok') return;
-      scan.files.set(item.guid, { name: b.name, location: item.location, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: letters[b.index] as string, separator: this.separator, infoRest: item.infoRest } });
+      this.putFile({ name: b.name, location: item.location, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: letters[b.index] as string, separator: this.separator, infoRest: item.infoRest } });
       this.hashes.set(item.guid, got.hash);
       this.touchedDirs.add(join(this.dir, item.location));
       out[b.index] = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false };
@@ -506,7 +608,7 @@ export class MaildirFolder {
         try {
           crashPoint();
           await link(tmp, join(this.dir, item.location, name));
-          scan.files.set(guid, { name, location: item.location, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
+          this.putFile({ name, location: item.location, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
           this.hashes.set(guid, hash);
           this.touchedDirs.add(join(this.dir, item.location));
           return { wanted: item.guid, guid, hash, existed: false };
@@ -579,7 +681,7 @@ export class MaildirFolder {
         if (isErrno(err, 'ENOENT')) continue;
         throw fromErrno(err, 'renaming', this.path(file));
       }
-      (this.scan as FolderScan).files.set(p.guid, { name, location, parsed: { ...p, flags, keywordLetters } });
+      this.putFile({ name, location, parsed: { ...p, flags, keywordLetters } });
       this.touchedDirs.add(join(this.dir, location));
       this.touchedDirs.add(join(this.dir, file.location));
       return { guid: delta.guid, vanished: false };
@@ -597,7 +699,7 @@ export class MaildirFolder {
         try {
           crashPoint();
           await unlink(this.path(file));
-          (this.scan as FolderScan).files.delete(guid);
+          this.dropFile(guid);
           this.touchedDirs.add(join(this.dir, file.location));
           removed++;
           break;

@@ -2,7 +2,7 @@
 // src/local implements it on disk, src/protocol over a byte stream.
 
 import type {
-  CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
+  CopyRequest, Delivery, FileDelivered, FolderChanges, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 
 export interface Agent {
@@ -12,6 +12,11 @@ export interface Agent {
   unlock(): Promise<void>;
   listFolders(): Promise<FolderList>;
   manifest(folder: string): Promise<FolderManifest>;
+  /**
+   * What changed in a folder since it had the digest `since` (the saved state's): entries new or
+   * altered, names gone. Undefined when this side cannot tell: ask for the manifest.
+   */
+  changes?(folder: string, since: string): Promise<FolderChanges | undefined>;
   /** Content hashes of messages; null for one that vanished. */
   hash(folder: string, guids: string[]): Promise<(string | null)[]>;
   read(folder: string, guids: string[]): AsyncIterable<ReadResult>;

@@ -4,14 +4,11 @@
 // large folders then costs what the changes cost.
 
 import { Digest } from '../digest.js';
-import type { FolderManifest, MessageEntry } from '../model.js';
+import type { FolderChanges, FolderManifest, MessageEntry } from '../model.js';
 import { patchFolder, recordKey, sameRecord, type Side, type SideRecord, type StateFolder, type StateMessage } from './state.js';
 
-/** What changed on one side of a folder since the saved records: entries new or altered, names gone. */
-export interface SideChanges {
-  changed: MessageEntry[];
-  gone: string[];
-}
+/** What changed on one side of a folder since the saved records. */
+export type SideChanges = FolderChanges;
 
 /** A folder the diff sees narrowed: its saved records, the touched ones, and each side's digest now. */
 export interface NarrowFolder {

@@ -3,7 +3,7 @@
 import PQueue from 'p-queue';
 import { bodySize, isStream } from '../body.js';
 import { GuardError, MdsyncError } from '../errors.js';
-import type { Delivery, FileDelivery, FlagResult, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
+import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
@@ -57,6 +57,8 @@ interface Snapshot {
   counts: Map<string, number>;
   /** Per folder: the digest of its manifest. */
   digests: Map<string, string>;
+  /** Folders the side told only what changed in since the state's digest (no manifest fetched). */
+  changes: Map<string, FolderChanges>;
   /** Per folder: digestUids of its dovecot-uidlist. */
   uids: Map<string, string>;
   /** Per folder: its UIDVALIDITY, where it has a dovecot-uidlist. */
@@ -85,6 +87,7 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
   }
   const folders = new Map<string, FolderManifest>();
   const asSaved = new Set<string>();
+  const changes = new Map<string, FolderChanges>();
   let fetched = 0;
   await Promise.all(list.folders.filter((f) => include(f.name) && f.unreadable === undefined).map(async (summary) => {
     const sf = state?.folders[summary.name];
@@ -94,9 +97,17 @@ async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, 
       return;
     }
     fetched++;
+    if (sf && agent.changes && sf.onA && sf.onB && isConverged(sf)) {
+      // A folder the diff will likely narrow: what changed is enough, when the side can tell.
+      const got = await agent.changes(summary.name, sideDigest(sf, side));
+      if (got) {
+        changes.set(summary.name, got);
+        return;
+      }
+    }
     folders.set(summary.name, await agent.manifest(summary.name));
   }));
-  return { snap: { folders, subscriptions: list.subscriptions }, fetched, asSaved, counts, digests, uids, uidValidity, damaged, unreadable };
+  return { snap: { folders, subscriptions: list.subscriptions }, fetched, asSaved, changes, counts, digests, uids, uidValidity, damaged, unreadable };
 }
 
 /**
@@ -120,6 +131,15 @@ async function fetchAsSaved(agent: Agent, snap: Snapshot): Promise<void> {
     snap.fetched++;
   }));
   snap.asSaved.clear();
+  await fetchChanged(agent, snap, new Map());
+}
+
+/** Fetches the manifests of folders the side told only changes of, where the diff did not narrow them. */
+async function fetchChanged(agent: Agent, snap: Snapshot, narrowed: Map<string, NarrowFolder>): Promise<void> {
+  await Promise.all([...snap.changes.keys()].filter((name) => !narrowed.has(name)).map(async (name) => {
+    snap.snap.folders.set(name, await agent.manifest(name));
+  }));
+  snap.changes.clear();
 }
 
 /** The manifests of folders found as saved and not quiet (nor narrowed), rebuilt from the state's records. */
@@ -146,6 +166,8 @@ function narrowFolders(trusted: SyncState | undefined, quiet: Set<string>, skipp
     const sideChanges = (side: Side): SideChanges | undefined => {
       const snap = snaps[side];
       if (snap.asSaved.has(name)) return { changed: [], gone: [] };
+      const told = snap.changes.get(name);
+      if (told) return told;
       const manifest = snap.snap.folders.get(name);
       return manifest && changesFrom(manifest, sf.messages, side);
     };
@@ -346,6 +368,7 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   }
   for (const snap of [sa, sb]) for (const folder of skipped) snap.snap.folders.delete(folder);
   const narrowed = narrowFolders(trusted, quiet, skipped, { a: sa, b: sb });
+  await Promise.all([fetchChanged(agents.a, sa, narrowed), fetchChanged(agents.b, sb, narrowed)]);
   for (const [side, snap] of [['a', sa], ['b', sb]] as const) {
     // Whether trusted or not, the saved records describe a folder found at its saved digest.
     fillFromState(snap, side, state, quiet, narrowed);

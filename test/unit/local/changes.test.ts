@@ -1,0 +1,79 @@
+// A folder listed again against the listing its cache holds: the digest follows only the files
+// that came and went, and the folder can say what changed since that digest.
+
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { digestEntries } from '../../../src/digest.js';
+import { LocalAgent } from '../../../src/local/agent.js';
+import { addMessage, makeMaildir, message, removeDir, tempDir } from '../../helpers/maildir.js';
+
+let dir: string;
+let root: string;
+let cacheDir: string;
+beforeEach(async () => {
+  dir = await tempDir();
+  root = join(dir, 'Maildir');
+  cacheDir = join(dir, 'cache');
+  const ms = ['m1', 'm2', 'm3', 'm4', 'm5'].map((b, i) => message(b, `s${i}`, { flags: 'S', ...(b === 'm3' ? { location: 'new' as const, flags: '' } : {}) }));
+  await makeMaildir(root, [{ dir: '', keywords: ['$Label1', 'todo'], messages: ms.map((m, i) => (i === 3 ? { ...m, letters: 'a' } : m)) }]);
+});
+afterEach(async () => removeDir(dir));
+
+/** One run's look at INBOX: its summary digest, the full manifest's own digest, and changes since `since`. */
+async function look(since?: string): Promise<{ digest: string; whole: string; changes?: Awaited<ReturnType<LocalAgent['changes']>> }> {
+  const agent = await LocalAgent.open(root, { cacheDir });
+  try {
+    const list = await agent.listFolders();
+    const digest = list.folders.find((f) => f.name === 'INBOX')?.digest as string;
+    const changes = since === undefined ? undefined : await agent.changes('INBOX', since);
+    const whole = digestEntries((await agent.manifest('INBOX')).messages);
+    return { digest, whole, changes };
+  } finally {
+    await agent.close();
+  }
+}
+
+const base = (name: string): string => name.split(':')[0] as string;
+
+describe('changes since a digest', () => {
+  it('names what was delivered, renamed or moved to cur/, and what is gone; the digest is the whole folder\'s', async () => {
+    const before = await look();
+    expect(before.digest).toBe(before.whole);
+    const m1 = message('m1', 's0');
+    const m3 = message('m3', 's2');
+    await rename(join(root, 'cur', `${m1.base}:2,S`), join(root, 'cur', `${m1.base}:2,FS`));
+    await rename(join(root, 'new', m3.base), join(root, 'cur', `${m3.base}:2,S`));
+    await rm(join(root, 'cur', `${message('m2', 's1').base}:2,S`));
+    await addMessage(root, '', message('m6', 's6', { location: 'new' }));
+    const after = await look(before.digest);
+    expect(after.digest).toBe(after.whole);
+    expect(after.digest).not.toBe(before.digest);
+    const changed = after.changes?.changed.map((e) => `${base(e.guid)} ${e.flags} ${e.location}`).sort();
+    expect(changed).toEqual([`${m1.base} FS cur`, `${m3.base} S cur`, `${message('m6', 's6').base}  new`]);
+    expect(after.changes?.gone).toEqual([message('m2', 's1').base]);
+  });
+
+  it('cannot tell from any other digest', async () => {
+    await look();
+    await addMessage(root, '', message('m6', 's6'));
+    const after = await look('0'.repeat(32));
+    expect(after.changes).toBeUndefined();
+    expect(after.digest).toBe(after.whole);
+  });
+
+  it('still follows changes when dovecot-keywords gains a letter, not when a letter is renamed', async () => {
+    const before = await look();
+    await writeFile(join(root, 'dovecot-keywords'), '0 $Label1\n1 todo\n2 later\n');
+    await addMessage(root, '', message('m7', 's7', { letters: 'c' }));
+    const grown = await look(before.digest);
+    expect(grown.digest).toBe(grown.whole);
+    expect(grown.changes?.changed.map((e) => e.keywords)).toEqual([['later']]);
+    await writeFile(join(root, 'dovecot-keywords'), '0 $Other\n1 todo\n2 later\n');
+    await addMessage(root, '', message('m8', 's8'));
+    const renamed = await look(grown.digest);
+    expect(renamed.changes).toBeUndefined();
+    // m4 carries letter a: its keyword is now $Other, and the digest says so.
+    expect(renamed.digest).toBe(renamed.whole);
+  });
+});
