@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { fromErrno, isErrno } from '../errors.js';
 import { Digest, digestUids } from '../digest.js';
 import type {
-  CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderManifest, FolderSummary, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
+  CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderChanges, FolderManifest, FolderSummary, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
 } from '../model.js';
 import { Dotlock } from './lock.js';
 import { KeywordMap } from './keywords.js';
@@ -197,15 +197,14 @@ export class MaildirFolder {
     }
     const digest = base.digest.clone();
     const removed = [...base.files];
-    const quiet = (): void => undefined;
     for (const [name, location] of removed) {
       try {
-        digest.remove(this.entryOf({ name, location, parsed: parseName(name, this.separator) }, quiet));
+        digest.remove(this.entryOf({ name, location, parsed: parseName(name, this.separator) }));
       } catch {
         return;
       }
     }
-    for (const file of added) digest.add(this.entryOf(file, quiet));
+    for (const file of added) digest.add(this.entryOf(file));
     this.sinceBase = { digest: base.digest.hex(), added, removed };
     this.scanDigest = digest;
   }
@@ -214,15 +213,14 @@ export class MaildirFolder {
   private digest(): string {
     if (!this.scanDigest) {
       const d = new Digest();
-      const quiet = (): void => undefined;
-      for (const file of (this.scan as FolderScan).files.values()) d.add(this.entryOf(file, quiet));
+      for (const file of (this.scan as FolderScan).files.values()) d.add(this.entryOf(file));
       this.scanDigest = d;
     }
     return this.scanDigest.hex();
   }
 
-  /** A file's manifest entry; keyword letters without a name go to `unknown`. */
-  private entryOf(file: ScannedFile, unknown: (letter: string) => void): MessageEntry {
+  /** A file's manifest entry; keyword letters without a name go to `unknown` (for a digest, nowhere). */
+  private entryOf(file: ScannedFile, unknown: (letter: string) => void = () => undefined): MessageEntry {
     const p = file.parsed;
     const entry: MessageEntry = { guid: p.guid, flags: p.flags, keywords: (this.keywords as KeywordMap).namesFor(p.keywordLetters, unknown), location: file.location };
     if (p.size !== undefined) entry.size = p.size;
@@ -234,7 +232,7 @@ export class MaildirFolder {
    * What changed since the listing whose digest is `since` (the saved state's), or undefined when
    * this folder cannot tell (no such listing: the caller asks for the whole manifest).
    */
-  async changes(since: string): Promise<{ changed: MessageEntry[]; gone: string[] } | undefined> {
+  async changes(since: string): Promise<FolderChanges | undefined> {
     await this.ensureScan();
     const base = this.sinceBase;
     if (!base || base.digest !== since) return undefined;
@@ -263,11 +261,10 @@ export class MaildirFolder {
   /** Places a file in the scan, following the digest. */
   private putFile(file: ScannedFile): void {
     const files = (this.scan as FolderScan).files;
-    const quiet = (): void => undefined;
     const before = files.get(file.parsed.guid);
-    if (this.scanDigest && before) this.scanDigest.remove(this.entryOf(before, quiet));
+    if (this.scanDigest && before) this.scanDigest.remove(this.entryOf(before));
     files.set(file.parsed.guid, file);
-    this.scanDigest?.add(this.entryOf(file, quiet));
+    this.scanDigest?.add(this.entryOf(file));
     this.sinceBase = undefined;
   }
 
@@ -276,7 +273,7 @@ export class MaildirFolder {
     const files = (this.scan as FolderScan).files;
     const before = files.get(guid);
     if (!before) return;
-    if (this.scanDigest) this.scanDigest.remove(this.entryOf(before, () => undefined));
+    this.scanDigest?.remove(this.entryOf(before));
     files.delete(guid);
     this.sinceBase = undefined;
   }

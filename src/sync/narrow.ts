@@ -5,10 +5,7 @@
 
 import { Digest } from '../digest.js';
 import type { FolderChanges, FolderManifest, MessageEntry } from '../model.js';
-import { patchFolder, recordKey, sameRecord, type Side, type SideRecord, type StateFolder, type StateMessage } from './state.js';
-
-/** What changed on one side of a folder since the saved records. */
-export type SideChanges = FolderChanges;
+import { patchFolder, recordEntry, recordKey, sameRecord, type Presence, type Side, type SideRecord, type StateFolder, type StateMessage } from './state.js';
 
 /** A folder the diff sees narrowed: its saved records, the touched ones, and each side's digest now. */
 export interface NarrowFolder {
@@ -19,19 +16,13 @@ export interface NarrowFolder {
   digests: Record<Side, Digest>;
 }
 
-function entryOf(m: StateMessage, r: SideRecord): MessageEntry {
-  const e: MessageEntry = { guid: r.guid, flags: r.flags, keywords: r.keywords, location: r.location, hash: m.hash };
-  if (m.infoRest !== undefined) e.infoRest = m.infoRest;
-  return e;
-}
-
 function sameEntry(e: MessageEntry, m: StateMessage, r: SideRecord): boolean {
   return e.flags === r.flags && e.location === r.location && e.infoRest === m.infoRest
     && e.keywords.join(' ') === r.keywords.join(' ') && (e.hash === undefined || e.hash === m.hash);
 }
 
 /** A side's changes, from its full manifest and the saved records. */
-export function changesFrom(manifest: FolderManifest, records: StateMessage[], side: Side): SideChanges {
+export function changesFrom(manifest: FolderManifest, records: StateMessage[], side: Side): FolderChanges {
   const byGuid = new Map(manifest.messages.map((e) => [e.guid, e]));
   const changed: MessageEntry[] = [];
   const gone: string[] = [];
@@ -51,7 +42,7 @@ export function changesFrom(manifest: FolderManifest, records: StateMessage[], s
  * Narrows a converged folder to the messages either side touched. Undefined when a digest is not
  * one this version writes (the folder is then diffed whole).
  */
-export function narrow(base: StateFolder, changes: Record<Side, SideChanges>, digestA: string, digestB: string): NarrowFolder | undefined {
+export function narrow(base: StateFolder, changes: Record<Side, FolderChanges>, digestA: string, digestB: string): NarrowFolder | undefined {
   const da = Digest.parse(digestA);
   const db = Digest.parse(digestB);
   if (!da || !db) return undefined;
@@ -68,7 +59,7 @@ export function narrow(base: StateFolder, changes: Record<Side, SideChanges>, di
     entries[side].push(...changes[side].changed);
     for (const m of touched) {
       const r = m[side];
-      if (r && !own.has(r.guid)) entries[side].push(entryOf(m, r));
+      if (r && !own.has(r.guid)) entries[side].push(recordEntry(m, r));
     }
   }
   // What each side holds outside the touched messages is what the records say: its digest now
@@ -80,13 +71,13 @@ export function narrow(base: StateFolder, changes: Record<Side, SideChanges>, di
 
 /** The narrowed folder's state after the run: the saved records less the touched ones, plus `after`. */
 export function narrowedState(
-  n: NarrowFolder, after: StateMessage[], presence: { onA: boolean; onB: boolean; uidValidity?: Partial<Record<Side, number>> },
+  n: NarrowFolder, after: StateMessage[], presence: Presence,
 ): StateFolder {
   const digest = (side: Side): string => {
     const d = n.digests[side].clone();
     for (const m of after) {
       const r = m[side];
-      if (r) d.add(entryOf(m, r));
+      if (r) d.add(recordEntry(m, r));
     }
     return d.hex();
   };

@@ -7,8 +7,8 @@ import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderManifest,
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
-import { changesFrom, narrow, narrowedState, type NarrowFolder, type SideChanges } from './narrow.js';
-import { emptyState, isConverged, notePlaced, patchFolder, readRecords, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
+import { emptyState, isConverged, notePlaced, patchFolder, readRecords, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -163,7 +163,7 @@ function narrowFolders(trusted: SyncState | undefined, quiet: Set<string>, skipp
     const digestA = snaps.a.digests.get(name);
     const digestB = snaps.b.digests.get(name);
     if (digestA === undefined || digestB === undefined) continue;
-    const sideChanges = (side: Side): SideChanges | undefined => {
+    const sideChanges = (side: Side): FolderChanges | undefined => {
       const snap = snaps[side];
       if (snap.asSaved.has(name)) return { changed: [], gone: [] };
       const told = snap.changes.get(name);
@@ -598,7 +598,7 @@ async function execute(
 function narrowedAfter(
   n: NarrowFolder, placed: StateMessage[], final: boolean, where: { a: boolean; b: boolean }, kept: StateMessage[], uidValidity: Partial<Record<Side, number>> | undefined,
 ): StateFolder {
-  const presence: { onA: boolean; onB: boolean; uidValidity?: Partial<Record<Side, number>> } = { onA: where.a, onB: where.b };
+  const presence: Presence = { onA: where.a, onB: where.b };
   if (uidValidity && Object.keys(uidValidity).length > 0) presence.uidValidity = uidValidity;
   if (final) return narrowedState(n, [...kept, ...placed], presence);
   const names = new Set(placed.flatMap((m) => [m.a?.guid, m.b?.guid]));

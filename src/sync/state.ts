@@ -78,13 +78,20 @@ export function sideEntries(folder: StateFolder, side: Side): MessageEntry[] {
   const out: MessageEntry[] = [];
   for (const m of folder.messages) {
     const r = m[side];
-    if (!r) continue;
-    const entry: MessageEntry = { guid: r.guid, flags: r.flags, keywords: r.keywords, location: r.location, hash: m.hash };
-    if (m.infoRest !== undefined) entry.infoRest = m.infoRest;
-    out.push(entry);
+    if (r) out.push(recordEntry(m, r));
   }
   return out;
 }
+
+/** A side's record as the manifest entry it stands for, with the message's hash and info rest. */
+export function recordEntry(m: StateMessage, r: SideRecord): MessageEntry {
+  const entry: MessageEntry = { guid: r.guid, flags: r.flags, keywords: r.keywords, location: r.location, hash: m.hash };
+  if (m.infoRest !== undefined) entry.infoRest = m.infoRest;
+  return entry;
+}
+
+/** Where a folder is and its UIDVALIDITY on each side, as a state folder holds them. */
+export type Presence = Pick<StateFolder, 'onA' | 'onB' | 'uidValidity'>;
 
 /**
  * A side's digest per the state. A folder as loaded keeps the digests it was saved with, so a
@@ -156,7 +163,7 @@ export interface FolderSummary {
  */
 export function patchFolder(
   base: StateFolder, dropped: StateMessage[], added: StateMessage[],
-  presence: { onA: boolean; onB: boolean; uidValidity?: Partial<Record<Side, number>> },
+  presence: Presence,
   digests?: Pick<FolderSummary, 'digestA' | 'digestB' | 'converged'>,
 ): StateFolder {
   const drop = new Set(dropped.map(recordKey));
