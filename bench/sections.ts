@@ -116,6 +116,8 @@ export async function runSection(c: SectionContext, direction: Direction, tools:
     const trees = join(c.work, 'trees', `${c.mode}-${direction}-${rep + 1}`);
     const xdg = join(c.work, 'xdg', `${c.mode}-${direction}-${rep + 1}`);
     const ctx: ToolContext = { cli: c.cli, dovecotConfig: c.dovecotConfig, mdsyncEnv: stateEnv(xdg) };
+    // rsync makes its destination but not the directory above it (whichever tool runs first).
+    mkdirSync(trees, { recursive: true });
     const pairs: Pair[] = tools.map((tool) => {
       const source = tool.dovecot ? c.srcDovecot : c.src;
       if (direction === 'one-way') return { tool, a: source, b: join(trees, tool.name) };
