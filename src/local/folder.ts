@@ -11,8 +11,8 @@ import type {
 } from '../model.js';
 import { Dotlock } from './lock.js';
 import { KeywordMap } from './keywords.js';
-import { formatName, freshGuid, parseName, sortChars, type Separator } from './name.js';
-import { scanFolder, settleDelayMs, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
+import { checkName, formatName, freshGuid, sortChars, type Separator } from './name.js';
+import { ListedFile, scanFolder, settleDelayMs, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { fieldOf, parseUidlist, withField, type Uidlist } from './uidlist.js';
 import { writeUidlist } from './uidlist-write.js';
 import { tempTag } from './leftovers.js';
@@ -37,29 +37,44 @@ export interface CachedFolder {
   files: Uint8Array | (() => Uint8Array);
 }
 
-type CachedFile = [string, Location, string];
-
 /**
  * A folder's files as the cache keeps them: names joined by NUL (never in a file name), one
  * letter per location, hashes joined by NUL, each as UTF-8 bytes. Three byte strings instead of a
  * record per message: encoding and decoding tens of thousands of them is then nearly free.
  */
-function packFiles(files: CachedFile[]): Uint8Array {
+function packFiles(files: Iterable<ScannedFile>, hashOf: (file: ScannedFile) => string | undefined): Uint8Array {
+  const names: string[] = [];
+  const hashes: string[] = [];
+  let locations = '';
+  for (const f of files) {
+    names.push(f.name);
+    hashes.push(hashOf(f) ?? '');
+    locations += f.location === 'new' ? 'n' : 'c';
+  }
   const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
-  return encode([bytes(files.map((f) => f[0]).join('\0')), bytes(files.map((f) => (f[1] === 'new' ? 'n' : 'c')).join('')), bytes(files.map((f) => f[2]).join('\0'))]);
+  return encode([bytes(names.join('\0')), bytes(locations), bytes(hashes.join('\0'))]);
 }
 
-/** The files of a cache record; undefined when the record is damaged (the folder is then rescanned). */
-function cachedFiles(record: CachedFolder): CachedFile[] | undefined {
+/** The files of a cache record by GUID; undefined when the record is damaged (the folder is then rescanned). */
+function cachedFiles(record: CachedFolder, separator: Separator): Map<string, ScannedFile> | undefined {
   try {
     const packed = decode(typeof record.files === 'function' ? record.files() : record.files);
     if (!Array.isArray(packed) || packed.length !== 3 || !packed.every((p) => p instanceof Uint8Array)) return undefined;
     const [names, locations, hashes] = (packed as Uint8Array[]).map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('utf8')) as [string, string, string];
-    if (names === '') return [];
+    const files = new Map<string, ScannedFile>();
+    if (names === '') return files;
     const nameList = names.split('\0');
     const hashList = hashes.split('\0');
     if (locations.length !== nameList.length || hashList.length !== nameList.length) return undefined;
-    return nameList.map((name, i) => [name, locations[i] === 'n' ? 'new' : 'cur', hashList[i] as string]);
+    for (const [i, name] of nameList.entries()) {
+      // The cache is a file like any other: a name in it that no scan could have listed is damage.
+      checkName(name);
+      const file = new ListedFile(name, locations[i] === 'n' ? 'new' : 'cur', separator);
+      const hash = hashList[i];
+      if (hash) file.hash = hash;
+      files.set(file.guid, file);
+    }
+    return files.size === nameList.length ? files : undefined;
   } catch {
     return undefined;
   }
@@ -97,7 +112,7 @@ export class MaildirFolder {
   /** The digest of the scan's files as they are now, when known; kept up to date as files are placed and removed. */
   private scanDigest?: Digest;
   /** What the last rescan found against the listing before it: a digest then, files come and gone. */
-  private sinceBase?: { digest: string; added: ScannedFile[]; removed: [string, Location][] };
+  private sinceBase?: { digest: string; added: ScannedFile[]; removed: ScannedFile[] };
   /** Directories written since the last commit (to fsync). */
   readonly touchedDirs = new Set<string>();
   touched = false;
@@ -138,17 +153,11 @@ export class MaildirFolder {
     if (this.scan) return Promise.resolve(this.scan);
     this.loading ??= (async () => {
       const cached = this.fromCache;
-      const list = cached && cachedFiles(cached);
-      if (!cached || !list) {
+      const files = cached && cachedFiles(cached, this.separator);
+      if (!cached || !files) {
         this.fromCache = undefined;
         await this.rescan();
         return this.scan as unknown as FolderScan;
-      }
-      const files = new Map<string, ScannedFile>();
-      for (const [name, location, hash] of list) {
-        const parsed = parseName(name, this.separator);
-        files.set(parsed.guid, { name, location, parsed });
-        if (hash) this.hashes.set(parsed.guid, hash);
       }
       const control = await this.readControlFiles();
       this.keywords = control.keywords;
@@ -166,20 +175,13 @@ export class MaildirFolder {
    * only the files that came and went, as long as dovecot-keywords still says the same.
    */
   async rescan(previous?: CachedFolder): Promise<void> {
-    let base: { digest: Digest; keywords: string; files: Map<string, Location> } | undefined;
-    const listed = previous && cachedFiles(previous);
-    if (previous && listed) {
-      const files = new Map<string, Location>();
-      for (const [name, location, hash] of listed) {
-        files.set(name, location);
-        if (hash) this.hashes.set(guidOf(name, this.separator), hash);
-      }
-      const digest = Digest.parse(previous.digest);
-      if (digest) base = { digest, keywords: previous.keywords, files };
-    } else if (this.scan && this.scanDigest && this.keywords) {
-      base = { digest: this.scanDigest, keywords: this.keywords.format(), files: new Map([...this.scan.files.values()].map((f) => [f.name, f.location])) };
-    }
-    const scan = await scanFolder(this.dir, this.separator);
+    // The listing before, its digest and keyword map: taken together, as a concurrent placement
+    // (putFile) changes this.scan's files and digest together.
+    const cached = previous && cachedFiles(previous, this.separator);
+    const before = cached ?? this.scan?.files;
+    const beforeDigest = cached ? Digest.parse((previous as CachedFolder).digest) : this.scanDigest;
+    const beforeKeywords = cached ? (previous as CachedFolder).keywords : this.keywords?.format();
+    const scan = await scanFolder(this.dir, this.separator, before);
     const control = await this.readControlFiles();
     for (const w of scan.warnings) this.events.warn(w);
     // Assigned together: a concurrent caller never sees a scan without its keyword map.
@@ -189,23 +191,21 @@ export class MaildirFolder {
     this.cachedManifest = undefined;
     this.scanDigest = undefined;
     this.sinceBase = undefined;
-    if (!base || !keepsLetters(base.keywords, control.keywords.format())) return;
+    if (!before) return;
     const added: ScannedFile[] = [];
-    for (const file of scan.files.values()) {
-      if (base.files.get(file.name) === file.location) base.files.delete(file.name);
-      else added.push(file);
+    const removed: ScannedFile[] = [];
+    for (const file of scan.files.values()) if (before.get(file.guid) !== file) added.push(file);
+    for (const file of before.values()) {
+      if (scan.files.get(file.guid) === file) continue;
+      removed.push(file);
+      // A renamed message keeps its hash (its GUID names the same body).
+      if (file.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, file.hash);
     }
-    const digest = base.digest.clone();
-    const removed = [...base.files];
-    for (const [name, location] of removed) {
-      try {
-        digest.remove(this.entryOf({ name, location, parsed: parseName(name, this.separator) }));
-      } catch {
-        return;
-      }
-    }
+    if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords, control.keywords.format())) return;
+    const digest = beforeDigest.clone();
+    for (const file of removed) digest.remove(this.entryOf(file));
     for (const file of added) digest.add(this.entryOf(file));
-    this.sinceBase = { digest: base.digest.hex(), added, removed };
+    this.sinceBase = { digest: beforeDigest.hex(), added, removed };
     this.scanDigest = digest;
   }
 
@@ -238,7 +238,7 @@ export class MaildirFolder {
     if (!base || base.digest !== since) return undefined;
     const changed = base.added.map((f) => this.fullEntry(f));
     const names = new Set(changed.map((e) => e.guid));
-    const gone = [...new Set(base.removed.map(([name]) => guidOf(name, this.separator)))].filter((g) => !names.has(g));
+    const gone = [...new Set(base.removed.map((f) => f.guid))].filter((g) => !names.has(g));
     return { changed, gone };
   }
 
@@ -246,24 +246,30 @@ export class MaildirFolder {
   private fullEntry(file: ScannedFile): MessageEntry {
     const entry = this.entryOf(file, (letter) =>
       this.events.warn(`${join(this.dir, file.location, file.name)}: keyword letter "${letter}" has no name in dovecot-keywords; kept as it is on this side`));
-    const guid = file.parsed.guid;
+    const guid = file.guid;
     const rec = this.uidlist?.records.get(guid);
     if (rec !== undefined) {
       entry.uid = rec.uid;
       const dovecotGuid = fieldOf(rec.fields, 'G');
       if (dovecotGuid !== undefined && dovecotGuid !== guid) entry.dovecotGuid = dovecotGuid;
     }
-    const hash = this.hashes.get(guid);
+    const hash = this.hashes.get(guid) ?? file.hash;
     if (hash !== undefined) entry.hash = hash;
     return entry;
+  }
+
+  /** The hash of a message's body when known (learned this run, or listed with its file). */
+  private knownHash(guid: string): string | undefined {
+    return this.hashes.get(guid) ?? this.scan?.files.get(guid)?.hash;
   }
 
   /** Places a file in the scan, following the digest. */
   private putFile(file: ScannedFile): void {
     const files = (this.scan as FolderScan).files;
-    const before = files.get(file.parsed.guid);
+    const before = files.get(file.guid);
+    if (before?.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, before.hash);
     if (this.scanDigest && before) this.scanDigest.remove(this.entryOf(before));
-    files.set(file.parsed.guid, file);
+    files.set(file.guid, file);
     this.scanDigest?.add(this.entryOf(file));
     this.sinceBase = undefined;
   }
@@ -338,7 +344,7 @@ export class MaildirFolder {
       uids: this.uidlist ? digestUids(await this.manifest()) : '',
       ...(uidValidity !== undefined ? { uidValidity } : {}),
       keywords: (this.keywords as KeywordMap).format(),
-      files: packFiles([...scan.files.values()].map((f): CachedFile => [f.name, f.location, this.hashes.get(f.parsed.guid) ?? ''])),
+      files: packFiles(scan.files.values(), (f) => f.hash ?? this.hashes.get(f.guid)),
     };
   }
 
@@ -388,7 +394,7 @@ export class MaildirFolder {
   }
 
   async hash(guid: string): Promise<string | undefined> {
-    const known = this.hashes.get(guid);
+    const known = this.knownHash(guid);
     if (known) return known;
     for (let attempt = 0; attempt < 3; attempt++) {
       const file = await this.locate(guid, attempt > 0);
@@ -404,7 +410,7 @@ export class MaildirFolder {
   /** Hashes of many messages, files read in batches on the I/O threads; undefined for one that vanished. */
   async hashMany(guids: string[]): Promise<(string | undefined)[]> {
     const scan = await this.ensureScan();
-    const out = guids.map((g) => this.hashes.get(g));
+    const out = guids.map((g) => this.knownHash(g));
     const todo = guids.flatMap((g, i) => {
       const file = out[i] === undefined ? scan.files.get(g) : undefined;
       return file ? [{ i, path: this.path(file) }] : [];
@@ -540,7 +546,7 @@ export class MaildirFolder {
       const got = outcomes[j];
       const item = items[b.index] as FileDelivery;
       if (got?.kind !== 'ok') return;
-      this.putFile({ name: b.name, location: item.location, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: b.letters, separator: this.separator, infoRest: item.infoRest } });
+      this.putFile({ name: b.name, location: item.location, guid: item.guid, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: b.letters, separator: this.separator, infoRest: item.infoRest } });
       this.hashes.set(item.guid, got.hash);
       this.touchedDirs.add(join(this.dir, item.location));
       const placed: FileDelivered = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false, size: got.size };
@@ -576,7 +582,7 @@ export class MaildirFolder {
       const got = outcomes[j];
       const item = items[b.index] as Delivery;
       if (got?.kind !== 'ok') return;
-      this.putFile({ name: b.name, location: item.location, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: letters[b.index] as string, separator: this.separator, infoRest: item.infoRest } });
+      this.putFile({ name: b.name, location: item.location, guid: item.guid, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: letters[b.index] as string, separator: this.separator, infoRest: item.infoRest } });
       this.hashes.set(item.guid, got.hash);
       this.touchedDirs.add(join(this.dir, item.location));
       out[b.index] = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false };
@@ -605,7 +611,7 @@ export class MaildirFolder {
         try {
           crashPoint();
           await link(tmp, join(this.dir, item.location, name));
-          this.putFile({ name, location: item.location, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
+          this.putFile({ name, location: item.location, guid, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
           this.hashes.set(guid, hash);
           this.touchedDirs.add(join(this.dir, item.location));
           return { wanted: item.guid, guid, hash, existed: false };
@@ -678,7 +684,7 @@ export class MaildirFolder {
         if (isErrno(err, 'ENOENT')) continue;
         throw fromErrno(err, 'renaming', this.path(file));
       }
-      this.putFile({ name, location, parsed: { ...p, flags, keywordLetters } });
+      this.putFile({ name, location, guid: p.guid, parsed: { ...p, flags, keywordLetters } });
       this.touchedDirs.add(join(this.dir, location));
       this.touchedDirs.add(join(this.dir, file.location));
       return { guid: delta.guid, vanished: false };
@@ -806,9 +812,3 @@ function readBatches(guids: string[], sizeOf: (guid: string) => number | undefin
 function withUidValidity(summary: Omit<FolderSummary, 'name'>, uidValidity: number | undefined): Omit<FolderSummary, 'name'> {
   return uidValidity === undefined ? summary : { ...summary, uidValidity };
 }
-
-function guidOf(name: string, separator: Separator): string {
-  const m = new RegExp(`[${separator}:!;]2,`).exec(name);
-  return m ? name.slice(0, m.index) : name;
-}
-

@@ -49,10 +49,21 @@ function findInfo(name: string, preferred: Separator): { at: number; sep: Separa
   return undefined;
 }
 
-export function parseName(name: string, preferred: Separator = ':'): ParsedName {
+/** Throws BAD_NAME for a name no Maildir file can have; every other name parses. */
+export function checkName(name: string): void {
   if (name.length === 0 || name.length > MAX_NAME || name.includes('/') || name.includes('\0')) {
     throw new MdsyncError('BAD_NAME', `not a Maildir file name: ${JSON.stringify(name)}`);
   }
+}
+
+/** The GUID part of a file name (as parseName finds it), without parsing the rest. */
+export function guidOfName(name: string, preferred: Separator = ':'): string {
+  const found = findInfo(name, preferred);
+  return found ? name.slice(0, found.at) : name;
+}
+
+export function parseName(name: string, preferred: Separator = ':'): ParsedName {
+  checkName(name);
   const found = findInfo(name, preferred);
   const guid = found ? name.slice(0, found.at) : name;
   const parsed: ParsedName = { guid, flags: '', keywordLetters: '' };

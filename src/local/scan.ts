@@ -4,12 +4,32 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type { Location } from '../model.js';
-import { parseName, type ParsedName, type Separator } from './name.js';
+import { checkName, guidOfName, parseName, type ParsedName, type Separator } from './name.js';
 
 export interface ScannedFile {
-  name: string;
-  location: Location;
-  parsed: ParsedName;
+  readonly name: string;
+  readonly location: Location;
+  readonly guid: string;
+  readonly parsed: ParsedName;
+  /** SHA-256 of the body, when known. */
+  hash?: string;
+}
+
+/** A listed file whose name is parsed only when asked: most names of a large folder never are. */
+export class ListedFile implements ScannedFile {
+  #parsed?: ParsedName;
+  readonly guid: string;
+  hash?: string;
+
+  /** `name` must have passed checkName. */
+  constructor(readonly name: string, readonly location: Location, private readonly separator: Separator, guid?: string) {
+    this.guid = guid ?? guidOfName(name, separator);
+  }
+
+  get parsed(): ParsedName {
+    this.#parsed ??= parseName(this.name, this.separator);
+    return this.#parsed;
+  }
 }
 
 /** What a folder's scan depends on: nanosecond mtimes of new/, cur/, dovecot-uidlist, dovecot-keywords. */
@@ -75,9 +95,12 @@ async function listDir(path: string): Promise<DirEntry[] | undefined> {
 /**
  * Reads new/ and cur/ of a folder. readdir() may miss a file renamed during the listing or see it
  * twice (once per name): so the directory mtimes are checked before and after, and a GUID seen
- * twice also forces another pass.
+ * twice also forces another pass. A file of `previous` listed again under the same name and
+ * location is the same object in the new scan.
  */
-export async function scanFolder(dir: string, separator: Separator, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n): Promise<FolderScan> {
+export async function scanFolder(
+  dir: string, separator: Separator, previous?: ReadonlyMap<string, ScannedFile>, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n,
+): Promise<FolderScan> {
   let lastProblem = '';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 500)));
@@ -104,19 +127,21 @@ export async function scanFolder(dir: string, separator: Separator, nowNs: () =>
           warnings.push(`skipping ${location}/${entry.name} in ${dir}: not a regular file`);
           continue;
         }
-        let parsed: ParsedName;
         try {
-          parsed = parseName(entry.name, separator);
+          checkName(entry.name);
         } catch (err) {
           warnings.push(`skipping ${location}/${entry.name} in ${dir}: ${(err as Error).message}`);
           continue;
         }
-        const seen = files.get(parsed.guid);
+        const guid = guidOfName(entry.name, separator);
+        const known = previous?.get(guid);
+        const file = known && known.name === entry.name && known.location === location ? known : new ListedFile(entry.name, location, separator, guid);
+        const seen = files.get(guid);
         if (seen) {
           duplicates.push(`${seen.location}/${seen.name} and ${location}/${entry.name}`);
           continue;
         }
-        files.set(parsed.guid, { name: entry.name, location, parsed });
+        files.set(file.guid, file);
       }
     }
     if (duplicates.length > 0 && attempt < MAX_ATTEMPTS - 1) {

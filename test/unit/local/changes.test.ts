@@ -1,7 +1,8 @@
 // A folder listed again against the listing its cache holds: the digest follows only the files
 // that came and went, and the folder can say what changed since that digest.
 
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestEntries } from '../../../src/digest.js';
@@ -75,5 +76,46 @@ describe('changes since a digest', () => {
     expect(renamed.changes).toBeUndefined();
     // m4 carries letter a: its keyword is now $Other, and the digest says so.
     expect(renamed.digest).toBe(renamed.whole);
+  });
+
+  it('keeps a message\'s known hash across a rename, from one run to the next', async () => {
+    const m1 = message('m1', 's0');
+    const first = await LocalAgent.open(root, { cacheDir });
+    let since: string;
+    try {
+      since = (await first.listFolders()).folders.find((f) => f.name === 'INBOX')?.digest as string;
+      await first.hash('INBOX', [m1.base]);
+      await first.commit();
+    } finally {
+      await first.close();
+    }
+    await rename(join(root, 'cur', `${m1.base}:2,S`), join(root, 'cur', `${m1.base}:2,FS`));
+    const after = await look(since);
+    expect(after.changes?.changed.map((e) => [e.guid, e.flags, e.hash])).toEqual([[m1.base, 'FS', createHash('sha256').update(m1.body).digest('hex')]]);
+  });
+
+  it('does not trust a cache listing a name no scan could list: the folder is listed whole', async () => {
+    // Directories an hour old: the scan is settled and cached, and the next run takes the cache.
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const sub of ['new', 'cur']) await utimes(join(root, sub), hourAgo, hourAgo);
+    await look();
+    const [cacheFile] = (await readdir(cacheDir)).filter((f) => f.endsWith('.scan'));
+    const path = join(cacheDir, cacheFile as string);
+    const bytes = await readFile(path);
+    const at = bytes.indexOf(Buffer.from(message('m5', 's4').base));
+    expect(at).toBeGreaterThan(0);
+    // Same length, so the file still decodes: only the name is now a path. Nothing changed on
+    // disk, so the folder's stamp still matches the cache's.
+    bytes.write('../', at, 'latin1');
+    await writeFile(path, bytes);
+    const after = await look();
+    expect(after.digest).toBe(after.whole);
+    const agent = await LocalAgent.open(root, { cacheDir });
+    try {
+      const names = (await agent.manifest('INBOX')).messages.map((e) => base(e.guid)).sort();
+      expect(names).toEqual(['m1', 'm2', 'm3', 'm4', 'm5'].map((b, i) => message(b, `s${i}`).base).sort());
+    } finally {
+      await agent.close();
+    }
   });
 });

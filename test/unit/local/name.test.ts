@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../../helpers/errors.js';
-import { formatName, freshGuid, parseName, type ParsedName, type Separator } from '../../../src/local/name.js';
+import { formatName, freshGuid, guidOfName, parseName, type ParsedName, type Separator } from '../../../src/local/name.js';
 
 const BASE = '1600000000.M123P456.host';
 
@@ -39,6 +39,11 @@ describe('parseName', () => {
   ];
   it.each(rows)('$name (preferred $preferred)', ({ name, preferred, want }) => {
     expect(parseName(name, preferred)).toEqual(want);
+  });
+
+  // Scans key files by guidOfName and parse a name only when asked: both must find the same GUID.
+  it.each(rows)('guidOfName finds the GUID parseName finds in $name (preferred $preferred)', ({ name, preferred, want }) => {
+    expect(guidOfName(name, preferred)).toBe(want.guid);
   });
 
   const bad = ['', 'cur/1.M1.host', '../x', 'x\0y', 'x'.repeat(256)];
