@@ -78,6 +78,10 @@ interface DirEntry {
 /** A directory's entries; undefined when it does not exist. */
 async function listDir(path: string): Promise<DirEntry[] | undefined> {
   try {
+    // Names as strings cost a third of names as buffers; only a listing with an invalid byte
+    // (decoded as U+FFFD) is read again as bytes.
+    const listed = await readdir(path, { withFileTypes: true });
+    if (!listed.some((e) => e.name.includes('\ufffd'))) return listed.map((e) => ({ name: e.name, isFile: e.isFile(), notUtf8: false }));
     const entries = await readdir(path, { withFileTypes: true, encoding: 'buffer' });
     return entries.map((e) => {
       const raw = e.name as unknown as Buffer;
