@@ -118,11 +118,20 @@ export const uidlistToken: Check<string> = (v, path) => {
   return t;
 };
 
-export const hex64: Check<string> = (v, path) => {
-  const h = text(64)(v, path);
-  if (!/^[0-9a-f]{64}$/.test(h)) invalid(path, 'expected a SHA-256 in hex');
-  return h;
+/** Lower-case hex digits, exactly `length` of them. */
+const hex = (length: number, what: string): Check<string> => {
+  const pattern = new RegExp(`^[0-9a-f]{${length}}$`);
+  return (v, path) => {
+    const h = text(length)(v, path);
+    if (!pattern.test(h)) invalid(path, `expected ${what}`);
+    return h;
+  };
 };
+
+export const hex64 = hex(64, 'a SHA-256 in hex');
+
+/** A folder digest as this version writes it (src/digest.ts): 32 hex digits. */
+export const hex32 = hex(32, 'a folder digest (32 hex digits)');
 
 export const location = oneOf('new', 'cur');
 

@@ -2,9 +2,9 @@
 
 import type { Layout, MessageEntry } from '../model.js';
 import {
-  bool, bytes, flags, folder, guid, hex64, infoRest, invalid, keyword, list, location, nullable, oneOf, record, text, tuple, uidlistToken, uint, type Check,
+  bool, bytes, flags, folder, guid, hex32, hex64, infoRest, invalid, keyword, list, location, nullable, oneOf, record, text, tuple, uidlistToken, uint, type Check,
 } from './check.js';
-import { MAX_FOLDER, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_MESSAGE, MAX_TEXT } from './limits.js';
+import { MANIFEST_PAGE, MAX_FOLDER, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_MESSAGE, MAX_TEXT } from './limits.js';
 
 const keywords = list(keyword, MAX_KEYWORDS);
 const mtime = uint();
@@ -53,6 +53,11 @@ export const METHODS = {
   manifest: {
     args: record({ folder, start: uint() }),
     result: record({ digest: text(64), total: uint(), entries: list(wireEntry) }, { uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32), mailboxGuid: uidlistToken }),
+  },
+  // Nothing when the far side cannot tell what changed since `since`, or has more than a manifest page of it.
+  changes: {
+    args: record({ folder, since: hex32 }),
+    result: nullable(record({ changed: list(wireEntry, MANIFEST_PAGE), gone: list(guid, MANIFEST_PAGE) })),
   },
   hash: { args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
   read: {

@@ -2,15 +2,17 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { isStream } from '../body.js';
+import { Digest } from '../digest.js';
 import { MdsyncError } from '../errors.js';
 import type {
-  BodyStream, CopyRequest, Delivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
+  BodyStream, CopyRequest, Delivery, FlagDelta, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import type { Agent } from '../sync/agent.js';
+import { changesFromWire } from './changes.js';
 import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
-import { CAPABILITIES, PROGRAM, type OpenRequest } from './server.js';
+import { CAPABILITIES, FOLDER_CHANGES, PROGRAM, type OpenRequest } from './server.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
 export interface Transport {
@@ -135,6 +137,13 @@ export class RemoteAgent implements Agent {
       return m;
     }
     throw new MdsyncError('CHANGED_DURING_RUN', `${this.label}: folder ${folder} kept changing while its manifest was read; run again`);
+  }
+
+  async changes(folder: string, since: string): Promise<FolderChanges | undefined> {
+    // An older far side does not know the request; a digest not in this version's form matches no listing there.
+    if (!this.info.capabilities.includes(FOLDER_CHANGES) || !Digest.parse(since)) return undefined;
+    const answer = await this.ask('changes', { folder, since });
+    return answer ? changesFromWire(answer, this.label, folder) : undefined;
   }
 
   async hash(folder: string, guids: string[]): Promise<(string | null)[]> {

@@ -12,7 +12,9 @@ import { MANIFEST_PAGE, MAX_BATCH_BYTES, MAX_STREAMS, PROTOCOL_VERSION } from '.
 import { entryToWire, type Args, type Method, type Result } from './messages.js';
 
 export const PROGRAM = `mdsync ${VERSION}`;
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages'];
+/** Announced by a server that answers `changes`; a client asks an older one for whole manifests. */
+export const FOLDER_CHANGES = 'folder-changes';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES];
 
 export interface OpenRequest {
   create?: boolean;
@@ -119,6 +121,13 @@ export async function serveSession(input: Readable, output: Writable, options: S
         ...(m.nextUid !== undefined ? { nextUid: m.nextUid } : {}),
         ...(m.mailboxGuid !== undefined ? { mailboxGuid: m.mailboxGuid } : {}),
       };
+    },
+    async changes({ folder, since }) {
+      const target = await opened();
+      const got = target.changes ? await target.changes(folder, since) : undefined;
+      // More than one page: the client pages through the manifest instead.
+      if (!got || got.changed.length + got.gone.length > MANIFEST_PAGE) return null;
+      return { changed: got.changed.map(entryToWire), gone: got.gone };
     },
     hash: async ({ folder, guids }) => (await opened()).hash(folder, guids),
     async read({ folder, guids }) {

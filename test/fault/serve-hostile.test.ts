@@ -80,6 +80,13 @@ describe('mdsync serve against a hostile client', () => {
     expect(answer[2].folders).toEqual([['INBOX', expect.any(String), 1, '', null, null, null]]);
   });
 
+  it('announces changes, and answers nothing for a digest it never had', async () => {
+    const s = await serve([hello, request(2, 'changes', { folder: 'INBOX', since: '0'.repeat(32) }), encodeFrame([3])], { keepOpenMs: 1000 });
+    expect(s.code).toBe(0);
+    expect(s.frames).toContainEqual([1, 1, expect.objectContaining({ capabilities: expect.arrayContaining(['folder-changes']) })]);
+    expect(s.frames).toContainEqual([1, 2, null]);
+  });
+
   it('ends the session on garbage bytes, without a crash', async () => {
     const s = await serve([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')]);
     expectCleanFailure(s, /protocol error: frame of \d+ bytes announced \(limit 16777216\)/);
@@ -120,6 +127,8 @@ describe('mdsync serve against a hostile client', () => {
     ['a NUL in a folder', 'createFolder', { folder: 'a\u0000b' }, /control character/],
     ['a GUID with "/"', 'read', { folder: 'INBOX', guids: ['../../outside/cur/1600000009.M9P1.host:2,S'] }, /read\.guids\[0\]: GUID .* contains "\/"/],
     ['a negative size', 'upload', { folder: 'INBOX', item: { guid: 'x', mtime: 0, flags: '', keywords: [], location: 'new', size: -1 } }, /upload\.item\.size: expected a whole number/],
+    ['a digest not in hex', 'changes', { folder: 'INBOX', since: '../../outside/cur/00000000000000' }, /changes\.since: expected a folder digest \(32 hex digits\)/],
+    ['a ".." folder asked for its changes', 'changes', { folder: 'INBOX/../../outside', since: '0'.repeat(32) }, /changes\.folder: folder name .* has an empty, "\." or "\.\." component/],
     ['a huge size', 'upload', { folder: 'INBOX', item: { guid: 'x', mtime: 0, flags: '', keywords: [], location: 'new', size: 2 ** 50 } }, /upload\.item\.size: expected a whole number from 0 to 1099511627776/],
   ])('refuses %s and touches nothing outside the root', async (_what, method, args, text) => {
     const s = await serve([hello, request(2, method, args)], { keepOpenMs: 500 });

@@ -164,6 +164,10 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
       digest: 'd', total: 1, entries: [[GUID, 'FS', ['$Label1'], 'cur', 120, ',W=122', 7, HASH, 'c0ffee']], uidValidity: 1600000000, nextUid: 8, mailboxGuid: 'beef',
     },
   },
+  changes: {
+    args: { folder: 'Work', since: '0123456789abcdef0123456789abcdef' },
+    result: { changed: [[GUID, 'FS', ['$Label1'], 'cur', 120, ',W=122', 7, HASH, 'c0ffee'], ['x', '', [], 'new', null, null, null, null, null]], gone: ['y'] },
+  },
   hash: { args: { folder: 'INBOX', guids: [GUID, 'x'] }, result: [HASH, null] },
   read: {
     args: { folder: 'INBOX', guids: [GUID] },

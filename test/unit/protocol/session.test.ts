@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalAgent } from '../../../src/local/agent.js';
-import type { FolderManifest, MessageEntry } from '../../../src/model.js';
+import type { FolderChanges, FolderManifest, MessageEntry } from '../../../src/model.js';
 import { MANIFEST_PAGE } from '../../../src/protocol/limits.js';
 import { RemoteAgent } from '../../../src/protocol/remote-agent.js';
 import { serveSession } from '../../../src/protocol/server.js';
@@ -131,5 +131,52 @@ describe('a protocol session', () => {
     expect(placed[0]?.existed).toBe(false);
     expect((await stat(join(dst, 'cur', '1600000005.M5P1.host:2,S'))).size).toBe(16);
     await remote.close();
+  });
+});
+
+describe('changes over a session', () => {
+  const since = '0123456789abcdef0123456789abcdef';
+  const entry: MessageEntry = { guid: '1600000001.M1P1.host,S=120', flags: 'FS', keywords: ['$Label1'], location: 'cur', size: 120, uid: 7, hash: 'ab'.repeat(32) };
+
+  /** A served agent that tells `told` for any folder and digest, and counts the questions. */
+  function telling(told: FolderChanges | undefined, withChanges = true): { agent: Agent; asked: [string, string][] } {
+    const asked: [string, string][] = [];
+    const agent = {
+      hello: async () => ({ id: 'x', version: 'v', layout: 'maildir++' as const, root: '/r', capabilities: [] }),
+      close: async () => undefined,
+      ...(withChanges ? { changes: async (folder: string, digest: string) => { asked.push([folder, digest]); return told; } } : {}),
+    } as unknown as Agent;
+    return { agent, asked };
+  }
+
+  it('carries the entries changed, with hash and UID, and the GUIDs gone', async () => {
+    const { agent, asked } = telling({ changed: [entry], gone: ['1600000002.M2P1.host,S=99'] });
+    const { remote, served } = await connect(async () => agent);
+    expect(await remote.changes('Work', since)).toEqual({ changed: [entry], gone: ['1600000002.M2P1.host,S=99'] });
+    expect(asked).toEqual([['Work', since]]);
+    await remote.close();
+    expect(await served).toBe(0);
+  });
+
+  it('is undefined when the far side cannot tell, has no such operation, or has more than a page of changes', async () => {
+    const many = Array.from({ length: MANIFEST_PAGE }, (_, i) => `g${i}`);
+    const cases: [FolderChanges | undefined, boolean][] = [[undefined, true], [{ changed: [], gone: [] }, false], [{ changed: [entry], gone: many }, true]];
+    for (const [told, withChanges] of cases) {
+      const { agent } = telling(told, withChanges);
+      const { remote, served } = await connect(async () => agent);
+      expect(await remote.changes('INBOX', since)).toBeUndefined();
+      await remote.close();
+      expect(await served).toBe(0);
+    }
+  });
+
+  it('does not ask with a digest this version does not write (a state from an older one)', async () => {
+    const { agent, asked } = telling({ changed: [], gone: [] });
+    const { remote, served } = await connect(async () => agent);
+    expect(await remote.changes('INBOX', 'd'.repeat(40))).toBeUndefined();
+    expect(await remote.changes('INBOX', since)).toEqual({ changed: [], gone: [] });
+    expect(asked).toEqual([['INBOX', since]]);
+    await remote.close();
+    expect(await served).toBe(0);
   });
 });
