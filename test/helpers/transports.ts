@@ -7,6 +7,7 @@ import { runCli, type CliResult } from './cli.js';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const BIN = join(HERE, '..', '..', 'bin', 'mdsync.js');
 const FAKE_SSH = join(HERE, 'fake-ssh.mjs');
+const PEER_PROXY = join(HERE, 'peer-proxy.mjs');
 /** The far side runs this very build, with this Node. */
 export const REMOTE_PATH = `${process.execPath} ${BIN}`;
 
@@ -28,6 +29,18 @@ export const serveTransport: SideTransport = {
   endpoint: (p) => `localhost:${p}`,
   args: ['-e', `${process.execPath} ${FAKE_SSH}`, '--remote-path', REMOTE_PATH],
 };
+
+/**
+ * `mdsync serve` as serveTransport starts it, behind peer-proxy.mjs: an older far side (`old`) or
+ * one that bends its answers to `changes` (`changes:evil-guid` …). The endpoints are the same.
+ */
+export function proxyTransport(mode: string): SideTransport {
+  return {
+    name: `mdsync serve behind a proxy (${mode})`,
+    endpoint: serveTransport.endpoint,
+    args: ['-e', `${process.execPath} ${PEER_PROXY} ${mode}`, '--remote-path', REMOTE_PATH],
+  };
+}
 
 /** Runs mdsync with the transport's options; the endpoints are already strings. */
 export function cliVia(t: SideTransport, home: string): (args: string[]) => Promise<CliResult> {

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Stands in for ssh like fake-ssh.mjs and sits between mdsync and the real `mdsync serve` it starts:
+// frames pass through unchanged except what MODE alters (`-e "node peer-proxy.mjs MODE"`):
+//   old                    a server from before `changes`: hello announces no folder-changes, and a
+//                          `changes` request ends the session as it would there
+//   changes:<alteration>   the real answer to `changes`, altered (see ALTER) by a hostile far side
+import { spawn } from 'node:child_process';
+import { decode, encode } from '@msgpack/msgpack';
+
+const mode = process.argv[2];
+const command = process.argv[process.argv.length - 1];
+const REQUEST = 0;
+const ANSWER = 1;
+
+/** Ways a hostile far side may bend a real answer to `changes` (it holds at least one changed entry). */
+const ALTER = {
+  'evil-guid': (a) => { a.changed[0][0] = '../x'; },
+  'slash-gone': (a) => { a.gone.push('cur/x'); },
+  'tmp-location': (a) => { a.changed[0][3] = 'tmp'; },
+  'bad-hash': (a) => { a.changed[0][7] = 'not a hash'; },
+  'changed-and-gone': (a) => { a.gone.push(a.changed[0][0]); },
+};
+
+const frame = (value) => {
+  const body = encode(value);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length, 0);
+  return Buffer.concat([head, body]);
+};
+
+/** Calls `onFrame(decoded, raw)` for each whole frame of a byte stream. */
+function frames(onFrame) {
+  let pending = Buffer.alloc(0);
+  return (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      const raw = pending.subarray(0, 4 + pending.readUInt32BE(0));
+      pending = pending.subarray(raw.length);
+      onFrame(decode(raw.subarray(4)), raw);
+    }
+  };
+}
+
+function fail(why) {
+  process.stderr.write(`${why}\n`);
+  process.exit(1);
+}
+
+if (mode !== 'old' && !Object.hasOwn(ALTER, mode.replace(/^changes:/, ''))) fail(`peer-proxy: unknown mode ${mode}`);
+
+const server = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
+const asked = new Map();
+
+process.stdin.on('data', frames((value, raw) => {
+  if (Array.isArray(value) && value[0] === REQUEST) {
+    if (mode === 'old' && value[2] === 'changes') fail('mdsync serve: protocol error: unknown message type "changes"');
+    asked.set(value[1], value[2]);
+  }
+  server.stdin.write(raw);
+}));
+process.stdin.on('end', () => server.stdin.end());
+
+server.stdout.on('data', frames((value, raw) => {
+  const method = Array.isArray(value) && value[0] === ANSWER ? asked.get(value[1]) : undefined;
+  if (method === 'hello' && mode === 'old') {
+    value[2].capabilities = value[2].capabilities.filter((c) => c !== 'folder-changes');
+    process.stdout.write(frame(value));
+  } else if (method === 'changes' && mode.startsWith('changes:')) {
+    if (!value[2] || value[2].changed.length === 0) fail(`peer-proxy: no changed entry to alter (answer ${JSON.stringify(value[2])})`);
+    ALTER[mode.slice('changes:'.length)](value[2]);
+    process.stdout.write(frame(value));
+  } else {
+    process.stdout.write(raw);
+  }
+}));
+server.on('exit', (code, signal) => process.stdout.write('', () => process.exit(code ?? (signal ? 128 : 1))));
