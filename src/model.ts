@@ -76,7 +76,7 @@ export interface Hello {
   version: string;
   layout: Layout;
   root: string;
-  /** Messages in the whole Maildir (for guards). */
+  /** What a far side's protocol offers beyond the base requests (e.g. `folder-changes`); none for a local side. */
   capabilities: string[];
 }
 
