@@ -262,13 +262,13 @@ export class LocalAgent {
     items.forEach((item, i) => bySource.set(item.fromFolder, [...(bySource.get(item.fromFolder) ?? []), i]));
     for (const [fromFolder, indices] of bySource) {
       const source = await this.folder(fromFolder);
-      // File to file on the I/O threads; what that cannot do (moved meanwhile, large) the usual way.
+      // A hard link on the I/O threads (else file to file); what that cannot do (moved meanwhile) the usual way.
       const paths = await source.locateMany(indices.map((i) => (items[i] as CopyRequest).fromGuid));
       const located = indices.flatMap((i, j) => (paths[j] ? [{ i, path: paths[j] as string }] : []));
       const copied = await target.deliverFiles(located.map(({ i, path }) => {
         const { fromFolder: _from, fromGuid: _guid, ...rest } = items[i] as CopyRequest;
         return { ...rest, path };
-      }));
+      }), true);
       copied.forEach((p, j) => {
         const at = located[j]?.i;
         if (p && at !== undefined) out[at] = { wanted: p.wanted, guid: p.guid, hash: p.hash, existed: p.existed, ...(p.dropped ? { dropped: p.dropped } : {}) };

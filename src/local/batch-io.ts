@@ -53,6 +53,8 @@ export interface CopyJob {
   /** Larger sources are left to the streaming path. */
   inlineMax: number;
   owner?: { uid: number; gid: number };
+  /** Sources and targets are in one Maildir: the target name is a hard link to the source's file. */
+  link?: boolean;
 }
 
 export type CopyOutcome =
@@ -173,9 +175,34 @@ function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime
   });
 }
 
+/**
+ * Gives the target name the source's file, as Dovecot copies within a Maildir
+ * (maildir_copy_with_hardlinks): no byte written, the arrival date shared. Undefined when the
+ * filesystem will not link (EXDEV, EPERM, EMLINK) or the source moved: the caller copies.
+ */
+function linkOne(item: CopyItem): CopyOutcome | undefined {
+  const known = withFile<{ hash: string; size: number; mtime: number } | undefined>(item.source, undefined, (fd) => {
+    const st = fstatSync(fd);
+    return { hash: hashOpen(fd), size: st.size, mtime: Math.floor(st.mtimeMs) };
+  });
+  if (!known) return undefined;
+  try {
+    // A source renamed since it was hashed fails here (ENOENT): what was hashed is what is linked.
+    linkSync(item.source, item.target);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EEXIST' ? { kind: 'again' } : undefined;
+  }
+  return { kind: 'ok', ...known };
+}
+
 function copyAll(job: CopyJob): CopyOutcome[] {
   const out: CopyOutcome[] = [];
   for (const item of job.items) {
+    const linked = job.link ? linkOne(item) : undefined;
+    if (linked) {
+      out.push(linked);
+      continue;
+    }
     const got = readIntoScratch(item.source, job.inlineMax);
     if (!got) {
       out.push({ kind: 'again' });
@@ -192,16 +219,19 @@ function copyAll(job: CopyJob): CopyOutcome[] {
   return out;
 }
 
+/** SHA-256 of an open file, read through the scratch buffer whatever its size. */
+function hashOpen(fd: number): string {
+  const hash = createHash('sha256');
+  for (;;) {
+    const n = readSync(fd, scratch, 0, scratch.length, null);
+    if (n === 0) break;
+    hash.update(scratch.subarray(0, n));
+  }
+  return hash.digest('hex');
+}
+
 function hashOne(path: string): HashOutcome {
-  return withFile<HashOutcome>(path, { kind: 'again' }, (fd) => {
-    const hash = createHash('sha256');
-    for (;;) {
-      const n = readSync(fd, scratch, 0, scratch.length, null);
-      if (n === 0) break;
-      hash.update(scratch.subarray(0, n));
-    }
-    return { kind: 'ok', hash: hash.digest('hex') };
-  });
+  return withFile<HashOutcome>(path, { kind: 'again' }, (fd) => ({ kind: 'ok', hash: hashOpen(fd) }));
 }
 
 export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[] {

@@ -519,10 +519,11 @@ export class MaildirFolder {
 
   /**
    * Copies messages from files of another local Maildir, file to file in a worker thread (the
-   * bytes never reach this thread), under names this folder does not have yet. Anything else is
-   * left undefined, for the caller to read and deliver the usual way.
+   * bytes never reach this thread), under names this folder does not have yet; from another
+   * folder of this Maildir (`sameMaildir`) as hard links where the filesystem allows. Anything
+   * else is left undefined, for the caller to read and deliver the usual way.
    */
-  async deliverFiles(items: FileDelivery[]): Promise<(FileDelivered | undefined)[]> {
+  async deliverFiles(items: FileDelivery[], sameMaildir = false): Promise<(FileDelivered | undefined)[]> {
     const scan = await this.ensureScan();
     const out: (FileDelivered | undefined)[] = items.map(() => undefined);
     if (scan.damaged) return out;
@@ -541,6 +542,7 @@ export class MaildirFolder {
       items: batch.map((b) => ({ source: b.source, tmp: b.tmp, target: b.target })),
       inlineMax: BODY_CHUNK,
       ...(this.owner ? { owner: this.owner } : {}),
+      link: sameMaildir,
     });
     batch.forEach((b, j) => {
       const got = outcomes[j];
