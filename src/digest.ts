@@ -5,18 +5,13 @@
 // looking at the messages that stayed. A run over a few changed messages in a large folder then
 // costs what the changes cost.
 
-import * as crypto from 'node:crypto';
+import { hash128 } from './hash128.js';
 import type { FolderManifest, MessageEntry } from './model.js';
 
 type DigestEntry = Pick<MessageEntry, 'guid' | 'flags' | 'keywords' | 'location' | 'infoRest'>;
 
 const LANES = 4;
-
-// crypto.hash (Node ≥ 20.12) hashes a short string without building a Hash object: 2× faster.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
-const hashLine: (line: string) => Buffer = oneShot
-  ? (line) => oneShot('sha1', line, 'buffer')
-  : (line) => crypto.createHash('sha1').update(line).digest();
+const lineHash = new Uint32Array(LANES);
 
 /** A running digest: entries are added and removed in any order. */
 export class Digest {
@@ -44,8 +39,8 @@ export class Digest {
   }
 
   addLine(line: string, sign: 1 | -1): this {
-    const h = hashLine(line);
-    for (let i = 0; i < LANES; i++) this.lanes[i] = (this.lanes[i] as number) + sign * h.readUInt32BE(i * 4);
+    hash128(line, lineHash);
+    for (let i = 0; i < LANES; i++) this.lanes[i] = (this.lanes[i] as number) + sign * (lineHash[i] as number);
     return this;
   }
 

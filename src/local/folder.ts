@@ -118,13 +118,23 @@ export class MaildirFolder {
   touched = false;
   private keywordSaves: Promise<void> = Promise.resolve();
 
+  /** new/, cur/ and tmp/ of this folder: paths are built by the hundred thousand, path.join each time costs. */
+  private readonly subdirs: Record<Location | 'tmp', string>;
+
   constructor(
     readonly name: string,
     readonly dir: string,
     private readonly separator: Separator,
     private readonly events: FolderEvents,
     private readonly owner?: Owner,
-  ) {}
+  ) {
+    this.subdirs = { new: join(dir, 'new'), cur: join(dir, 'cur'), tmp: join(dir, 'tmp') };
+  }
+
+  /** The path of a file in new/, cur/ or tmp/ (names never hold "/": checkName). */
+  private pathOf(location: Location | 'tmp', name: string): string {
+    return `${this.subdirs[location]}/${name}`;
+  }
 
   /** Returns the cached summary when nothing changed on disk since it was settled, else scans. */
   async summary(cached: CachedFolder | undefined): Promise<Omit<FolderSummary, 'name'>> {
@@ -245,7 +255,7 @@ export class MaildirFolder {
   /** A manifest entry with what else is known of the message: its hash, its UID. */
   private fullEntry(file: ScannedFile): MessageEntry {
     const entry = this.entryOf(file, (letter) =>
-      this.events.warn(`${join(this.dir, file.location, file.name)}: keyword letter "${letter}" has no name in dovecot-keywords; kept as it is on this side`));
+      this.events.warn(`${this.pathOf(file.location, file.name)}: keyword letter "${letter}" has no name in dovecot-keywords; kept as it is on this side`));
     const guid = file.guid;
     const rec = this.uidlist?.records.get(guid);
     if (rec !== undefined) {
@@ -349,7 +359,7 @@ export class MaildirFolder {
   }
 
   private path(file: ScannedFile): string {
-    return join(this.dir, file.location, file.name);
+    return this.pathOf(file.location, file.name);
   }
 
   /** Finds a message's file now, rescanning once if it moved under us. */
@@ -433,7 +443,7 @@ export class MaildirFolder {
 
   private tmpName(): string {
     tmpCounter += 1;
-    return join(this.dir, 'tmp', `${Date.now()}.Q${tmpCounter}.${tempTag()}`);
+    return this.pathOf('tmp', `${Date.now()}.Q${tmpCounter}.${tempTag()}`);
   }
 
   /**
@@ -533,10 +543,10 @@ export class MaildirFolder {
       if (scan.files.has(item.guid)) return;
       const got = this.letters(item.keywords, item.guid);
       const name = formatName({ guid: item.guid, flags: item.flags, keywordLetters: got.letters, infoRest: item.infoRest }, this.separator, item.location);
-      batch.push({ index: i, name, letters: got.letters, dropped: got.dropped, tmp: this.tmpName(), target: join(this.dir, item.location, name), source: item.path });
+      batch.push({ index: i, name, letters: got.letters, dropped: got.dropped, tmp: this.tmpName(), target: this.pathOf(item.location, name), source: item.path });
     });
     if (batch.length === 0) return out;
-    this.touchedDirs.add(join(this.dir, 'tmp'));
+    this.touchedDirs.add(this.subdirs.tmp);
     const outcomes = await ioPool.run({
       kind: 'copy',
       items: batch.map((b) => ({ source: b.source, tmp: b.tmp, target: b.target })),
@@ -550,7 +560,7 @@ export class MaildirFolder {
       if (got?.kind !== 'ok') return;
       this.putFile({ name: b.name, location: item.location, guid: item.guid, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: b.letters, separator: this.separator, infoRest: item.infoRest } });
       this.hashes.set(item.guid, got.hash);
-      this.touchedDirs.add(join(this.dir, item.location));
+      this.touchedDirs.add(this.subdirs[item.location]);
       const placed: FileDelivered = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false, size: got.size };
       if (b.dropped.length > 0) placed.dropped = b.dropped;
       out[b.index] = placed;
@@ -571,10 +581,10 @@ export class MaildirFolder {
     items.forEach((item, i) => {
       if (isStream(item.data) || scan.files.has(item.guid)) return;
       const name = formatName({ guid: item.guid, flags: item.flags, keywordLetters: letters[i] as string, infoRest: item.infoRest }, this.separator, item.location);
-      batch.push({ index: i, name, tmp: this.tmpName(), target: join(this.dir, item.location, name), data: item.data });
+      batch.push({ index: i, name, tmp: this.tmpName(), target: this.pathOf(item.location, name), data: item.data });
     });
     if (batch.length === 0) return out;
-    this.touchedDirs.add(join(this.dir, 'tmp'));
+    this.touchedDirs.add(this.subdirs.tmp);
     const outcomes = await ioPool.run({
       kind: 'write',
       items: batch.map((b) => ({ tmp: b.tmp, target: b.target, data: b.data, mtimeMs: (items[b.index] as Delivery).mtime })),
@@ -586,7 +596,7 @@ export class MaildirFolder {
       if (got?.kind !== 'ok') return;
       this.putFile({ name: b.name, location: item.location, guid: item.guid, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: letters[b.index] as string, separator: this.separator, infoRest: item.infoRest } });
       this.hashes.set(item.guid, got.hash);
-      this.touchedDirs.add(join(this.dir, item.location));
+      this.touchedDirs.add(this.subdirs[item.location]);
       out[b.index] = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false };
     });
     return out;
@@ -601,7 +611,7 @@ export class MaildirFolder {
       return { wanted: item.guid, guid, hash: early, existed: true };
     }
     const tmp = this.tmpName();
-    this.touchedDirs.add(join(this.dir, 'tmp'));
+    this.touchedDirs.add(this.subdirs.tmp);
     try {
       const hash = await writeDurable(tmp, item.data, item.mtime, this.owner);
       if (early === undefined && scan.files.has(guid)) {
@@ -612,16 +622,16 @@ export class MaildirFolder {
         const name = formatName({ guid, flags: item.flags, keywordLetters: letters, infoRest: item.infoRest }, this.separator, item.location);
         try {
           crashPoint();
-          await link(tmp, join(this.dir, item.location, name));
+          await link(tmp, this.pathOf(item.location, name));
           this.putFile({ name, location: item.location, guid, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
           this.hashes.set(guid, hash);
-          this.touchedDirs.add(join(this.dir, item.location));
+          this.touchedDirs.add(this.subdirs[item.location]);
           return { wanted: item.guid, guid, hash, existed: false };
         } catch (err) {
-          if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'delivering to', join(this.dir, item.location, name));
+          if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'delivering to', this.pathOf(item.location, name));
           // Another process delivered this exact name since our scan.
           this.events.raced();
-          if ((await hashFile(join(this.dir, item.location, name))) === hash) return { wanted: item.guid, guid, hash, existed: true };
+          if ((await hashFile(this.pathOf(item.location, name))) === hash) return { wanted: item.guid, guid, hash, existed: true };
           guid = freshGuid(bodySize(item.data), hostname());
         }
       }
@@ -677,7 +687,7 @@ export class MaildirFolder {
       const location = delta.location ?? file.location;
       const name = formatName({ guid: p.guid, flags, keywordLetters, infoRest: p.infoRest, opaqueInfo: p.opaqueInfo }, p.separator ?? this.separator, location);
       if (name === file.name && location === file.location) return { guid: delta.guid, vanished: false };
-      const to = join(this.dir, location, name);
+      const to = this.pathOf(location, name);
       try {
         // rename(), never link+unlink: a flag change must not be able to leave two copies.
         crashPoint();
@@ -687,8 +697,8 @@ export class MaildirFolder {
         throw fromErrno(err, 'renaming', this.path(file));
       }
       this.putFile({ name, location, guid: p.guid, parsed: { ...p, flags, keywordLetters } });
-      this.touchedDirs.add(join(this.dir, location));
-      this.touchedDirs.add(join(this.dir, file.location));
+      this.touchedDirs.add(this.subdirs[location]);
+      this.touchedDirs.add(this.subdirs[file.location]);
       return { guid: delta.guid, vanished: false };
     }
     return { guid: delta.guid, vanished: true };
@@ -705,7 +715,7 @@ export class MaildirFolder {
           crashPoint();
           await unlink(this.path(file));
           this.dropFile(guid);
-          this.touchedDirs.add(join(this.dir, file.location));
+          this.touchedDirs.add(this.subdirs[file.location]);
           removed++;
           break;
         } catch (err) {
