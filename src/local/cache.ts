@@ -12,7 +12,7 @@ import { readAtSync, replaceFileBytes } from './fileio.js';
 import { removeLeftovers } from './leftovers.js';
 import type { CachedFolder } from './folder.js';
 
-const VERSION = 6;
+const VERSION = 7;
 const HEADER_MAX = 64 * 1024 * 1024;
 
 export interface ScanCache {
@@ -88,5 +88,5 @@ export async function saveCache(cacheDir: string, cache: ScanCache): Promise<voi
   const header = encode({ version: VERSION, root: cache.root, folders } satisfies Header, { ignoreUndefined: true });
   const prefix = Buffer.alloc(4);
   prefix.writeUInt32BE(header.length, 0);
-  await replaceFileBytes(cachePath(cacheDir, cache.root), Buffer.concat([prefix, header, ...lists]), false);
+  await replaceFileBytes(cachePath(cacheDir, cache.root), [prefix, header, ...lists], false);
 }

@@ -129,10 +129,6 @@ async function writeBody(handle: FileHandle, data: Body, path: string): Promise<
 }
 
 /**
- * Writes a new file (never replacing one), fsyncs it and sets its mtime; returns the SHA-256 of
- * what was written. On any failure the file is removed: no partial message is ever left.
- */
-/**
  * Who owns what mdsync creates in a Maildir: run as root on someone else's Maildir, new files and
  * directories take the Maildir owner's uid and gid, or the mail server running as that user could
  * not read them. Undefined: the process's own, as the filesystem gives them.
@@ -142,7 +138,11 @@ export interface Owner {
   gid: number;
 }
 
-export async function writeDurable(path: string, data: Body, mtimeMs?: number, owner?: Owner): Promise<string> {
+/**
+ * Creates a file (never replacing one) with what `write` writes, sets its mtime and fsyncs it. On
+ * any failure the file is removed: no partial file is ever left.
+ */
+async function createDurable<T>(path: string, write: (handle: FileHandle) => Promise<T>, mtimeMs?: number, owner?: Owner): Promise<T> {
   let handle;
   crashPoint();
   try {
@@ -150,10 +150,10 @@ export async function writeDurable(path: string, data: Body, mtimeMs?: number, o
   } catch (err) {
     throw fromErrno(err, 'creating', path);
   }
-  let hash: string;
+  let written: T;
   try {
     if (owner) await handle.chown(owner.uid, owner.gid);
-    hash = await writeBody(handle, data, path);
+    written = await write(handle);
     if (mtimeMs !== undefined) {
       // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond so
       // the file reads back with exactly this millisecond.
@@ -169,7 +169,12 @@ export async function writeDurable(path: string, data: Body, mtimeMs?: number, o
     throw fromErrno(err, 'writing', path);
   }
   await handle.close();
-  return hash;
+  return written;
+}
+
+/** Writes a new message file durably (createDurable); returns the SHA-256 of what was written. */
+export function writeDurable(path: string, data: Body, mtimeMs?: number, owner?: Owner): Promise<string> {
+  return createDurable(path, (handle) => writeBody(handle, data, path), mtimeMs, owner);
 }
 
 /** Replaces a small control file atomically: temp file, fsync, rename over, fsync the directory. */
@@ -198,10 +203,13 @@ export function laterMtime(oldMs: number | undefined, now = Date.now()): number 
   return oldSecond >= Math.floor(now / 1000) ? (oldSecond + 1) * 1000 : now;
 }
 
-export async function replaceFileBytes(path: string, data: Uint8Array, durable: boolean, mtimeMs?: number, owner?: Owner): Promise<void> {
+export async function replaceFileBytes(path: string, data: Uint8Array | readonly Uint8Array[], durable: boolean, mtimeMs?: number, owner?: Owner): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${tempTag()}.tmp`);
   await unlink(temp).catch(() => undefined);
-  await writeDurable(temp, data, mtimeMs, owner);
+  await createDurable(temp, async (handle) => {
+    // Each writeFile goes on from where the last one ended.
+    for (const chunk of data instanceof Uint8Array ? [data] : data) await handle.writeFile(chunk);
+  }, mtimeMs, owner);
   crashPoint();
   try {
     await rename(temp, path);
