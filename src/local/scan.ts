@@ -68,11 +68,12 @@ export async function stampFolder(dir: string): Promise<FolderStamp> {
   return values.map(String) as FolderStamp;
 }
 
+/** A directory entry: the Dirent itself where every name is UTF-8 (no object per entry made). */
 interface DirEntry {
-  name: string;
-  isFile: boolean;
+  readonly name: string;
+  isFile(): boolean;
   /** The name's bytes are not UTF-8: no string names the file, so it cannot be opened by name. */
-  notUtf8: boolean;
+  readonly notUtf8?: boolean;
 }
 
 /** A directory's entries; undefined when it does not exist. */
@@ -81,18 +82,57 @@ async function listDir(path: string): Promise<DirEntry[] | undefined> {
     // Names as strings cost a third of names as buffers; only a listing with an invalid byte
     // (decoded as U+FFFD) is read again as bytes.
     const listed = await readdir(path, { withFileTypes: true });
-    if (!listed.some((e) => e.name.includes('\ufffd'))) return listed.map((e) => ({ name: e.name, isFile: e.isFile(), notUtf8: false }));
+    if (!listed.some((e) => e.name.includes('\ufffd'))) return listed;
     const entries = await readdir(path, { withFileTypes: true, encoding: 'buffer' });
     return entries.map((e) => {
       const raw = e.name as unknown as Buffer;
       const name = raw.toString('utf8');
       // Invalid bytes decode to U+FFFD; only then is the round trip worth checking.
       const notUtf8 = name.includes('\ufffd') && !Buffer.from(name, 'utf8').equals(raw);
-      return { name: notUtf8 ? escapeBytes(raw) : name, isFile: e.isFile(), notUtf8 };
+      const regular = e.isFile();
+      return { name: notUtf8 ? escapeBytes(raw) : name, isFile: () => regular, notUtf8 };
     });
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw fromErrno(err, 'listing', path);
+  }
+}
+
+/** Names looked for past the expected one before the GUID map is asked (files gone since). */
+const LOOK_AHEAD = 4;
+/** Names in a row not found where expected before the order is no longer tried. */
+const MAX_MISSES = 64;
+
+/**
+ * A previous listing's files of one directory, followed in the order they were listed: a
+ * directory read again lists nearly all its names in the same order (a hash order or a creation
+ * order), so the next name is nearly always the one expected, found without a lookup; a name
+ * that is not is looked up by its GUID.
+ */
+class Follower {
+  private readonly order: ScannedFile[] = [];
+  private at = 0;
+  private misses = 0;
+
+  constructor(private readonly byGuid: ReadonlyMap<string, ScannedFile>, private readonly location: Location, private readonly separator: Separator) {
+    for (const file of byGuid.values()) if (file.location === location) this.order.push(file);
+  }
+
+  /** The previous file of this name in this directory, if there was one. */
+  find(name: string): ScannedFile | undefined {
+    if (this.misses < MAX_MISSES) {
+      const end = Math.min(this.at + LOOK_AHEAD, this.order.length);
+      for (let k = this.at; k < end; k++) {
+        const file = this.order[k] as ScannedFile;
+        if (file.name !== name) continue;
+        this.at = k + 1;
+        this.misses = 0;
+        return file;
+      }
+      this.misses++;
+    }
+    const known = this.byGuid.get(guidOfName(name, this.separator));
+    return known && known.name === name && known.location === this.location ? known : undefined;
   }
 }
 
@@ -120,6 +160,7 @@ export async function scanFolder(
     const files = new Map<string, ScannedFile>();
     const warnings: string[] = [];
     const duplicates: string[] = [];
+    const follow = previous && { new: new Follower(previous, 'new', separator), cur: new Follower(previous, 'cur', separator) };
     for (const [location, entries] of [['new', newEntries], ['cur', curEntries]] as const) {
       for (const entry of entries) {
         if (entry.name.startsWith('.')) continue;
@@ -127,20 +168,21 @@ export async function scanFolder(
           warnings.push(`skipping ${location}/${entry.name} in ${dir}: the file name is not UTF-8; rename it to have it synced`);
           continue;
         }
-        if (!entry.isFile) {
+        if (!entry.isFile()) {
           warnings.push(`skipping ${location}/${entry.name} in ${dir}: not a regular file`);
           continue;
         }
-        try {
-          checkName(entry.name);
-        } catch (err) {
-          warnings.push(`skipping ${location}/${entry.name} in ${dir}: ${(err as Error).message}`);
-          continue;
+        let file = follow?.[location].find(entry.name);
+        if (!file) {
+          try {
+            checkName(entry.name);
+          } catch (err) {
+            warnings.push(`skipping ${location}/${entry.name} in ${dir}: ${(err as Error).message}`);
+            continue;
+          }
+          file = new ListedFile(entry.name, location, separator);
         }
-        const guid = guidOfName(entry.name, separator);
-        const known = previous?.get(guid);
-        const file = known && known.name === entry.name && known.location === location ? known : new ListedFile(entry.name, location, separator, guid);
-        const seen = files.get(guid);
+        const seen = files.get(file.guid);
         if (seen) {
           duplicates.push(`${seen.location}/${seen.name} and ${location}/${entry.name}`);
           continue;
