@@ -42,6 +42,7 @@ interface RemoteFlags {
   identity: string[];
   acceptNewHostKey?: boolean;
   timeout?: string;
+  compress?: boolean;
 }
 
 function addRemote(cmd: Command): Command {
@@ -50,7 +51,8 @@ function addRemote(cmd: Command): Command {
     .option('--remote-path <command>', 'how to start mdsync on the remote side (default "mdsync")')
     .option('-i, --identity <file>', 'private key to log in with, tried before ~/.ssh/config and the defaults (repeatable)', collect, [])
     .option('--accept-new-host-key', 'record the host key of a host not yet in ~/.ssh/known_hosts (a changed key is always refused)')
-    .option('--timeout <seconds>', 'give up on a remote side that sends nothing for this long', String(DEFAULT_TIMEOUT_S));
+    .option('--timeout <seconds>', 'give up on a remote side that sends nothing for this long', String(DEFAULT_TIMEOUT_S))
+    .option('-z, --compress', 'deflate message bodies on the wire too, for slow links (lists of names and flags always are)');
 }
 
 function remoteOptions(flags: RemoteFlags): RemoteOptions {
@@ -60,6 +62,7 @@ function remoteOptions(flags: RemoteFlags): RemoteOptions {
     identities: flags.identity,
     acceptNewHostKey: flags.acceptNewHostKey,
     timeoutMs: parsePositiveInt('--timeout', flags.timeout ?? String(DEFAULT_TIMEOUT_S)) * 1000,
+    compress: flags.compress ?? false,
   };
 }
 

@@ -34,6 +34,9 @@ interface Pending {
 }
 
 const ERROR_CODE = /^[A-Z][A-Z_]{0,39}$/;
+/** Requests that carry message bodies, and requests whose answers do. */
+const BODIES_ASKED: ReadonlySet<string> = new Set<Method>(['deliver', 'uploadChunk']);
+const BODIES_ANSWERED: ReadonlySet<string> = new Set<Method>(['read', 'readChunk']);
 
 export class Connection {
   private readonly decoder = new FrameDecoder();
@@ -48,6 +51,8 @@ export class Connection {
   private drained?: Promise<void>;
   private idle?: () => void;
   private discarding = false;
+  /** What goes deflated to the peer (it said in hello that it reads deflated frames). */
+  private deflate: 'none' | 'metadata' | 'all' = 'none';
   /** Protocol bytes written and read (frames, not the transport's own overhead). */
   sent = 0;
   received = 0;
@@ -77,6 +82,15 @@ export class Connection {
     return this.failure;
   }
 
+  /**
+   * From now on frames without message bodies go deflated: lists of names, flags and hashes
+   * shrink to a third. Bodies go as they are unless `bodies` (--compress): deflating them costs
+   * more CPU than a fast link saves, and saves much on a slow one.
+   */
+  deflateFrames(bodies: boolean): void {
+    this.deflate = bodies ? 'all' : 'metadata';
+  }
+
   async request<M extends Method>(method: M, args: Args<M>): Promise<Result<M>> {
     if (this.failure) throw this.failure;
     const id = this.nextId++;
@@ -84,7 +98,7 @@ export class Connection {
       if (this.pending.size === 0) this.lastHeard = Date.now();
       this.pending.set(id, { method, resolve, reject });
     });
-    await this.send([REQUEST, id, method, args]);
+    await this.send([REQUEST, id, method, args], BODIES_ASKED.has(method));
     return answer as Promise<Result<M>>;
   }
 
@@ -118,9 +132,11 @@ export class Connection {
     this.input.resume();
   }
 
-  private async send(frame: unknown[]): Promise<void> {
+  private async send(frame: unknown[], bodies = false): Promise<void> {
     if (this.failure) throw this.failure;
-    const bytes = encodeFrame(frame);
+    // Bodies at zlib's fastest level: megabytes of them go by; metadata at its default.
+    const level = this.deflate === 'all' || (this.deflate === 'metadata' && !bodies) ? (bodies ? 1 : 6) : undefined;
+    const bytes = encodeFrame(frame, level);
     this.sent += bytes.length;
     const ok = this.output.write(bytes);
     if (ok) return;
@@ -231,7 +247,7 @@ export class Connection {
       answer = Promise.reject(err);
     }
     void answer.then(
-      (value) => this.send([ANSWER, id, value ?? null]),
+      (value) => this.send([ANSWER, id, value ?? null], BODIES_ANSWERED.has(method)),
       async (err: unknown) => {
         await this.send([ERROR, id, errorCode(err), errorText(err)]);
         // A request that breaks the protocol (before hello, out of order…) ends the session.

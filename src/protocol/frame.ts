@@ -1,5 +1,8 @@
-// Frames on the wire: a 4-byte big-endian length, then one msgpack value of that many bytes.
+// Frames on the wire: a 4-byte big-endian length, then one msgpack value of that many bytes; with
+// the length's top bit set, the value is deflated (raw DEFLATE, RFC 1951), sent only to a peer
+// that announced it can read that.
 
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Encoder, decode } from '@msgpack/msgpack';
 import { MdsyncError } from '../errors.js';
 import { MAX_FRAME } from './limits.js';
@@ -8,11 +11,18 @@ import { MAX_FRAME } from './limits.js';
 // rather than grown from a few KiB by doubling (and copied) for every multi-MiB frame.
 const encoder = new Encoder({ ignoreUndefined: true, initialBufferSize: 64 * 1024 });
 
-export function encodeFrame(value: unknown): Buffer {
-  const body = encoder.encodeSharedRef(value);
-  if (body.length > MAX_FRAME) throw new MdsyncError('PROTOCOL', `refusing to send a frame of ${body.length} bytes (limit ${MAX_FRAME})`);
+const DEFLATED = 0x80000000;
+/** Frames smaller than this are sent as they are: deflating them saves nothing worth the work. */
+const DEFLATE_MIN = 512;
+
+/** A value as one frame; deflated at `level` (zlib's 1–9) when given and that makes it smaller. */
+export function encodeFrame(value: unknown, level?: number): Buffer {
+  const encoded = encoder.encodeSharedRef(value);
+  if (encoded.length > MAX_FRAME) throw new MdsyncError('PROTOCOL', `refusing to send a frame of ${encoded.length} bytes (limit ${MAX_FRAME})`);
+  const packed = level !== undefined && encoded.length >= DEFLATE_MIN ? deflateRawSync(encoded, { level }) : undefined;
+  const body = packed && packed.length < encoded.length ? packed : encoded;
   const frame = Buffer.allocUnsafe(4 + body.length);
-  frame.writeUInt32BE(body.length, 0);
+  frame.writeUInt32BE(body === packed ? (body.length | DEFLATED) >>> 0 : body.length, 0);
   frame.set(body, 4);
   return frame;
 }
@@ -35,19 +45,33 @@ export class FrameDecoder {
     const values: unknown[] = [];
     for (;;) {
       if (this.buffered < 4) break;
-      const head = this.peek(4);
-      const length = head.readUInt32BE(0);
+      const head = this.peek(4).readUInt32BE(0);
+      const deflated = (head & DEFLATED) !== 0;
+      const length = deflated ? head - DEFLATED : head;
       // Checked on the header alone: a hostile 4 GiB length never reaches an allocation.
-      if (length > this.maxFrame) throw new MdsyncError('PROTOCOL', `frame of ${length} bytes announced (limit ${this.maxFrame})`);
+      if (length > this.maxFrame) throw new MdsyncError('PROTOCOL', `${deflated ? 'deflated ' : ''}frame of ${length} bytes announced (limit ${this.maxFrame})`);
       if (this.buffered < 4 + length) break;
       const frame = this.take(4 + length).subarray(4);
-      try {
-        values.push(decode(frame));
-      } catch (err) {
-        throw new MdsyncError('PROTOCOL', `undecodable frame: ${(err as Error).message}`);
-      }
+      values.push(this.decodeValue(frame, deflated));
     }
     return values;
+  }
+
+  private decodeValue(frame: Buffer, deflated: boolean): unknown {
+    let plain = frame;
+    if (deflated) {
+      try {
+        // Bounded like a plain frame: a few bytes that inflate to gigabytes stop at the limit.
+        plain = inflateRawSync(frame, { maxOutputLength: this.maxFrame });
+      } catch (err) {
+        throw new MdsyncError('PROTOCOL', `a deflated frame does not inflate within ${this.maxFrame} bytes: ${(err as Error).message}`);
+      }
+    }
+    try {
+      return decode(plain);
+    } catch (err) {
+      throw new MdsyncError('PROTOCOL', `undecodable frame: ${(err as Error).message}`);
+    }
   }
 
   private peek(n: number): Buffer {

@@ -12,7 +12,7 @@ import { changesFromWire } from './changes.js';
 import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
-import { CAPABILITIES, FOLDER_CHANGES, PROGRAM, type OpenRequest } from './server.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PROGRAM, type OpenRequest } from './server.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
 export interface Transport {
@@ -46,12 +46,12 @@ export class RemoteAgent implements Agent {
   ) {}
 
   /** Says hello; a far side that never answers is described by its exit status and stderr. */
-  static async connect(transport: Transport, label: string, open: OpenRequest, timeoutMs: number): Promise<RemoteAgent> {
+  static async connect(transport: Transport, label: string, open: OpenRequest, timeoutMs: number, compress = false): Promise<RemoteAgent> {
     const connection = new Connection(transport.input, transport.output, { label, timeoutMs });
     let answer: Result<'hello'>;
     try {
       answer = await connection.request('hello', {
-        protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities: CAPABILITIES, timeoutMs, ...open,
+        protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities: compress ? [...CAPABILITIES, DEFLATE_BODIES] : CAPABILITIES, timeoutMs, ...open,
       });
     } catch (err) {
       connection.close();
@@ -65,6 +65,7 @@ export class RemoteAgent implements Agent {
       await transport.close();
       throw new MdsyncError('PROTOCOL_VERSION', `${label}: remote ${answer.program} speaks protocol ${answer.protocol}, this one (${PROGRAM}) speaks ${PROTOCOL_VERSION}: install the same mdsync version on both sides`);
     }
+    if (answer.capabilities.includes(DEFLATE)) connection.deflateFrames(compress);
     const hello: Hello = { id: answer.id, version: answer.program, layout: answer.layout, root: answer.root, capabilities: answer.capabilities };
     return new RemoteAgent(connection, transport, label, hello);
   }

@@ -14,7 +14,11 @@ import { entryToWire, type Args, type Method, type Result } from './messages.js'
 export const PROGRAM = `mdsync ${VERSION}`;
 /** Announced by a server that answers `changes`; a client asks an older one for whole manifests. */
 export const FOLDER_CHANGES = 'folder-changes';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES];
+/** Announced by a side that reads deflated frames (frame.ts); each side deflates only towards one that said so. */
+export const DEFLATE = 'deflate';
+/** Asked by a client run with --compress: message bodies go deflated both ways. */
+export const DEFLATE_BODIES = 'deflate-bodies';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE];
 
 export interface OpenRequest {
   create?: boolean;
@@ -90,6 +94,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
       throw new MdsyncError('PROTOCOL_VERSION', `remote ${PROGRAM} speaks protocol ${PROTOCOL_VERSION}, this one (${args.program}) speaks ${args.protocol}: install the same mdsync version on both sides`);
     }
     connection.setKeepalive(Math.max(200, Math.floor(args.timeoutMs / 3)));
+    if (args.capabilities.includes(DEFLATE)) connection.deflateFrames(args.capabilities.includes(DEFLATE_BODIES));
     const opening = await options.open({ create: args.create, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator });
     agent = opening;
     const hello = await opening.hello();

@@ -16,6 +16,8 @@ export interface RemoteOptions {
   identities?: string[];
   acceptNewHostKey?: boolean;
   timeoutMs?: number;
+  /** `-z`: message bodies deflated on the wire too. */
+  compress?: boolean;
 }
 
 export function remoteCommand(remotePath: string, path: string): string {
@@ -32,5 +34,5 @@ export async function openRemote(endpoint: Extract<Endpoint, { kind: 'remote' }>
   const transport: Transport = options.sshCommand !== undefined
     ? startCommand(options.sshCommand, target, remotePath)
     : await (await import('./ssh2-transport.js')).startSsh2({ ...target, identities: options.identities ?? [], acceptNewHostKey: options.acceptNewHostKey ?? false, timeoutMs, remotePath });
-  return RemoteAgent.connect(transport, describeEndpoint(endpoint), open, timeoutMs);
+  return RemoteAgent.connect(transport, describeEndpoint(endpoint), open, timeoutMs, options.compress ?? false);
 }

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../src/protocol/frame.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/limits.js';
@@ -93,9 +94,19 @@ describe('mdsync serve against a hostile client', () => {
     expect(errors(s)).toEqual([[2, 0, 'PROTOCOL', expect.stringContaining('frame of')]]);
   });
 
-  it('refuses a 4 GiB frame length before allocating it', async () => {
-    const s = await serve([Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0])]);
-    expectCleanFailure(s, /frame of 4294967295 bytes announced/);
+  it('refuses a deflated frame that would inflate past the frame limit', async () => {
+    const bomb = deflateRawSync(Buffer.alloc(64 * 1024 * 1024));
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE((bomb.length | 0x80000000) >>> 0, 0);
+    const s = await serve([Buffer.concat([head, bomb])]);
+    expectCleanFailure(s, /protocol error: a deflated frame does not inflate within 16777216 bytes/);
+  });
+
+  it('refuses a 2 GiB frame length, plain or deflated, before allocating it', async () => {
+    const plain = await serve([Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0])]);
+    expectCleanFailure(plain, /protocol error: frame of 2147483647 bytes announced/);
+    const deflated = await serve([Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0])]);
+    expectCleanFailure(deflated, /protocol error: deflated frame of 2147483647 bytes announced/);
   });
 
   it('reports a truncated frame', async () => {

@@ -51,10 +51,18 @@ if (mode !== 'old' && !Object.hasOwn(ALTER, mode.replace(/^changes:/, ''))) fail
 const server = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
 const asked = new Map();
 
+/** The proxy reads plain frames only: neither side is told the other reads deflated ones. */
+const plainOnly = (capabilities) => capabilities.filter((c) => !c.startsWith('deflate'));
+
 process.stdin.on('data', frames((value, raw) => {
   if (Array.isArray(value) && value[0] === REQUEST) {
     if (mode === 'old' && value[2] === 'changes') fail('mdsync serve: protocol error: unknown message type "changes"');
     asked.set(value[1], value[2]);
+    if (value[2] === 'hello') {
+      value[3].capabilities = plainOnly(value[3].capabilities);
+      server.stdin.write(frame(value));
+      return;
+    }
   }
   server.stdin.write(raw);
 }));
@@ -62,8 +70,8 @@ process.stdin.on('end', () => server.stdin.end());
 
 server.stdout.on('data', frames((value, raw) => {
   const method = Array.isArray(value) && value[0] === ANSWER ? asked.get(value[1]) : undefined;
-  if (method === 'hello' && mode === 'old') {
-    value[2].capabilities = value[2].capabilities.filter((c) => c !== 'folder-changes');
+  if (method === 'hello') {
+    value[2].capabilities = plainOnly(value[2].capabilities).filter((c) => mode !== 'old' || c !== 'folder-changes');
     process.stdout.write(frame(value));
   } else if (method === 'changes' && mode.startsWith('changes:')) {
     if (!value[2] || value[2].changed.length === 0) fail(`peer-proxy: no changed entry to alter (answer ${JSON.stringify(value[2])})`);

@@ -1,5 +1,6 @@
 // Frames: length-prefixed msgpack, cut correctly at any byte boundary, refused above the limit.
 
+import { deflateRawSync } from 'node:zlib';
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../../src/protocol/frame.js';
@@ -32,10 +33,11 @@ describe('frames', () => {
     expect(decoder.pending).toBe(50);
   });
 
-  it('refuse a 4 GiB length from the header alone', () => {
-    const decoder = new FrameDecoder();
-    const head = Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
-    expect(() => decoder.push(head)).toThrow(/frame of 4294967295 bytes announced \(limit 16777216\)/);
+  it('refuse a 2 GiB length from the header alone, deflated or not', () => {
+    const plain = Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2, 3]);
+    expect(() => new FrameDecoder().push(plain)).toThrow(/frame of 2147483647 bytes announced \(limit 16777216\)/);
+    const deflated = Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
+    expect(() => new FrameDecoder().push(deflated)).toThrow(/frame of 2147483647 bytes announced \(limit 16777216\)/);
   });
 
   it('accept a frame of exactly the limit and refuse one byte more', () => {
@@ -56,5 +58,27 @@ describe('frames', () => {
   it('report bytes that are not msgpack', () => {
     const bad = Buffer.from([0, 0, 0, 1, 0xc1]);
     expect(() => new FrameDecoder().push(bad)).toThrow(/undecodable frame/);
+  });
+
+  it('deflate a frame when asked and it shrinks, and read it back the same', () => {
+    const names = Array.from({ length: 400 }, (_, i) => `1577836800.M${i}P1234Q${i}.mail.example.org,S=5321`);
+    const value = [0, 9, 'expunge', { folder: 'INBOX', guids: names }];
+    const plain = encodeFrame(value);
+    const deflated = encodeFrame(value, 6);
+    expect(deflated.length).toBeLessThan(plain.length / 2);
+    expect(deflated.readUInt32BE(0) & 0x80000000).not.toBe(0);
+    expect(new FrameDecoder().push(Buffer.concat([deflated, plain]))).toEqual([value, value]);
+    // Small frames go as they are.
+    expect(encodeFrame([1, 2, null], 6)).toEqual(encodeFrame([1, 2, null]));
+  });
+
+  it('refuse a deflated frame that inflates past the limit, or is not DEFLATE at all', () => {
+    const bomb = deflateRawSync(encode(new Uint8Array(1000)));
+    const frame = Buffer.concat([Buffer.alloc(4), bomb]);
+    frame.writeUInt32BE((bomb.length | 0x80000000) >>> 0, 0);
+    expect(() => new FrameDecoder(500).push(frame)).toThrow(/a deflated frame does not inflate within 500 bytes/);
+    expect(new FrameDecoder(2000).push(frame).map((v) => Buffer.from(v as Uint8Array))).toEqual([Buffer.alloc(1000)]);
+    const junk = Buffer.from([0x80, 0, 0, 3, 0xff, 0xff, 0xff]);
+    expect(() => new FrameDecoder().push(junk)).toThrow(/a deflated frame does not inflate/);
   });
 });
