@@ -21,6 +21,14 @@ async function main(): Promise<number> {
   // The mail user Dovecot works as must reach the trees inside.
   chmodSync(work, 0o755);
   console.log(`# mdsync benchmark\nwork dir ${work} (${filesystem(work)}), report ${options.out}`);
+  // Killed halfway, the run leaves neither its gigabytes of Maildirs behind nor a partial report.
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    process.once(signal, () => {
+      console.log(`\n${signal}: stopping; the report is left as it was`);
+      if (!options.keep) rmSync(work, { recursive: true, force: true });
+      process.exit(code);
+    });
+  }
   try {
     const dovecotConfig = writeDovecotConfig(work);
     const cli = snapshotMdsync(REPO, work);

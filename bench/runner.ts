@@ -2,6 +2,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { countNew, messageInodes } from './inodes.js';
+import { sampleLoad } from './load.js';
 import { measure, readTimeKb } from './measure.js';
 import { resetLink, transferred, type SshLink } from './ssh.js';
 import type { Command } from './tools.js';
@@ -56,6 +57,7 @@ export async function runStep(step: Step): Promise<Sample> {
   if (step.link) resetLink(step.link);
   // Earlier steps' dirty pages are written back first, so they do not throttle the timed run.
   spawnSync('sync');
+  sampleLoad();
   const m = await measure(step.command.cmd, step.command.args, step.command.env);
   const sample: Sample = { code: m.code, wallS: m.wallS, rssMB: m.rssMB, newFiles: countNew(before, messageInodes(step.written)) };
   if (step.link) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { generateCorpus, type CorpusInfo } from './corpus.js';
 import { chownToMail, indexMaildir } from './dovecot.js';
 import { filesystem, machine, startupTable, toolVersions } from './environment.js';
+import { loadSummary } from './load.js';
 import { DOVEADM_NOTES } from './notes.js';
 import type { BenchOptions } from './options.js';
 import { sectionMarkdown } from './report.js';
@@ -62,6 +63,8 @@ function setupNotes(c: SideBySideContext, corpus: CorpusInfo, startup: string): 
       '**New files**: message files (cur/, new/) whose inode — device, number, birth time — was not there before the run: a rename ' +
       'keeps its inode, a re-copy does not; both sides for two-way. **Exact**: `mdsync verify` (content, flags, keywords, cur/ or ' +
       `new/, mtimes, folders, subscriptions) after each run of ${verified}.`,
+    `- **Load**: 1-minute load average just before the timed runs: ${loadSummary()} (the previous run's tail included); ` +
+      'anything well above 1 means other work shared the cores.',
     '- **Durability**: rsync does not fsync; mdsync and doveadm fsync what they write. On tmpfs an fsync costs nothing, on a disk it ' +
       'dominates an initial copy.',
     '- **doveadm**: runs as the `mail` user (Dovecot refuses root) with a minimal config and no daemon, on its own copy of the corpus ' +
