@@ -107,6 +107,37 @@ function keepsLetters(before: string, after: string): boolean {
   return before.split('\n').every((line) => now.has(line));
 }
 
+/** Keyword letters (a–z) a dovecot-keywords text names that another did not. */
+function lettersNamedSince(before: KeywordMap, after: KeywordMap): string {
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    const letter = String.fromCharCode(97 + i);
+    if (before.namesFor(letter, () => undefined).length === 0 && after.namesFor(letter, () => undefined).length > 0) out += letter;
+  }
+  return out;
+}
+
+/**
+ * Files whose names carry one of `letters`: a file can carry a letter its folder's
+ * dovecot-keywords does not name (yet), and when the letter gets a name the file's keywords
+ * change without its name changing.
+ */
+function carrying(files: Iterable<ScannedFile>, letters: string): ScannedFile[] {
+  const out: ScannedFile[] = [];
+  if (letters === '') return out;
+  for (const file of files) if ([...file.parsed.keywordLetters].some((l) => letters.includes(l))) out.push(file);
+  return out;
+}
+
+/** A cache record's keyword map, or undefined when its text is not one (the digest is then not followed). */
+function parseKeywords(text: string): KeywordMap | undefined {
+  try {
+    return KeywordMap.parse(text, 'scan cache');
+  } catch {
+    return undefined;
+  }
+}
+
 export interface FolderEvents {
   warn(message: string): void;
   /** Another process changed this folder while we worked on it. */
@@ -207,7 +238,7 @@ export class MaildirFolder {
     const cached = previous && cachedFiles(previous, this.separator);
     const before = cached ?? this.scan?.files;
     const beforeDigest = cached ? Digest.parse((previous as CachedFolder).digest) : this.scanDigest;
-    const beforeKeywords = cached ? (previous as CachedFolder).keywords : this.keywords?.format();
+    const beforeKeywords = cached ? parseKeywords((previous as CachedFolder).keywords) : this.keywords;
     const scan = await scanFolder(this.dir, this.separator, before);
     const control = await this.readControlFiles();
     for (const w of scan.warnings) this.events.warn(w);
@@ -228,9 +259,15 @@ export class MaildirFolder {
       // A renamed message keeps its hash (its GUID names the same body).
       if (file.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, file.hash);
     }
-    if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords, control.keywords.format())) return;
+    if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords.format(), control.keywords.format())) return;
+    // Files listed again under their names whose keywords changed all the same (a letter got a name).
+    for (const file of carrying(scan.files.values(), lettersNamedSince(beforeKeywords, control.keywords))) {
+      if (before.get(file.guid) !== file) continue;
+      removed.push(file);
+      added.push(file);
+    }
     const digest = beforeDigest.clone();
-    for (const file of removed) digest.remove(this.entryOf(file));
+    for (const file of removed) digest.remove(this.entryOf(file, beforeKeywords));
     for (const file of added) digest.add(this.entryOf(file));
     this.sinceBase = { digest: beforeDigest.hex(), added, removed };
     this.scanDigest = digest;
@@ -247,9 +284,9 @@ export class MaildirFolder {
   }
 
   /** A file's manifest entry; keyword letters without a name go to `unknown` (for a digest, nowhere). */
-  private entryOf(file: ScannedFile, unknown: (letter: string) => void = () => undefined): MessageEntry {
+  private entryOf(file: ScannedFile, keywords = this.keywords as KeywordMap, unknown: (letter: string) => void = () => undefined): MessageEntry {
     const p = file.parsed;
-    const entry: MessageEntry = { guid: p.guid, flags: p.flags, keywords: (this.keywords as KeywordMap).namesFor(p.keywordLetters, unknown), location: file.location };
+    const entry: MessageEntry = { guid: p.guid, flags: p.flags, keywords: keywords.namesFor(p.keywordLetters, unknown), location: file.location };
     if (p.size !== undefined) entry.size = p.size;
     if (p.infoRest !== undefined) entry.infoRest = p.infoRest;
     return entry;
@@ -271,7 +308,7 @@ export class MaildirFolder {
 
   /** A manifest entry with what else is known of the message: its hash, its UID. */
   private fullEntry(file: ScannedFile): MessageEntry {
-    const entry = this.entryOf(file, (letter) =>
+    const entry = this.entryOf(file, this.keywords, (letter) =>
       this.events.warn(`${this.pathOf(file.location, file.name)}: keyword letter "${letter}" has no name in dovecot-keywords; kept as it is on this side`));
     const guid = file.guid;
     const rec = this.uidlist?.records.get(guid);
@@ -501,7 +538,10 @@ export class MaildirFolder {
       fresh.lettersFor(names.filter((n) => !fresh.has(n)));
       // Dovecot re-reads the file only when its mtime moves on by a whole second.
       if (fresh.changed) await replaceFileBytes(path, Buffer.from(fresh.takeChanges()), true, laterMtime(old?.mtimeMs), this.owner);
+      const before = this.keywords as KeywordMap;
+      const renamed = this.scan ? carrying(this.scan.files.values(), lettersNamedSince(before, fresh)) : [];
       this.keywords = fresh;
+      for (const file of renamed) this.scanDigest?.remove(this.entryOf(file, before)).add(this.entryOf(file));
     } finally {
       await lock.release();
     }

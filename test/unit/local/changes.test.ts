@@ -78,6 +78,44 @@ describe('changes since a digest', () => {
     expect(renamed.digest).toBe(renamed.whole);
   });
 
+  it('sees a message change when a letter its name carries gets a name in dovecot-keywords, the name itself unchanged', async () => {
+    // As Dovecot may leave it for a moment: a file renamed with a letter the keywords file does not name yet.
+    const m7 = message('m7', 's7', { letters: 'c' });
+    await addMessage(root, '', m7);
+    const before = await look();
+    expect(before.digest).toBe(before.whole);
+    await writeFile(join(root, 'dovecot-keywords'), '0 $Label1\n1 todo\n2 later\n');
+    const after = await look(before.digest);
+    expect(after.digest).toBe(after.whole);
+    expect(after.digest).not.toBe(before.digest);
+    expect(after.changes?.changed.map((e) => [base(e.guid), e.keywords])).toEqual([[m7.base, ['later']]]);
+    expect(after.changes?.gone).toEqual([]);
+  });
+
+  it('keeps the digest whole when a delivery gives a new keyword the letter a file already carries unnamed', async () => {
+    const m7 = message('m7', 's7', { letters: 'c' });
+    await addMessage(root, '', m7);
+    await look();
+    const agent = await LocalAgent.open(root, { cacheDir });
+    try {
+      await agent.listFolders();
+      const m8 = message('m8', 's8');
+      await agent.deliver('INBOX', [{ guid: m8.base, data: Buffer.from(m8.body), mtime: Date.now(), flags: 'S', keywords: ['fresh'], location: 'cur' }]);
+      await agent.commit();
+    } finally {
+      await agent.close();
+    }
+    const after = await look();
+    expect(after.digest).toBe(after.whole);
+    const agent2 = await LocalAgent.open(root, { cacheDir });
+    try {
+      const entries = (await agent2.manifest('INBOX')).messages.filter((e) => e.keywords.includes('fresh')).map((e) => base(e.guid)).sort();
+      expect(entries).toEqual([m7.base, message('m8', 's8').base].sort());
+    } finally {
+      await agent2.close();
+    }
+  });
+
   it('keeps a message\'s known hash across a rename, from one run to the next', async () => {
     const m1 = message('m1', 's0');
     const first = await LocalAgent.open(root, { cacheDir });
