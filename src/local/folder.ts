@@ -221,7 +221,13 @@ export class MaildirFolder {
       this.keywords = control.keywords;
       this.uidlist = control.uidlist;
       this.scan = { files, stamp: cached.stamp, settled: true, warnings: [] };
-      this.scanDigest = keepsLetters(cached.keywords, this.keywords.format()) ? Digest.parse(cached.digest) : undefined;
+      // The cache's digest, under the keyword map as it is now (letters named since change files' entries).
+      const cachedKeywords = parseKeywords(cached.keywords);
+      const digest = cachedKeywords && keepsLetters(cached.keywords, this.keywords.format()) ? Digest.parse(cached.digest) : undefined;
+      for (const file of digest ? carrying(files.values(), lettersNamedSince(cachedKeywords as KeywordMap, this.keywords)) : []) {
+        digest?.remove(this.entryOf(file, cachedKeywords)).add(this.entryOf(file));
+      }
+      this.scanDigest = digest;
       return this.scan;
     })().finally(() => { this.loading = undefined; });
     return this.loading;
