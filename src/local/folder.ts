@@ -97,24 +97,20 @@ function cachedFiles(record: CachedFolder, separator: Separator): Map<string, Sc
   }
 }
 
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
 /**
- * Whether every keyword letter of one dovecot-keywords text names the same keyword in another
- * (letters may have been added): entries of files that did not change are then the same.
+ * Whether every keyword letter one dovecot-keywords map names still names the same keyword in
+ * another (letters may have been added): entries of files listed again are then the same, but
+ * for files carrying a letter named since (lettersNamedSince).
  */
-function keepsLetters(before: string, after: string): boolean {
-  if (before === after) return true;
-  const now = new Set(after.split('\n'));
-  return before.split('\n').every((line) => now.has(line));
+function keepsLetters(before: KeywordMap, after: KeywordMap): boolean {
+  return [...LETTERS].every((l) => before.nameOf(l) === undefined || before.nameOf(l) === after.nameOf(l));
 }
 
-/** Keyword letters (a–z) a dovecot-keywords text names that another did not. */
+/** Keyword letters that one map names and another did not. */
 function lettersNamedSince(before: KeywordMap, after: KeywordMap): string {
-  let out = '';
-  for (let i = 0; i < 26; i++) {
-    const letter = String.fromCharCode(97 + i);
-    if (before.namesFor(letter, () => undefined).length === 0 && after.namesFor(letter, () => undefined).length > 0) out += letter;
-  }
-  return out;
+  return [...LETTERS].filter((l) => before.nameOf(l) === undefined && after.nameOf(l) !== undefined).join('');
 }
 
 /**
@@ -223,9 +219,11 @@ export class MaildirFolder {
       this.scan = { files, stamp: cached.stamp, settled: true, warnings: [] };
       // The cache's digest, under the keyword map as it is now (letters named since change files' entries).
       const cachedKeywords = parseKeywords(cached.keywords);
-      const digest = cachedKeywords && keepsLetters(cached.keywords, this.keywords.format()) ? Digest.parse(cached.digest) : undefined;
-      for (const file of digest ? carrying(files.values(), lettersNamedSince(cachedKeywords as KeywordMap, this.keywords)) : []) {
-        digest?.remove(this.entryOf(file, cachedKeywords)).add(this.entryOf(file));
+      const digest = cachedKeywords && keepsLetters(cachedKeywords, this.keywords) ? Digest.parse(cached.digest) : undefined;
+      if (digest && cachedKeywords) {
+        for (const file of carrying(files.values(), lettersNamedSince(cachedKeywords, this.keywords))) {
+          digest.remove(this.entryOf(file, cachedKeywords)).add(this.entryOf(file));
+        }
       }
       this.scanDigest = digest;
       return this.scan;
@@ -239,14 +237,14 @@ export class MaildirFolder {
    * only the files that came and went, as long as dovecot-keywords still says the same.
    */
   async rescan(previous?: CachedFolder): Promise<void> {
-    // The listing before, its digest and keyword map: taken together, as a concurrent placement
-    // (putFile) changes this.scan's files and digest together.
     const cached = previous && cachedFiles(previous, this.separator);
+    const scan = await scanFolder(this.dir, this.separator, cached ?? this.scan?.files);
+    const control = await this.readControlFiles();
+    // The listing before, its digest and keyword map, taken after the awaits: a placement or a
+    // keyword learnt meanwhile (putFile, addKeywords) changed the three together.
     const before = cached ?? this.scan?.files;
     const beforeDigest = cached ? Digest.parse((previous as CachedFolder).digest) : this.scanDigest;
     const beforeKeywords = cached ? parseKeywords((previous as CachedFolder).keywords) : this.keywords;
-    const scan = await scanFolder(this.dir, this.separator, before);
-    const control = await this.readControlFiles();
     for (const w of scan.warnings) this.events.warn(w);
     // Assigned together: a concurrent caller never sees a scan without its keyword map.
     this.scan = scan;
@@ -265,7 +263,7 @@ export class MaildirFolder {
       // A renamed message keeps its hash (its GUID names the same body).
       if (file.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, file.hash);
     }
-    if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords.format(), control.keywords.format())) return;
+    if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords, control.keywords)) return;
     // Files listed again under their names whose keywords changed all the same (a letter got a name).
     for (const file of carrying(scan.files.values(), lettersNamedSince(beforeKeywords, control.keywords))) {
       if (before.get(file.guid) !== file) continue;
@@ -326,6 +324,13 @@ export class MaildirFolder {
     const hash = this.hashes.get(guid) ?? file.hash;
     if (hash !== undefined) entry.hash = hash;
     return entry;
+  }
+
+  /** Records a message this run placed under `name`: in the scan (the digest following), its hash, its directory to fsync. */
+  private placed(name: string, guid: string, item: { flags: string; location: Location; infoRest?: string }, letters: string, hash: string): void {
+    this.putFile({ name, location: item.location, guid, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
+    this.hashes.set(guid, hash);
+    this.touchedDirs.add(this.subdirs[item.location]);
   }
 
   /** The hash of a message's body when known (learned this run, or listed with its file). */
@@ -621,9 +626,7 @@ export class MaildirFolder {
       const got = outcomes[j];
       const item = items[b.index] as FileDelivery;
       if (got?.kind !== 'ok') return;
-      this.putFile({ name: b.name, location: item.location, guid: item.guid, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: b.letters, separator: this.separator, infoRest: item.infoRest } });
-      this.hashes.set(item.guid, got.hash);
-      this.touchedDirs.add(this.subdirs[item.location]);
+      this.placed(b.name, item.guid, item, b.letters, got.hash);
       const placed: FileDelivered = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false, size: got.size };
       if (b.dropped.length > 0) placed.dropped = b.dropped;
       out[b.index] = placed;
@@ -657,9 +660,7 @@ export class MaildirFolder {
       const got = outcomes[j];
       const item = items[b.index] as Delivery;
       if (got?.kind !== 'ok') return;
-      this.putFile({ name: b.name, location: item.location, guid: item.guid, parsed: { guid: item.guid, flags: sortChars(item.flags), keywordLetters: letters[b.index] as string, separator: this.separator, infoRest: item.infoRest } });
-      this.hashes.set(item.guid, got.hash);
-      this.touchedDirs.add(this.subdirs[item.location]);
+      this.placed(b.name, item.guid, item, letters[b.index] as string, got.hash);
       out[b.index] = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false };
     });
     return out;
@@ -686,9 +687,7 @@ export class MaildirFolder {
         try {
           crashPoint();
           await link(tmp, this.pathOf(item.location, name));
-          this.putFile({ name, location: item.location, guid, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
-          this.hashes.set(guid, hash);
-          this.touchedDirs.add(this.subdirs[item.location]);
+          this.placed(name, guid, item, letters, hash);
           return { wanted: item.guid, guid, hash, existed: false };
         } catch (err) {
           if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'delivering to', this.pathOf(item.location, name));

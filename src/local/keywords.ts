@@ -22,6 +22,11 @@ export class KeywordMap {
     return map;
   }
 
+  /** The keyword a letter (a–z) names, if any. */
+  nameOf(letter: string): string | undefined {
+    return this.names[letter.charCodeAt(0) - 97];
+  }
+
   has(name: string): boolean {
     return this.names.includes(name);
   }
@@ -40,7 +45,7 @@ export class KeywordMap {
   namesFor(letters: string, unknown: (letter: string) => void): string[] {
     const out: string[] = [];
     for (const letter of letters) {
-      const name = this.names[letter.charCodeAt(0) - 97];
+      const name = this.nameOf(letter);
       if (name === undefined) unknown(letter);
       else out.push(name);
     }
