@@ -5,7 +5,7 @@
 
 import { Digest } from '../digest.js';
 import type { FolderChanges, FolderManifest, MessageEntry } from '../model.js';
-import { patchFolder, recordEntry, recordKey, sameRecord, type Presence, type Side, type SideRecord, type StateFolder, type StateMessage } from './state.js';
+import { patchFolder, recordEntry, recordsFor, sameRecord, type Presence, type Side, type SideRecord, type StateFolder, type StateMessage } from './state.js';
 
 /** A folder the diff sees narrowed: its saved records, the touched ones, and each side's digest now. */
 export interface NarrowFolder {
@@ -52,7 +52,7 @@ export function narrow(base: StateFolder, changes: Record<Side, FolderChanges>, 
     for (const g of changes[side].gone) touchedKeys.add(g);
   }
   // In a converged folder a message has one name on both sides: its key.
-  const touched = touchedKeys.size === 0 ? [] : base.messages.filter((m) => touchedKeys.has(recordKey(m)));
+  const touched = recordsFor(base, touchedKeys);
   const entries: Record<Side, MessageEntry[]> = { a: [], b: [] };
   for (const side of ['a', 'b'] as const) {
     const own = new Set([...changes[side].changed.map((e) => e.guid), ...changes[side].gone]);

@@ -8,7 +8,7 @@ import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
-import { emptyState, isConverged, notePlaced, patchFolder, readRecords, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { emptyState, isConverged, notePlaced, patchFolder, readRecords, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -151,15 +151,49 @@ function fillFromState(snap: Snapshot, side: Side, state: SyncState | undefined,
   }
 }
 
+const mayNarrow = (sf: StateFolder | undefined): boolean => sf !== undefined && sf.onA && sf.onB && isConverged(sf);
+
+/**
+ * Checks the saved records of the folders not quiet and narrows those it can (narrowFolders),
+ * handing the narrowing to `narrowed`; returns why the records are damaged, if they are. Folders
+ * that may narrow have only their checksums checked first: their records are cut out as needed.
+ */
+function readAndNarrow(
+  trusted: SyncState, quiet: Set<string>, skipped: Set<string>, snaps: Record<Side, Snapshot>, narrowed: (n: Map<string, NarrowFolder>) => void,
+): string | undefined {
+  const open = Object.keys(trusted.folders).filter((name) => !quiet.has(name));
+  const damage = readRecords(trusted, open, (name) => mayNarrow(trusted.folders[name]));
+  if (damage) return damage;
+  let n: Map<string, NarrowFolder>;
+  try {
+    n = narrowFolders(trusted, quiet, skipped, snaps);
+  } catch (err) {
+    if (err instanceof StateDamagedError) return err.message;
+    throw err;
+  }
+  // The folders not narrowed are diffed whole: their records are read before anything is planned.
+  const rest = readRecords(trusted, open.filter((name) => !n.has(name)));
+  if (rest) return rest;
+  narrowed(n);
+  return undefined;
+}
+
+/** The snapshots of narrowed folders hold only the touched messages' entries. */
+function applyNarrowing(narrowed: Map<string, NarrowFolder>, snaps: Record<Side, Snapshot>): void {
+  for (const [name, n] of narrowed) {
+    for (const side of ['a', 'b'] as const) snaps[side].snap.folders.set(name, { name, digest: snaps[side].digests.get(name) as string, messages: n.entries[side] });
+  }
+}
+
 /**
  * Folders the last sync left converged, held by both sides now and readable: the diff sees only
- * the messages either side touched since (DESIGN §11). Their snapshots are narrowed in place.
+ * the messages either side touched since (DESIGN §11). Nothing is changed until all are narrowed
+ * (a damaged record met on the way leaves the snapshots as they were).
  */
-function narrowFolders(trusted: SyncState | undefined, quiet: Set<string>, skipped: Set<string>, snaps: Record<Side, Snapshot>): Map<string, NarrowFolder> {
+function narrowFolders(trusted: SyncState, quiet: Set<string>, skipped: Set<string>, snaps: Record<Side, Snapshot>): Map<string, NarrowFolder> {
   const out = new Map<string, NarrowFolder>();
-  if (!trusted) return out;
   for (const [name, sf] of Object.entries(trusted.folders)) {
-    if (quiet.has(name) || skipped.has(name) || !sf.onA || !sf.onB || !isConverged(sf)) continue;
+    if (quiet.has(name) || skipped.has(name) || !mayNarrow(sf)) continue;
     const digestA = snaps.a.digests.get(name);
     const digestB = snaps.b.digests.get(name);
     if (digestA === undefined || digestB === undefined) continue;
@@ -177,7 +211,6 @@ function narrowFolders(trusted: SyncState | undefined, quiet: Set<string>, skipp
     const n = narrow(sf, { a, b }, digestA, digestB);
     if (!n) continue;
     out.set(name, n);
-    for (const side of ['a', 'b'] as const) snaps[side].snap.folders.set(name, { name, digest: snaps[side].digests.get(name) as string, messages: n.entries[side] });
   }
   return out;
 }
@@ -357,7 +390,9 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   let trusted = state ? filterState(state, included) : undefined;
   if (trusted && untrusted.size > 0) trusted = withoutFolders(trusted, untrusted);
   let quiet = quietFolders(trusted, sa, sb);
-  const damage = trusted && readRecords(trusted, Object.keys(trusted.folders).filter((name) => !quiet.has(name)));
+  for (const snap of [sa, sb]) for (const folder of skipped) snap.snap.folders.delete(folder);
+  let narrowed = new Map<string, NarrowFolder>();
+  const damage = trusted && readAndNarrow(trusted, quiet, skipped, { a: sa, b: sb }, (n) => { narrowed = n; });
   if (damage) {
     // Found only now (records are read on first use): the same fallback as a damaged file.
     warnings.push({ message: `saved state is unusable (${damage}): merging as a first meeting (nothing expunged)` });
@@ -365,9 +400,9 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     state = undefined;
     quiet = new Set();
     await Promise.all([fetchAsSaved(agents.a, sa), fetchAsSaved(agents.b, sb)]);
+  } else {
+    applyNarrowing(narrowed, { a: sa, b: sb });
   }
-  for (const snap of [sa, sb]) for (const folder of skipped) snap.snap.folders.delete(folder);
-  const narrowed = narrowFolders(trusted, quiet, skipped, { a: sa, b: sb });
   await Promise.all([fetchChanged(agents.a, sa, narrowed), fetchChanged(agents.b, sb, narrowed)]);
   for (const [side, snap] of [['a', sa], ['b', sb]] as const) {
     // Whether trusted or not, the saved records describe a folder found at its saved digest.

@@ -138,6 +138,8 @@ export function withUidValidity(folder: StateFolder, uidValidity: Partial<Record
   const lines = LINES.get(folder);
   if (summary) SUMMARY.set(copy, summary);
   if (lines) LINES.set(copy, lines);
+  const name = NAMES.get(folder);
+  if (name !== undefined) NAMES.set(copy, name);
   return copy;
 }
 
@@ -238,8 +240,13 @@ const toMessageTuple = (m: StateMessage): MessageTuple => [
   m.hash, m.infoRest ?? 0, m.a ? toTuple(m.a) : 0, !m.b ? 0 : m.a && sameRecord(m.a, m.b) ? 1 : toTuple(m.b),
 ];
 
+/**
+ * A folder's records as one JSON list whose items are apart by a tab (JSON whitespace, never raw
+ * inside a JSON string): the line parses whole as a list, and one record can be cut out of it
+ * and parsed alone (recordsFor).
+ */
 function encodeMessages(messages: StateMessage[]): string {
-  return JSON.stringify(messages.map(toMessageTuple));
+  return `[${messages.map((m) => JSON.stringify(toMessageTuple(m))).join(',\t')}]`;
 }
 
 /** The saved state's records of a folder fail their checksum or cannot be decoded. */
@@ -247,29 +254,147 @@ export class StateDamagedError extends Error {
   readonly code = 'STATE_DAMAGED';
 }
 
+function damagedRecords(name: string, why: string): StateDamagedError {
+  return new StateDamagedError(`the records of folder ${JSON.stringify(name)} ${why}`);
+}
+
+/** Lines whose bytes were found to be what their header entry describes. */
+const CHECKED = new WeakSet<SavedLine>();
+
+/** A line's bytes, when they are the bytes its header entry describes. */
+function checkedBody(line: SavedLine, name: string): Buffer {
+  const body = line.body();
+  if (CHECKED.has(line)) return body;
+  if (body.length !== line.bytes || sha256(body) !== line.sha256) throw damagedRecords(name, 'fail their checksum');
+  CHECKED.add(line);
+  return body;
+}
+
+function parseJson(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw damagedRecords(name, 'are not JSON');
+  }
+}
+
+function parsePatch(line: SavedLine, name: string): { drop: unknown[]; add: MessageTuple[] } {
+  const patch = parseJson(checkedBody(line, name).toString('utf8'), name);
+  if (!isObject(patch) || !Array.isArray(patch.drop) || !Array.isArray(patch.add)) throw damagedRecords(name, 'hold a patch that is not one');
+  return { drop: patch.drop, add: patch.add as MessageTuple[] };
+}
+
 function decodeMessages(lines: SavedLine[], name: string): StateMessage[] {
-  const damaged = (why: string): StateDamagedError => new StateDamagedError(`the records of folder ${JSON.stringify(name)} ${why}`);
-  const parse = (line: SavedLine): unknown => {
-    const body = line.body();
-    if (body.length !== line.bytes || sha256(body) !== line.sha256) throw damaged('fail their checksum');
-    try {
-      return JSON.parse(body.toString('utf8'));
-    } catch {
-      throw damaged('are not JSON');
-    }
-  };
   const [first, ...patches] = lines;
-  const tuples = first ? parse(first) : [];
-  if (!Array.isArray(tuples)) throw damaged('are not a list');
+  const tuples = first ? parseJson(checkedBody(first, name).toString('utf8'), name) : [];
+  if (!Array.isArray(tuples)) throw damagedRecords(name, 'are not a list');
   let out = fromTuples(tuples as MessageTuple[]);
   for (const line of patches) {
-    const patch = parse(line);
-    if (!isObject(patch) || !Array.isArray(patch.drop) || !Array.isArray(patch.add)) throw damaged('hold a patch that is not one');
+    const patch = parsePatch(line, name);
     const drop = new Set(patch.drop);
-    out = [...out.filter((m) => !drop.has(recordKey(m))), ...fromTuples(patch.add as MessageTuple[])];
+    out = [...out.filter((m) => !drop.has(recordKey(m))), ...fromTuples(patch.add)];
   }
   // Records read from the file stand for the file's bytes: never changed in place.
   return Object.freeze(out) as StateMessage[];
+}
+
+/** Above this many keys a folder's records are decoded whole: one parse beats many searches. */
+const LOOKUP_MAX = 512;
+
+/** Where the JSON string starting at `at` (its opening quote) ends: its closing quote, or -1. */
+function stringEnd(text: string, at: number): number {
+  for (let q = text.indexOf('"', at + 1); q >= 0; q = text.indexOf('"', q + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(q - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return q;
+  }
+  return -1;
+}
+
+/** The end of the JSON value at `at` that is 0 or a string; -1 when it is neither. */
+function zeroOrStringEnd(text: string, at: number): number {
+  if (text.charCodeAt(at) === 0x30) return at + 1;
+  if (text.charCodeAt(at) !== 0x22) return -1;
+  const q = stringEnd(text, at);
+  return q < 0 ? -1 : q + 1;
+}
+
+/**
+ * The JSON text of a record's key (recordKey), quotes included, read off the tuple's text
+ * without parsing it: [hash, infoRest or 0, a's record or 0, b's record...]. Undefined when the
+ * text is not laid out so.
+ */
+function keyText(text: string, p: number): string | undefined {
+  if (text.charCodeAt(p) !== 0x5b || text.charCodeAt(p + 1) !== 0x22) return undefined;
+  let i = stringEnd(text, p + 1) + 1;
+  if (i === 0 || text.charCodeAt(i) !== 0x2c) return undefined;
+  i = zeroOrStringEnd(text, i + 1);
+  if (i < 0 || text.charCodeAt(i) !== 0x2c) return undefined;
+  i++;
+  // a's record is 0: the key is b's.
+  if (text.charCodeAt(i) === 0x30 && text.charCodeAt(i + 1) === 0x2c) i += 2;
+  if (text.charCodeAt(i) !== 0x5b) return text.charCodeAt(i) === 0x30 ? '""' : undefined;
+  const end = zeroOrStringEnd(text, i + 1);
+  return end < 0 ? undefined : text.slice(i + 1, end);
+}
+
+/**
+ * The records of a folder read from the file whose key is one of `keys`, without decoding the
+ * rest; undefined when the first line is not tab-separated (written before records were), and
+ * the caller decodes it whole. One pass over the line's items reads each one's key off its text;
+ * only the items asked for are parsed.
+ */
+function lookUpRecords(lines: SavedLine[], name: string, keys: Set<string>): StateMessage[] | undefined {
+  const [first, ...patches] = lines;
+  if (!first) return [];
+  const body = checkedBody(first, name);
+  if (body.length < 2 || body[0] !== 0x5b || body[body.length - 1] !== 0x5d) throw damagedRecords(name, 'are not a list');
+  // Read as Latin-1, one character per byte: offsets in the text are offsets in the bytes.
+  const text = body.toString('latin1');
+  if (!text.includes('\t')) return undefined;
+  const wanted = new Set([...keys].map((k) => Buffer.from(JSON.stringify(k)).toString('latin1')));
+  let out: StateMessage[] = [];
+  for (let p = 1; p < text.length - 1;) {
+    const tab = text.indexOf('\t', p);
+    // Items end with the "," before the next tab; the last with the list's "]".
+    const end = tab < 0 ? text.length - 1 : tab - 1;
+    const key = keyText(text, p);
+    if (key === undefined) throw damagedRecords(name, 'are not records');
+    if (wanted.has(key)) {
+      const tuple = parseJson(body.toString('utf8', p, end), name);
+      if (!Array.isArray(tuple)) throw damagedRecords(name, 'are not records');
+      out.push(...fromTuples([tuple as MessageTuple]));
+    }
+    if (tab < 0) break;
+    p = tab + 1;
+  }
+  for (const line of patches) {
+    const patch = parsePatch(line, name);
+    const drop = new Set(patch.drop);
+    out = [...out.filter((m) => !drop.has(recordKey(m))), ...fromTuples(patch.add).filter((m) => keys.has(recordKey(m)))];
+  }
+  return out;
+}
+
+/**
+ * A folder's records whose key (recordKey) is one of `keys`. A folder read from the file and not
+ * decoded yet is not decoded for this: its few records are cut out of its lines, so a run over a
+ * few changes in a large folder neither parses nor keeps the others.
+ */
+export function recordsFor(folder: StateFolder, keys: Set<string>): StateMessage[] {
+  if (keys.size === 0) return [];
+  if (keys.size <= LOOKUP_MAX && !DECODED.has(folder)) {
+    const lines = LINES.get(folder);
+    const name = NAMES.get(folder);
+    const found = lines && name !== undefined ? lookUpRecords(lines, name, keys) : undefined;
+    if (found) return found;
+    const patch = PATCHES.get(folder);
+    if (patch) {
+      const drop = new Set(patch.drop);
+      return [...recordsFor(patch.base, keys).filter((m) => !drop.has(recordKey(m))), ...patch.added.filter((m) => keys.has(recordKey(m)))];
+    }
+  }
+  return folder.messages.filter((m) => keys.has(recordKey(m)));
 }
 
 function fromTuples(tuples: MessageTuple[]): StateMessage[] {
@@ -286,22 +411,43 @@ function fromTuples(tuples: MessageTuple[]): StateMessage[] {
   });
 }
 
+/** Lazy folders whose records have been produced. */
+const DECODED = new WeakSet<StateFolder>();
+/** The name a folder read from the file has there (for what its damage says). */
+const NAMES = new WeakMap<StateFolder, string>();
+
 /** A folder whose records are produced on first use. */
 function lazyFolder(onA: boolean, onB: boolean, uidValidity: Partial<Record<Side, number>> | undefined, load: () => StateMessage[]): StateFolder {
   let messages: StateMessage[] | undefined;
   const folder = { onA, onB } as StateFolder;
-  Object.defineProperty(folder, 'messages', { enumerable: true, get: () => (messages ??= load()) });
+  Object.defineProperty(folder, 'messages', {
+    enumerable: true,
+    get: () => {
+      if (!messages) {
+        messages = load();
+        DECODED.add(folder);
+      }
+      return messages;
+    },
+  });
   if (uidValidity !== undefined) folder.uidValidity = uidValidity;
   return folder;
 }
 
 /**
  * Reads the records of these folders now, so that damage shows before anything is planned
- * (the state is then unusable as a whole); returns why, or undefined when all are sound.
+ * (the state is then unusable as a whole); returns why, or undefined when all are sound. Folders
+ * `checksumOnly` names have their lines' checksums checked and stay undecoded: records cut out
+ * of them later (recordsFor) throw StateDamagedError if they are not records after all.
  */
-export function readRecords(state: SyncState, names: Iterable<string>): string | undefined {
+export function readRecords(state: SyncState, names: Iterable<string>, checksumOnly: (name: string) => boolean = () => false): string | undefined {
   try {
-    for (const name of names) void state.folders[name]?.messages;
+    for (const name of names) {
+      const sf = state.folders[name];
+      const lines = sf && !DECODED.has(sf) && checksumOnly(name) ? LINES.get(sf) : undefined;
+      if (lines) for (const line of lines) checkedBody(line, name);
+      else void sf?.messages;
+    }
     return undefined;
   } catch (err) {
     if (err instanceof StateDamagedError) return err.message;
@@ -415,11 +561,14 @@ export function parseState(file: Buffer | string, reader?: StateReader): StateLo
   if (offset !== size) return { kind: 'corrupt', why: size < offset ? 'truncated' : 'trailing bytes' };
   const state: SyncState = { version: h.version, idA: h.idA, idB: h.idB, folders: {}, subscriptions: h.subscriptions };
   h.folders.forEach((f, i) => {
-    const lines = (placed[i] ?? []).map(({ at, bytes: length, sha256: digest }): SavedLine => ({
-      bytes: length, sha256: digest, body: () => (reader ? reader.read(at, length) : bytes.subarray(at, at + length)),
-    }));
+    const lines = (placed[i] ?? []).map(({ at, bytes: length, sha256: digest }): SavedLine => {
+      // Read once: a line checked is read again to be searched and to be written back.
+      let body: Buffer | undefined;
+      return { bytes: length, sha256: digest, body: () => (body ??= reader ? reader.read(at, length) : bytes.subarray(at, at + length)) };
+    });
     const sf = lazyFolder(f.onA, f.onB, f.uidValidity, () => decodeMessages(lines, f.name));
     LINES.set(sf, lines);
+    NAMES.set(sf, f.name);
     SUMMARY.set(sf, { digestA: f.digestA, digestB: f.digestB, countA: f.countA, countB: f.countB, converged: f.converged });
     state.folders[f.name] = sf;
   });

@@ -1,6 +1,7 @@
 // A side that is missing, wiped or half there, and a state that is gone or damaged: each is
 // refused or merged without loss — never read as "the user deleted everything".
 
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,6 +27,22 @@ beforeEach(async () => {
 afterEach(() => removeDir(work));
 
 const run = (...args: string[]): Promise<CliResult> => runCli(args, work);
+
+/** A state file's text with its records' lines edited and every checksum made to match again. */
+function rechecksummed(text: string, edit: (line: string) => string): string {
+  const sha = (t: string): string => createHash('sha256').update(t).digest('hex');
+  const [first, ...lines] = text.split('\n');
+  const outer = JSON.parse(first as string) as { state: { folders: { bytes: number; sha256: string; patches?: unknown[] }[] } };
+  const edited = lines.map(edit);
+  expect(edited).not.toEqual(lines);
+  outer.state.folders.forEach((f, i) => {
+    expect(f.patches).toBeUndefined();
+    f.bytes = Buffer.byteLength(edited[i] as string);
+    f.sha256 = sha(edited[i] as string);
+  });
+  const header = JSON.stringify(outer.state);
+  return [`{"sha256":"${sha(header)}","state":${header}}`, ...edited].join('\n');
+}
 
 async function stateFile(): Promise<string> {
   const dir = join(work, 'state', 'mdsync');
@@ -102,6 +119,10 @@ describe('sync with its state gone or damaged', () => {
     ['truncated', async (path: string): Promise<void> => { await writeFile(path, (await readFile(path, 'utf8')).slice(0, 80)); }, 'is unusable (not JSON): merging as a first meeting (nothing expunged)'],
     ['altered', async (path: string): Promise<void> => { await writeFile(path, (await readFile(path, 'utf8')).replace('"onA":true', '"onA":false')); }, 'is unusable (checksum mismatch): merging as a first meeting (nothing expunged)'],
     ['random bytes', async (path: string): Promise<void> => { await writeFile(path, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))); }, 'is unusable'],
+    // Checksums made to match: only the record is wrong, and it is one the run cuts out to plan with.
+    ['holding a record that is not JSON', async (path: string): Promise<void> => {
+      await writeFile(path, rechecksummed(await readFile(path, 'utf8'), (line) => line.replace(`"${base(1)},S=125","S",[]`, `"${base(1)},S=125","S",[,]`)));
+    }, 'is unusable (the records of folder "INBOX" are not JSON): merging as a first meeting (nothing expunged)'],
   ])('state %s: a union, nothing expunged on either side', async (_name, damage, warning) => {
     await damage(await stateFile());
     const r = await run('sync', a, b);

@@ -10,7 +10,7 @@ import type { FolderManifest, Location, MessageEntry, Placed } from '../../../sr
 import { diff, hashNeeds, type DiffInput, type SideSnapshot } from '../../../src/sync/diff.js';
 import { isEmptyPlan, type Plan } from '../../../src/sync/plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from '../../../src/sync/narrow.js';
-import { emptyState, isConverged, notePlaced, parseState, serializeState, sideDigest, sideEntries, type Side, type StateMessage, type SyncState } from '../../../src/sync/state.js';
+import { emptyState, isConverged, notePlaced, parseState, recordKey, serializeState, sideDigest, sideEntries, type Side, type StateMessage, type SyncState } from '../../../src/sync/state.js';
 
 const FOLDERS = ['INBOX', 'Archive', 'Work'] as const;
 const FLAG_LETTERS = ['D', 'F', 'R', 'S', 'T'];
@@ -82,6 +82,8 @@ class World {
     b: { folders: new Map([['INBOX', new Map()]]), subscriptions: new Set() },
   };
   state?: SyncState;
+  /** The same state read as the runner reads it: through a reader, records cut out or decoded on first use. */
+  private lazyState?: SyncState;
   private nextContent = 1;
   private nextName = 1;
   /** Names a side has ever held: a Maildir never reuses a base name. */
@@ -134,6 +136,7 @@ class World {
     }
     if (op.kind === 'loseState') {
       this.state = undefined;
+      this.lazyState = undefined;
       this.interval.stateLost = true;
       return;
     }
@@ -337,8 +340,12 @@ class World {
       const fa = a.folders.get(name);
       const fb = b.folders.get(name);
       if (!fa || !fb || !sf.onA || !sf.onB || !isConverged(sf)) continue;
-      const n = narrow(sf, { a: changesFrom(fa, sf.messages, 'a'), b: changesFrom(fb, sf.messages, 'b') }, fa.digest, fb.digest);
+      const changes = { a: changesFrom(fa, sf.messages, 'a'), b: changesFrom(fb, sf.messages, 'b') };
+      // Narrowed as the runner narrows: from the folder's lines, not decoded whole.
+      const n = narrow(this.lazyState?.folders[name] ?? sf, changes, fa.digest, fb.digest);
       if (!n) throw new Error(`folder ${name} could not be narrowed`);
+      const keys = new Set(SIDES.flatMap((side) => [...changes[side].changed.map((e) => e.guid), ...changes[side].gone]));
+      expect(n.touched).toEqual(sf.messages.filter((m) => keys.has(recordKey(m))));
       out.set(name, n);
       a.folders.set(name, { ...fa, messages: n.entries.a });
       b.folders.set(name, { ...fb, messages: n.entries.b });
@@ -362,9 +369,13 @@ class World {
     if (isEmptyPlan(plan) && !learnt) return plan;
     const next = this.execute(plan, narrowed);
     // Through the file format, as the runner saves it and the next run loads it.
-    const loaded = parseState(serializeState(next));
+    const file = serializeState(next);
+    const loaded = parseState(file);
     if (loaded.kind !== 'ok') throw new Error(`state did not survive its own format: ${loaded.why}`);
     this.state = loaded.state;
+    const lazy = parseState(file.subarray(0, file.indexOf(0x0a)), { size: file.length, read: (at, length) => file.subarray(at, at + length) });
+    if (lazy.kind !== 'ok') throw new Error(`state did not survive its own format: ${lazy.why}`);
+    this.lazyState = lazy.state;
     return plan;
   }
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestEntries } from '../../../src/digest.js';
-import { isConverged, parseState, patchFolder, readRecords, serializeState, sideCount, sideDigest, sideEntries, STATE_VERSION, type StateFolder, type SyncState } from '../../../src/sync/state.js';
+import { isConverged, parseState, patchFolder, readRecords, recordKey, recordsFor, serializeState, sideCount, sideDigest, sideEntries, STATE_VERSION, type StateFolder, type SyncState } from '../../../src/sync/state.js';
 import { agreed, rec, state, stateMessage } from '../../helpers/manifest.js';
 
 const sample = (): SyncState => state({
@@ -35,9 +35,10 @@ describe('serializeState / parseState', () => {
     expect(reads).toEqual([]);
     expect(loaded.state.folders.INBOX?.messages).toEqual(sample().folders.INBOX?.messages);
     expect(reads).toHaveLength(1);
-    // Written again, every folder's records are copied as they were read (none re-encoded).
+    // Written again, every folder's records are copied as they were read (none re-encoded), each
+    // line read once.
     const again = serializeState(loaded.state);
-    expect(reads).toHaveLength(3);
+    expect(reads).toHaveLength(2);
     expect(again.equals(file)).toBe(true);
   });
 
@@ -193,5 +194,92 @@ describe('sideEntries / sideDigest', () => {
 
   it('leaves out the side that does not hold a message', () => {
     expect(sideEntries(sample().folders['Entwürfe/台北']!, 'b')).toEqual([]);
+  });
+});
+
+describe('recordsFor: a few records cut out of a folder read from the file', () => {
+  const tricky = (): SyncState => state({
+    INBOX: {
+      messages: [
+        ...Array.from({ length: 40 }, (_, i) => agreed(`h${i}`, `m${i}`, { flags: 'S' })),
+        // A keyword named like another message's key: its text is met where no key stands.
+        agreed('h40', 'm40', { keywords: ['m7', '["m8",'] }),
+        // Info rest and a GUID with quotes, backslashes and non-ASCII characters.
+        stateMessage('h41', rec('q"\\ü台', { flags: 'RS' }), rec('q"\\ü台', { flags: 'RS' }), ',X="a",\\'),
+        // On b only: its key is b's name.
+        stateMessage('h42', undefined, rec('onlyB', { location: 'new' })),
+        stateMessage('h43', rec('m43'), rec('other43'), ',M=1'),
+      ],
+    },
+  });
+  const through = (file: Buffer): { state: SyncState; reads: number[] } => {
+    const reads: number[] = [];
+    const loaded = parseState(file.subarray(0, file.indexOf(0x0a)), { size: file.length, read: (at, n) => { reads.push(at); return file.subarray(at, at + n); } });
+    if (loaded.kind !== 'ok') throw new Error(loaded.why);
+    return { state: loaded.state, reads };
+  };
+  const keys = ['m3', 'm8', 'm40', 'q"\\ü台', 'onlyB', 'm43', 'absent'];
+  const expected = (s: SyncState): unknown => s.folders.INBOX!.messages.filter((m) => keys.includes(recordKey(m)));
+
+  /** The file with one folder's first line replaced, header sizes and checksums made to match. */
+  const withLine = (file: Buffer, folder: number, body: string): Buffer => {
+    const lines = file.toString().split('\n');
+    const outer = JSON.parse(lines[0]!) as { state: { folders: { bytes: number; sha256: string }[] } };
+    const f = outer.state.folders[folder]!;
+    f.bytes = Buffer.byteLength(body);
+    f.sha256 = sha(body);
+    lines[folder + 1] = body;
+    const text = JSON.stringify(outer.state);
+    return Buffer.from([`{"sha256":"${sha(text)}","state":${text}}`, ...lines.slice(1)].join('\n'));
+  };
+
+  it('finds exactly the records of the keys asked for, as a whole read would', () => {
+    const file = serializeState(tricky());
+    const { state: loaded, reads } = through(file);
+    const got = recordsFor(loaded.folders.INBOX!, new Set(keys));
+    expect(reads).toHaveLength(1);
+    expect(got).toEqual(expected(tricky()));
+    expect(got.map(recordKey)).toEqual(['m3', 'm8', 'm40', 'q"\\ü台', 'onlyB', 'm43']);
+    expect(recordsFor(loaded.folders.INBOX!, new Set())).toEqual([]);
+  });
+
+  it('parses none of the other records: one that is not a record shows only when asked for or read whole', () => {
+    const file = serializeState(tricky());
+    // Its key still reads where keys stand; the rest of it is not JSON.
+    const body = file.toString().split('\n')[1]!.replace('["m20","S",[]', '["m20","S",[,]');
+    expect(body).not.toBe(file.toString().split('\n')[1]);
+    const bad = withLine(file, 0, body);
+    const { state: loaded } = through(bad);
+    expect(readRecords(loaded, ['INBOX'], () => true)).toBeUndefined();
+    expect(recordsFor(loaded.folders.INBOX!, new Set(['m3', 'm21']))).toEqual(tricky().folders.INBOX!.messages.filter((m) => ['m3', 'm21'].includes(recordKey(m))));
+    expect(() => recordsFor(loaded.folders.INBOX!, new Set(['m20']))).toThrow('the records of folder "INBOX" are not JSON');
+    expect(readRecords(loaded, ['INBOX'])).toBe('the records of folder "INBOX" are not JSON');
+    // A checksum that fails is found by the check alone.
+    const { state: edited } = through(Buffer.from(file.toString().replace('"m21"', '"m2x"')));
+    expect(readRecords(edited, ['INBOX'], () => true)).toBe('the records of folder "INBOX" fail their checksum');
+    expect(() => recordsFor(edited.folders.INBOX!, new Set(['m3']))).toThrow('fail their checksum');
+  });
+
+  it('follows the patch lines after the first: records dropped, and added again', () => {
+    const first = through(serializeState(tricky())).state;
+    const base = first.folders.INBOX!;
+    const dropped = recordsFor(base, new Set(['m3', 'm8']));
+    const added = [agreed('h3b', 'm3', { flags: 'FS' }), agreed('h90', 'm90')];
+    const patched = { ...first, folders: { INBOX: patchFolder(base, dropped, added, { onA: true, onB: true }) } };
+    // In this run, and read back from the file with its patch line.
+    const ask = new Set(['m3', 'm8', 'm90', 'm5']);
+    const whole = [...tricky().folders.INBOX!.messages.filter((m) => !['m3', 'm8'].includes(recordKey(m))), ...added].filter((m) => ask.has(recordKey(m)));
+    expect(recordsFor(patched.folders.INBOX!, ask)).toEqual(whole);
+    const file = serializeState(patched);
+    expect(file.toString().split('\n')).toHaveLength(3);
+    expect(recordsFor(through(file).state.folders.INBOX!, ask)).toEqual(whole);
+  });
+
+  it('reads a folder written before records were tab-separated whole, with the same answer', () => {
+    const file = serializeState(tricky());
+    const old = withLine(file, 0, file.toString().split('\n')[1]!.replaceAll(',\t', ','));
+    const { state: loaded } = through(old);
+    expect(recordsFor(loaded.folders.INBOX!, new Set(keys))).toEqual(expected(tricky()));
+    expect(loaded.folders.INBOX!.messages).toEqual(tricky().folders.INBOX!.messages);
   });
 });
