@@ -10,7 +10,7 @@ import type {
 } from '../model.js';
 import { Dotlock } from './lock.js';
 import { KeywordMap } from './keywords.js';
-import { checkName, formatName, freshGuid, sortChars, type Separator } from './name.js';
+import { checkName, formatName, freshGuid, infoMayHold, sortChars, type Separator } from './name.js';
 import { ListedFile, scanFolder, settleDelayMs, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { fieldOf, parseUidlist, withField, type Uidlist } from './uidlist.js';
 import { writeUidlist } from './uidlist-write.js';
@@ -118,10 +118,13 @@ function lettersNamedSince(before: KeywordMap, after: KeywordMap): string {
  * dovecot-keywords does not name (yet), and when the letter gets a name the file's keywords
  * change without its name changing.
  */
-function carrying(files: Iterable<ScannedFile>, letters: string): ScannedFile[] {
+function carrying(files: Iterable<ScannedFile>, letters: string, separator: Separator): ScannedFile[] {
   const out: ScannedFile[] = [];
   if (letters === '') return out;
-  for (const file of files) if ([...file.parsed.keywordLetters].some((l) => letters.includes(l))) out.push(file);
+  for (const file of files) {
+    if (!infoMayHold(file.name, letters, separator)) continue;
+    if ([...file.parsed.keywordLetters].some((l) => letters.includes(l))) out.push(file);
+  }
   return out;
 }
 
@@ -221,7 +224,7 @@ export class MaildirFolder {
       const cachedKeywords = parseKeywords(cached.keywords);
       const digest = cachedKeywords && keepsLetters(cachedKeywords, this.keywords) ? Digest.parse(cached.digest) : undefined;
       if (digest && cachedKeywords) {
-        for (const file of carrying(files.values(), lettersNamedSince(cachedKeywords, this.keywords))) {
+        for (const file of carrying(files.values(), lettersNamedSince(cachedKeywords, this.keywords), this.separator)) {
           digest.remove(this.entryOf(file, cachedKeywords)).add(this.entryOf(file));
         }
       }
@@ -265,7 +268,7 @@ export class MaildirFolder {
     }
     if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords, control.keywords)) return;
     // Files listed again under their names whose keywords changed all the same (a letter got a name).
-    for (const file of carrying(scan.files.values(), lettersNamedSince(beforeKeywords, control.keywords))) {
+    for (const file of carrying(scan.files.values(), lettersNamedSince(beforeKeywords, control.keywords), this.separator)) {
       if (before.get(file.guid) !== file) continue;
       removed.push(file);
       added.push(file);
@@ -550,7 +553,7 @@ export class MaildirFolder {
       // Dovecot re-reads the file only when its mtime moves on by a whole second.
       if (fresh.changed) await replaceFileBytes(path, Buffer.from(fresh.takeChanges()), true, laterMtime(old?.mtimeMs), this.owner);
       const before = this.keywords as KeywordMap;
-      const renamed = this.scan ? carrying(this.scan.files.values(), lettersNamedSince(before, fresh)) : [];
+      const renamed = this.scan ? carrying(this.scan.files.values(), lettersNamedSince(before, fresh), this.separator) : [];
       this.keywords = fresh;
       for (const file of renamed) this.scanDigest?.remove(this.entryOf(file, before)).add(this.entryOf(file));
     } finally {

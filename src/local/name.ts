@@ -62,6 +62,17 @@ export function guidOfName(name: string, preferred: Separator = ':'): string {
   return found ? name.slice(0, found.at) : name;
 }
 
+/**
+ * Whether a name's info may hold one of `letters`: false only when it holds none (a test before
+ * parseName, for names by the thousand of which a few carry a letter).
+ */
+export function infoMayHold(name: string, letters: string, preferred: Separator = ':'): boolean {
+  const found = findInfo(name, preferred);
+  if (!found) return false;
+  for (let i = found.at + 1; i < name.length; i++) if (letters.includes(name.charAt(i))) return true;
+  return false;
+}
+
 export function parseName(name: string, preferred: Separator = ':'): ParsedName {
   checkName(name);
   const found = findInfo(name, preferred);

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../../helpers/errors.js';
-import { formatName, freshGuid, guidOfName, parseName, type ParsedName, type Separator } from '../../../src/local/name.js';
+import { formatName, freshGuid, guidOfName, infoMayHold, parseName, type ParsedName, type Separator } from '../../../src/local/name.js';
 
 const BASE = '1600000000.M123P456.host';
 
@@ -44,6 +44,15 @@ describe('parseName', () => {
   // Scans key files by guidOfName and parse a name only when asked: both must find the same GUID.
   it.each(rows)('guidOfName finds the GUID parseName finds in $name (preferred $preferred)', ({ name, preferred, want }) => {
     expect(guidOfName(name, preferred)).toBe(want.guid);
+  });
+
+  // A keyword letter named since a listing is looked for with infoMayHold before any parse: it
+  // must never miss a letter parseName finds, and it leaves out names that hold none.
+  it.each(rows)('infoMayHold sees every keyword letter parseName finds in $name (preferred $preferred)', ({ name, preferred, want }) => {
+    for (const letter of 'abcdefghijklmnopqrstuvwxyz') {
+      if (want.keywordLetters.includes(letter)) expect(infoMayHold(name, `${letter}z`, preferred)).toBe(true);
+    }
+    if (want.keywordLetters === '' && want.opaqueInfo === undefined && want.infoRest === undefined) expect(infoMayHold(name, 'abcdefghijklmnopqrstuvwxyz', preferred)).toBe(false);
   });
 
   const bad = ['', 'cur/1.M1.host', '../x', 'x\0y', 'x'.repeat(256)];
