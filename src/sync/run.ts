@@ -154,28 +154,26 @@ function fillFromState(snap: Snapshot, side: Side, state: SyncState | undefined,
 const mayNarrow = (sf: StateFolder | undefined): boolean => sf !== undefined && sf.onA && sf.onB && isConverged(sf);
 
 /**
- * Checks the saved records of the folders not quiet and narrows those it can (narrowFolders),
- * handing the narrowing to `narrowed`; returns why the records are damaged, if they are. Folders
- * that may narrow have only their checksums checked first: their records are cut out as needed.
+ * Checks the saved records of the folders not quiet and narrows those it can (narrowFolders), or
+ * says why the records are damaged. Folders that may narrow have only their checksums checked
+ * first: their records are cut out as needed.
  */
 function readAndNarrow(
-  trusted: SyncState, quiet: Set<string>, skipped: Set<string>, snaps: Record<Side, Snapshot>, narrowed: (n: Map<string, NarrowFolder>) => void,
-): string | undefined {
+  trusted: SyncState, quiet: Set<string>, skipped: Set<string>, snaps: Record<Side, Snapshot>,
+): { narrowed: Map<string, NarrowFolder> } | { damage: string } {
   const open = Object.keys(trusted.folders).filter((name) => !quiet.has(name));
   const damage = readRecords(trusted, open, (name) => mayNarrow(trusted.folders[name]));
-  if (damage) return damage;
-  let n: Map<string, NarrowFolder>;
+  if (damage) return { damage };
+  let narrowed: Map<string, NarrowFolder>;
   try {
-    n = narrowFolders(trusted, quiet, skipped, snaps);
+    narrowed = narrowFolders(trusted, quiet, skipped, snaps);
   } catch (err) {
-    if (err instanceof StateDamagedError) return err.message;
+    if (err instanceof StateDamagedError) return { damage: err.message };
     throw err;
   }
   // The folders not narrowed are diffed whole: their records are read before anything is planned.
-  const rest = readRecords(trusted, open.filter((name) => !n.has(name)));
-  if (rest) return rest;
-  narrowed(n);
-  return undefined;
+  const rest = readRecords(trusted, open.filter((name) => !narrowed.has(name)));
+  return rest ? { damage: rest } : { narrowed };
 }
 
 /** The snapshots of narrowed folders hold only the touched messages' entries. */
@@ -391,11 +389,11 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   if (trusted && untrusted.size > 0) trusted = withoutFolders(trusted, untrusted);
   let quiet = quietFolders(trusted, sa, sb);
   for (const snap of [sa, sb]) for (const folder of skipped) snap.snap.folders.delete(folder);
-  let narrowed = new Map<string, NarrowFolder>();
-  const damage = trusted && readAndNarrow(trusted, quiet, skipped, { a: sa, b: sb }, (n) => { narrowed = n; });
-  if (damage) {
+  const read = trusted ? readAndNarrow(trusted, quiet, skipped, { a: sa, b: sb }) : { narrowed: new Map<string, NarrowFolder>() };
+  const narrowed = 'narrowed' in read ? read.narrowed : new Map<string, NarrowFolder>();
+  if ('damage' in read) {
     // Found only now (records are read on first use): the same fallback as a damaged file.
-    warnings.push({ message: `saved state is unusable (${damage}): merging as a first meeting (nothing expunged)` });
+    warnings.push({ message: `saved state is unusable (${read.damage}): merging as a first meeting (nothing expunged)` });
     trusted = undefined;
     state = undefined;
     quiet = new Set();

@@ -288,17 +288,22 @@ function decodeMessages(lines: SavedLine[], name: string): StateMessage[] {
   const [first, ...patches] = lines;
   const tuples = first ? parseJson(checkedBody(first, name).toString('utf8'), name) : [];
   if (!Array.isArray(tuples)) throw damagedRecords(name, 'are not a list');
-  let out = fromTuples(tuples as MessageTuple[]);
+  // Records read from the file stand for the file's bytes: never changed in place.
+  return Object.freeze(withPatches(fromTuples(tuples as MessageTuple[]), patches, name)) as StateMessage[];
+}
+
+/** Records after the patch lines that follow them: those dropped by key go, those added come (all, or those `keep` keeps). */
+function withPatches(records: StateMessage[], patches: SavedLine[], name: string, keep: (m: StateMessage) => boolean = () => true): StateMessage[] {
+  let out = records;
   for (const line of patches) {
     const patch = parsePatch(line, name);
     const drop = new Set(patch.drop);
-    out = [...out.filter((m) => !drop.has(recordKey(m))), ...fromTuples(patch.add)];
+    out = [...out.filter((m) => !drop.has(recordKey(m))), ...fromTuples(patch.add).filter(keep)];
   }
-  // Records read from the file stand for the file's bytes: never changed in place.
-  return Object.freeze(out) as StateMessage[];
+  return out;
 }
 
-/** Above this many keys a folder's records are decoded whole: one parse beats many searches. */
+/** Above this many keys a folder's records are decoded whole: one parse of the line beats as many small ones. */
 const LOOKUP_MAX = 512;
 
 /** Where the JSON string starting at `at` (its opening quote) ends: its closing quote, or -1. */
@@ -353,7 +358,7 @@ function lookUpRecords(lines: SavedLine[], name: string, keys: Set<string>): Sta
   const text = body.toString('latin1');
   if (!text.includes('\t')) return undefined;
   const wanted = new Set([...keys].map((k) => Buffer.from(JSON.stringify(k)).toString('latin1')));
-  let out: StateMessage[] = [];
+  const out: StateMessage[] = [];
   for (let p = 1; p < text.length - 1;) {
     const tab = text.indexOf('\t', p);
     // Items end with the "," before the next tab; the last with the list's "]".
@@ -368,12 +373,7 @@ function lookUpRecords(lines: SavedLine[], name: string, keys: Set<string>): Sta
     if (tab < 0) break;
     p = tab + 1;
   }
-  for (const line of patches) {
-    const patch = parsePatch(line, name);
-    const drop = new Set(patch.drop);
-    out = [...out.filter((m) => !drop.has(recordKey(m))), ...fromTuples(patch.add).filter((m) => keys.has(recordKey(m)))];
-  }
-  return out;
+  return withPatches(out, patches, name, (m) => keys.has(recordKey(m)));
 }
 
 /**
