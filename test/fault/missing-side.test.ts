@@ -134,4 +134,17 @@ describe('sync with its state gone or damaged', () => {
     expect(await messageFiles(b)).toHaveLength(7);
     expect((await run('verify', a, b)).code).toBe(0);
   });
+
+  it('a state path that is a directory is an error naming it (exit 1), nothing changed on either side', async () => {
+    const path = await stateFile();
+    await rm(path);
+    await mkdir(path);
+    const before = { a: await contentsByFolder(a), b: await contentsByFolder(b) };
+    const r = await run('sync', a, b);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(path);
+    expect(r.stderr).toMatch(/EISDIR|directory/i);
+    expect(r.stderr).not.toContain('    at ');
+    expect({ a: await contentsByFolder(a), b: await contentsByFolder(b) }).toEqual(before);
+  });
 });
