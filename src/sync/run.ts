@@ -8,7 +8,7 @@ import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
-import { emptyState, isConverged, notePlaced, patchFolder, readRecords, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -484,6 +484,8 @@ async function execute(
     return { ...(a !== undefined ? { a } : {}), ...(b !== undefined ? { b } : {}) };
   };
   const placedRecords: Record<string, StateMessage[]> = {};
+  /** Folders whose records became final while other folders' files were still being placed. */
+  const sealed = new Map<string, StateFolder>();
   const buildState = (final: boolean): SyncState => {
     const state = emptyState(helloA.id, helloB.id);
     if (!final) state.provisional = true;
@@ -501,6 +503,11 @@ async function execute(
     const presence = final ? plan.folderPresence : { ...Object.fromEntries(Object.entries(oldState?.folders ?? {}).map(([n, f]) => [n, { a: f.onA, b: f.onB }])), ...plan.folderPresence };
     for (const [name, where] of Object.entries(presence)) {
       if (!include(name) || quiet.has(name)) continue;
+      const done = sealed.get(name);
+      if (done) {
+        state.folders[name] = done;
+        continue;
+      }
       const placed = placedRecords[name] ?? [];
       const n = narrowed.get(name);
       if (n) {
@@ -540,6 +547,27 @@ async function execute(
   const record = (folder: string, rec: StateMessage, to: Side, placed: Placed): void => {
     if (notePlaced(rec, to, placed)) (placedRecords[folder] ??= []).push(rec);
   };
+  // A folder with nothing planned but placements has its final records once they are all placed:
+  // it is encoded then, while the main thread would otherwise wait for the copying threads.
+  const later = new Set([...plan.flagChanges, ...plan.expunges].map((op) => op.folder));
+  const unplaced = new Map<string, number>();
+  for (const { folder } of [...plan.transfers, ...plan.copies]) {
+    if (!later.has(folder) && !narrowed.has(folder) && include(folder) && !quiet.has(folder)) unplaced.set(folder, (unplaced.get(folder) ?? 0) + 1);
+  }
+  const placedAll = (folder: string, count: number): void => {
+    const left = (unplaced.get(folder) ?? 0) - count;
+    if (left > 0 || !unplaced.has(folder)) {
+      if (left > 0) unplaced.set(folder, left);
+      return;
+    }
+    unplaced.delete(folder);
+    const where = plan.folderPresence[folder];
+    if (!where) return;
+    const uidValidity = validityAfter(folder);
+    const presence: Presence = { onA: where.a, onB: where.b };
+    if (Object.keys(uidValidity).length > 0) presence.uidValidity = uidValidity;
+    sealed.set(folder, sealedFolder(presence, [...(plan.keep[folder] ?? []), ...(placedRecords[folder] ?? [])]));
+  };
 
   // Checkpoints: when a folder's deliveries are all placed, make them durable and record them, so
   // a crash in a long first run loses little (at most one every few seconds, to bound the cost).
@@ -565,6 +593,7 @@ async function execute(
         done += batch.length;
         remaining -= batch.length;
         progress();
+        placedAll(batch[0]?.folder ?? '', batch.length);
         if (remaining === 0) await checkpoint();
       });
     }
@@ -582,6 +611,7 @@ async function execute(
       });
       done += group.length;
       progress();
+      placedAll(first.folder, group.length);
     });
   }
   await drain();
@@ -589,7 +619,9 @@ async function execute(
   if (total > 0) {
     // Deliveries must be durable before anything is expunged (a move's source half) or recorded.
     await Promise.all([agents.a.commit(), agents.b.commit()]);
-    await options.saveState(buildState(false));
+    // Recorded before the flag changes and expunges; with none to come (a first copy) the final
+    // state follows at once, and writing a whole state twice cost a first copy half a second.
+    if (plan.flagChanges.length + plan.expunges.length + plan.deleteFolders.length > 0) await options.saveState(buildState(false));
   }
 
   const flagGroups = groupBy(plan.flagChanges, (f) => `${f.side}\0${f.folder}`);

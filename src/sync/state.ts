@@ -469,6 +469,22 @@ function linesOf(sf: StateFolder): { lines: SavedLine[]; asRead: boolean } {
   return { lines: [bodyLine(Buffer.from(encodeMessages(sf.messages)))], asRead: false };
 }
 
+/**
+ * A folder whose records are final before the run ends, encoded now: its line, digests and counts
+ * are computed once, and a checkpoint or the final save only writes them. A first copy seals each
+ * folder as its last file lands, while the other folders' files are still being copied.
+ */
+export function sealedFolder(presence: Presence, messages: StateMessage[]): StateFolder {
+  const folder: StateFolder = { onA: presence.onA, onB: presence.onB, messages };
+  if (presence.uidValidity !== undefined) folder.uidValidity = presence.uidValidity;
+  LINES.set(folder, [bodyLine(Buffer.from(encodeMessages(messages)))]);
+  SUMMARY.set(folder, {
+    digestA: digestEntries(sideEntries(folder, 'a')), digestB: digestEntries(sideEntries(folder, 'b')),
+    countA: sideCount(folder, 'a'), countB: sideCount(folder, 'b'), converged: converged(folder),
+  });
+  return folder;
+}
+
 function bodyLine(body: Buffer): SavedLine {
   return { bytes: body.length, sha256: sha256(body), body: () => body };
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestEntries } from '../../../src/digest.js';
-import { isConverged, parseState, patchFolder, readRecords, recordKey, recordsFor, serializeState, sideCount, sideDigest, sideEntries, STATE_VERSION, type StateFolder, type SyncState } from '../../../src/sync/state.js';
+import { isConverged, parseState, patchFolder, readRecords, recordKey, recordsFor, sealedFolder, serializeState, sideCount, sideDigest, sideEntries, STATE_VERSION, type StateFolder, type SyncState } from '../../../src/sync/state.js';
 import { agreed, rec, state, stateMessage } from '../../helpers/manifest.js';
 
 const sample = (): SyncState => state({
@@ -40,6 +40,20 @@ describe('serializeState / parseState', () => {
     const again = serializeState(loaded.state);
     expect(reads).toHaveLength(2);
     expect(again.equals(file)).toBe(true);
+  });
+
+  it('writes a folder sealed early as the same folder built at the end, a checkpoint included', () => {
+    const s = sample();
+    const sealed: SyncState = { ...s, folders: Object.fromEntries(Object.entries(s.folders).map(([name, sf]) => [name, sealedFolder(sf, sf.messages)])) };
+    expect(serializeState(sealed).equals(serializeState(s))).toBe(true);
+    const loaded = parseState(serializeState(sealed));
+    expect(loaded).toEqual({ kind: 'ok', state: s });
+    // A checkpoint writes empty digests for folders still filling; a sealed one's records are final.
+    const header = (file: Buffer): { folders: { name: string; digestA: string; digestB: string }[] } => (JSON.parse(file.toString().split('\n')[0] as string) as { state: never }).state;
+    const checkpoint = header(serializeState({ ...sealed, provisional: true })).folders.find((f) => f.name === 'INBOX');
+    expect(checkpoint?.digestA).toBe(digestEntries(sideEntries(s.folders.INBOX!, 'a')));
+    expect(checkpoint?.digestB).toBe(digestEntries(sideEntries(s.folders.INBOX!, 'b')));
+    expect(header(serializeState({ ...s, provisional: true })).folders.find((f) => f.name === 'INBOX')?.digestA).toBe('');
   });
 
   it('keeps the saved digests and counts of a folder it has not read', () => {
