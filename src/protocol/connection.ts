@@ -134,8 +134,9 @@ export class Connection {
 
   private async send(frame: unknown[], bodies = false): Promise<void> {
     if (this.failure) throw this.failure;
-    // Bodies at zlib's fastest level: megabytes of them go by; metadata at its default.
-    const level = this.deflate === 'all' || (this.deflate === 'metadata' && !bodies) ? (bodies ? 1 : 6) : undefined;
+    // zlib's fastest level: a first copy's answers are 20 MB of names and hashes, deflated at the
+    // default level in twice the time for 2% fewer bytes.
+    const level = this.deflate === 'all' || (this.deflate === 'metadata' && !bodies) ? 1 : undefined;
     const bytes = encodeFrame(frame, level);
     this.sent += bytes.length;
     const ok = this.output.write(bytes);
