@@ -49,18 +49,23 @@ type Out<S extends Shape> = { [K in keyof S]: ReturnType<S[K]> };
 type Optional<S extends Shape> = { [K in keyof S]?: ReturnType<S[K]> };
 
 /** A map with required and optional keys; unknown keys are dropped (a newer peer may add fields). */
-export const record = <R extends Shape, O extends Shape = Record<never, never>>(required: R, optional?: O): Check<Out<R> & Optional<O>> => (v, path) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) invalid(path, `expected a map, got ${describe(v)}`);
-  const src = v as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const [key, check] of Object.entries(required)) {
-    if (!Object.hasOwn(src, key)) invalid(path, `missing field "${key}"`);
-    out[key] = check(src[key], `${path}.${key}`);
-  }
-  for (const [key, check] of Object.entries(optional ?? {})) {
-    if (Object.hasOwn(src, key) && src[key] !== undefined && src[key] !== null) out[key] = check(src[key], `${path}.${key}`);
-  }
-  return out as Out<R> & Optional<O>;
+export const record = <R extends Shape, O extends Shape = Record<never, never>>(required: R, optional?: O): Check<Out<R> & Optional<O>> => {
+  // Listed once, not per value: a first copy checks a hundred thousand of these.
+  const mandatory = Object.entries(required);
+  const optionals = Object.entries(optional ?? {});
+  return (v, path) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) invalid(path, `expected a map, got ${describe(v)}`);
+    const src = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [key, check] of mandatory) {
+      if (!Object.hasOwn(src, key)) invalid(path, `missing field "${key}"`);
+      out[key] = check(src[key], `${path}.${key}`);
+    }
+    for (const [key, check] of optionals) {
+      if (Object.hasOwn(src, key) && src[key] !== undefined && src[key] !== null) out[key] = check(src[key], `${path}.${key}`);
+    }
+    return out as Out<R> & Optional<O>;
+  };
 };
 
 /** A fixed-length list (compact records on the wire), checked position by position. */
@@ -70,8 +75,13 @@ export const tuple = <T extends Check<unknown>[]>(...items: T): Check<{ [K in ke
 };
 
 /** A folder name: "/"-separated, no empty, "." or ".." component, no control character or NUL. */
+const folderText = text(MAX_FOLDER);
+const guidText = text(MAX_GUID);
+const flagsText = text(64);
+const keywordText = text(MAX_KEYWORD);
+
 export const folder: Check<string> = (v, path) => {
-  const name = text(MAX_FOLDER)(v, path);
+  const name = folderText(v, path);
   if (name === '') invalid(path, 'empty folder name');
   if (name.startsWith('/') || name.endsWith('/')) invalid(path, `folder name ${JSON.stringify(name)} starts or ends with "/"`);
   if (CONTROL.test(name)) invalid(path, `folder name ${JSON.stringify(name)} holds a control character`);
@@ -83,7 +93,7 @@ export const folder: Check<string> = (v, path) => {
 
 /** A message GUID is a file's base name: one path component, never hidden, never a control character. */
 export const guid: Check<string> = (v, path) => {
-  const g = text(MAX_GUID)(v, path);
+  const g = guidText(v, path);
   if (g === '') invalid(path, 'empty GUID');
   if (g.includes('/')) invalid(path, `GUID ${JSON.stringify(g)} contains "/"`);
   if (g.startsWith('.')) invalid(path, `GUID ${JSON.stringify(g)} starts with "."`);
@@ -93,27 +103,27 @@ export const guid: Check<string> = (v, path) => {
 
 /** Non-keyword flag letters: printable ASCII, no lower-case (those are keyword letters), no "/" or ",". */
 export const flags: Check<string> = (v, path) => {
-  const f = text(64)(v, path);
+  const f = flagsText(v, path);
   if (!/^[!-+\--.0-`{-~]*$/.test(f) || f.includes('/')) invalid(path, `bad flags ${JSON.stringify(f)}`);
   return f;
 };
 
 export const keyword: Check<string> = (v, path) => {
-  const k = text(MAX_KEYWORD)(v, path);
+  const k = keywordText(v, path);
   if (k === '' || /[\x00-\x20\x7f]/.test(k)) invalid(path, `bad keyword ${JSON.stringify(k)}`);
   return k;
 };
 
 /** What follows the flags in a file name's info (",..."): one path component, printable. */
 export const infoRest: Check<string> = (v, path) => {
-  const r = text(MAX_GUID)(v, path);
+  const r = guidText(v, path);
   if (r.includes('/') || CONTROL.test(r)) invalid(path, `bad info ${JSON.stringify(r)}`);
   return r;
 };
 
 /** A value of a dovecot-uidlist field (a Dovecot GUID): printable, no spaces, which separate the fields. */
 export const uidlistToken: Check<string> = (v, path) => {
-  const t = text(MAX_GUID)(v, path);
+  const t = guidText(v, path);
   if (!/^[\x21-\x7e]+$/.test(t)) invalid(path, `bad uidlist value ${JSON.stringify(t)}`);
   return t;
 };
@@ -121,8 +131,9 @@ export const uidlistToken: Check<string> = (v, path) => {
 /** Lower-case hex digits, exactly `length` of them. */
 const hex = (length: number, what: string): Check<string> => {
   const pattern = new RegExp(`^[0-9a-f]{${length}}$`);
+  const hexText = text(length);
   return (v, path) => {
-    const h = text(length)(v, path);
+    const h = hexText(v, path);
     if (!pattern.test(h)) invalid(path, `expected ${what}`);
     return h;
   };
