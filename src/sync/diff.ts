@@ -332,7 +332,7 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
     needs.set(key, n);
   };
   const disappeared: Record<Side, boolean> = { a: false, b: false };
-  const fresh: { side: Side; folder: string; e: MessageEntry }[] = [];
+  const fresh: { side: Side; folder: string; entries: MessageEntry[] }[] = [];
   const names = new Set([...input.a.folders.keys(), ...input.b.folders.keys(), ...Object.keys(input.state?.folders ?? {})]);
   for (const folder of names) {
     const messages = { a: input.a.folders.get(folder)?.messages ?? [], b: input.b.folders.get(folder)?.messages ?? [] };
@@ -350,6 +350,11 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
         else unknown[side].push(e);
       }
       if (stillThere < known[side].size) disappeared[side] = true;
+    }
+    if (unknown.a.length === 0 || unknown.b.length === 0) {
+      // New on one side only (a first copy's every message): no name or size to meet on the other.
+      for (const side of ['a', 'b'] as const) if (unknown[side].length > 0) fresh.push({ side, folder, entries: unknown[side] });
+      continue;
     }
     const unknownB = new Map(unknown.b.map((e) => [e.guid, e]));
     const metByName = new Set<string>();
@@ -373,9 +378,9 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
     const newSizes: Record<Side, Set<number | undefined>> = { a: new Set(), b: new Set() };
     for (const f of newHere) newSizes[f.side].add(f.e.size);
     for (const f of newHere) if (f.e.size !== undefined && newSizes[other(f.side)].has(f.e.size)) need(f.side, folder, f.e);
-    for (const f of newHere) fresh.push(f);
+    for (const f of newHere) fresh.push({ side: f.side, folder, entries: [f.e] });
   }
   // A move shows as a message gone from one folder and a new one in another, on the same side.
-  for (const f of fresh) if (disappeared[f.side]) need(f.side, f.folder, f.e);
+  for (const f of fresh) if (disappeared[f.side]) for (const e of f.entries) need(f.side, f.folder, e);
   return [...needs.values()].map((n) => ({ side: n.side, folder: n.folder, guids: [...n.guids] }));
 }
