@@ -9,7 +9,7 @@ import { crashPoint } from '../crash-point.js';
 import { fromErrno, isErrno } from '../errors.js';
 import { readAtSync } from '../local/fileio.js';
 import { removeLeftovers, tempTag } from '../local/leftovers.js';
-import { parseState, serializeState, type SyncState } from '../sync/state.js';
+import { parseState, stateParts, type SyncState } from '../sync/state.js';
 
 export function defaultStateDir(): string {
   return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'mdsync');
@@ -81,7 +81,7 @@ export async function saveStateFile(path: string, state: SyncState): Promise<voi
   try {
     const handle = await open(temp, 'w', 0o600);
     try {
-      await handle.writeFile(serializeState(state));
+      for (const part of stateParts(state)) await handle.writeFile(part);
       await handle.sync();
     } finally {
       await handle.close();

@@ -490,6 +490,11 @@ function bodyLine(body: Buffer): SavedLine {
 }
 
 export function serializeState(state: SyncState): Buffer {
+  return Buffer.concat(stateParts(state));
+}
+
+/** The state file's bytes in pieces, to be written one after another: the records are never copied into one buffer. */
+export function stateParts(state: SyncState): Buffer[] {
   const folders: HeaderFolder[] = [];
   const parts: Buffer[] = [];
   for (const [name, sf] of Object.entries(state.folders)) {
@@ -516,7 +521,7 @@ export function serializeState(state: SyncState): Buffer {
   }
   const header: Header = { version: state.version, idA: state.idA, idB: state.idB, subscriptions: state.subscriptions, folders };
   const text = JSON.stringify(header);
-  return Buffer.concat([Buffer.from(`{"sha256":"${sha256(Buffer.from(text))}","state":${text}}`), ...parts]);
+  return [Buffer.from(`{"sha256":"${sha256(Buffer.from(text))}","state":${text}}`), ...parts];
 }
 
 const NEWLINE = Buffer.from('\n');
