@@ -115,6 +115,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   try {
     // A destination is created only by a backup, or by a first sync (no state yet for the pair).
     const helloA = await a.agent.hello();
+    // Reaching the second side can take a while (SSH): the first reads its folders meanwhile.
+    void a.agent.prefetch?.();
     b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator }, remote)
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
@@ -147,8 +149,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     return report(result, opts, out, mode, wire);
   } finally {
     releaseState?.();
-    await b?.agent.close().catch(() => undefined);
-    await a.agent.close().catch(() => undefined);
+    // Each side leaves its scan cache and lock on its own: neither waits for the other.
+    await Promise.all([b?.agent.close().catch(() => undefined), a.agent.close().catch(() => undefined)]);
   }
 }
 

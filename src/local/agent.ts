@@ -11,7 +11,7 @@ import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
 import { fsyncDir, makeDirs, replaceFile, type Owner } from './fileio.js';
 import { MaildirFolder } from './folder.js';
-import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName } from './layout.js';
+import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName, type FolderDir } from './layout.js';
 import { removeLeftovers } from './leftovers.js';
 import { Dotlock } from './lock.js';
 import type { Separator } from './name.js';
@@ -44,6 +44,8 @@ export class LocalAgent {
   private raced = false;
   /** The last run here was killed: its temp files are removed once the folders are listed. */
   private recovering = false;
+  /** The listings read ahead (prefetch), settled or failed. */
+  private prefetching?: Promise<void>;
   private cacheChanged = false;
   private realRoot?: string;
   private readonly opening = new Map<string, Promise<MaildirFolder>>();
@@ -190,22 +192,43 @@ export class LocalAgent {
     await this.confine(existing);
   }
 
+  prefetch(): Promise<void> {
+    // Whatever fails here fails again, and is reported, in listFolders.
+    this.prefetching ??= this.folderDirs().then((dirs) => this.summaries(dirs)).then(() => undefined, () => undefined);
+    return this.prefetching;
+  }
+
   async listFolders(): Promise<FolderList> {
-    this.cache ??= await loadCache(this.cacheDir, this.root);
-    let dirs;
-    try {
-      dirs = await listFolderDirs(this.root, this.layout, (message) => this.warn(undefined, message));
-    } catch (err) {
-      throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${this.root}: ${(err as Error).message}`);
-    }
+    // Never two listings of a folder at once: the real one follows what the prefetch found.
+    await this.prefetching;
+    const dirs = await this.folderDirs();
     if (this.recovering) {
       this.recovering = false;
       await this.removeLeftovers(dirs.map((d) => d.dir));
     }
+    const summaries = await this.summaries(dirs);
+    const subsPath = join(this.root, 'subscriptions');
+    const subs = await readFile(subsPath, 'utf8').catch((err) => {
+      if (isErrno(err, 'ENOENT')) return '';
+      throw fromErrno(err, 'reading', subsPath);
+    });
+    return { folders: summaries, subscriptions: parseSubscriptions(subs) };
+  }
+
+  private async folderDirs(): Promise<FolderDir[]> {
+    this.cache ??= await loadCache(this.cacheDir, this.root);
+    try {
+      return await listFolderDirs(this.root, this.layout, (message) => this.warn(undefined, message));
+    } catch (err) {
+      throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${this.root}: ${(err as Error).message}`);
+    }
+  }
+
+  private async summaries(dirs: FolderDir[]): Promise<FolderSummary[]> {
     const hasInbox = await stat(join(this.root, 'cur')).then(() => true, () => false);
     // A folder that exists but cannot be read is listed as such, never left out: left out, it
     // would read as deleted, and the other side's copy would be expunged.
-    const summaries = await Promise.all(dirs
+    return Promise.all(dirs
       .filter((d) => d.name !== INBOX || hasInbox)
       .map(async (d): Promise<FolderSummary> => {
         try {
@@ -217,12 +240,6 @@ export class LocalAgent {
           return { name: d.name, digest: '', messages: 0, uids: '', unreadable: err.message };
         }
       }));
-    const subsPath = join(this.root, 'subscriptions');
-    const subs = await readFile(subsPath, 'utf8').catch((err) => {
-      if (isErrno(err, 'ENOENT')) return '';
-      throw fromErrno(err, 'reading', subsPath);
-    });
-    return { folders: summaries, subscriptions: parseSubscriptions(subs) };
   }
 
   async manifest(name: string): Promise<FolderManifest> {
@@ -374,6 +391,7 @@ export class LocalAgent {
   /** Leaves the scan cache describing the disk as it now is, then releases the lock. */
   async close(): Promise<void> {
     try {
+      await this.prefetching;
       if (this.cache) {
         let changed = this.cacheChanged;
         await Promise.all([...this.folders.values()].map(async (folder) => {

@@ -192,12 +192,24 @@ export class MaildirFolder {
         return withUidValidity({ digest: cached.digest, messages: cached.count, uids: cached.uids }, cached.uidValidity);
       }
     }
-    await this.rescan(cached);
+    if (!(await this.scanStands())) await this.rescan(cached);
     const scan = this.scan as FolderScan;
     const uids = this.uidlist ? digestUids(await this.manifest()) : '';
     const summary = withUidValidity({ digest: this.digest(), messages: scan.files.size, uids }, this.uidlist?.uidValidity);
     const damaged = scan.damaged;
     return damaged ? { ...summary, damaged } : summary;
+  }
+
+  /**
+   * Whether the scan in memory (one read ahead, while the far side was being reached) is still
+   * the folder: settled when made, none of our writes since, and new/, cur/ and the control files
+   * at the same mtimes, the rule a cache record stands by.
+   */
+  private async scanStands(): Promise<boolean> {
+    const scan = this.scan;
+    if (!scan?.settled || this.touched || scan.damaged !== undefined) return false;
+    const stamp = await stampFolder(this.dir);
+    return this.scan === scan && stamp.every((v, i) => v === scan.stamp[i]);
   }
 
   /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */

@@ -11,6 +11,12 @@ export interface Agent {
   lock(): Promise<void>;
   unlock(): Promise<void>;
   listFolders(): Promise<FolderList>;
+  /**
+   * Starts reading the folders' listings ahead of listFolders, without the lock (nothing is
+   * written): while the far side is being reached. listFolders uses a listing only if its
+   * directories have not changed since. Never fails; nothing needs to wait for it.
+   */
+  prefetch?(): Promise<void>;
   manifest(folder: string): Promise<FolderManifest>;
   /**
    * What changed in a folder since it had the digest `since` (the saved state's): entries new or

@@ -157,3 +157,45 @@ describe('changes since a digest', () => {
     }
   });
 });
+
+describe('folders read ahead while the far side is reached (prefetch)', () => {
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 120));
+
+  it('after a read-ahead with nothing changed since, the listing is the folder and what changed since the saved digest is told', async () => {
+    const before = await look();
+    await rename(join(root, 'cur', `${message('m1', 's0').base}:2,S`), join(root, 'cur', `${message('m1', 's0').base}:2,FS`));
+    await addMessage(root, '', message('m6', 's6'));
+    await settle();
+    const agent = await LocalAgent.open(root, { cacheDir });
+    try {
+      await agent.prefetch();
+      const list = await agent.listFolders();
+      const whole = digestEntries((await agent.manifest('INBOX')).messages);
+      expect(list.folders.find((f) => f.name === 'INBOX')?.digest).toBe(whole);
+      const changes = await agent.changes('INBOX', before.digest);
+      expect(changes?.changed.map((e) => base(e.guid)).sort()).toEqual([message('m1', 's0').base, message('m6', 's6').base].sort());
+      expect(changes?.gone).toEqual([]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('a folder changed after it was read ahead is listed again', async () => {
+    await look();
+    await settle();
+    const agent = await LocalAgent.open(root, { cacheDir });
+    try {
+      await agent.prefetch();
+      await addMessage(root, '', message('m7', 's7'));
+      await rm(join(root, 'cur', `${message('m2', 's1').base}:2,S`));
+      const list = await agent.listFolders();
+      const inbox = list.folders.find((f) => f.name === 'INBOX');
+      const manifest = await agent.manifest('INBOX');
+      expect(inbox?.messages).toBe(5);
+      expect(manifest.messages.map((e) => base(e.guid)).sort()).toEqual(['m1', 'm3', 'm4', 'm5', 'm7'].map((b, i) => message(b, `s${[0, 2, 3, 4, 7][i]}`).base).sort());
+      expect(inbox?.digest).toBe(digestEntries(manifest.messages));
+    } finally {
+      await agent.close();
+    }
+  });
+});
