@@ -555,9 +555,10 @@ async function execute(
     if (!later.has(folder) && !narrowed.has(folder) && include(folder) && !quiet.has(folder)) unplaced.set(folder, (unplaced.get(folder) ?? 0) + 1);
   }
   const placedAll = (folder: string, count: number): void => {
-    const left = (unplaced.get(folder) ?? 0) - count;
-    if (left > 0 || !unplaced.has(folder)) {
-      if (left > 0) unplaced.set(folder, left);
+    const before = unplaced.get(folder);
+    if (before === undefined) return;
+    if (before > count) {
+      unplaced.set(folder, before - count);
       return;
     }
     unplaced.delete(folder);
