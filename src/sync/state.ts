@@ -189,9 +189,9 @@ interface SavedLine {
   body: () => Buffer;
 }
 
-/** The lines a folder was loaded from (absent for folders built in this run). */
+/** The lines a folder was loaded from, or was encoded as when sealed (sealedFolder); absent for others built in this run. */
 const LINES = new WeakMap<StateFolder, SavedLine[]>();
-/** Digests, counts and convergence of a folder as loaded, or as a patch's maker gave them. */
+/** Digests, counts and convergence of a folder as loaded, as a patch's maker gave them, or as sealed. */
 const SUMMARY = new WeakMap<StateFolder, FolderSummary>();
 
 interface Patch {
@@ -455,7 +455,7 @@ export function readRecords(state: SyncState, names: Iterable<string>, checksumO
   }
 }
 
-/** The lines a folder is written as: those it was read from, perhaps one patch more, or all anew. */
+/** The lines a folder is written as: those it was read (or sealed) as, perhaps one patch more, or all anew. */
 function linesOf(sf: StateFolder): { lines: SavedLine[]; asRead: boolean } {
   const read = LINES.get(sf);
   if (read) return { lines: read, asRead: true };
@@ -500,7 +500,8 @@ export function stateParts(state: SyncState): Buffer[] {
   for (const [name, sf] of Object.entries(state.folders)) {
     const { lines, asRead } = linesOf(sf);
     const known = SUMMARY.get(sf);
-    // A checkpoint's folders are written with empty digests unless unchanged since loaded.
+    // A checkpoint's folders are written with empty digests unless unchanged since loaded, or
+    // sealed (their records final).
     const summary = asRead ? known : state.provisional ? undefined : known;
     const settled = asRead || !state.provisional;
     const [first, ...patches] = lines as [SavedLine, ...SavedLine[]];
