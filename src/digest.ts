@@ -38,9 +38,11 @@ export class Digest {
     return this.addLine(entryLine(e), -1);
   }
 
-  addLine(line: string, sign: 1 | -1): this {
+  /** Adds (or takes away) a line's hash, to `also` too when given: the line is hashed once. */
+  addLine(line: string, sign: 1 | -1, also?: Digest): this {
     hash128(line, lineHash);
     for (let i = 0; i < LANES; i++) this.lanes[i] = (this.lanes[i] as number) + sign * (lineHash[i] as number);
+    if (also) for (let i = 0; i < LANES; i++) also.lanes[i] = (also.lanes[i] as number) + sign * (lineHash[i] as number);
     return this;
   }
 
@@ -51,8 +53,9 @@ export class Digest {
   }
 }
 
-function entryLine(e: DigestEntry): string {
-  return `${e.guid}\t${e.flags}\t${e.keywords.join(' ')}\t${e.location}\t${e.infoRest ?? ''}`;
+/** The line an entry adds to a digest; `infoRest` for an entry that keeps it apart (a state record). */
+export function entryLine(e: Omit<DigestEntry, 'infoRest'>, infoRest = (e as DigestEntry).infoRest): string {
+  return `${e.guid}\t${e.flags}\t${e.keywords.join(' ')}\t${e.location}\t${infoRest ?? ''}`;
 }
 
 export function digestEntries(entries: Iterable<DigestEntry>): string {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fchownSync, fstatSync, fsyncSync, futimesSync, linkSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { crashPoint } from '../crash-point.js';
+import { sha256 } from '../sha256.js';
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
@@ -136,7 +137,7 @@ function writeOne(item: WriteItem, owner: WriteJob['owner']): WriteOutcome {
     } finally {
       closeSync(fd);
     }
-    const hash = createHash('sha256').update(item.data).digest('hex');
+    const hash = sha256(item.data);
     try {
       crashPoint();
       // link(), never rename(): link fails where the name exists, rename would overwrite it.

@@ -7,6 +7,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { BODY_CHUNK, isStream } from '../body.js';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { sha256 } from '../sha256.js';
 import { tempTag } from './leftovers.js';
 import type { Body } from '../model.js';
 
@@ -25,9 +26,7 @@ export function readAtSync(fd: number, offset: number, length: number): Buffer {
   return buffer.subarray(0, got);
 }
 
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256 };
 
 async function openForRead(path: string): Promise<FileHandle | undefined> {
   try {

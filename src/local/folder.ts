@@ -266,7 +266,9 @@ export class MaildirFolder {
     this.keywords = control.keywords;
     this.uidlist = control.uidlist;
     this.cachedManifest = undefined;
-    this.scanDigest = undefined;
+    // An empty listing's digest is known: placements into a new folder then follow it, and its
+    // digest is not computed whole at the end (100 000 entries of a first copy, on nothing else).
+    this.scanDigest = scan.files.size === 0 ? new Digest() : undefined;
     this.sinceBase = undefined;
     if (!before) return;
     const added: ScannedFile[] = [];
@@ -343,8 +345,9 @@ export class MaildirFolder {
 
   /** Records a message this run placed under `name`: in the scan (the digest following), its hash, its directory to fsync. */
   private placed(name: string, guid: string, item: { flags: string; location: Location; infoRest?: string }, letters: string, hash: string): void {
-    this.putFile({ name, location: item.location, guid, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
-    this.hashes.set(guid, hash);
+    this.putFile({ name, location: item.location, guid, hash, parsed: { guid, flags: sortChars(item.flags), keywordLetters: letters, separator: this.separator, infoRest: item.infoRest } });
+    // The file carries its hash; one kept for an earlier file of this GUID is not its hash.
+    this.hashes.delete(guid);
     this.touchedDirs.add(this.subdirs[item.location]);
   }
 
@@ -636,7 +639,7 @@ export class MaildirFolder {
       inlineMax: BODY_CHUNK,
       ...(this.owner ? { owner: this.owner } : {}),
       link: sameMaildir,
-    });
+    }, this.dir);
     batch.forEach((b, j) => {
       const got = outcomes[j];
       const item = items[b.index] as FileDelivery;
@@ -670,7 +673,7 @@ export class MaildirFolder {
       kind: 'write',
       items: batch.map((b) => ({ tmp: b.tmp, target: b.target, data: b.data, mtimeMs: (items[b.index] as Delivery).mtime })),
       ...(this.owner ? { owner: this.owner } : {}),
-    });
+    }, this.dir);
     batch.forEach((b, j) => {
       const got = outcomes[j];
       const item = items[b.index] as Delivery;

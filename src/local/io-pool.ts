@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { crashCounter } from '../crash-point.js';
 import { runJob, type CopyJob, type CopyOutcome, type HashJob, type HashOutcome, type Job, type ReadJob, type ReadOutcome, type WriteJob, type WriteOutcome } from './batch-io.js';
+import { packJob, unpackOutcomes, type PackedOutcomes } from './io-wire.js';
 
 type Outcomes = ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[];
 
@@ -15,6 +16,7 @@ const WORKERS = 2;
 const INLINE_BELOW = 16;
 
 interface Pending {
+  kind: Job['kind'];
   resolve(value: Outcomes): void;
   reject(err: Error): void;
 }
@@ -23,6 +25,8 @@ interface Slot {
   worker: Worker;
   busy: number;
   pending: Map<number, Pending>;
+  /** Jobs in flight per lane (a folder's directory). */
+  lanes: Map<string, number>;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./io-worker.js', import.meta.url));
@@ -35,18 +39,19 @@ class IoPool {
   private start(): Slot[] {
     this.slots ??= Array.from({ length: WORKERS }, () => {
       const worker = new Worker(WORKER_FILE, { workerData: { crashCounter: crashCounter() } });
-      const slot: Slot = { worker, busy: 0, pending: new Map() };
-      worker.on('message', ({ id, result, error }: { id: number; result?: Outcomes; error?: string }) => {
+      const slot: Slot = { worker, busy: 0, pending: new Map(), lanes: new Map() };
+      worker.on('message', ({ id, result, error }: { id: number; result?: PackedOutcomes; error?: string }) => {
         const p = slot.pending.get(id);
         if (!p) return;
         slot.pending.delete(id);
         if (--slot.busy === 0) worker.unref();
         if (error !== undefined) p.reject(new Error(error));
-        else p.resolve(asBuffers(result as Outcomes));
+        else p.resolve(unpackOutcomes(p.kind, result as PackedOutcomes) as Outcomes);
       });
       worker.on('error', (err) => {
         for (const p of slot.pending.values()) p.reject(err);
         slot.pending.clear();
+        slot.lanes.clear();
         slot.busy = 0;
       });
       worker.unref();
@@ -55,29 +60,37 @@ class IoPool {
     return this.slots;
   }
 
-  run(job: ReadJob): Promise<ReadOutcome[]>;
-  run(job: WriteJob): Promise<WriteOutcome[]>;
-  run(job: CopyJob): Promise<CopyOutcome[]>;
-  run(job: HashJob): Promise<HashOutcome[]>;
-  async run(job: Job): Promise<Outcomes> {
+  /**
+   * Runs a job on a thread. Jobs of one `lane` (the folder they write) go to the thread already
+   * writing it, unless another thread is idle: two threads creating, linking and unlinking names
+   * in one directory wait on its lock, which cost 10% of a two-thread write of 100 000 files.
+   */
+  run(job: ReadJob, lane?: string): Promise<ReadOutcome[]>;
+  run(job: WriteJob, lane?: string): Promise<WriteOutcome[]>;
+  run(job: CopyJob, lane?: string): Promise<CopyOutcome[]>;
+  run(job: HashJob, lane?: string): Promise<HashOutcome[]>;
+  async run(job: Job, lane?: string): Promise<Outcomes> {
     const size = job.kind === 'read' || job.kind === 'hash' ? job.paths.length : job.items.length;
     if (!this.available || size < INLINE_BELOW) return runJob(job);
     const slots = this.start();
-    const slot = slots.reduce((best, s) => (s.busy < best.busy ? s : best));
+    const idle = slots.find((s) => s.busy === 0);
+    const writing = lane === undefined ? undefined : slots.find((s) => s.lanes.has(lane));
+    const slot = idle ?? writing ?? slots.reduce((best, s) => (s.busy < best.busy ? s : best));
     const id = this.nextId++;
     // A thread at work keeps the process alive; an idle one does not hold it open.
     if (slot.busy++ === 0) slot.worker.ref();
-    return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, job });
-    });
+    if (lane !== undefined) slot.lanes.set(lane, (slot.lanes.get(lane) ?? 0) + 1);
+    const settled = (): void => {
+      if (lane === undefined) return;
+      const left = (slot.lanes.get(lane) ?? 1) - 1;
+      if (left > 0) slot.lanes.set(lane, left);
+      else slot.lanes.delete(lane);
+    };
+    return new Promise<Outcomes>((resolve, reject) => {
+      slot.pending.set(id, { kind: job.kind, resolve, reject });
+      slot.worker.postMessage({ id, job: packJob(job) });
+    }).finally(settled);
   }
-}
-
-/** Bodies cross threads as plain Uint8Arrays: the same bytes, seen as Buffers again. */
-function asBuffers<T extends Outcomes>(outcomes: T): T {
-  for (const o of outcomes) if ('data' in o) o.data = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength);
-  return outcomes;
 }
 
 export const ioPool = new IoPool();

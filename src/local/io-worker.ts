@@ -2,15 +2,16 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { shareCrashCounter } from '../crash-point.js';
-import { runJob, type Job } from './batch-io.js';
+import { runJob } from './batch-io.js';
+import { packOutcomes, unpackJob, type PackedJob } from './io-wire.js';
 
 shareCrashCounter((workerData as { crashCounter: SharedArrayBuffer }).crashCounter);
 
-parentPort?.on('message', ({ id, job }: { id: number; job: Job }) => {
+parentPort?.on('message', ({ id, job }: { id: number; job: PackedJob }) => {
   try {
-    const result = runJob(job);
+    const result = packOutcomes(runJob(unpackJob(job)));
     // Bodies read here go to the main thread without a copy.
-    const transfer = job.kind === 'read' ? result.flatMap((r) => ('data' in r ? [r.data.buffer as ArrayBuffer] : [])) : [];
+    const transfer = result.data.flatMap((d) => (d ? [d.buffer as ArrayBuffer] : []));
     parentPort?.postMessage({ id, result }, transfer);
   } catch (err) {
     parentPort?.postMessage({ id, error: (err as Error).message });

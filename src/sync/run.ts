@@ -8,6 +8,7 @@ import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
+import { inTwoLanes } from './lanes.js';
 import { emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
@@ -585,11 +586,12 @@ async function execute(
     });
     return checkpointing;
   };
-  for (const [, group] of groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`)) {
+  const transferTasks = [...groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`).values()].map((group) => {
     let remaining = group.length;
+    const tasks: (() => Promise<void>)[] = [];
     for (let i = 0; i < group.length; i += BATCH_MESSAGES) {
       const batch = group.slice(i, i + BATCH_MESSAGES);
-      add(async () => {
+      tasks.push(async () => {
         await transferBatch(agents, batch, result, record);
         done += batch.length;
         remaining -= batch.length;
@@ -598,7 +600,9 @@ async function execute(
         if (remaining === 0) await checkpoint();
       });
     }
-  }
+    return { size: group.length, tasks };
+  });
+  for (const task of inTwoLanes(transferTasks)) add(task);
   for (const [, group] of groupBy(plan.copies, (c) => `${c.side}\0${c.folder}`)) {
     add(async () => {
       const first = group[0];

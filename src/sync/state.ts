@@ -1,8 +1,8 @@
 // The saved base of a pair: what both sides held after the last successful sync.
 // Pure data and (de)serialisation; the runner does the file I/O.
 
-import { createHash } from 'node:crypto';
-import { digestEntries } from '../digest.js';
+import { sha256 } from '../sha256.js';
+import { Digest, digestEntries, entryLine } from '../digest.js';
 import type { Location, MessageEntry, Placed } from '../model.js';
 
 export const STATE_VERSION = 2;
@@ -478,11 +478,26 @@ export function sealedFolder(presence: Presence, messages: StateMessage[]): Stat
   const folder: StateFolder = { onA: presence.onA, onB: presence.onB, messages };
   if (presence.uidValidity !== undefined) folder.uidValidity = presence.uidValidity;
   LINES.set(folder, [bodyLine(Buffer.from(encodeMessages(messages)))]);
-  SUMMARY.set(folder, {
-    digestA: digestEntries(sideEntries(folder, 'a')), digestB: digestEntries(sideEntries(folder, 'b')),
-    countA: sideCount(folder, 'a'), countB: sideCount(folder, 'b'), converged: converged(folder),
-  });
+  SUMMARY.set(folder, { ...sideDigests(messages), countA: sideCount(folder, 'a'), countB: sideCount(folder, 'b'), converged: converged(folder) });
   return folder;
+}
+
+/**
+ * Both sides' digests (sideDigest) in one pass, without an entry object per record: a record the
+ * same on both sides, as every record is after a copy, is hashed once for both.
+ */
+function sideDigests(messages: StateMessage[]): Pick<FolderSummary, 'digestA' | 'digestB'> {
+  const a = new Digest();
+  const b = new Digest();
+  for (const m of messages) {
+    if (m.a && m.b && sameRecord(m.a, m.b)) {
+      a.addLine(entryLine(m.a, m.infoRest), 1, b);
+      continue;
+    }
+    if (m.a) a.addLine(entryLine(m.a, m.infoRest), 1);
+    if (m.b) b.addLine(entryLine(m.b, m.infoRest), 1);
+  }
+  return { digestA: a.hex(), digestB: b.hex() };
 }
 
 function bodyLine(body: Buffer): SavedLine {
@@ -536,10 +551,6 @@ export interface StateReader {
 }
 
 const WRITTEN_PREFIX = /^\{"sha256":"([0-9a-f]{64})","state":/;
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 /**
  * A damaged or foreign state is never trusted: the caller falls back to a first-meeting merge.

@@ -42,6 +42,28 @@ describe('serializeState / parseState', () => {
     expect(again.equals(file)).toBe(true);
   });
 
+  it('gives a sealed folder the digests of its sides\' entries, records that differ on the sides included', () => {
+    const messages = [
+      stateMessage('h1', rec('m1', { flags: 'FS', keywords: ['$Label1', 'Junk'] }), rec('m1', { flags: 'FS', keywords: ['$Label1', 'Junk'] }), ',M=7'),
+      stateMessage('h2', rec('m2', { keywords: ['a'] }), rec('m2', { keywords: ['b'] })),
+      stateMessage('h3', rec('m3', { location: 'new' }), rec('m3')),
+      stateMessage('h4', rec('m4', { flags: 'S' }), rec('m4', { flags: 'RS' }), ',X'),
+      stateMessage('h5', rec('only-a'), undefined),
+      stateMessage('h6', undefined, rec('only-b', { flags: 'T' }), ',Z=1'),
+      stateMessage('h7', rec('a7'), rec('b7')),
+    ];
+    const sealed = sealedFolder({ onA: true, onB: true }, messages);
+    const built: StateFolder = { onA: true, onB: true, messages };
+    for (const side of ['a', 'b'] as const) {
+      expect(sideDigest(sealed, side)).toBe(digestEntries(sideEntries(built, side)));
+      expect(sideDigest(sealed, side)).not.toBe(digestEntries([]));
+    }
+    expect(sideDigest(sealed, 'a')).not.toBe(sideDigest(sealed, 'b'));
+    // The same records on both sides: the same digest on both.
+    const same = sealedFolder({ onA: true, onB: true }, [messages[0] as (typeof messages)[number]]);
+    expect(sideDigest(same, 'a')).toBe(sideDigest(same, 'b'));
+  });
+
   it('writes a folder sealed early as the same folder built at the end, a checkpoint included', () => {
     const s = sample();
     const sealed: SyncState = { ...s, folders: Object.fromEntries(Object.entries(s.folders).map(([name, sf]) => [name, sealedFolder(sf, sf.messages)])) };

@@ -1,0 +1,131 @@
+// Jobs and outcomes of batch-io.ts as they cross between threads: the strings of a batch joined
+// into one with their ends beside it, its numbers in typed arrays. A structured clone copies a
+// flat string or array in one step, where a batch of objects costs a walk over each object's
+// properties on both threads: in a first copy of 100 000 messages, 0.2 s on the main thread and
+// as much on each copying thread.
+
+import type { CopyOutcome, HashOutcome, Job, ReadOutcome, WriteOutcome } from './batch-io.js';
+
+/** Strings as one text and where each ends: no separator a path or name could hold. */
+interface Strings {
+  text: string;
+  ends: Uint32Array;
+}
+
+function packStrings(list: string[]): Strings {
+  const ends = new Uint32Array(list.length);
+  let at = 0;
+  list.forEach((s, i) => { ends[i] = at += s.length; });
+  return { text: list.join(''), ends };
+}
+
+function unpackStrings({ text, ends }: Strings): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (const end of ends) {
+    out.push(text.slice(at, end));
+    at = end;
+  }
+  return out;
+}
+
+type Owner = { uid: number; gid: number } | undefined;
+
+export type PackedJob =
+  | { kind: 'read'; paths: Strings; inlineMax: number }
+  | { kind: 'hash'; paths: Strings }
+  | { kind: 'write'; tmps: Strings; targets: Strings; data: Uint8Array[]; mtimes: Float64Array; owner: Owner }
+  | { kind: 'copy'; sources: Strings; tmps: Strings; targets: Strings; inlineMax: number; owner: Owner; link: boolean };
+
+export function packJob(job: Job): PackedJob {
+  switch (job.kind) {
+    case 'read':
+      return { kind: 'read', paths: packStrings(job.paths), inlineMax: job.inlineMax };
+    case 'hash':
+      return { kind: 'hash', paths: packStrings(job.paths) };
+    case 'write':
+      return {
+        kind: 'write', tmps: packStrings(job.items.map((i) => i.tmp)), targets: packStrings(job.items.map((i) => i.target)),
+        data: job.items.map((i) => i.data), mtimes: Float64Array.from(job.items, (i) => i.mtimeMs), owner: job.owner,
+      };
+    case 'copy':
+      return {
+        kind: 'copy', sources: packStrings(job.items.map((i) => i.source)), tmps: packStrings(job.items.map((i) => i.tmp)),
+        targets: packStrings(job.items.map((i) => i.target)), inlineMax: job.inlineMax, owner: job.owner, link: job.link === true,
+      };
+  }
+}
+
+export function unpackJob(packed: PackedJob): Job {
+  const withOwner = (owner: Owner): { owner?: { uid: number; gid: number } } => (owner ? { owner } : {});
+  switch (packed.kind) {
+    case 'read':
+      return { kind: 'read', paths: unpackStrings(packed.paths), inlineMax: packed.inlineMax };
+    case 'hash':
+      return { kind: 'hash', paths: unpackStrings(packed.paths) };
+    case 'write': {
+      const targets = unpackStrings(packed.targets);
+      const items = unpackStrings(packed.tmps).map((tmp, i) => ({
+        tmp, target: targets[i] as string, data: packed.data[i] as Uint8Array, mtimeMs: packed.mtimes[i] as number,
+      }));
+      return { kind: 'write', items, ...withOwner(packed.owner) };
+    }
+    case 'copy': {
+      const tmps = unpackStrings(packed.tmps);
+      const targets = unpackStrings(packed.targets);
+      const items = unpackStrings(packed.sources).map((source, i) => ({ source, tmp: tmps[i] as string, target: targets[i] as string }));
+      return { kind: 'copy', items, inlineMax: packed.inlineMax, ...withOwner(packed.owner), link: packed.link };
+    }
+  }
+}
+
+type Outcome = ReadOutcome | WriteOutcome | CopyOutcome | HashOutcome;
+
+/** Outcomes of one job: which were done, and what each done one carries (hashes, sizes, mtimes, bodies). */
+export interface PackedOutcomes {
+  done: Uint8Array;
+  hashes: Strings;
+  sizes: Float64Array;
+  mtimes: Float64Array;
+  /** Bodies read (read jobs), transferred rather than copied. */
+  data: (Uint8Array | null)[];
+}
+
+export function packOutcomes(outcomes: Outcome[]): PackedOutcomes {
+  const n = outcomes.length;
+  const packed: PackedOutcomes = { done: new Uint8Array(n), hashes: packStrings([]), sizes: new Float64Array(n), mtimes: new Float64Array(n), data: [] };
+  const hashes: string[] = [];
+  outcomes.forEach((o, i) => {
+    if (o.kind !== 'ok') {
+      hashes.push('');
+      packed.data.push(null);
+      return;
+    }
+    packed.done[i] = 1;
+    hashes.push('hash' in o ? o.hash : '');
+    if ('size' in o) packed.sizes[i] = o.size;
+    if ('mtime' in o) packed.mtimes[i] = o.mtime;
+    packed.data.push('data' in o ? o.data : null);
+  });
+  packed.hashes = packStrings(hashes);
+  return packed;
+}
+
+export function unpackOutcomes(kind: Job['kind'], packed: PackedOutcomes): Outcome[] {
+  const hashes = unpackStrings(packed.hashes);
+  return Array.from(packed.done, (done, i): Outcome => {
+    if (!done) return { kind: 'again' };
+    const hash = hashes[i] as string;
+    switch (kind) {
+      case 'read': {
+        // Bodies cross as plain Uint8Arrays: the same bytes, seen as Buffers again.
+        const data = packed.data[i] as Uint8Array;
+        return { kind: 'ok', data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), mtime: packed.mtimes[i] as number };
+      }
+      case 'copy':
+        return { kind: 'ok', hash, size: packed.sizes[i] as number, mtime: packed.mtimes[i] as number };
+      default:
+        return { kind: 'ok', hash };
+    }
+  });
+}

@@ -1,0 +1,57 @@
+// Jobs and outcomes of the copying threads, packed to cross between threads and unpacked as they were.
+
+import { describe, expect, it } from 'vitest';
+import type { CopyOutcome, Job, ReadOutcome } from '../../../src/local/batch-io.js';
+import { packJob, packOutcomes, unpackJob, unpackOutcomes } from '../../../src/local/io-wire.js';
+
+// Names as a Maildir can hold them: separators, commas, non-ASCII, an empty-looking info.
+const paths = ['/m/.Entwürfe/cur/1700000000.M1P2Q3.host,S=10:2,FS', '/m/cur/台北:2,', '/m/new/x', '/m/cur/a,b;c!d'];
+
+describe('packJob / unpackJob', () => {
+  const jobs: Job[] = [
+    { kind: 'read', paths, inlineMax: 1024 },
+    { kind: 'hash', paths },
+    { kind: 'hash', paths: [] },
+    {
+      kind: 'write',
+      items: paths.map((target, i) => ({ tmp: `/m/tmp/t${i}`, target, data: new TextEncoder().encode(`body ${i}`), mtimeMs: 1_600_000_000_123 + i })),
+      owner: { uid: 8, gid: 12 },
+    },
+    { kind: 'copy', items: paths.map((source, i) => ({ source, tmp: `/m/tmp/c${i}`, target: `${source}x` })), inlineMax: 4096, link: true },
+    { kind: 'copy', items: [{ source: '/a', tmp: '/t', target: '/b' }], inlineMax: 1, owner: { uid: 0, gid: 0 }, link: false },
+  ];
+  for (const job of jobs) {
+    it(`unpacks a ${job.kind} job of ${'paths' in job ? job.paths.length : job.items.length} as it was`, () => {
+      const again = unpackJob(structuredClone(packJob(job)));
+      expect(again).toEqual(job.kind === 'copy' ? { ...job, link: job.link === true } : job);
+    });
+  }
+});
+
+describe('packOutcomes / unpackOutcomes', () => {
+  it('unpacks copy outcomes, those to do again included', () => {
+    const outcomes: CopyOutcome[] = [
+      { kind: 'ok', hash: 'a'.repeat(64), size: 4531, mtime: 1_546_406_112_000 },
+      { kind: 'again' },
+      { kind: 'ok', hash: 'b'.repeat(64), size: 0, mtime: 0 },
+    ];
+    expect(unpackOutcomes('copy', structuredClone(packOutcomes(outcomes)))).toEqual(outcomes);
+  });
+
+  it('unpacks read outcomes as Buffers of the same bytes', () => {
+    const outcomes: ReadOutcome[] = [{ kind: 'again' }, { kind: 'ok', data: Buffer.from('From: x\r\n\r\nhi'), mtime: 123 }];
+    const got = unpackOutcomes('read', structuredClone(packOutcomes(outcomes))) as ReadOutcome[];
+    expect(got[0]).toEqual({ kind: 'again' });
+    const ok = got[1] as Extract<ReadOutcome, { kind: 'ok' }>;
+    expect(Buffer.isBuffer(ok.data)).toBe(true);
+    expect(ok.data.toString()).toBe('From: x\r\n\r\nhi');
+    expect(ok.mtime).toBe(123);
+  });
+
+  it('unpacks write and hash outcomes', () => {
+    const outcomes = [{ kind: 'ok' as const, hash: 'c'.repeat(64) }, { kind: 'again' as const }];
+    expect(unpackOutcomes('write', structuredClone(packOutcomes(outcomes)))).toEqual(outcomes);
+    expect(unpackOutcomes('hash', structuredClone(packOutcomes(outcomes)))).toEqual(outcomes);
+    expect(unpackOutcomes('hash', structuredClone(packOutcomes([])))).toEqual([]);
+  });
+});
