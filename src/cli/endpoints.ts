@@ -5,7 +5,7 @@ import { LocalAgent } from '../local/agent.js';
 import type { Separator } from '../local/name.js';
 import { describeEndpoint, parseEndpoint, type Endpoint } from '../remote/endpoint.js';
 import type { Agent } from '../sync/agent.js';
-import { openRemote, type RemoteOptions } from '../remote/open.js';
+import type { RemoteOptions } from '../remote/open.js';
 
 export interface OpenOptions {
   create: boolean;
@@ -23,6 +23,8 @@ export async function openAgent(text: string, options: OpenOptions, remote: Remo
   const endpoint = parseEndpoint(text);
   if (endpoint.kind === 'remote') {
     const { create, layout, defaultLayout, separator } = options;
+    // Loaded only for a remote side: the protocol and its codec cost a local run 40 ms of start-up.
+    const { openRemote } = await import('../remote/open.js');
     const agent = await openRemote(endpoint, remote, { create, layout, defaultLayout, separator });
     return { agent, endpoint };
   }

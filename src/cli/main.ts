@@ -8,10 +8,8 @@ import type { Mode } from '../sync/plan.js';
 import type { SyncState } from '../sync/state.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
-import { RemoteAgent } from '../protocol/remote-agent.js';
 import type { RemoteOptions } from '../remote/open.js';
 import { endpointKey, openAgent } from './endpoints.js';
-import { runServe } from './serve.js';
 import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
 import { describePlan, describeSummary, progressPrinter } from './output.js';
 import { defaultStateDir, loadStateFile, saveStateFile, stateExists, statePath } from './state-file.js';
@@ -144,8 +142,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       onProgress: showProgress ? progressPrinter(process.stderr) : undefined,
     });
     const wire: Record<string, { sent: number; received: number }> = {};
-    if (a.agent instanceof RemoteAgent) wire.a = a.agent.traffic();
-    if (b.agent instanceof RemoteAgent) wire.b = b.agent.traffic();
+    if (a.agent.traffic) wire.a = a.agent.traffic();
+    if (b.agent.traffic) wire.b = b.agent.traffic();
     return report(result, opts, out, mode, wire);
   } finally {
     releaseState?.();
@@ -188,7 +186,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('serve')
     .description('serve one Maildir on stdin/stdout to a remote mdsync (started by it over SSH)')
     .requiredOption('--root <dir>', 'the Maildir served; nothing outside it is ever opened')
-    .action(async (opts: { root: string }) => setExit(await runServe(opts.root)));
+    .action(async (opts: { root: string }) => setExit(await (await import('./serve.js')).runServe(opts.root)));
 
   addRemote(program.command('verify <a> <b>'))
     .description('compare content, flags, keywords, folders, mtimes; exit 1 listing differences')

@@ -17,6 +17,8 @@ export interface Agent {
    * directories have not changed since. Never fails; nothing needs to wait for it.
    */
   prefetch?(): Promise<void>;
+  /** Bytes sent to and received from a side across a connection (a remote side only). */
+  traffic?(): { sent: number; received: number };
   manifest(folder: string): Promise<FolderManifest>;
   /**
    * What changed in a folder since it had the digest `since` (the saved state's): entries new or
