@@ -18,13 +18,25 @@ export function endpointKey(text: string): string {
   return describeEndpoint(parseEndpoint(text));
 }
 
+let remoteCode: Promise<typeof import('../remote/open.js')> | undefined;
+
+/** The code that reaches a far side: loaded for a remote side only (the protocol and its codec cost a local run 40 ms of start-up). */
+function loadRemoteCode(): Promise<typeof import('../remote/open.js')> {
+  remoteCode ??= import('../remote/open.js');
+  return remoteCode;
+}
+
+/** Loads what opening this endpoint needs, so that opening it later waits for no module. */
+export async function loadEndpointCode(text: string): Promise<void> {
+  if (parseEndpoint(text).kind === 'remote') await loadRemoteCode();
+}
+
 /** A local path stays in-process; a remote one is served by `mdsync serve` at the far end. */
 export async function openAgent(text: string, options: OpenOptions, remote: RemoteOptions = {}): Promise<{ agent: Agent & { layout?: Layout }; endpoint: Endpoint }> {
   const endpoint = parseEndpoint(text);
   if (endpoint.kind === 'remote') {
     const { create, layout, defaultLayout, separator } = options;
-    // Loaded only for a remote side: the protocol and its codec cost a local run 40 ms of start-up.
-    const { openRemote } = await import('../remote/open.js');
+    const { openRemote } = await loadRemoteCode();
     const agent = await openRemote(endpoint, remote, { create, layout, defaultLayout, separator });
     return { agent, endpoint };
   }

@@ -9,7 +9,7 @@ import type { SyncState } from '../sync/state.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
 import type { RemoteOptions } from '../remote/open.js';
-import { endpointKey, openAgent } from './endpoints.js';
+import { endpointKey, loadEndpointCode, openAgent } from './endpoints.js';
 import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
 import { describePlan, describeSummary, progressPrinter } from './output.js';
 import { defaultStateDir, loadStateFile, saveStateFile, stateExists, statePath } from './state-file.js';
@@ -113,7 +113,9 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   try {
     // A destination is created only by a backup, or by a first sync (no state yet for the pair).
     const helloA = await a.agent.hello();
-    // Reaching the second side can take a while (SSH): the first reads its folders meanwhile.
+    // Reaching the second side can take a while (SSH): the first reads its folders meanwhile. Its
+    // code is loaded before: the reading would hold up the loading and with it the connection.
+    await loadEndpointCode(second);
     void a.agent.prefetch?.();
     b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator }, remote)
       .catch(async (err: unknown) => {

@@ -198,6 +198,14 @@ export class LocalAgent {
     return this.prefetching;
   }
 
+  async prepare(folders: string[]): Promise<void> {
+    // One after another, in the order they will be written: the first delivery waits for one.
+    for (const name of folders) {
+      // Whatever fails here fails again, and is reported, where the folder is written.
+      await this.folders.get(name)?.prepare().catch(() => undefined);
+    }
+  }
+
   async listFolders(): Promise<FolderList> {
     // Never two listings of a folder at once: the real one follows what the prefetch found.
     await this.prefetching;

@@ -212,6 +212,11 @@ export class MaildirFolder {
     return this.scan === scan && stamp.every((v, i) => v === scan.stamp[i]);
   }
 
+  /** Loads the folder's files (from its cache record, else the disk) ahead of writing it. */
+  async prepare(): Promise<void> {
+    await this.ensureScan();
+  }
+
   /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */
   private fromCache?: CachedFolder;
 

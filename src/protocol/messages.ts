@@ -59,6 +59,7 @@ export const METHODS = {
     args: record({ folder, since: hex32 }),
     result: nullable(record({ changed: list(wireEntry, MANIFEST_PAGE), gone: list(guid, MANIFEST_PAGE) })),
   },
+  prepare: { args: record({ folders: list(folder) }), result: nothing },
   hash: { args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
   read: {
     args: record({ folder, guids: list(guid) }),

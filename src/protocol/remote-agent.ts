@@ -12,7 +12,7 @@ import { changesFromWire } from './changes.js';
 import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PROGRAM, type OpenRequest } from './server.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PREPARE, PROGRAM, type OpenRequest } from './server.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
 export interface Transport {
@@ -138,6 +138,12 @@ export class RemoteAgent implements Agent {
       return m;
     }
     throw new MdsyncError('CHANGED_DURING_RUN', `${this.label}: folder ${folder} kept changing while its manifest was read; run again`);
+  }
+
+  async prepare(folders: string[]): Promise<void> {
+    // An older far side does not know the request: it loads each folder at its first write.
+    if (!this.info.capabilities.includes(PREPARE) || folders.length === 0) return;
+    await this.ask('prepare', { folders: folders.slice(0, REQUEST_ITEMS) }).catch(() => undefined);
   }
 
   async changes(folder: string, since: string): Promise<FolderChanges | undefined> {

@@ -18,7 +18,9 @@ export const FOLDER_CHANGES = 'folder-changes';
 export const DEFLATE = 'deflate';
 /** Asked by a client run with --compress: message bodies go deflated both ways. */
 export const DEFLATE_BODIES = 'deflate-bodies';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE];
+/** Announced by a server that answers `prepare`; a client sends an older one none. */
+export const PREPARE = 'prepare';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE];
 
 export interface OpenRequest {
   create?: boolean;
@@ -133,6 +135,13 @@ export async function serveSession(input: Readable, output: Writable, options: S
       // More than one page: the client pages through the manifest instead.
       if (!got || got.changed.length + got.gone.length > MANIFEST_PAGE) return null;
       return { changed: got.changed.map(entryToWire), gone: got.gone };
+    },
+    async prepare({ folders }) {
+      // Answered at once: the loading goes on beside the requests that follow, which wait for a
+      // folder's listing only when they write it.
+      const target = await opened();
+      void target.prepare?.(folders).catch(() => undefined);
+      return null;
     },
     hash: async ({ folder, guids }) => (await opened()).hash(folder, guids),
     async read({ folder, guids }) {

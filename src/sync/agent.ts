@@ -17,6 +17,12 @@ export interface Agent {
    * directories have not changed since. Never fails; nothing needs to wait for it.
    */
   prefetch?(): Promise<void>;
+  /**
+   * Starts loading the listings of folders the run is about to write, in this order, while it
+   * reads what it will deliver: a far side does this meanwhile instead of at its first write into
+   * each folder. Never fails; nothing needs to wait for it.
+   */
+  prepare?(folders: string[]): Promise<void>;
   /** Bytes sent to and received from a side across a connection (a remote side only). */
   traffic?(): { sent: number; received: number };
   manifest(folder: string): Promise<FolderManifest>;

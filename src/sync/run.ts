@@ -530,6 +530,16 @@ async function execute(
   };
 
   for (const op of plan.createFolders) await agents[op.side].createFolder(op.folder);
+  const transferGroups = [...groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`).values()];
+  for (const side of ['a', 'b'] as const) {
+    // Each side loads the folders it will write while what goes there is being read (a far side
+    // would otherwise load each at its first write, the run waiting).
+    const written = new Set([
+      ...inTwoLanes(transferGroups.filter((g) => g[0]?.from !== side).map((g) => ({ size: g.length, tasks: [g[0]?.folder ?? ''] }))),
+      ...[...plan.copies, ...plan.flagChanges, ...plan.expunges].filter((op) => op.side === side).map((op) => op.folder),
+    ]);
+    if (written.size > 0) void agents[side].prepare?.([...written]).catch(() => undefined);
+  }
 
   const queue = new PQueue({ concurrency: Math.max(1, options.jobs ?? 4) });
   // Every task's promise is awaited, so a failure ends the run as an error, never unhandled.
@@ -586,7 +596,7 @@ async function execute(
     });
     return checkpointing;
   };
-  const transferTasks = [...groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`).values()].map((group) => {
+  const transferTasks = transferGroups.map((group) => {
     let remaining = group.length;
     const tasks: (() => Promise<void>)[] = [];
     for (let i = 0; i < group.length; i += BATCH_MESSAGES) {

@@ -168,6 +168,7 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
     args: { folder: 'Work', since: '0123456789abcdef0123456789abcdef' },
     result: { changed: [[GUID, 'FS', ['$Label1'], 'cur', 120, ',W=122', 7, HASH, 'c0ffee'], ['x', '', [], 'new', null, null, null, null, null]], gone: ['y'] },
   },
+  prepare: { args: { folders: ['INBOX', 'Archive/2024'] }, result: null },
   hash: { args: { folder: 'INBOX', guids: [GUID, 'x'] }, result: [HASH, null] },
   read: {
     args: { folder: 'INBOX', guids: [GUID] },

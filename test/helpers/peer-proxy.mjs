@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Stands in for ssh like fake-ssh.mjs and sits between mdsync and the real `mdsync serve` it starts:
 // frames pass through unchanged except what MODE alters (`-e "node peer-proxy.mjs MODE"`):
-//   old                    a server from before `changes`: hello announces no folder-changes, and a
-//                          `changes` request ends the session as it would there
+//   old                    a server from before `changes` and `prepare`: hello announces neither
+//                          folder-changes nor prepare, and either request ends the session as it
+//                          would there
 //   changes:<alteration>   the real answer to `changes`, altered (see ALTER) by a hostile far side
+//   record:<file>          frames unchanged; each request's method (with its folders for `prepare`)
+//                          appended to <file>, one JSON line each
+import { appendFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { decode, encode } from '@msgpack/msgpack';
 
@@ -46,7 +50,10 @@ function fail(why) {
   process.exit(1);
 }
 
-if (mode !== 'old' && !Object.hasOwn(ALTER, mode.replace(/^changes:/, ''))) fail(`peer-proxy: unknown mode ${mode}`);
+const record = mode.startsWith('record:') ? mode.slice('record:'.length) : undefined;
+if (mode !== 'old' && !record && !Object.hasOwn(ALTER, mode.replace(/^changes:/, ''))) fail(`peer-proxy: unknown mode ${mode}`);
+/** What a server from before them does not announce. */
+const NEWER = ['folder-changes', 'prepare'];
 
 const server = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
 const asked = new Map();
@@ -56,7 +63,8 @@ const plainOnly = (capabilities) => capabilities.filter((c) => !c.startsWith('de
 
 process.stdin.on('data', frames((value, raw) => {
   if (Array.isArray(value) && value[0] === REQUEST) {
-    if (mode === 'old' && value[2] === 'changes') fail('mdsync serve: protocol error: unknown message type "changes"');
+    if (mode === 'old' && (value[2] === 'changes' || value[2] === 'prepare')) fail(`mdsync serve: protocol error: unknown message type "${value[2]}"`);
+    if (record) appendFileSync(record, `${JSON.stringify(value[2] === 'prepare' ? [value[2], value[3].folders] : [value[2]])}\n`);
     asked.set(value[1], value[2]);
     if (value[2] === 'hello') {
       value[3].capabilities = plainOnly(value[3].capabilities);
@@ -71,7 +79,7 @@ process.stdin.on('end', () => server.stdin.end());
 server.stdout.on('data', frames((value, raw) => {
   const method = Array.isArray(value) && value[0] === ANSWER ? asked.get(value[1]) : undefined;
   if (method === 'hello') {
-    value[2].capabilities = plainOnly(value[2].capabilities).filter((c) => mode !== 'old' || c !== 'folder-changes');
+    value[2].capabilities = plainOnly(value[2].capabilities).filter((c) => mode !== 'old' || !NEWER.includes(c));
     process.stdout.write(frame(value));
   } else if (method === 'changes' && mode.startsWith('changes:')) {
     if (!value[2] || value[2].changed.length === 0) fail(`peer-proxy: no changed entry to alter (answer ${JSON.stringify(value[2])})`);
