@@ -160,6 +160,8 @@ export class MaildirFolder {
   private scanDigest?: Digest;
   /** What the last rescan found against the listing before it: a digest then, files come and gone. */
   private sinceBase?: { digest: string; added: ScannedFile[]; removed: ScannedFile[] };
+  /** Files placed in or taken out of the scan in memory so far (putFile, dropFile). */
+  private edits = 0;
   /** Directories written since the last commit (to fsync). */
   readonly touchedDirs = new Set<string>();
   touched = false;
@@ -258,7 +260,9 @@ export class MaildirFolder {
    */
   async rescan(previous?: CachedFolder): Promise<void> {
     const cached = previous && cachedFiles(previous, this.separator);
-    const scan = await scanFolder(this.dir, this.separator, cached ?? this.scan?.files);
+    const followed = cached ?? this.scan?.files;
+    const editsBefore = this.edits;
+    const scan = await scanFolder(this.dir, this.separator, followed);
     const control = await this.readControlFiles();
     // The listing before, its digest and keyword map, taken after the awaits: a placement or a
     // keyword learnt meanwhile (putFile, addKeywords) changed the three together.
@@ -278,9 +282,13 @@ export class MaildirFolder {
     if (!before) return;
     const added: ScannedFile[] = [];
     const removed: ScannedFile[] = [];
-    for (const file of scan.files.values()) if (before.get(file.guid) !== file) added.push(file);
+    // The listing the scan followed, unchanged since: the files it listed again carry its mark,
+    // and only the others are looked up (a scan running beside it may have marked one as its own).
+    const again = before === followed && this.edits === editsBefore ? scan.followed : undefined;
+    if (again) added.push(...again.anew);
+    else for (const file of scan.files.values()) if (before.get(file.guid) !== file) added.push(file);
     for (const file of before.values()) {
-      if (scan.files.get(file.guid) === file) continue;
+      if ((again && file.listing === again.mark) || scan.files.get(file.guid) === file) continue;
       removed.push(file);
       // A renamed message keeps its hash (its GUID names the same body).
       if (file.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, file.hash);
@@ -364,6 +372,7 @@ export class MaildirFolder {
   /** Places a file in the scan, following the digest. */
   private putFile(file: ScannedFile): void {
     const files = (this.scan as FolderScan).files;
+    this.edits++;
     const before = files.get(file.guid);
     if (before?.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, before.hash);
     if (this.scanDigest && before) this.scanDigest.remove(this.entryOf(before));
@@ -377,6 +386,7 @@ export class MaildirFolder {
     const files = (this.scan as FolderScan).files;
     const before = files.get(guid);
     if (!before) return;
+    this.edits++;
     this.scanDigest?.remove(this.entryOf(before));
     files.delete(guid);
     this.sinceBase = undefined;

@@ -13,6 +13,8 @@ export interface ScannedFile {
   readonly parsed: ParsedName;
   /** SHA-256 of the body, when known. */
   hash?: string;
+  /** The last scan that listed this file again (FolderScan.followed.mark). */
+  listing?: number;
 }
 
 /** A listed file whose name is parsed only when asked: most names of a large folder never are. */
@@ -20,6 +22,7 @@ export class ListedFile implements ScannedFile {
   #parsed?: ParsedName;
   readonly guid: string;
   hash?: string;
+  listing?: number;
 
   /** `name` must have passed checkName. */
   constructor(readonly name: string, readonly location: Location, private readonly separator: Separator, guid?: string) {
@@ -43,7 +46,15 @@ export interface FolderScan {
   warnings: string[];
   /** Set when new/ or cur/ is missing: the folder cannot say which messages it lost. */
   damaged?: string;
+  /**
+   * Set when a previous listing was followed: the mark its files listed again now carry
+   * (ScannedFile.listing), and the files listed anew. What came and went is then known without
+   * looking every file up in both listings.
+   */
+  followed?: { mark: number; anew: ScannedFile[] };
 }
+
+let listings = 0;
 
 // Two changes within one mtime tick look like one: a directory changed less than a tick ago may
 // change again unseen. Filesystems with whole-second mtimes get the 2 s rule; finer ones a margin
@@ -161,6 +172,8 @@ export async function scanFolder(
     const warnings: string[] = [];
     const duplicates: string[] = [];
     const follow = previous && { new: new Follower(previous, 'new', separator), cur: new Follower(previous, 'cur', separator) };
+    const mark = ++listings;
+    const anew: ScannedFile[] = [];
     for (const [location, entries] of [['new', newEntries], ['cur', curEntries]] as const) {
       for (const entry of entries) {
         if (entry.name.startsWith('.')) continue;
@@ -173,6 +186,7 @@ export async function scanFolder(
           continue;
         }
         let file = follow?.[location].find(entry.name);
+        const listedAgain = file !== undefined;
         if (!file) {
           try {
             checkName(entry.name);
@@ -188,6 +202,8 @@ export async function scanFolder(
           continue;
         }
         files.set(file.guid, file);
+        if (listedAgain) file.listing = mark;
+        else anew.push(file);
       }
     }
     if (duplicates.length > 0 && attempt < MAX_ATTEMPTS - 1) {
@@ -202,6 +218,7 @@ export async function scanFolder(
     const missing = [newListed ? '' : 'new/', curListed ? '' : 'cur/'].filter(Boolean);
     const scan: FolderScan = { files, stamp: after, settled, warnings };
     if (missing.length > 0) scan.damaged = `${missing.join(' and ')} missing`;
+    if (previous) scan.followed = { mark, anew };
     return scan;
   }
   throw new MdsyncError('SCAN_UNSTABLE', `folder ${dir} kept changing while it was scanned (${lastProblem}); run again`);
