@@ -83,7 +83,8 @@ function cachedFiles(record: CachedFolder, separator: Separator): Map<string, Sc
     const nameList = names.split('\0');
     const hashList = hashes.split('\0');
     if (locations.length !== nameList.length || hashList.length !== nameList.length) return undefined;
-    for (const [i, name] of nameList.entries()) {
+    for (let i = 0; i < nameList.length; i++) {
+      const name = nameList[i] as string;
       // The cache is a file like any other: a name in it that no scan could have listed is damage.
       checkName(name);
       const file = new ListedFile(name, locations[i] === 'n' ? 'new' : 'cur', separator);
