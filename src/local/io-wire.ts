@@ -93,22 +93,18 @@ export interface PackedOutcomes {
 
 export function packOutcomes(outcomes: Outcome[]): PackedOutcomes {
   const n = outcomes.length;
-  const packed: PackedOutcomes = { done: new Uint8Array(n), hashes: packStrings([]), sizes: new Float64Array(n), mtimes: new Float64Array(n), data: [] };
-  const hashes: string[] = [];
+  const done = new Uint8Array(n);
+  const sizes = new Float64Array(n);
+  const mtimes = new Float64Array(n);
   outcomes.forEach((o, i) => {
-    if (o.kind !== 'ok') {
-      hashes.push('');
-      packed.data.push(null);
-      return;
-    }
-    packed.done[i] = 1;
-    hashes.push('hash' in o ? o.hash : '');
-    if ('size' in o) packed.sizes[i] = o.size;
-    if ('mtime' in o) packed.mtimes[i] = o.mtime;
-    packed.data.push('data' in o ? o.data : null);
+    if (o.kind !== 'ok') return;
+    done[i] = 1;
+    if ('size' in o) sizes[i] = o.size;
+    if ('mtime' in o) mtimes[i] = o.mtime;
   });
-  packed.hashes = packStrings(hashes);
-  return packed;
+  const hashes = packStrings(outcomes.map((o) => (o.kind === 'ok' && 'hash' in o ? o.hash : '')));
+  const data = outcomes.map((o) => (o.kind === 'ok' && 'data' in o ? o.data : null));
+  return { done, hashes, sizes, mtimes, data };
 }
 
 export function unpackOutcomes(kind: Job['kind'], packed: PackedOutcomes): Outcome[] {
