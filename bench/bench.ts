@@ -39,7 +39,7 @@ async function main(): Promise<number> {
       scale = [
         '## Scale: mdsync backup, no-change re-run',
         '',
-        `Generated messages of 1–2 KB in ${options.scaleFolders} folders; for each size the initial backup (timed only as set-up), then ` +
+        `Generated messages of 1–2 KB in ${options.scaleFolders} folders; for each size the initial backup (timed only as set-up; its peak RSS is what a first copy of that many messages needs), then ` +
           `${options.runs} no-change re-runs, medians; growth relative to the smallest size. Measured on ${new Date().toISOString().slice(0, 10)}, ` +
           `${machine()}, work dir ${filesystem(work)}.`,
         '',

@@ -22,6 +22,7 @@ export interface ScaleRow {
   bytes: number;
   generateS: number;
   initialS: number;
+  initialRssMB: number;
   initialCode: number;
   noChangeS: number[];
   noChangeRssMB: number[];
@@ -43,8 +44,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleRow[]> {
     const args = [o.cli, 'backup', src, dst, '--json'];
     spawnSync('sync');
     const initial = await measure(process.execPath, args, env);
-    console.log(`  initial backup (set-up): ${initial.wallS.toFixed(1)} s, exit ${initial.code}`);
-    const row: ScaleRow = { messages: size, folders: o.folders, bytes: corpus.bytes, generateS, initialS: initial.wallS, initialCode: initial.code, noChangeS: [], noChangeRssMB: [], noChangeCodes: [] };
+    console.log(`  initial backup (set-up): ${initial.wallS.toFixed(1)} s, ${initial.rssMB.toFixed(0)} MB, exit ${initial.code}`);
+    const row: ScaleRow = { messages: size, folders: o.folders, bytes: corpus.bytes, generateS, initialS: initial.wallS, initialRssMB: initial.rssMB, initialCode: initial.code, noChangeS: [], noChangeRssMB: [], noChangeCodes: [] };
     for (let rep = 0; rep < o.runs; rep++) {
       spawnSync('sync');
       const m = await measure(process.execPath, args, env);
@@ -68,12 +69,12 @@ export function scaleTable(rows: ScaleRow[]): string {
     return codes.length === 0 ? '0' : codes.join(', ');
   };
   return table(
-    ['messages', 'folders', 'MB', 'initial backup s (set-up)', 'no-change wall s', 'no-change peak RSS MB', 'messages ×', 'wall ×', 'RSS ×', 'exit codes'],
+    ['messages', 'folders', 'MB', 'initial backup s (set-up)', 'initial backup peak RSS MB', 'no-change wall s', 'no-change peak RSS MB', 'messages ×', 'wall ×', 'RSS ×', 'exit codes'],
     rows.map((r) => {
       const wall = median(r.noChangeS);
       const rss = median(r.noChangeRssMB);
       return [
-        String(r.messages), String(r.folders), (r.bytes / 1e6).toFixed(0), r.initialS.toFixed(1), wall.toFixed(2), rss.toFixed(0),
+        String(r.messages), String(r.folders), (r.bytes / 1e6).toFixed(0), r.initialS.toFixed(1), r.initialRssMB.toFixed(0), wall.toFixed(2), rss.toFixed(0),
         (r.messages / (first?.messages ?? r.messages)).toFixed(1), (wall / wall0).toFixed(2), (rss / rss0).toFixed(2), failed(r),
       ];
     }),
