@@ -109,7 +109,7 @@ async function listDir(path: string): Promise<DirEntry[] | undefined> {
   }
 }
 
-/** Names looked for past the expected one before the GUID map is asked (files gone since). */
+/** Names looked for past each expected one before the GUID map is asked (files gone since). */
 const LOOK_AHEAD = 4;
 /** Names in a row not found where expected before the order is no longer tried. */
 const MAX_MISSES = 64;
@@ -118,12 +118,19 @@ const MAX_MISSES = 64;
  * A previous listing's files of one directory, followed in the order they were listed: a
  * directory read again lists nearly all its names in the same order (a hash order or a creation
  * order), so the next name is nearly always the one expected, found without a lookup; a name
- * that is not is looked up by its GUID.
+ * that is not is looked up by its GUID. Two places in the order are followed at once: where two
+ * threads wrote one directory, their files come back interleaved (a first copy's folder listed
+ * again after it: half its names missed the one expected).
  */
 class Follower {
   private readonly order: ScannedFile[] = [];
-  private at = 0;
+  /** The two places followed, and when each last found a name. */
+  private readonly at = [0, 0];
+  private readonly lastFound = [0, 0];
+  private finds = 0;
   private misses = 0;
+  /** Each file's place in the order, built at the first file found elsewhere than expected. */
+  private places?: Map<ScannedFile, number>;
 
   constructor(private readonly byGuid: ReadonlyMap<string, ScannedFile>, private readonly location: Location, private readonly separator: Separator) {
     for (const file of byGuid.values()) if (file.location === location) this.order.push(file);
@@ -131,19 +138,32 @@ class Follower {
 
   /** The previous file of this name in this directory, if there was one. */
   find(name: string): ScannedFile | undefined {
+    this.finds++;
     if (this.misses < MAX_MISSES) {
-      const end = Math.min(this.at + LOOK_AHEAD, this.order.length);
-      for (let k = this.at; k < end; k++) {
-        const file = this.order[k] as ScannedFile;
-        if (file.name !== name) continue;
-        this.at = k + 1;
-        this.misses = 0;
-        return file;
+      for (let c = 0; c < 2; c++) {
+        const from = this.at[c] as number;
+        const end = Math.min(from + LOOK_AHEAD, this.order.length);
+        for (let k = from; k < end; k++) {
+          const file = this.order[k] as ScannedFile;
+          if (file.name !== name) continue;
+          this.at[c] = k + 1;
+          this.lastFound[c] = this.finds;
+          this.misses = 0;
+          return file;
+        }
       }
       this.misses++;
     }
     const known = this.byGuid.get(guidOfName(name, this.separator));
-    return known && known.name === name && known.location === this.location ? known : undefined;
+    if (!known || known.name !== name || known.location !== this.location) return undefined;
+    if (this.misses < MAX_MISSES) {
+      // Found elsewhere: the place followed that found nothing for longer goes on from here.
+      this.places ??= new Map(this.order.map((file, k) => [file, k]));
+      const c = (this.lastFound[0] as number) <= (this.lastFound[1] as number) ? 0 : 1;
+      this.at[c] = (this.places.get(known) ?? -1) + 1;
+      this.lastFound[c] = this.finds;
+    }
+    return known;
   }
 }
 
