@@ -35,7 +35,7 @@ interface Pending {
 
 const ERROR_CODE = /^[A-Z][A-Z_]{0,39}$/;
 /** Requests that carry message bodies, and requests whose answers do. */
-const BODIES_ASKED: ReadonlySet<string> = new Set<Method>(['deliver', 'uploadChunk']);
+const BODIES_ASKED: ReadonlySet<string> = new Set<Method>(['deliver', 'place', 'uploadChunk']);
 const BODIES_ANSWERED: ReadonlySet<string> = new Set<Method>(['read', 'readChunk']);
 
 export class Connection {

@@ -4,7 +4,7 @@ import type { Layout, MessageEntry } from '../model.js';
 import {
   bool, bytes, flags, folder, guid, hex32, hex64, infoRest, invalid, keyword, list, location, nullable, oneOf, record, text, tuple, uidlistToken, uint, type Check,
 } from './check.js';
-import { MANIFEST_PAGE, MAX_FOLDER, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_MESSAGE, MAX_TEXT } from './limits.js';
+import { MANIFEST_PAGE, MAX_FOLDER, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_MESSAGE, MAX_TEXT, REQUEST_ITEMS } from './limits.js';
 
 const keywords = list(keyword, MAX_KEYWORDS);
 const mtime = uint();
@@ -35,6 +35,13 @@ export function entryFromWire([g, f, k, l, s, r, u, h, d]: WireEntry): MessageEn
 const deliveryMeta = { guid, mtime, flags, keywords, location };
 const deliveryOptional = { infoRest };
 const placed = record({ wanted: guid, guid, hash: text(64), existed: bool }, { vanished: bool, dropped: keywords });
+const deliveries = record({ folder, items: list(record({ ...deliveryMeta, data: bytes(MAX_INLINE_BODY) }, deliveryOptional)) });
+/** See placed.ts: SHA-256s of 32 bytes and one byte for "already there", in order; the exceptions named. */
+const packedPlaced = record({
+  hashes: bytes(32 * REQUEST_ITEMS),
+  existed: bytes(REQUEST_ITEMS),
+  others: list(record({ at: uint(REQUEST_ITEMS - 1) }, { guid, vanished: bool, dropped: keywords }), REQUEST_ITEMS),
+});
 
 export const METHODS = {
   hello: {
@@ -68,10 +75,9 @@ export const METHODS = {
   },
   readChunk: { args: record({ stream: streamId, seq: uint() }), result: bytes(MAX_INLINE_BODY) },
   closeStream: { args: record({ stream: streamId }), result: nothing },
-  deliver: {
-    args: record({ folder, items: list(record({ ...deliveryMeta, data: bytes(MAX_INLINE_BODY) }, deliveryOptional)) }),
-    result: list(placed),
-  },
+  deliver: { args: deliveries, result: list(placed) },
+  // `deliver` with a packed answer, asked of a far side that announces packed-placed.
+  place: { args: deliveries, result: packedPlaced },
   upload: { args: record({ folder, item: record({ ...deliveryMeta, size }, deliveryOptional) }), result: streamId },
   uploadChunk: { args: record({ stream: streamId, seq: uint(), data: bytes(MAX_INLINE_BODY) }), result: nothing },
   uploadEnd: { args: record({ stream: streamId }), result: placed },

@@ -12,7 +12,8 @@ import { changesFromWire } from './changes.js';
 import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PREPARE, PROGRAM, type OpenRequest } from './server.js';
+import { placedFromWire } from './placed.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_PLACED, PREPARE, PROGRAM, type OpenRequest } from './server.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
 export interface Transport {
@@ -223,7 +224,11 @@ export class RemoteAgent implements Agent {
       const indices = batch;
       batch = [];
       batchBytes = 0;
-      work.push(this.ask('deliver', { folder, items: indices.map((i) => wireDelivery(items[i] as Delivery)) }).then((placed) => {
+      const wire = indices.map((i) => wireDelivery(items[i] as Delivery));
+      const answered = this.info.capabilities.includes(PACKED_PLACED)
+        ? this.ask('place', { folder, items: wire }).then((packed) => placedFromWire(packed, wire.map((w) => w.guid), this.label, folder))
+        : this.ask('deliver', { folder, items: wire });
+      work.push(answered.then((placed) => {
         if (placed.length !== indices.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${placed.length} results for ${indices.length} deliveries`);
         placed.forEach((p, j) => { out[indices[j] as number] = p; });
       }));

@@ -10,6 +10,7 @@ import { ChunkQueue } from './chunk-queue.js';
 import { Connection } from './connection.js';
 import { MANIFEST_PAGE, MAX_BATCH_BYTES, MAX_STREAMS, PROTOCOL_VERSION } from './limits.js';
 import { entryToWire, type Args, type Method, type Result } from './messages.js';
+import { packPlaced } from './placed.js';
 
 export const PROGRAM = `mdsync ${VERSION}`;
 /** Announced by a server that answers `changes`; a client asks an older one for whole manifests. */
@@ -20,7 +21,9 @@ export const DEFLATE = 'deflate';
 export const DEFLATE_BODIES = 'deflate-bodies';
 /** Announced by a server that answers `prepare`; a client sends an older one none. */
 export const PREPARE = 'prepare';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE];
+/** Announced by a server that answers `place` (placed.ts); a client asks an older one to `deliver`. */
+export const PACKED_PLACED = 'packed-placed';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED];
 
 export interface OpenRequest {
   create?: boolean;
@@ -178,6 +181,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
       return null;
     },
     deliver: async ({ folder, items }) => (await opened()).deliver(folder, items as Delivery[]),
+    place: async ({ folder, items }) => packPlaced(await (await opened()).deliver(folder, items as Delivery[])),
     async upload({ folder, item }) {
       const target = await opened();
       const queue = new ChunkQueue();

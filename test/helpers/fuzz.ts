@@ -180,6 +180,10 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
     args: { folder: 'INBOX', items: [{ guid: GUID, mtime: 1600000000, flags: 'S', keywords: ['work'], location: 'cur', data: new Uint8Array([72, 105]), infoRest: ',W=2' }] },
     result: [{ wanted: GUID, guid: GUID, hash: HASH, existed: false, dropped: ['work'] }],
   },
+  place: {
+    args: { folder: 'INBOX', items: [{ guid: GUID, mtime: 1600000000, flags: 'S', keywords: ['work'], location: 'cur', data: new Uint8Array([72, 105]), infoRest: ',W=2' }] },
+    result: { hashes: new Uint8Array(32).fill(0xab), existed: new Uint8Array(1), others: [{ at: 0, guid: `${GUID}2`, dropped: ['work'] }] },
+  },
   upload: { args: { folder: 'INBOX', item: { guid: GUID, mtime: 1, flags: '', keywords: [], location: 'new', size: 2 ** 21 } }, result: 5 },
   uploadChunk: { args: { stream: 5, seq: 0, data: new Uint8Array([1]) }, result: null },
   uploadEnd: { args: { stream: 5 }, result: { wanted: GUID, guid: `${GUID}2`, hash: HASH, existed: true, vanished: false } },

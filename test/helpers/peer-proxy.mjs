@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Stands in for ssh like fake-ssh.mjs and sits between mdsync and the real `mdsync serve` it starts:
 // frames pass through unchanged except what MODE alters (`-e "node peer-proxy.mjs MODE"`):
-//   old                    a server from before `changes` and `prepare`: hello announces neither
-//                          folder-changes nor prepare, and either request ends the session as it
-//                          would there
+//   old                    a server from before `changes`, `prepare` and `place`: hello announces
+//                          none of folder-changes, prepare and packed-placed, and any of those
+//                          requests ends the session as it would there
 //   changes:<alteration>   the real answer to `changes`, altered (see ALTER) by a hostile far side
+//   place:<alteration>     the real answer to `place`, altered (see ALTER_PLACE) by a hostile far side
 //   record:<file>          frames unchanged; each request's method (with its folders for `prepare`)
 //                          appended to <file>, one JSON line each
 import { appendFileSync } from 'node:fs';
@@ -23,6 +24,15 @@ const ALTER = {
   'tmp-location': (a) => { a.changed[0][3] = 'tmp'; },
   'bad-hash': (a) => { a.changed[0][7] = 'not a hash'; },
   'changed-and-gone': (a) => { a.gone.push(a.changed[0][0]); },
+};
+
+/** Ways a hostile far side may bend a real answer to `place` (for at least one message). */
+const ALTER_PLACE = {
+  'short-hashes': (a) => { a.hashes = a.hashes.subarray(0, a.hashes.length - 1); },
+  'existed-2': (a) => { a.existed[0] = 2; },
+  'out-of-range': (a) => { a.others.push({ at: a.existed.length }); },
+  'named-twice': (a) => { a.others.push({ at: 0, guid: 'one' }, { at: 0, guid: 'other' }); },
+  'evil-guid': (a) => { a.others.push({ at: 0, guid: '../x' }); },
 };
 
 const frame = (value) => {
@@ -51,9 +61,12 @@ function fail(why) {
 }
 
 const record = mode.startsWith('record:') ? mode.slice('record:'.length) : undefined;
-if (mode !== 'old' && !record && !Object.hasOwn(ALTER, mode.replace(/^changes:/, ''))) fail(`peer-proxy: unknown mode ${mode}`);
-/** What a server from before them does not announce. */
-const NEWER = ['folder-changes', 'prepare'];
+const known = mode === 'old' || record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
+  || (mode.startsWith('place:') && Object.hasOwn(ALTER_PLACE, mode.slice('place:'.length)));
+if (!known) fail(`peer-proxy: unknown mode ${mode}`);
+/** What a server from before them does not announce, and the requests it does not know. */
+const NEWER = ['folder-changes', 'prepare', 'packed-placed'];
+const NEWER_REQUESTS = ['changes', 'prepare', 'place'];
 
 const server = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
 const asked = new Map();
@@ -63,7 +76,7 @@ const plainOnly = (capabilities) => capabilities.filter((c) => !c.startsWith('de
 
 process.stdin.on('data', frames((value, raw) => {
   if (Array.isArray(value) && value[0] === REQUEST) {
-    if (mode === 'old' && (value[2] === 'changes' || value[2] === 'prepare')) fail(`mdsync serve: protocol error: unknown message type "${value[2]}"`);
+    if (mode === 'old' && NEWER_REQUESTS.includes(value[2])) fail(`mdsync serve: protocol error: unknown message type "${value[2]}"`);
     if (record) appendFileSync(record, `${JSON.stringify(value[2] === 'prepare' ? [value[2], value[3].folders] : [value[2]])}\n`);
     asked.set(value[1], value[2]);
     if (value[2] === 'hello') {
@@ -84,6 +97,9 @@ server.stdout.on('data', frames((value, raw) => {
   } else if (method === 'changes' && mode.startsWith('changes:')) {
     if (!value[2] || value[2].changed.length === 0) fail(`peer-proxy: no changed entry to alter (answer ${JSON.stringify(value[2])})`);
     ALTER[mode.slice('changes:'.length)](value[2]);
+    process.stdout.write(frame(value));
+  } else if (method === 'place' && mode.startsWith('place:')) {
+    ALTER_PLACE[mode.slice('place:'.length)](value[2]);
     process.stdout.write(frame(value));
   } else {
     process.stdout.write(raw);

@@ -48,7 +48,9 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     const prepares = asked.filter(([m]) => m === 'prepare');
     expect(prepares).toHaveLength(1);
     expect([...(prepares[0]?.[1] ?? [])].sort()).toEqual(['Archive', 'INBOX', 'Work']);
-    expect(asked.findIndex(([m]) => m === 'prepare')).toBeLessThan(asked.findIndex(([m]) => m === 'deliver'));
+    expect(asked.findIndex(([m]) => m === 'prepare')).toBeLessThan(asked.findIndex(([m]) => m === 'place'));
+    // A far side that answers `place` gets every delivery that way, none as `deliver`.
+    expect(asked.map(([m]) => m)).not.toContain('deliver');
 
     // A new message in Archive and a flag change in Work; INBOX as it was.
     await addMessage(a, '.Archive', message('1600000006.M6P1.h', 'six'));

@@ -1,0 +1,73 @@
+// Answers to `place`: packed by the serving side, checked and unpacked by the asking side.
+
+import { encode, decode } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import { MdsyncError } from '../../../src/errors.js';
+import type { Placed } from '../../../src/model.js';
+import { METHODS, type Result } from '../../../src/protocol/messages.js';
+import { packPlaced, placedFromWire } from '../../../src/protocol/placed.js';
+
+const hash = (n: number): string => n.toString(16).padStart(2, '0').repeat(32);
+const wanted = ['1600000001.M1P1.host', '1600000002.M2P1.host', '1600000003.M3P1.host', '1600000004.M4P1.host'];
+const outcomes: Placed[] = [
+  { wanted: wanted[0] as string, guid: wanted[0] as string, hash: hash(1), existed: false },
+  { wanted: wanted[1] as string, guid: wanted[1] as string, hash: hash(2), existed: true },
+  // Its name held other bytes: placed under a fresh one.
+  { wanted: wanted[2] as string, guid: '1600000099.M99P1.other', hash: hash(3), existed: false },
+  { wanted: wanted[3] as string, guid: wanted[3] as string, hash: hash(254), existed: false, dropped: ['$Label27'] },
+];
+
+/** As the asking side gets it: through msgpack and the answer's field checks. */
+function overTheWire(answer: Result<'place'>): Result<'place'> {
+  return METHODS.place.result(decode(encode(answer)), 'answer to place');
+}
+
+const unpack = (answer: unknown): Placed[] => placedFromWire(overTheWire(answer as Result<'place'>), wanted, 'far', 'INBOX');
+
+describe('place answers', () => {
+  it('carry every outcome deliver would, in 33 bytes a message plus the exceptions', () => {
+    const packed = packPlaced(outcomes);
+    expect(packed.hashes).toHaveLength(4 * 32);
+    expect(packed.existed).toHaveLength(4);
+    expect(packed.others).toEqual([{ at: 2, guid: '1600000099.M99P1.other' }, { at: 3, dropped: ['$Label27'] }]);
+    expect(unpack(packed)).toEqual(outcomes);
+    expect(encode(packed).length).toBeLessThan(encode(outcomes).length / 2);
+  });
+
+  it('pack nothing for an empty batch', () => {
+    expect(placedFromWire(overTheWire(packPlaced([])), [], 'far', 'INBOX')).toEqual([]);
+  });
+
+  it('refuse to pack a hash that is not a SHA-256 in hex', () => {
+    expect(() => packPlaced([{ ...outcomes[0] as Placed, hash: 'AB'.repeat(32) }])).toThrow(/not a SHA-256 in hex/);
+  });
+
+  const packed = (): Result<'place'> => packPlaced(outcomes);
+  it.each([
+    ['a hash short', { ...packed(), hashes: packed().hashes.subarray(1) }, /answer to place\.hashes \(folder "INBOX"\): 127 bytes for 4 messages \(32 each\)/],
+    ['a flag too many', { ...packed(), existed: new Uint8Array(5) }, /answer to place\.existed \(folder "INBOX"\): 5 bytes for 4 messages/],
+    ['an existed byte of 2', { ...packed(), existed: Uint8Array.of(0, 2, 0, 0) }, /answer to place\.existed\[1\] \(folder "INBOX"\): expected 0 or 1, got 2/],
+    ['an exception past the batch', { ...packed(), others: [{ at: 4 }] }, /answer to place\.others\[0\]\.at \(folder "INBOX"\): message 4 of 4/],
+    ['a message named twice', { ...packed(), others: [{ at: 1, guid: 'x' }, { at: 1, guid: 'y' }] }, /answer to place\.others\[1\]\.at \(folder "INBOX"\): message 1 named twice/],
+  ])('refuse %s, naming the field', (_what, answer, text) => {
+    let err: unknown;
+    try {
+      unpack(answer);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MdsyncError);
+    expect((err as MdsyncError).code).toBe('PROTOCOL');
+    expect((err as Error).message).toMatch(/^far: protocol error: /);
+    expect((err as Error).message).toMatch(text);
+  });
+
+  it.each([
+    ['a GUID with "/"', { ...packed(), others: [{ at: 0, guid: '../x' }] }, /answer to place\.others\[0\]\.guid: GUID "\.\.\/x" contains "\/"/],
+    ['hashes as text', { ...packed(), hashes: hash(1) }, /answer to place\.hashes: expected bytes/],
+    ['a negative place', { ...packed(), others: [{ at: -1 }] }, /answer to place\.others\[0\]\.at: expected a whole number/],
+    ['no exceptions list', { hashes: packed().hashes, existed: packed().existed }, /answer to place: missing field "others"/],
+  ])('refuse %s in the answer\'s fields', (_what, answer, text) => {
+    expect(() => unpack(answer)).toThrow(text);
+  });
+});
