@@ -1,4 +1,4 @@
-// Runs a command as a child process and measures its wall time and peak resident set size.
+// Runs a command as a child process and measures its wall time, CPU time and peak resident set size.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,11 +10,15 @@ export interface Measured {
   wallS: number;
   /** Peak RSS in MB (for a command that forks, the largest single process). */
   rssMB: number;
+  /** User + system CPU seconds of the command and every child it waited for; NaN without GNU time. */
+  cpuS: number;
   stdout: string;
   stderr: string;
 }
 
 export const GNU_TIME = '/usr/bin/time';
+/** What GNU time writes: peak RSS (kB), user and system CPU seconds (no space: remote commands pass through a shell). */
+export const TIME_FORMAT = '%M,%U,%S';
 
 /**
  * GNU time's %M is the ru_maxrss wait4() returns for the child (kB, exact since time 1.8).
@@ -34,11 +38,12 @@ function readHwmKb(pid: number): number | undefined {
   }
 }
 
-/** The peak RSS GNU time wrote (kB); on failure it writes "Command exited with non-zero status N" first. */
-export function readTimeKb(file: string): number | undefined {
+/** Peak RSS (kB) and CPU seconds as GNU time wrote them; on failure it writes "Command exited with non-zero status N" first. */
+export function readTime(file: string): { kb: number; cpuS: number } | undefined {
   try {
-    const kb = Number(readFileSync(file, 'utf8').trim().split('\n').pop());
-    return Number.isFinite(kb) && kb > 0 ? kb : undefined;
+    const [kb, user, system] = (readFileSync(file, 'utf8').trim().split('\n').pop() ?? '').split(',').map(Number);
+    if (kb === undefined || !Number.isFinite(kb) || kb <= 0) return undefined;
+    return { kb, cpuS: user !== undefined && system !== undefined ? user + system : Number.NaN };
   } catch {
     return undefined;
   }
@@ -48,7 +53,7 @@ export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv): Pr
   const useTime = existsSync(GNU_TIME);
   const scratch = useTime ? mkdtempSync(join(tmpdir(), 'mdsync-time-')) : '';
   const timeFile = join(scratch, 'rss');
-  const [file, argv] = useTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
+  const [file, argv] = useTime ? [GNU_TIME, ['-f', TIME_FORMAT, '-o', timeFile, cmd, ...args]] : [cmd, args];
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -64,17 +69,20 @@ export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv): Pr
     child.on('error', (error) => {
       if (poll) clearInterval(poll);
       if (useTime) rmSync(scratch, { recursive: true, force: true });
-      resolve({ code: 127, wallS: Number(process.hrtime.bigint() - started) / 1e9, rssMB: 0, stdout: '', stderr: error.message });
+      resolve({ code: 127, wallS: Number(process.hrtime.bigint() - started) / 1e9, rssMB: 0, cpuS: Number.NaN, stdout: '', stderr: error.message });
     });
     child.on('close', (code) => {
       const wallS = Number(process.hrtime.bigint() - started) / 1e9;
       if (poll) clearInterval(poll);
       let kb = hwmKb;
+      let cpuS = Number.NaN;
       if (useTime) {
-        kb = readTimeKb(timeFile) ?? 0;
+        const got = readTime(timeFile);
+        kb = got?.kb ?? 0;
+        cpuS = got?.cpuS ?? Number.NaN;
         rmSync(scratch, { recursive: true, force: true });
       }
-      resolve({ code: code ?? -1, wallS, rssMB: kb / 1024, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve({ code: code ?? -1, wallS, rssMB: kb / 1024, cpuS, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
   });
 }

@@ -34,6 +34,8 @@ export function exactness(samples: Sample[]): string {
 
 interface Summary {
   wall: number;
+  cpu: number;
+  remoteCpu: number;
   rss: number;
   remoteRss: number;
   wire: number;
@@ -43,6 +45,8 @@ interface Summary {
 function summarize(t: ToolResult): Summary {
   return {
     wall: mid(t.samples, (s) => s.wallS),
+    cpu: mid(t.samples, (s) => s.cpuS),
+    remoteCpu: mid(t.samples, (s) => s.remoteCpuS),
     rss: mid(t.samples, (s) => s.rssMB),
     remoteRss: mid(t.samples, (s) => s.remoteRssMB),
     wire: mid(t.samples, (s) => s.wireBytes),
@@ -58,11 +62,12 @@ export function sectionTitle(s: SectionResult): string {
 function resultTable(s: SectionResult): string {
   const ssh = s.mode === 'ssh';
   const header = ssh
-    ? ['scenario', 'tool', 'wall s', 'peak RSS MB (local)', 'peak RSS MB (remote)', 'on the wire MB', 'new files', 'exact']
-    : ['scenario', 'tool', 'wall s', 'peak RSS MB', 'new files', 'exact'];
+    ? ['scenario', 'tool', 'wall s', 'CPU s (local + remote)', 'peak RSS MB (local)', 'peak RSS MB (remote)', 'on the wire MB', 'new files', 'exact']
+    : ['scenario', 'tool', 'wall s', 'CPU s', 'peak RSS MB', 'new files', 'exact'];
   const rows = s.scenarios.flatMap((tools, i) => tools.map((t) => {
     const m = summarize(t);
-    const cells = [SCENARIOS[i] as string, t.label, num(m.wall, 2), num(m.rss, 0)];
+    const cpu = ssh ? `${num(m.cpu, 2)} + ${num(m.remoteCpu, 2)}` : num(m.cpu, 2);
+    const cells = [SCENARIOS[i] as string, t.label, num(m.wall, 2), cpu, num(m.rss, 0)];
     if (ssh) cells.push(num(m.remoteRss, 0), megabytes(m.wire));
     return [...cells, num(m.newFiles, 0), exactness(t.samples)];
   }));
@@ -75,7 +80,7 @@ function ratioTable(s: SectionResult): string | undefined {
   if (others.length === 0) return undefined;
   const header = ['scenario'];
   for (const other of others) {
-    header.push(`wall mdsync/${other}`, `peak RSS mdsync/${other}${ssh ? ' (local + remote)' : ''}`);
+    header.push(`wall mdsync/${other}`, `CPU mdsync/${other}`, `peak RSS mdsync/${other}${ssh ? ' (local + remote)' : ''}`);
     if (ssh) header.push(`wire mdsync/${other}`);
   }
   const rows = s.scenarios.map((tools, i) => {
@@ -88,7 +93,8 @@ function ratioTable(s: SectionResult): string | undefined {
     for (const other of others) {
       const o = of(other);
       const rss = (x: Summary | undefined): number => (x ? (ssh ? x.rss + x.remoteRss : x.rss) : Number.NaN);
-      cells.push(ratio(m?.wall ?? Number.NaN, o?.wall ?? Number.NaN), ratio(rss(m), rss(o)));
+      const cpu = (x: Summary | undefined): number => (x ? (ssh ? x.cpu + x.remoteCpu : x.cpu) : Number.NaN);
+      cells.push(ratio(m?.wall ?? Number.NaN, o?.wall ?? Number.NaN), ratio(cpu(m), cpu(o)), ratio(rss(m), rss(o)));
       if (ssh) cells.push(ratio(m?.wire ?? Number.NaN, o?.wire ?? Number.NaN));
     }
     return cells;

@@ -1,9 +1,9 @@
-// One timed run of one tool: wall time, peak RSS, bytes on the wire, message files written anew, exactness.
+// One timed run of one tool: wall time, CPU time, peak RSS, bytes on the wire, message files written anew, exactness.
 
 import { spawnSync } from 'node:child_process';
 import { countNew, messageInodes } from './inodes.js';
 import { sampleLoad } from './load.js';
-import { measure, readTimeKb } from './measure.js';
+import { measure, readTime } from './measure.js';
 import { resetLink, transferred, type SshLink } from './ssh.js';
 import type { Command } from './tools.js';
 import type { Exactness } from './verify.js';
@@ -16,6 +16,10 @@ export interface Sample {
   rssMB: number;
   /** Peak RSS of the remote process tree, under GNU time on the far side. */
   remoteRssMB?: number;
+  /** User + system CPU seconds of the tool's local processes (its ssh client included). */
+  cpuS: number;
+  /** The same of the remote process tree (sshd not included). */
+  remoteCpuS?: number;
   /** TCP bytes both ways, OpenSSH's count. */
   wireBytes?: number;
   /** Message files whose inode was not in the trees before the run. */
@@ -35,7 +39,7 @@ export interface Step {
   verify?: () => Exactness;
 }
 
-export const missingSample = (why: string): Sample => ({ code: 127, wallS: Number.NaN, rssMB: Number.NaN, newFiles: Number.NaN, exact: false, reason: why });
+export const missingSample = (why: string): Sample => ({ code: 127, wallS: Number.NaN, rssMB: Number.NaN, cpuS: Number.NaN, newFiles: Number.NaN, exact: false, reason: why });
 
 function firstLineOf(text: string): string {
   return text.trim().split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 160) ?? '';
@@ -44,7 +48,10 @@ function firstLineOf(text: string): string {
 const mb = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '—' : `${n.toFixed(0)} MB`);
 
 export function describeSample(s: Sample): string {
-  const parts = [`${s.wallS.toFixed(2)} s`, `RSS ${mb(s.rssMB)}${s.remoteRssMB !== undefined ? ` + remote ${mb(s.remoteRssMB)}` : ''}`];
+  const parts = [
+    `${s.wallS.toFixed(2)} s`, `CPU ${s.cpuS.toFixed(2)} s${s.remoteCpuS !== undefined ? ` + remote ${s.remoteCpuS.toFixed(2)} s` : ''}`,
+    `RSS ${mb(s.rssMB)}${s.remoteRssMB !== undefined ? ` + remote ${mb(s.remoteRssMB)}` : ''}`,
+  ];
   if (s.wireBytes !== undefined) parts.push(`wire ${(s.wireBytes / 1e6).toFixed(2)} MB`);
   parts.push(`${s.newFiles} new files`);
   if (s.code !== 0) parts.push(`exit ${s.code}`);
@@ -59,11 +66,12 @@ export async function runStep(step: Step): Promise<Sample> {
   spawnSync('sync');
   sampleLoad();
   const m = await measure(step.command.cmd, step.command.args, step.command.env);
-  const sample: Sample = { code: m.code, wallS: m.wallS, rssMB: m.rssMB, newFiles: countNew(before, messageInodes(step.written)) };
+  const sample: Sample = { code: m.code, wallS: m.wallS, rssMB: m.rssMB, cpuS: m.cpuS, newFiles: countNew(before, messageInodes(step.written)) };
   if (step.link) {
     sample.wireBytes = transferred(step.link.log);
-    const kb = readTimeKb(step.link.remote.rssFile);
-    sample.remoteRssMB = kb === undefined ? Number.NaN : kb / 1024;
+    const remote = readTime(step.link.remote.rssFile);
+    sample.remoteRssMB = remote === undefined ? Number.NaN : remote.kb / 1024;
+    sample.remoteCpuS = remote?.cpuS ?? Number.NaN;
   }
   if (m.code !== 0) {
     sample.reason = `exit ${m.code}${firstLineOf(m.stderr) ? `: ${firstLineOf(m.stderr)}` : ''}`;

@@ -58,6 +58,9 @@ function setupNotes(c: SideBySideContext, corpus: CorpusInfo, startup: string): 
     `- **Method**: ${o.runs} repetitions, medians. Each repetition starts from an empty destination (one-way) or from a pair ` +
       'whose side a is a copy of the corpus and side b empty (two-way), then runs the initial copy, a no-change re-run, the changes, ' +
       'and a re-run. The tools alternate, their order rotating with the repetition; `sync` flushes dirty pages before each timed run.',
+    '- **CPU**: user + system seconds from GNU time (%U + %S) of the tool and every process it waited for (rsync\'s forks, the ' +
+      'ssh client); over SSH the same of the remote process tree, given as local + remote (sshd not counted, the same for every ' +
+      'tool). CPU near the wall time times the cores means the run was bound by the cores, not by I/O.',
     '- **Peak RSS**: GNU time\'s ru_maxrss (the largest single process of the tool, its ssh client included); over SSH the remote ' +
       'side runs under GNU time too. **On the wire**: OpenSSH\'s own "Transferred:" count, both ways, handshake and framing included. ' +
       '**New files**: message files (cur/, new/) whose inode — device, number, birth time — was not there before the run: a rename ' +

@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { DOVEADM, DOVECOT_ENV, doveadmArgs } from './dovecot.js';
-import { GNU_TIME } from './measure.js';
+import { GNU_TIME, TIME_FORMAT } from './measure.js';
 import { findInPath } from './paths.js';
 
 export type Mode = 'local' | 'ssh';
@@ -48,7 +48,7 @@ export interface Tool {
 
 const shellQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 export const shellJoin = (words: string[]): string => words.map(shellQuote).join(' ');
-const remoteTimed = (remote: RemoteSide): string[] => [GNU_TIME, '-f', '%M', '-o', remote.rssFile];
+const remoteTimed = (remote: RemoteSide): string[] => [GNU_TIME, '-f', TIME_FORMAT, '-o', remote.rssFile];
 
 function mdsync(verb: 'backup' | 'sync'): Tool {
   return {

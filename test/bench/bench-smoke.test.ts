@@ -31,7 +31,7 @@ const SECTIONS: Record<string, string[]> = {
 };
 const SCENARIOS = ['initial copy', 'no-change re-run', 'after changes'];
 const MESSAGES = 300;
-const NUMBER = /^\d+(\.\d+)?$/;
+const NUMBER = /^\d+(\.\d+)?( \+ \d+(\.\d+)?)?$/;
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -95,9 +95,19 @@ describe('npm run bench on a tiny corpus', () => {
     });
   }
 
+  it('gives each tool\'s CPU time, the far side\'s beside it over SSH', () => {
+    const cpuOf = (title: string, tool: string): string | undefined => rowsUnder(report, title).find((r) => r[0] === 'initial copy' && r[1] === tool)?.[3];
+    // Copying the corpus takes some CPU, locally and on each side of an SSH link.
+    expect(Number(cpuOf('Local, one-way (backup)', 'rsync -a --delete'))).toBeGreaterThan(0);
+    expect(Number(cpuOf('Local, one-way (backup)', 'mdsync backup'))).toBeGreaterThan(0);
+    const [local, remote] = (cpuOf('Over SSH, one-way (backup)', 'mdsync backup') ?? '').split(' + ').map(Number);
+    expect(local).toBeGreaterThan(0);
+    expect(remote).toBeGreaterThan(0);
+  });
+
   it('counts re-copies as new files and renames as none', () => {
     const rows = rowsUnder(report, 'Local, one-way (backup)');
-    const newFiles = (scenario: string, tool: string): string | undefined => rows.find((r) => r[0] === scenario && r[1] === tool)?.[4];
+    const newFiles = (scenario: string, tool: string): string | undefined => rows.find((r) => r[0] === scenario && r[1] === tool)?.[5];
     for (const tool of SECTIONS['Local, one-way (backup)'] as string[]) expect(newFiles('initial copy', tool), tool).toBe(String(MESSAGES));
     expect(newFiles('no-change re-run', 'mdsync backup')).toBe('0');
     expect(newFiles('no-change re-run', 'rsync -a --delete')).toBe('0');
@@ -107,6 +117,7 @@ describe('npm run bench on a tiny corpus', () => {
 
   it('has ratio tables and the scale section with growth ratios', () => {
     expect(report).toContain('wall mdsync/rsync');
+    expect(report).toContain('CPU mdsync/rsync');
     expect(report).toContain('wall mdsync/doveadm');
     const scale = rowsUnder(report, 'Scale: mdsync backup, no-change re-run').filter((r) => r[0] !== 'messages');
     expect(scale.map((r) => r[0])).toEqual(['200', '400']);
