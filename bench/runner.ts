@@ -46,10 +46,11 @@ function firstLineOf(text: string): string {
 }
 
 const mb = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '—' : `${n.toFixed(0)} MB`);
+const seconds = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '—' : `${n.toFixed(2)} s`);
 
 export function describeSample(s: Sample): string {
   const parts = [
-    `${s.wallS.toFixed(2)} s`, `CPU ${s.cpuS.toFixed(2)} s${s.remoteCpuS !== undefined ? ` + remote ${s.remoteCpuS.toFixed(2)} s` : ''}`,
+    seconds(s.wallS), `CPU ${seconds(s.cpuS)}${s.remoteCpuS !== undefined ? ` + remote ${seconds(s.remoteCpuS)}` : ''}`,
     `RSS ${mb(s.rssMB)}${s.remoteRssMB !== undefined ? ` + remote ${mb(s.remoteRssMB)}` : ''}`,
   ];
   if (s.wireBytes !== undefined) parts.push(`wire ${(s.wireBytes / 1e6).toFixed(2)} MB`);

@@ -1,3 +1,6 @@
+// A folder listed again, following the listing before: the same files found without looking
+// them up, and what came, went or was renamed told apart.
+
 import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
