@@ -13,7 +13,6 @@ import { endpointKey, loadEndpointCode, openAgent } from './endpoints.js';
 import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
 import { describePlan, describeSummary, progressPrinter } from './output.js';
 import { defaultStateDir, loadStateFile, saveStateFile, stateExists, statePath } from './state-file.js';
-import { runVerify } from './verify.js';
 
 export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64 } as const;
 
@@ -198,6 +197,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-f, --folder <glob>', 'only folders matching (repeatable)', collect, [])
     .option('-x, --exclude <glob>', 'skip folders matching (repeatable)', collect, [])
     .action(async (a: string, b: string, opts: { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] } & RemoteFlags) => {
+      const { runVerify } = await import('./verify.js');
       setExit(await runVerify(a, b, opts, remoteOptions(opts)));
     });
   return program;

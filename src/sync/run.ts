@@ -1,6 +1,5 @@
 // Executes a sync between two Agents: snapshot, plan, guards, then the work in a safe order.
 
-import PQueue from 'p-queue';
 import { bodySize, isStream } from '../body.js';
 import { GuardError, MdsyncError } from '../errors.js';
 import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
@@ -541,6 +540,9 @@ async function execute(
     if (written.size > 0) void agents[side].prepare?.([...written]).catch(() => undefined);
   }
 
+  // Loaded here, not with the module: a run with nothing to do never needs it (start-up is most
+  // of a no-change run).
+  const { default: PQueue } = await import('p-queue');
   const queue = new PQueue({ concurrency: Math.max(1, options.jobs ?? 4) });
   // Every task's promise is awaited, so a failure ends the run as an error, never unhandled.
   let tasks: Promise<void>[] = [];

@@ -1,11 +1,14 @@
 // Answers to `place`: packed by the serving side, checked and unpacked by the asking side.
 
+import { PassThrough } from 'node:stream';
 import { encode, decode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
+import { Connection } from '../../../src/protocol/connection.js';
 import { MdsyncError } from '../../../src/errors.js';
 import type { Placed } from '../../../src/model.js';
 import { METHODS, type Result } from '../../../src/protocol/messages.js';
 import { packPlaced, placedFromWire } from '../../../src/protocol/placed.js';
+import { VALID_FRAMES } from '../../helpers/fuzz.js';
 
 const hash = (n: number): string => n.toString(16).padStart(2, '0').repeat(32);
 const wanted = ['1600000001.M1P1.host', '1600000002.M2P1.host', '1600000003.M3P1.host', '1600000004.M4P1.host'];
@@ -69,5 +72,27 @@ describe('place answers', () => {
     ['no exceptions list', { hashes: packed().hashes, existed: packed().existed }, /answer to place: missing field "others"/],
   ])('refuse %s in the answer\'s fields', (_what, answer, text) => {
     expect(() => unpack(answer)).toThrow(text);
+  });
+
+  it('go on the wire as they are, where answers of names go deflated', async () => {
+    // 600 messages: past the size from which a frame is offered to deflate.
+    const many = Array.from({ length: 600 }, (_, i) => ({ ...outcomes[i % 2] as Placed, hash: hash(i % 256) }));
+    const requests = new PassThrough();
+    const answers = new PassThrough();
+    const serving = new Connection(requests, answers, {
+      label: 'client',
+      handle: async (method) => (method === 'place' ? packPlaced(many) : many.map((p) => p.hash)),
+    });
+    serving.deflateFrames(false);
+    const asking = new Connection(answers, requests, { label: 'far' });
+    // Each answer's frame header, as the asking side receives it: the top bit says deflated.
+    const headers: number[] = [];
+    answers.on('data', (chunk: Buffer) => { if (chunk.length >= 4) headers.push(chunk.readUInt32BE(0)); });
+    const place = await asking.request('place', VALID_FRAMES.place.args as never);
+    const hashes = await asking.request('hash', VALID_FRAMES.hash.args as never);
+    expect(placedFromWire(place, many.map((p) => p.wanted), 'far', 'INBOX').map((p) => p.hash)).toEqual(many.map((p) => p.hash));
+    expect(hashes).toEqual(many.map((p) => p.hash));
+    expect(headers.map((h) => (h & 0x80000000) !== 0)).toEqual([false, true]);
+    await Promise.all([asking.bye(), serving.done]);
   });
 });
