@@ -22,7 +22,7 @@ async function gather(agent: Agent, include: (name: string) => boolean): Promise
     if (manifest.uidValidity !== undefined) uidValidity.set(f.name, manifest.uidValidity);
     const byGuid = new Map(manifest.messages.map((e) => [e.guid, e]));
     const entries: VerifyEntry[] = [];
-    for await (const got of agent.read(f.name, manifest.messages.map((e) => e.guid))) {
+    for await (const batch of agent.read(f.name, manifest.messages.map((e) => e.guid))) for (const got of batch) {
       const e = byGuid.get(got.guid);
       if (!e || got.vanished || !got.data) continue;
       const hash = got.hash ?? await hashBody(got.data);

@@ -263,7 +263,7 @@ export class LocalAgent {
     return (await folder.hashMany(guids)).map((h) => h ?? null);
   }
 
-  async *read(name: string, guids: string[]): AsyncIterable<ReadResult> {
+  async *read(name: string, guids: string[]): AsyncIterable<ReadResult[]> {
     const folder = await this.folder(name);
     yield* folder.readMany(guids);
   }

@@ -484,21 +484,29 @@ export class MaildirFolder {
   }
 
   /**
-   * Reads messages in order, many files per batch (batch-io.ts); a file the batch could not read
-   * whole (vanished, renamed, large) is read by `read`, which follows it or streams it.
+   * Reads messages in order, many files per batch (batch-io.ts), yielded as batches; a file the
+   * batch could not read whole (vanished, renamed, large) is read by `read`, which follows it or
+   * streams it, and comes alone: only when the reader gets to it (a stream holds a file open).
    */
-  async *readMany(guids: string[]): AsyncIterable<ReadResult> {
+  async *readMany(guids: string[]): AsyncIterable<ReadResult[]> {
     const scan = await this.ensureScan();
     for (const part of readBatches(guids, (g) => scan.files.get(g)?.parsed.size)) {
       const files = part.map((g) => scan.files.get(g));
       const paths = files.flatMap((f) => (f ? [this.path(f)] : []));
       const outcomes = await ioPool.run({ kind: 'read', paths, inlineMax: BODY_CHUNK });
       let next = 0;
+      let whole: ReadResult[] = [];
       for (const [i, guid] of part.entries()) {
         const got = files[i] ? outcomes[next++] : undefined;
-        if (got?.kind === 'ok') yield { guid, data: got.data, mtime: got.mtime };
-        else yield await this.read(guid);
+        if (got?.kind === 'ok') {
+          whole.push({ guid, data: got.data, mtime: got.mtime });
+          continue;
+        }
+        if (whole.length > 0) yield whole;
+        whole = [];
+        yield [await this.read(guid)];
       }
+      if (whole.length > 0) yield whole;
     }
   }
 

@@ -73,13 +73,26 @@ export function infoMayHold(name: string, letters: string, preferred: Separator 
   return false;
 }
 
+/**
+ * The size a base name gives (`,S=<digits>` ended by a comma or the name's end; the first such),
+ * read without a regular expression: a first copy parses every one of its names.
+ */
+function sizeField(guid: string): number | undefined {
+  for (let at = guid.indexOf(',S='); at >= 0; at = guid.indexOf(',S=', at + 1)) {
+    let end = at + 3;
+    while (end < guid.length && guid.charCodeAt(end) >= 48 && guid.charCodeAt(end) <= 57) end++;
+    if (end > at + 3 && (end === guid.length || guid.charCodeAt(end) === 44)) return Number(guid.slice(at + 3, end));
+  }
+  return undefined;
+}
+
 export function parseName(name: string, preferred: Separator = ':'): ParsedName {
   checkName(name);
   const found = findInfo(name, preferred);
   const guid = found ? name.slice(0, found.at) : name;
   const parsed: ParsedName = { guid, flags: '', keywordLetters: '' };
-  const size = /,S=(\d+)(?:,|$)/.exec(guid);
-  if (size) parsed.size = Number(size[1]);
+  const size = sizeField(guid);
+  if (size !== undefined) parsed.size = size;
   if (!found) return parsed;
   parsed.separator = found.sep;
   const info = name.slice(found.at + 1);

@@ -161,25 +161,24 @@ export class RemoteAgent implements Agent {
     return out;
   }
 
-  async *read(folder: string, guids: string[]): AsyncIterable<ReadResult> {
+  async *read(folder: string, guids: string[]): AsyncIterable<ReadResult[]> {
     let at = 0;
     while (at < guids.length) {
       const asked = guids.slice(at, at + REQUEST_ITEMS);
       const items = await this.ask('read', { folder, guids: asked });
       if (items.length === 0 || items.length > asked.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${items.length} messages read for ${asked.length} asked`);
-      for (const [i, item] of items.entries()) {
+      // Every item checked before any is handed on: a bad one fails the whole answer.
+      const batch = items.map((item, i): ReadResult => {
         if (item.guid !== asked[i]) throw new MdsyncError('PROTOCOL', `${this.label}: sent message ${item.guid} where ${asked[i]} was asked for`);
-        if (item.vanished) {
-          yield { guid: item.guid, vanished: true };
-          continue;
-        }
+        if (item.vanished) return { guid: item.guid, vanished: true };
         const got: ReadResult = { guid: item.guid, mtime: item.mtime ?? Date.now() };
         if (item.hash !== undefined) got.hash = item.hash;
         if (item.data) got.data = item.data;
         else if (item.stream !== undefined && item.size !== undefined) got.data = { size: item.size, chunks: this.pull(item.stream, item.size, item.guid) };
         else throw new MdsyncError('PROTOCOL', `${this.label}: message ${item.guid} came without its bytes`);
-        yield got;
-      }
+        return got;
+      });
+      yield batch;
       at += items.length;
     }
   }

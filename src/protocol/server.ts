@@ -151,17 +151,19 @@ export async function serveSession(input: Readable, output: Writable, options: S
       const out: Result<'read'> = [];
       let bytes = 0;
       // Whole bodies up to a batch's worth; a large body ends the batch as a stream to pull.
-      for await (const got of (await opened()).read(folder, guids)) {
-        const item: Result<'read'>[number] = readItem(got);
-        if (got.data && isStream(got.data)) {
-          item.size = got.data.size;
-          item.stream = newStream({ kind: 'read', chunks: got.data.chunks[Symbol.asyncIterator](), nextSeq: 0, chain: Promise.resolve() });
+      reading: for await (const batch of (await opened()).read(folder, guids)) {
+        for (const got of batch) {
+          const item: Result<'read'>[number] = readItem(got);
+          if (got.data && isStream(got.data)) {
+            item.size = got.data.size;
+            item.stream = newStream({ kind: 'read', chunks: got.data.chunks[Symbol.asyncIterator](), nextSeq: 0, chain: Promise.resolve() });
+            out.push(item);
+            break reading;
+          }
           out.push(item);
-          break;
+          bytes += item.data?.length ?? 0;
+          if (bytes >= MAX_BATCH_BYTES) break reading;
         }
-        out.push(item);
-        bytes += item.data?.length ?? 0;
-        if (bytes >= MAX_BATCH_BYTES) break;
       }
       return out;
     },

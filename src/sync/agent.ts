@@ -33,7 +33,11 @@ export interface Agent {
   changes?(folder: string, since: string): Promise<FolderChanges | undefined>;
   /** Content hashes of messages; null for one that vanished. */
   hash(folder: string, guids: string[]): Promise<(string | null)[]>;
-  read(folder: string, guids: string[]): AsyncIterable<ReadResult>;
+  /**
+   * Reads messages, in the order asked, a batch at a time: one await per batch rather than per
+   * message (a first copy reads 100 000). A large body (a stream) comes alone in its batch.
+   */
+  read(folder: string, guids: string[]): AsyncIterable<ReadResult[]>;
   /**
    * Only where both sides are on this machine: where the messages' files are now (null where
    * unknown), so the other side can copy them file to file.

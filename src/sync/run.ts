@@ -745,7 +745,7 @@ async function transferBatch(
       record(first.folder, item.t.record, to, p);
     });
   };
-  for await (const got of agents[from].read(first.folder, batch.map((t) => t.sourceGuid))) {
+  for await (const results of agents[from].read(first.folder, batch.map((t) => t.sourceGuid))) for (const got of results) {
     const t = bySource.get(got.guid);
     if (!t) throw new MdsyncError('IO', `the ${from === 'a' ? 'first' : 'second'} side sent a message that was not asked for: ${got.guid}`);
     if (got.vanished || !got.data) {

@@ -14,6 +14,8 @@ describe('parseName', () => {
     { name: `${BASE},W=1260,S=99:2,`, want: { guid: `${BASE},W=1260,S=99`, flags: '', keywordLetters: '', separator: ':', size: 99 } },
     // `,S=` must be a whole field: digits up to the next comma or the end.
     { name: `${BASE},S=12x:2,S`, want: { guid: `${BASE},S=12x`, flags: 'S', keywordLetters: '', separator: ':' } },
+    { name: `${BASE},S=12x,S=34:2,S`, want: { guid: `${BASE},S=12x,S=34`, flags: 'S', keywordLetters: '', separator: ':', size: 34 } },
+    { name: `${BASE},S=,W=5:2,S`, want: { guid: `${BASE},S=,W=5`, flags: 'S', keywordLetters: '', separator: ':' } },
     { name: `${BASE}:2,FS`, want: { guid: BASE, flags: 'FS', keywordLetters: '', separator: ':' } },
     // Flags come back sorted and without repeats; keyword letters are kept apart from flags.
     { name: `${BASE}:2,SRF`, want: { guid: BASE, flags: 'FRS', keywordLetters: '', separator: ':' } },
