@@ -35,13 +35,13 @@ interface Pending {
 
 const ERROR_CODE = /^[A-Z][A-Z_]{0,39}$/;
 /** Requests that carry message bodies, and requests whose answers do. */
-const BODIES_ASKED: ReadonlySet<string> = new Set<Method>(['deliver', 'place', 'uploadChunk']);
+const BODIES_ASKED: ReadonlySet<string> = new Set<Method>(['deliver', 'place', 'placePacked', 'uploadChunk']);
 /**
  * Answers sent as they are: bodies (as requests with bodies), and `place` answers, which are
  * SHA-256 hashes as bytes: deflate cannot shrink those, and trying cost the far side of a first
  * copy of 100 000 messages a tenth of a second of zlib for nothing.
  */
-const UNDEFLATED_ANSWERS: ReadonlySet<string> = new Set<Method>(['read', 'readChunk', 'place']);
+const UNDEFLATED_ANSWERS: ReadonlySet<string> = new Set<Method>(['read', 'readChunk', 'place', 'placePacked']);
 
 export class Connection {
   private readonly decoder = new FrameDecoder();

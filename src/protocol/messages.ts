@@ -4,7 +4,7 @@ import type { Layout, MessageEntry } from '../model.js';
 import {
   bool, bytes, flags, folder, guid, hex32, hex64, infoRest, invalid, keyword, list, location, nullable, oneOf, record, text, tuple, uidlistToken, uint, type Check,
 } from './check.js';
-import { MANIFEST_PAGE, MAX_FOLDER, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_MESSAGE, MAX_TEXT, REQUEST_ITEMS } from './limits.js';
+import { MANIFEST_PAGE, MAX_FOLDER, MAX_GUID, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_LIST, MAX_MESSAGE, MAX_TEXT, REQUEST_ITEMS } from './limits.js';
 
 const keywords = list(keyword, MAX_KEYWORDS);
 const mtime = uint();
@@ -36,6 +36,20 @@ const deliveryMeta = { guid, mtime, flags, keywords, location };
 const deliveryOptional = { infoRest };
 const placed = record({ wanted: guid, guid, hash: text(64), existed: bool }, { vanished: bool, dropped: keywords });
 const deliveries = record({ folder, items: list(record({ ...deliveryMeta, data: bytes(MAX_INLINE_BODY) }, deliveryOptional)) });
+/**
+ * See deliveries.ts: a batch's GUIDs and flags as lines of one text each, its locations one letter
+ * each; each line is checked as `place` checks its field when the batch is unpacked.
+ */
+const packedDeliveries = record({
+  folder,
+  guids: text(MAX_LIST * (MAX_GUID + 1)),
+  flags: text(MAX_LIST * 65),
+  locations: text(MAX_LIST),
+  mtimes: list(mtime),
+  keywords: list(keywords),
+  infoRest: list(nullable(infoRest)),
+  data: list(bytes(MAX_INLINE_BODY)),
+});
 /** See placed.ts: SHA-256s of 32 bytes and one byte for "already there", in order; the exceptions named. */
 const packedPlaced = record({
   hashes: bytes(32 * REQUEST_ITEMS),
@@ -78,6 +92,8 @@ export const METHODS = {
   deliver: { args: deliveries, result: list(placed) },
   // `deliver` with a packed answer, asked of a far side that announces packed-placed.
   place: { args: deliveries, result: packedPlaced },
+  // `place` with the request packed too, asked of a far side that announces packed-deliveries.
+  placePacked: { args: packedDeliveries, result: packedPlaced },
   upload: { args: record({ folder, item: record({ ...deliveryMeta, size }, deliveryOptional) }), result: streamId },
   uploadChunk: { args: record({ stream: streamId, seq: uint(), data: bytes(MAX_INLINE_BODY) }), result: nothing },
   uploadEnd: { args: record({ stream: streamId }), result: placed },

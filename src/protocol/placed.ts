@@ -33,9 +33,9 @@ export function packPlaced(placed: Placed[]): PackedPlaced {
 }
 
 /** The outcomes of delivering `wanted` (the GUIDs asked for, in order), or a PROTOCOL error naming the field. */
-export function placedFromWire(answer: PackedPlaced, wanted: string[], label: string, folder: string): Placed[] {
+export function placedFromWire(answer: PackedPlaced, wanted: string[], label: string, folder: string, method: 'place' | 'placePacked' = 'place'): Placed[] {
   const fail = (field: string, why: string): never => {
-    throw new MdsyncError('PROTOCOL', `${label}: protocol error: answer to place.${field} (folder ${JSON.stringify(folder)}): ${why}`);
+    throw new MdsyncError('PROTOCOL', `${label}: protocol error: answer to ${method}.${field} (folder ${JSON.stringify(folder)}): ${why}`);
   };
   const n = wanted.length;
   if (answer.hashes.length !== HASH_BYTES * n) fail('hashes', `${answer.hashes.length} bytes for ${n} messages (${HASH_BYTES} each)`);

@@ -13,7 +13,8 @@ import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_PLACED, PREPARE, PROGRAM, type OpenRequest } from './server.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, type OpenRequest } from './server.js';
+import { packDeliveries } from './deliveries.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
 export interface Transport {
@@ -224,9 +225,13 @@ export class RemoteAgent implements Agent {
       batch = [];
       batchBytes = 0;
       const wire = indices.map((i) => wireDelivery(items[i] as Delivery));
-      const answered = this.info.capabilities.includes(PACKED_PLACED)
-        ? this.ask('place', { folder, items: wire }).then((packed) => placedFromWire(packed, wire.map((w) => w.guid), this.label, folder))
-        : this.ask('deliver', { folder, items: wire });
+      const capabilities = this.info.capabilities;
+      const wanted = wire.map((w) => w.guid);
+      const answered = capabilities.includes(PACKED_DELIVERIES)
+        ? this.ask('placePacked', packDeliveries(folder, wire)).then((packed) => placedFromWire(packed, wanted, this.label, folder, 'placePacked'))
+        : capabilities.includes(PACKED_PLACED)
+          ? this.ask('place', { folder, items: wire }).then((packed) => placedFromWire(packed, wanted, this.label, folder))
+          : this.ask('deliver', { folder, items: wire });
       work.push(answered.then((placed) => {
         if (placed.length !== indices.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${placed.length} results for ${indices.length} deliveries`);
         placed.forEach((p, j) => { out[indices[j] as number] = p; });

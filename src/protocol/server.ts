@@ -11,6 +11,7 @@ import { Connection } from './connection.js';
 import { MANIFEST_PAGE, MAX_BATCH_BYTES, MAX_STREAMS, PROTOCOL_VERSION } from './limits.js';
 import { entryToWire, type Args, type Method, type Result } from './messages.js';
 import { packPlaced } from './placed.js';
+import { deliveriesFromWire } from './deliveries.js';
 
 export const PROGRAM = `mdsync ${VERSION}`;
 /** Announced by a server that answers `changes`; a client asks an older one for whole manifests. */
@@ -23,7 +24,9 @@ export const DEFLATE_BODIES = 'deflate-bodies';
 export const PREPARE = 'prepare';
 /** Announced by a server that answers `place` (placed.ts); a client asks an older one to `deliver`. */
 export const PACKED_PLACED = 'packed-placed';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED];
+/** Announced by a server that takes `placePacked` (deliveries.ts); a client asks an older one to `place`. */
+export const PACKED_DELIVERIES = 'packed-deliveries';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES];
 
 export interface OpenRequest {
   create?: boolean;
@@ -184,6 +187,11 @@ export async function serveSession(input: Readable, output: Writable, options: S
     },
     deliver: async ({ folder, items }) => (await opened()).deliver(folder, items as Delivery[]),
     place: async ({ folder, items }) => packPlaced(await (await opened()).deliver(folder, items as Delivery[])),
+    placePacked: async (packed) => {
+      // Unpacked (and every field checked) before the folder is opened or anything written.
+      const items = deliveriesFromWire(packed);
+      return packPlaced(await (await opened()).deliver(packed.folder, items));
+    },
     async upload({ folder, item }) {
       const target = await opened();
       const queue = new ChunkQueue();

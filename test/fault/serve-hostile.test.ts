@@ -57,6 +57,11 @@ function serve(input: Buffer[], options: { keepOpenMs?: number } = {}): Promise<
 
 const hello = encodeFrame([0, 1, 'hello', { protocol: PROTOCOL_VERSION, program: 'test', capabilities: [], timeoutMs: 30_000 }]);
 const request = (id: number, method: string, args: unknown): Buffer => encodeFrame([0, id, method, args]);
+/** A packed delivery of two messages into INBOX, with `bent` fields. */
+const packed = (bent: Record<string, unknown>): Record<string, unknown> => ({
+  folder: 'INBOX', guids: '1600000002.M2P1.host\n1600000003.M3P1.host', flags: 'S\nS', locations: 'cc', mtimes: [0, 0],
+  keywords: [[], []], infoRest: [null, null], data: [Buffer.from('x'), Buffer.from('y')], ...bent,
+});
 const errors = (s: Served): unknown[] => s.frames.filter((f) => Array.isArray(f) && f[0] === 2);
 
 function expectCleanFailure(s: Served, text: RegExp): void {
@@ -141,6 +146,12 @@ describe('mdsync serve against a hostile client', () => {
     ['a digest not in hex', 'changes', { folder: 'INBOX', since: '../../outside/cur/00000000000000' }, /changes\.since: expected a folder digest \(32 hex digits\)/],
     ['a ".." folder asked for its changes', 'changes', { folder: 'INBOX/../../outside', since: '0'.repeat(32) }, /changes\.folder: folder name .* has an empty, "\." or "\.\." component/],
     ['a huge size', 'upload', { folder: 'INBOX', item: { guid: 'x', mtime: 0, flags: '', keywords: [], location: 'new', size: 2 ** 50 } }, /upload\.item\.size: expected a whole number from 0 to 1099511627776/],
+    ['a packed GUID with "/"', 'placePacked', packed({ guids: '1600000002.M2P1.host\n../../outside/cur/x' }), /placePacked\.guids\[1\]: GUID "\.\.\/\.\.\/outside\/cur\/x" contains "\/"/],
+    ['packed GUIDs one line short', 'placePacked', packed({ guids: '1600000002.M2P1.host' }), /placePacked\.guids: expected 2 lines \(one a message\), got 1/],
+    ['packed flags one line long', 'placePacked', packed({ flags: 'S\nS\nS' }), /placePacked\.flags: expected 2 lines \(one a message\), got 3/],
+    ['a packed location neither c nor n', 'placePacked', packed({ locations: 'ct' }), /placePacked\.locations\[1\]: expected c or n, got "t"/],
+    ['packed mtimes one short', 'placePacked', packed({ mtimes: [0] }), /placePacked\.mtimes: expected 2 entries \(one a message\), got 1/],
+    ['a packed flag that is a keyword letter', 'placePacked', packed({ flags: 'S\nSa' }), /placePacked\.flags\[1\]: bad flags "Sa"/],
   ])('refuses %s and touches nothing outside the root', async (_what, method, args, text) => {
     const s = await serve([hello, request(2, method, args)], { keepOpenMs: 500 });
     expectCleanFailure(s, text);

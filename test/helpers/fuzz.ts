@@ -180,6 +180,10 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
     args: { folder: 'INBOX', items: [{ guid: GUID, mtime: 1600000000, flags: 'S', keywords: ['work'], location: 'cur', data: new Uint8Array([72, 105]), infoRest: ',W=2' }] },
     result: [{ wanted: GUID, guid: GUID, hash: HASH, existed: false, dropped: ['work'] }],
   },
+  placePacked: {
+    args: { folder: 'INBOX', guids: `${GUID}\nx`, flags: 'S\n', locations: 'cn', mtimes: [1600000000, 1], keywords: [['work'], []], infoRest: [',W=2', null], data: [new Uint8Array([72, 105]), new Uint8Array(0)] },
+    result: { hashes: new Uint8Array(64).fill(0xab), existed: new Uint8Array(2), others: [{ at: 1, guid: `${GUID}2`, vanished: true }] },
+  },
   place: {
     args: { folder: 'INBOX', items: [{ guid: GUID, mtime: 1600000000, flags: 'S', keywords: ['work'], location: 'cur', data: new Uint8Array([72, 105]), infoRest: ',W=2' }] },
     result: { hashes: new Uint8Array(32).fill(0xab), existed: new Uint8Array(1), others: [{ at: 0, guid: `${GUID}2`, dropped: ['work'] }] },

@@ -2,10 +2,12 @@
 // Stands in for ssh like fake-ssh.mjs and sits between mdsync and the real `mdsync serve` it starts:
 // frames pass through unchanged except what MODE alters (`-e "node peer-proxy.mjs MODE"`):
 //   old                    a server from before `changes`, `prepare` and `place`: hello announces
-//                          none of folder-changes, prepare and packed-placed, and any of those
-//                          requests ends the session as it would there
+//                          none of folder-changes, prepare, packed-placed and packed-deliveries,
+//                          and any of those requests ends the session as it would there
+//   unpacked               a server from before `placePacked`: hello does not announce
+//                          packed-deliveries, and that request ends the session
 //   changes:<alteration>   the real answer to `changes`, altered (see ALTER) by a hostile far side
-//   place:<alteration>     the real answer to `place`, altered (see ALTER_PLACE) by a hostile far side
+//   place:<alteration>     the real answer to `place` or `placePacked`, altered (see ALTER_PLACE) by a hostile far side
 //   record:<file>          frames unchanged; each request's method (with its folders for `prepare`)
 //                          appended to <file>, one JSON line each
 import { appendFileSync } from 'node:fs';
@@ -61,12 +63,13 @@ function fail(why) {
 }
 
 const record = mode.startsWith('record:') ? mode.slice('record:'.length) : undefined;
-const known = mode === 'old' || record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
+const known = mode === 'old' || mode === 'unpacked' || record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
   || (mode.startsWith('place:') && Object.hasOwn(ALTER_PLACE, mode.slice('place:'.length)));
 if (!known) fail(`peer-proxy: unknown mode ${mode}`);
 /** What a server from before them does not announce, and the requests it does not know. */
-const NEWER = ['folder-changes', 'prepare', 'packed-placed'];
-const NEWER_REQUESTS = ['changes', 'prepare', 'place'];
+const NEWER = mode === 'unpacked' ? ['packed-deliveries'] : ['folder-changes', 'prepare', 'packed-placed', 'packed-deliveries'];
+const NEWER_REQUESTS = mode === 'unpacked' ? ['placePacked'] : ['changes', 'prepare', 'place', 'placePacked'];
+const older = mode === 'old' || mode === 'unpacked';
 
 const server = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
 const asked = new Map();
@@ -76,7 +79,7 @@ const plainOnly = (capabilities) => capabilities.filter((c) => !c.startsWith('de
 
 process.stdin.on('data', frames((value, raw) => {
   if (Array.isArray(value) && value[0] === REQUEST) {
-    if (mode === 'old' && NEWER_REQUESTS.includes(value[2])) fail(`mdsync serve: protocol error: unknown message type "${value[2]}"`);
+    if (older && NEWER_REQUESTS.includes(value[2])) fail(`mdsync serve: protocol error: unknown message type "${value[2]}"`);
     if (record) appendFileSync(record, `${JSON.stringify(value[2] === 'prepare' ? [value[2], value[3].folders] : [value[2]])}\n`);
     asked.set(value[1], value[2]);
     if (value[2] === 'hello') {
@@ -92,13 +95,13 @@ process.stdin.on('end', () => server.stdin.end());
 server.stdout.on('data', frames((value, raw) => {
   const method = Array.isArray(value) && value[0] === ANSWER ? asked.get(value[1]) : undefined;
   if (method === 'hello') {
-    value[2].capabilities = plainOnly(value[2].capabilities).filter((c) => mode !== 'old' || !NEWER.includes(c));
+    value[2].capabilities = plainOnly(value[2].capabilities).filter((c) => !older || !NEWER.includes(c));
     process.stdout.write(frame(value));
   } else if (method === 'changes' && mode.startsWith('changes:')) {
     if (!value[2] || value[2].changed.length === 0) fail(`peer-proxy: no changed entry to alter (answer ${JSON.stringify(value[2])})`);
     ALTER[mode.slice('changes:'.length)](value[2]);
     process.stdout.write(frame(value));
-  } else if (method === 'place' && mode.startsWith('place:')) {
+  } else if ((method === 'place' || method === 'placePacked') && mode.startsWith('place:')) {
     ALTER_PLACE[mode.slice('place:'.length)](value[2]);
     process.stdout.write(frame(value));
   } else {

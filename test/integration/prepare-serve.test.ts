@@ -48,9 +48,10 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     const prepares = asked.filter(([m]) => m === 'prepare');
     expect(prepares).toHaveLength(1);
     expect([...(prepares[0]?.[1] ?? [])].sort()).toEqual(['Archive', 'INBOX', 'Work']);
-    expect(asked.findIndex(([m]) => m === 'prepare')).toBeLessThan(asked.findIndex(([m]) => m === 'place'));
-    // A far side that answers `place` gets every delivery that way, none as `deliver`.
+    expect(asked.findIndex(([m]) => m === 'prepare')).toBeLessThan(asked.findIndex(([m]) => m === 'placePacked'));
+    // A far side that takes `placePacked` gets every delivery that way, none as `place` or `deliver`.
     expect(asked.map(([m]) => m)).not.toContain('deliver');
+    expect(asked.map(([m]) => m)).not.toContain('place');
 
     // A new message in Archive and a flag change in Work; INBOX as it was.
     await addMessage(a, '.Archive', message('1600000006.M6P1.h', 'six'));
@@ -63,6 +64,23 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     const again = (await requests(log)).filter(([m]) => m === 'prepare');
     expect(again).toHaveLength(1);
     expect([...(again[0]?.[1] ?? [])].sort()).toEqual(['Archive', 'Work']);
+  });
+
+  it('delivers to a far side from before placePacked as place, every message once', async () => {
+    const a = join(work, 'a');
+    const b = join(work, 'b');
+    await makeMaildir(a, [
+      { dir: '', messages: [message('1600000001.M1P1.h', 'one'), message('1600000002.M2P1.h', 'two', { flags: 'FS' })] },
+      { dir: '.Work', keywords: ['work'], messages: [message('1600000003.M3P1.h', 'three', { letters: 'a', location: 'new' })] },
+    ]);
+    // It ends the session at a placePacked request, as such a far side would.
+    const older = proxyTransport('unpacked');
+    const run = await cliVia(older, work)(['backup', a, older.endpoint(b)]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    await expectSame(a, b);
+    const verify = await cliVia(older, work)(['verify', a, older.endpoint(b)]);
+    expect(verify.code).toBe(0);
   });
 
   it('sends none when nothing is to be written', async () => {
