@@ -329,8 +329,8 @@ function wireMeta(d: Omit<Delivery, 'data'>): Omit<Args<'upload'>['item'], 'size
 }
 
 function wireDelivery(d: Delivery): Args<'deliver'>['items'][number] {
-  // One literal, no spread: made for every message a first copy sends.
-  const item: Args<'deliver'>['items'][number] = { guid: d.guid, mtime: Math.max(0, Math.round(d.mtime)), flags: d.flags, keywords: d.keywords, location: d.location, data: d.data as Uint8Array };
-  if (d.infoRest !== undefined) item.infoRest = d.infoRest;
+  // The body set on the meta's own object, not spread into a second: made for every message a first copy sends.
+  const item = wireMeta(d) as Args<'deliver'>['items'][number];
+  item.data = d.data as Uint8Array;
   return item;
 }
