@@ -12,7 +12,7 @@ import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.j
 import { fsyncDir, makeDirs, replaceFile, type Owner } from './fileio.js';
 import { MaildirFolder } from './folder.js';
 import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName, type FolderDir } from './layout.js';
-import { removeLeftovers } from './leftovers.js';
+import { removeLeftovers, tempTag } from './leftovers.js';
 import { Dotlock } from './lock.js';
 import type { Separator } from './name.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
@@ -31,6 +31,7 @@ export interface LocalAgentOptions {
 const LOCK_NAME = 'mdsync.lock';
 const LOCK_STALE_MS = 5 * 60_000;
 const LOCK_TOUCH_MS = 60_000;
+let stagingCounter = 0;
 /** Errors that make one folder unreadable without saying anything about the rest of the Maildir. */
 const UNREADABLE = new Set(['PERMISSION', 'BAD_FOLDER']);
 
@@ -110,9 +111,26 @@ export class LocalAgent {
   }
 
   async unlock(): Promise<void> {
+    await this.publishLeftStaged();
     if (this.lockTimer) clearInterval(this.lockTimer);
     await this.lockFile?.release();
     this.lockFile = undefined;
+  }
+
+  /**
+   * Folders a failed run staged and never published: their files are durable copies no saved
+   * state claims, so they are published as they are (the next run finds them there), or removed
+   * when even that fails.
+   */
+  private async publishLeftStaged(): Promise<void> {
+    for (const folder of this.folders.values()) {
+      if (!folder.staged) continue;
+      await folder.publish().catch(async (err) => {
+        this.warn(folder.name, `folder ${folder.name} was not published: ${(err as Error).message}; the copies made of its messages were removed`);
+        await folder.discard();
+        this.folders.delete(folder.name);
+      });
+    }
   }
 
   private warn(folder: string | undefined, message: string): void {
@@ -123,13 +141,13 @@ export class LocalAgent {
     this.warnings.push(folder === undefined ? { message } : { folder, message });
   }
 
-  private folderFor(name: string, dir: string): MaildirFolder {
+  private folderFor(name: string, dir: string, staging?: string): MaildirFolder {
     let folder = this.folders.get(name);
     if (!folder) {
       folder = new MaildirFolder(name, join(this.root, dir), this.separator, {
         warn: (message) => this.warn(name, message),
         raced: () => { this.raced = true; },
-      }, this.owner);
+      }, this.owner, staging);
       this.folders.set(name, folder);
     }
     return folder;
@@ -314,32 +332,52 @@ export class LocalAgent {
     return (await this.folder(name)).expunge(guids);
   }
 
-  async createFolder(name: string): Promise<void> {
+  /**
+   * Creates a folder; `staged`: one the run is about to fill, built aside in the root's tmp/ and
+   * moved into place whole by publishFolder (Maildir++ only: a folder there is one directory).
+   */
+  async createFolder(name: string, options: { staged?: boolean } = {}): Promise<void> {
     validateFolderName(name);
     const rel = folderToDir(name, this.layout);
     const dir = join(this.root, rel);
     await this.confineNew(dir);
+    // confineNew checked the root and its tmp/, where the folder is built, lie inside the root.
+    const stage = options.staged === true && rel !== '' && this.layout === 'maildir++' && !(await stat(dir).then(() => true, () => false));
+    stagingCounter += 1;
+    const staging = stage ? join(this.root, 'tmp', `${Date.now()}.F${stagingCounter}.${tempTag()}`) : undefined;
+    const home = staging ?? dir;
     try {
       crashPoint();
-      for (const sub of ['cur', 'new', 'tmp']) await makeDirs(join(dir, sub), this.owner);
+      for (const sub of ['cur', 'new', 'tmp']) await makeDirs(join(home, sub), this.owner);
       if (rel !== '' && this.layout === 'maildir++') {
-        await writeFile(join(dir, 'maildirfolder'), '', { flag: 'a' });
-        if (this.owner) await chown(join(dir, 'maildirfolder'), this.owner.uid, this.owner.gid);
+        await writeFile(join(home, 'maildirfolder'), '', { flag: 'a' });
+        if (this.owner) await chown(join(home, 'maildirfolder'), this.owner.uid, this.owner.gid);
       }
     } catch (err) {
-      throw fromErrno(err, 'creating folder', dir);
+      throw fromErrno(err, 'creating folder', home);
     }
     this.folders.delete(name);
-    const folder = this.folderFor(name, rel);
+    const folder = this.folderFor(name, rel, staging);
     folder.touched = true;
-    for (const sub of ['cur', 'new', 'tmp']) folder.touchedDirs.add(join(dir, sub));
-    folder.touchedDirs.add(dir);
+    for (const sub of ['cur', 'new', 'tmp']) folder.touchedDirs.add(join(home, sub));
+    folder.touchedDirs.add(home);
+    folder.touchedDirs.add(dirname(home));
     folder.touchedDirs.add(this.root);
+  }
+
+  /** Moves a staged folder into place (createFolder); nothing for a folder that is not staged. */
+  async publishFolder(name: string): Promise<void> {
+    await (await this.folder(name)).publish();
   }
 
   async deleteFolder(name: string): Promise<boolean> {
     if (name === INBOX) return false;
     const folder = await this.folder(name);
+    if (folder.staged) {
+      await folder.discard();
+      this.folders.delete(name);
+      return true;
+    }
     if (!(await folder.isEmpty())) {
       this.raced = true;
       this.warn(name, `folder ${name} was not deleted: messages arrived in it during the run`);

@@ -34,6 +34,8 @@ export interface WriteJob {
   kind: 'write';
   items: WriteItem[];
   owner?: { uid: number; gid: number };
+  /** The targets are in a folder no other program sees yet (staged): written in place, not through tmp. */
+  direct?: boolean;
 }
 
 export type WriteOutcome =
@@ -56,6 +58,8 @@ export interface CopyJob {
   owner?: { uid: number; gid: number };
   /** Sources and targets are in one Maildir: the target name is a hard link to the source's file. */
   link?: boolean;
+  /** As WriteJob's. */
+  direct?: boolean;
 }
 
 export type CopyOutcome =
@@ -119,10 +123,20 @@ function readOne(path: string, inlineMax: number): ReadOutcome {
   });
 }
 
-/** Writes tmp, fsyncs it, sets its mtime, links it to its name, removes tmp: writeDurable + link, in one go. */
-function writeOne(item: WriteItem, owner: WriteJob['owner']): WriteOutcome {
+/**
+ * Writes tmp, fsyncs it, sets its mtime, links it to its name, removes tmp: writeDurable + link,
+ * in one go. `direct`: the target's folder is staged (no reader sees it before it is published
+ * whole), so the file is created under its name at once, O_EXCL as link() would refuse a taken one.
+ */
+function writeOne(item: WriteItem, owner: WriteJob['owner'], direct = false): WriteOutcome {
   crashPoint();
-  const fd = openSync(item.tmp, CREATE_FLAGS, 0o600);
+  let fd: number;
+  try {
+    fd = openSync(direct ? item.target : item.tmp, CREATE_FLAGS, 0o600);
+  } catch (err) {
+    if (direct && (err as NodeJS.ErrnoException).code === 'EEXIST') return { kind: 'again' };
+    throw err;
+  }
   try {
     try {
       if (owner) fchownSync(fd, owner.uid, owner.gid);
@@ -137,22 +151,31 @@ function writeOne(item: WriteItem, owner: WriteJob['owner']): WriteOutcome {
     } finally {
       closeSync(fd);
     }
-    const hash = sha256(item.data);
-    try {
-      crashPoint();
-      // link(), never rename(): link fails where the name exists, rename would overwrite it.
-      linkSync(item.tmp, item.target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { kind: 'again' };
-      throw err;
-    }
-    return { kind: 'ok', hash };
+  } catch (err) {
+    // Never left behind; least of all half written under its own name, passing for a message.
+    unlinkQuietly(direct ? item.target : item.tmp);
+    throw err;
+  }
+  const hash = sha256(item.data);
+  if (direct) return { kind: 'ok', hash };
+  try {
+    crashPoint();
+    // link(), never rename(): link fails where the name exists, rename would overwrite it.
+    linkSync(item.tmp, item.target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { kind: 'again' };
+    throw err;
   } finally {
-    try {
-      unlinkSync(item.tmp);
-    } catch {
-      // Already gone: nothing to clean.
-    }
+    unlinkQuietly(item.tmp);
+  }
+  return { kind: 'ok', hash };
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone: nothing to clean.
   }
 }
 
@@ -210,7 +233,7 @@ function copyAll(job: CopyJob): CopyOutcome[] {
       continue;
     }
     try {
-      const placed = writeOne({ tmp: item.tmp, target: item.target, data: got.data, mtimeMs: got.mtime }, job.owner);
+      const placed = writeOne({ tmp: item.tmp, target: item.target, data: got.data, mtimeMs: got.mtime }, job.owner, job.direct);
       out.push(placed.kind === 'ok' ? { kind: 'ok', hash: placed.hash, size: got.data.length, mtime: got.mtime } : placed);
     } catch {
       while (out.length < job.items.length) out.push({ kind: 'again' });
@@ -242,7 +265,7 @@ export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] | CopyOutcome[]
   const out: WriteOutcome[] = [];
   for (const item of job.items) {
     try {
-      out.push(writeOne(item, job.owner));
+      out.push(writeOne(item, job.owner, job.direct));
     } catch {
       // Full disk, read-only, permission: the rest is left to the one-by-one path, which says why.
       while (out.length < job.items.length) out.push({ kind: 'again' });

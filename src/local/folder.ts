@@ -1,9 +1,9 @@
 // One Maildir folder on disk: its manifest, and reading, delivering, renaming and expunging messages.
 
-import { link, readFile, rename, unlink, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, readFile, rename, rm, unlink, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
-import { fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import { Digest, digestUids } from '../digest.js';
 import type {
   CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderChanges, FolderManifest, FolderSummary, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
@@ -17,7 +17,7 @@ import { writeUidlist } from './uidlist-write.js';
 import { tempTag } from './leftovers.js';
 import { crashPoint } from '../crash-point.js';
 import { dovecotNextUid } from './dovecot-index.js';
-import { hashFile, laterMtime, makeDirs, readBody, replaceFileBytes, sha256, writeDurable, type Owner } from './fileio.js';
+import { fsyncDir, hashFile, laterMtime, makeDirs, readBody, replaceFileBytes, sha256, writeDurable, type Owner } from './fileio.js';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
 import { ioPool } from './io-pool.js';
 
@@ -169,7 +169,14 @@ export class MaildirFolder {
   private keywordSaves: Promise<void> = Promise.resolve();
 
   /** new/, cur/ and tmp/ of this folder: paths are built by the hundred thousand, path.join each time costs. */
-  private readonly subdirs: Record<Location | 'tmp', string>;
+  private subdirs: Record<Location | 'tmp', string>;
+
+  /**
+   * Where a folder new to this Maildir is built until publish() moves it to `dir` whole: no
+   * reader sees it before, so its files are written under their names at once (no tmp/ and
+   * link() per message).
+   */
+  private staging?: string;
 
   constructor(
     readonly name: string,
@@ -177,8 +184,19 @@ export class MaildirFolder {
     private readonly separator: Separator,
     private readonly events: FolderEvents,
     private readonly owner?: Owner,
+    staging?: string,
   ) {
-    this.subdirs = { new: join(dir, 'new'), cur: join(dir, 'cur'), tmp: join(dir, 'tmp') };
+    this.staging = staging;
+    this.subdirs = subdirsOf(staging ?? dir);
+  }
+
+  /** The directory the folder's files are in now: its staging directory until published. */
+  private get home(): string {
+    return this.staging ?? this.dir;
+  }
+
+  get staged(): boolean {
+    return this.staging !== undefined;
   }
 
   /** The path of a file in new/, cur/ or tmp/ (names never hold "/": checkName). */
@@ -189,7 +207,7 @@ export class MaildirFolder {
   /** Returns the cached summary when nothing changed on disk since it was settled, else scans. */
   async summary(cached: CachedFolder | undefined): Promise<Omit<FolderSummary, 'name'>> {
     if (!this.scan && cached?.settled) {
-      const stamp = await stampFolder(this.dir);
+      const stamp = await stampFolder(this.home);
       if (stamp.every((v, i) => v === cached.stamp[i])) {
         this.fromCache = cached;
         return withUidValidity({ digest: cached.digest, messages: cached.count, uids: cached.uids }, cached.uidValidity);
@@ -211,7 +229,7 @@ export class MaildirFolder {
   private async scanStands(): Promise<boolean> {
     const scan = this.scan;
     if (!scan?.settled || this.touched || scan.damaged !== undefined) return false;
-    const stamp = await stampFolder(this.dir);
+    const stamp = await stampFolder(this.home);
     return this.scan === scan && stamp.every((v, i) => v === scan.stamp[i]);
   }
 
@@ -263,7 +281,7 @@ export class MaildirFolder {
     const cached = previous && cachedFiles(previous, this.separator);
     const followed = cached ?? this.scan?.files;
     const editsBefore = this.edits;
-    const scan = await scanFolder(this.dir, this.separator, followed);
+    const scan = await scanFolder(this.home, this.separator, followed);
     const control = await this.readControlFiles();
     // The listing before, its digest and keyword map, taken after the awaits: a placement or a
     // keyword learnt meanwhile (putFile, addKeywords) changed the three together.
@@ -394,13 +412,13 @@ export class MaildirFolder {
   }
 
   private async readControlFiles(): Promise<{ keywords: KeywordMap; uidlist?: Uidlist }> {
-    const kwPath = join(this.dir, 'dovecot-keywords');
+    const kwPath = join(this.home, 'dovecot-keywords');
     const text = await readFile(kwPath, 'utf8').catch((err) => {
       if (isErrno(err, 'ENOENT')) return '';
       throw fromErrno(err, 'reading', kwPath);
     });
     const keywords = KeywordMap.parse(text, kwPath);
-    const ulPath = join(this.dir, 'dovecot-uidlist');
+    const ulPath = join(this.home, 'dovecot-uidlist');
     const ul = await readFile(ulPath, 'utf8').catch((err) => {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw fromErrno(err, 'reading', ulPath);
@@ -412,7 +430,7 @@ export class MaildirFolder {
       // the highest UID only its index remembers it: the real UIDNEXT is the highest of the three.
       let highest = 0;
       for (const r of uidlist.records.values()) highest = Math.max(highest, r.uid);
-      uidlist.nextUid = Math.max(uidlist.nextUid, highest + 1, await dovecotNextUid(this.dir));
+      uidlist.nextUid = Math.max(uidlist.nextUid, highest + 1, await dovecotNextUid(this.home));
       return { keywords, uidlist };
     } catch (err) {
       this.events.warn((err as Error).message);
@@ -580,8 +598,8 @@ export class MaildirFolder {
   }
 
   private async addKeywords(names: string[]): Promise<void> {
-    const path = join(this.dir, 'dovecot-keywords');
-    const lock = await Dotlock.acquire(join(this.dir, 'dovecot-uidlist.lock'), { staleMs: 120_000, waitMs: 30_000, what: `folder ${this.name}` });
+    const path = join(this.home, 'dovecot-keywords');
+    const lock = await Dotlock.acquire(join(this.home, 'dovecot-uidlist.lock'), { staleMs: 120_000, waitMs: 30_000, what: `folder ${this.name}` });
     try {
       const old = await stat(path).catch((err) => {
         if (isErrno(err, 'ENOENT')) return undefined;
@@ -610,10 +628,10 @@ export class MaildirFolder {
     if (scan.damaged) {
       // Its messages come back into a whole folder again.
       for (const sub of ['cur', 'new', 'tmp']) {
-        await makeDirs(join(this.dir, sub), this.owner).catch((err) => { throw fromErrno(err, 'creating', join(this.dir, sub)); });
-        this.touchedDirs.add(join(this.dir, sub));
+        await makeDirs(join(this.home, sub), this.owner).catch((err) => { throw fromErrno(err, 'creating', join(this.home, sub)); });
+        this.touchedDirs.add(join(this.home, sub));
       }
-      this.touchedDirs.add(this.dir);
+      this.touchedDirs.add(this.home);
       scan.damaged = undefined;
     }
     await this.learnKeywords([...new Set(items.flatMap((item) => item.keywords))]);
@@ -648,12 +666,13 @@ export class MaildirFolder {
     const out: (FileDelivered | undefined)[] = items.map(() => undefined);
     if (scan.damaged) return out;
     await this.learnKeywords([...new Set(items.flatMap((item) => item.keywords))]);
+    const direct = this.staged;
     const batch: { index: number; name: string; letters: string; dropped: string[]; tmp: string; target: string; source: string }[] = [];
     items.forEach((item, i) => {
       if (scan.files.has(item.guid)) return;
       const got = this.letters(item.keywords, item.guid);
       const name = formatName({ guid: item.guid, flags: item.flags, keywordLetters: got.letters, infoRest: item.infoRest }, this.separator, item.location);
-      batch.push({ index: i, name, letters: got.letters, dropped: got.dropped, tmp: this.tmpName(), target: this.pathOf(item.location, name), source: item.path });
+      batch.push({ index: i, name, letters: got.letters, dropped: got.dropped, tmp: direct ? '' : this.tmpName(), target: this.pathOf(item.location, name), source: item.path });
     });
     if (batch.length === 0) return out;
     this.touchedDirs.add(this.subdirs.tmp);
@@ -663,6 +682,7 @@ export class MaildirFolder {
       inlineMax: BODY_CHUNK,
       ...(this.owner ? { owner: this.owner } : {}),
       link: sameMaildir,
+      direct,
     }, this.dir);
     batch.forEach((b, j) => {
       const got = outcomes[j];
@@ -686,10 +706,11 @@ export class MaildirFolder {
     const scan = this.scan as FolderScan;
     const out: (Placed | undefined)[] = items.map(() => undefined);
     const batch: { index: number; name: string; tmp: string; target: string; data: Uint8Array }[] = [];
+    const direct = this.staged;
     items.forEach((item, i) => {
       if (isStream(item.data) || scan.files.has(item.guid)) return;
       const name = formatName({ guid: item.guid, flags: item.flags, keywordLetters: letters[i] as string, infoRest: item.infoRest }, this.separator, item.location);
-      batch.push({ index: i, name, tmp: this.tmpName(), target: this.pathOf(item.location, name), data: item.data });
+      batch.push({ index: i, name, tmp: direct ? '' : this.tmpName(), target: this.pathOf(item.location, name), data: item.data });
     });
     if (batch.length === 0) return out;
     this.touchedDirs.add(this.subdirs.tmp);
@@ -697,6 +718,7 @@ export class MaildirFolder {
       kind: 'write',
       items: batch.map((b) => ({ tmp: b.tmp, target: b.target, data: b.data, mtimeMs: (items[b.index] as Delivery).mtime })),
       ...(this.owner ? { owner: this.owner } : {}),
+      direct,
     }, this.dir);
     batch.forEach((b, j) => {
       const got = outcomes[j];
@@ -834,9 +856,9 @@ export class MaildirFolder {
   /** True when new/ and cur/ hold no message (what a folder deletion requires). */
   async isEmpty(): Promise<boolean> {
     for (const sub of ['new', 'cur']) {
-      const names = await readdir(join(this.dir, sub)).catch((err) => {
+      const names = await readdir(join(this.home, sub)).catch((err) => {
         if (isErrno(err, 'ENOENT')) return [] as string[];
-        throw fromErrno(err, 'listing', join(this.dir, sub));
+        throw fromErrno(err, 'listing', join(this.home, sub));
       });
       if (names.some((n) => !n.startsWith('.'))) return false;
     }
@@ -845,7 +867,7 @@ export class MaildirFolder {
 
   /** Removes tmp/ files older than 36 hours (Maildir spec). */
   async cleanTmp(): Promise<void> {
-    const tmp = join(this.dir, 'tmp');
+    const tmp = join(this.home, 'tmp');
     const names = await readdir(tmp).catch(() => [] as string[]);
     const now = Date.now();
     for (const name of names) {
@@ -859,10 +881,6 @@ export class MaildirFolder {
     this.cachedManifest = undefined;
   }
 
-  /**
-   * After our own writes: read the directories once more so the cache holds what is really on
-   * disk (a neighbour's change included), waiting briefly until the mtimes are settled.
-   */
   /**
    * Makes dovecot-uidlist give these UIDs (a backup's, from its source). Dovecot's index files
    * for the folder are removed when it changes: Dovecot rebuilds them from the uidlist, where
@@ -881,10 +899,10 @@ export class MaildirFolder {
       [...records].every(([g, r]) => current.records.get(g)?.uid === r.uid && current.records.get(g)?.fields.join(' ') === r.fields.join(' '));
     if (same) return false;
     const list: Uidlist = { version: 3, uidValidity: request.uidValidity, nextUid: request.nextUid, headerExtra, records };
-    await writeUidlist(this.dir, list, `folder ${this.name}`, this.owner);
+    await writeUidlist(this.home, list, `folder ${this.name}`, this.owner);
     for (const file of ['dovecot.index', 'dovecot.index.log', 'dovecot.index.log.2', 'dovecot.index.cache']) {
-      await unlink(join(this.dir, file)).catch((err) => {
-        if (!isErrno(err, 'ENOENT')) throw fromErrno(err, 'removing', join(this.dir, file));
+      await unlink(join(this.home, file)).catch((err) => {
+        if (!isErrno(err, 'ENOENT')) throw fromErrno(err, 'removing', join(this.home, file));
       });
     }
     this.uidlist = list;
@@ -893,10 +911,14 @@ export class MaildirFolder {
     return true;
   }
 
+  /**
+   * After our own writes: read the directories once more so the cache holds what is really on
+   * disk (a neighbour's change included), waiting briefly until the mtimes are settled.
+   */
   async settle(): Promise<void> {
     for (let attempt = 0; attempt < 4; attempt++) {
       // Waiting out our own last write first spares a listing that could only come out unsettled.
-      const wait = settleDelayMs(await stampFolder(this.dir));
+      const wait = settleDelayMs(await stampFolder(this.home));
       if (wait > 0 && wait <= SETTLE_WAIT_MAX_MS) await new Promise((resolve) => setTimeout(resolve, wait));
       await this.rescan();
       // Too far off (whole-second mtimes): cached as unsettled, the next run lists it again.
@@ -904,6 +926,86 @@ export class MaildirFolder {
     }
     this.touched = false;
   }
+
+  /**
+   * Moves a staged folder to its place in one rename(): a reader (Dovecot, a MUA) finds it whole
+   * or not at all. Where the name was taken meanwhile (Dovecot creates a folder when a client
+   * asks for it), the staged files are linked into that folder instead, no name overwritten.
+   * Everything written to it is durable before it can be seen.
+   */
+  async publish(): Promise<void> {
+    const staging = this.staging;
+    if (staging === undefined) return;
+    await this.keywordSaves;
+    await Promise.all([this.subdirs.cur, this.subdirs.new, staging].map(fsyncDir));
+    try {
+      crashPoint();
+      await rename(staging, this.dir);
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST', 'ENOTEMPTY')) throw fromErrno(err, 'publishing folder', this.dir);
+      this.events.raced();
+      await this.mergeInto(staging);
+    }
+    this.staging = undefined;
+    this.subdirs = subdirsOf(this.dir);
+    for (const d of this.touchedDirs) if (d === staging || d.startsWith(`${staging}/`)) this.touchedDirs.delete(d);
+    for (const d of [dirname(staging), dirname(this.dir), this.subdirs.cur, this.subdirs.new]) this.touchedDirs.add(d);
+    this.markTouched();
+  }
+
+  /**
+   * A staged folder into the folder that took its name: each file linked under its own name
+   * (a name holding other bytes stops it: nothing is overwritten), its keywords only where the
+   * folder's dovecot-keywords gives their letters the same names or has none.
+   */
+  private async mergeInto(staging: string): Promise<void> {
+    const scan = this.scan as FolderScan;
+    const taken = (why: string): MdsyncError =>
+      new MdsyncError('CHANGED_DURING_RUN', `${this.dir}: folder ${this.name} was created by another program while it was being copied, ${why}; nothing was overwritten: run again`);
+    const target = subdirsOf(this.dir);
+    for (const sub of Object.values(target)) await makeDirs(sub, this.owner).catch((err) => { throw fromErrno(err, 'creating', sub); });
+    const ours = this.keywords as KeywordMap;
+    const kwPath = join(this.dir, 'dovecot-keywords');
+    const lock = await Dotlock.acquire(join(this.dir, 'dovecot-uidlist.lock'), { staleMs: 120_000, waitMs: 30_000, what: `folder ${this.name}` });
+    try {
+      const text = await readFile(kwPath, 'utf8').catch((err) => {
+        if (isErrno(err, 'ENOENT')) return '';
+        throw fromErrno(err, 'reading', kwPath);
+      });
+      const theirs = KeywordMap.parse(text, kwPath);
+      if (ours.format() !== '') {
+        if (theirs.format() === '') await replaceFileBytes(kwPath, Buffer.from(ours.format()), true, undefined, this.owner);
+        else if (![...LETTERS].every((l) => ours.nameOf(l) === undefined || ours.nameOf(l) === theirs.nameOf(l))) throw taken('its dovecot-keywords naming other keywords');
+      }
+    } finally {
+      await lock.release();
+    }
+    for (const file of scan.files.values()) {
+      const from = this.pathOf(file.location, file.name);
+      const to = `${target[file.location]}/${file.name}`;
+      try {
+        crashPoint();
+        await link(from, to);
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'delivering to', to);
+        if ((await hashFile(to)) !== (file.hash ?? (await hashFile(from)))) throw taken(`${to} holding another message`);
+      }
+    }
+    await Promise.all([target.cur, target.new].map(fsyncDir));
+    await rm(staging, { recursive: true, force: true }).catch((err) => { throw fromErrno(err, 'removing', staging); });
+  }
+
+  /** Removes a staged folder that will not be published (the run failed): none of its files were recorded. */
+  async discard(): Promise<void> {
+    const staging = this.staging;
+    if (staging === undefined) return;
+    this.staging = undefined;
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function subdirsOf(dir: string): Record<Location | 'tmp', string> {
+  return { new: join(dir, 'new'), cur: join(dir, 'cur'), tmp: join(dir, 'tmp') };
 }
 
 /** Batches for readMany: at most 64 files and about 4 MB each (by the sizes names give). */

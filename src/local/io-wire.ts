@@ -34,8 +34,8 @@ type Owner = { uid: number; gid: number } | undefined;
 export type PackedJob =
   | { kind: 'read'; paths: Strings; inlineMax: number }
   | { kind: 'hash'; paths: Strings }
-  | { kind: 'write'; tmps: Strings; targets: Strings; data: Uint8Array[]; mtimes: Float64Array; owner: Owner }
-  | { kind: 'copy'; sources: Strings; tmps: Strings; targets: Strings; inlineMax: number; owner: Owner; link: boolean };
+  | { kind: 'write'; tmps: Strings; targets: Strings; data: Uint8Array[]; mtimes: Float64Array; owner: Owner; direct: boolean }
+  | { kind: 'copy'; sources: Strings; tmps: Strings; targets: Strings; inlineMax: number; owner: Owner; link: boolean; direct: boolean };
 
 export function packJob(job: Job): PackedJob {
   switch (job.kind) {
@@ -46,12 +46,12 @@ export function packJob(job: Job): PackedJob {
     case 'write':
       return {
         kind: 'write', tmps: packStrings(job.items.map((i) => i.tmp)), targets: packStrings(job.items.map((i) => i.target)),
-        data: job.items.map((i) => i.data), mtimes: Float64Array.from(job.items, (i) => i.mtimeMs), owner: job.owner,
+        data: job.items.map((i) => i.data), mtimes: Float64Array.from(job.items, (i) => i.mtimeMs), owner: job.owner, direct: job.direct === true,
       };
     case 'copy':
       return {
         kind: 'copy', sources: packStrings(job.items.map((i) => i.source)), tmps: packStrings(job.items.map((i) => i.tmp)),
-        targets: packStrings(job.items.map((i) => i.target)), inlineMax: job.inlineMax, owner: job.owner, link: job.link === true,
+        targets: packStrings(job.items.map((i) => i.target)), inlineMax: job.inlineMax, owner: job.owner, link: job.link === true, direct: job.direct === true,
       };
   }
 }
@@ -68,13 +68,13 @@ export function unpackJob(packed: PackedJob): Job {
       const items = unpackStrings(packed.tmps).map((tmp, i) => ({
         tmp, target: targets[i] as string, data: packed.data[i] as Uint8Array, mtimeMs: packed.mtimes[i] as number,
       }));
-      return { kind: 'write', items, ...withOwner(packed.owner) };
+      return { kind: 'write', items, ...withOwner(packed.owner), direct: packed.direct };
     }
     case 'copy': {
       const tmps = unpackStrings(packed.tmps);
       const targets = unpackStrings(packed.targets);
       const items = unpackStrings(packed.sources).map((source, i) => ({ source, tmp: tmps[i] as string, target: targets[i] as string }));
-      return { kind: 'copy', items, inlineMax: packed.inlineMax, ...withOwner(packed.owner), link: packed.link };
+      return { kind: 'copy', items, inlineMax: packed.inlineMax, ...withOwner(packed.owner), link: packed.link, direct: packed.direct };
     }
   }
 }

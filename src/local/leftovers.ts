@@ -2,7 +2,7 @@
 // Every temp name carries `mdsync-<pid>@<host>`: a file is only ever removed when its creator is
 // a process of this host that no longer exists, so a live run's (or another program's) files are safe.
 
-import { readdir, unlink } from 'node:fs/promises';
+import { readdir, rm, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
@@ -35,7 +35,7 @@ export function isDeadLeftover(name: string): boolean {
   return m[2] === hostname() && pid !== process.pid && !isAlive(pid);
 }
 
-/** Removes a killed run's temp files from a directory; returns how many. */
+/** Removes a killed run's temp files from a directory, and the folders it was building there (staged); returns how many. */
 export async function removeLeftovers(dir: string): Promise<number> {
   let names: string[];
   try {
@@ -47,7 +47,11 @@ export async function removeLeftovers(dir: string): Promise<number> {
   let removed = 0;
   for (const name of names) {
     if (!isDeadLeftover(name)) continue;
-    await unlink(join(dir, name)).then(() => { removed++; }, () => undefined);
+    const path = join(dir, name);
+    await unlink(path).catch((err) => {
+      if (!isErrno(err, 'EISDIR', 'EPERM')) throw err;
+      return rm(path, { recursive: true, force: true });
+    }).then(() => { removed++; }, () => undefined);
   }
   return removed;
 }

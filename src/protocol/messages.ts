@@ -109,7 +109,8 @@ export const METHODS = {
     result: list(record({ guid, vanished: bool }, { dropped: keywords })),
   },
   expunge: { args: record({ folder, guids: list(guid) }), result: uint() },
-  createFolder: { args: record({ folder }), result: nothing },
+  createFolder: { args: record({ folder }, { staged: bool }), result: nothing },
+  publishFolder: { args: record({ folder }), result: nothing },
   deleteFolder: { args: record({ folder }), result: bool },
   writeSubscriptions: { args: record({ names: list(folder) }), result: nothing },
   writeUidlist: {

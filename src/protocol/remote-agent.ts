@@ -13,7 +13,7 @@ import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, type OpenRequest } from './server.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, STAGED_FOLDERS, type OpenRequest } from './server.js';
 import { packDeliveries } from './deliveries.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
@@ -289,8 +289,14 @@ export class RemoteAgent implements Agent {
     return parts.reduce((a, b) => a + b, 0);
   }
 
-  async createFolder(name: string): Promise<void> {
-    await this.ask('createFolder', { folder: name });
+  async createFolder(name: string, options: { staged?: boolean } = {}): Promise<void> {
+    // A far side from before staged folders knows only the plain request.
+    const staged = options.staged === true && this.info.capabilities.includes(STAGED_FOLDERS);
+    await this.ask('createFolder', staged ? { folder: name, staged } : { folder: name });
+  }
+
+  async publishFolder(name: string): Promise<void> {
+    if (this.info.capabilities.includes(STAGED_FOLDERS)) await this.ask('publishFolder', { folder: name });
   }
 
   deleteFolder(name: string): Promise<boolean> {

@@ -26,7 +26,9 @@ export const PREPARE = 'prepare';
 export const PACKED_PLACED = 'packed-placed';
 /** Announced by a server that takes `placePacked` (deliveries.ts); a client asks an older one to `place`. */
 export const PACKED_DELIVERIES = 'packed-deliveries';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES];
+/** createFolder may stage a folder; publishFolder moves it into place. */
+export const STAGED_FOLDERS = 'staged-folders';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS];
 
 export interface OpenRequest {
   create?: boolean;
@@ -218,7 +220,8 @@ export async function serveSession(input: Readable, output: Writable, options: S
     copyLocal: async ({ folder, items }) => (await opened()).copyLocal(folder, items),
     setFlags: async ({ folder, deltas }) => (await opened()).setFlags(folder, deltas),
     expunge: async ({ folder, guids }) => (await opened()).expunge(folder, guids),
-    createFolder: async ({ folder }) => { await (await opened()).createFolder(folder); return null; },
+    createFolder: async ({ folder, staged }) => { await (await opened()).createFolder(folder, { staged: staged === true }); return null; },
+    publishFolder: async ({ folder }) => { await (await opened()).publishFolder?.(folder); return null; },
     deleteFolder: async ({ folder }) => (await opened()).deleteFolder(folder),
     writeSubscriptions: async ({ names }) => { await (await opened()).writeSubscriptions(names); return null; },
     writeUidlist: async ({ folder, ...request }) => (await opened()).writeUidlist(folder, request),

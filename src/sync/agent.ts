@@ -53,7 +53,13 @@ export interface Agent {
   copyLocal(folder: string, items: CopyRequest[]): Promise<Placed[]>;
   setFlags(folder: string, deltas: FlagDelta[]): Promise<FlagResult[]>;
   expunge(folder: string, guids: string[]): Promise<number>;
-  createFolder(name: string): Promise<void>;
+  /**
+   * `staged`: the run is about to fill the folder and will publish it (publishFolder) before any
+   * saved state names it; a side may build it aside meanwhile, where no reader sees it half full.
+   */
+  createFolder(name: string, options?: { staged?: boolean }): Promise<void>;
+  /** Makes a folder created staged visible whole, its files durable; nothing for any other folder. */
+  publishFolder?(name: string): Promise<void>;
   /** Removes a folder that holds no message; false (kept) when something arrived in it meanwhile. */
   deleteFolder(name: string): Promise<boolean>;
   writeSubscriptions(names: string[]): Promise<void>;

@@ -18,6 +18,8 @@ export interface RunOptions {
   /** Folders outside it are neither read nor touched, and their state is kept as it was. */
   includeFolder?: (name: string) => boolean;
   jobs?: number;
+  /** Least time between two checkpoints (CHECKPOINT_MS unless set). */
+  checkpointMs?: number;
   loadState(): Promise<{ state?: SyncState; problem?: string }>;
   saveState(state: SyncState): Promise<void>;
   onProgress?(event: ProgressEvent): void;
@@ -503,6 +505,7 @@ async function execute(
     const presence = final ? plan.folderPresence : { ...Object.fromEntries(Object.entries(oldState?.folders ?? {}).map(([n, f]) => [n, { a: f.onA, b: f.onB }])), ...plan.folderPresence };
     for (const [name, where] of Object.entries(presence)) {
       if (!include(name) || quiet.has(name)) continue;
+      if (!final && isUnpublished(name)) continue;
       const done = sealed.get(name);
       if (done) {
         state.folders[name] = done;
@@ -528,7 +531,33 @@ async function execute(
     return state;
   };
 
-  for (const op of plan.createFolders) await agents[op.side].createFolder(op.folder);
+  // A folder new to a side that the run fills is built aside there (staged) and published when
+  // its last placement is made: a reader never sees it half copied, and its files skip tmp/. Until
+  // then a checkpoint leaves it out, as if not yet created: no saved state names files unseen.
+  const placements = new Map<string, number>();
+  const placementKey = (side: Side, folder: string): string => `${side}\0${folder}`;
+  for (const t of plan.transfers) placements.set(placementKey(other(t.from), t.folder), (placements.get(placementKey(other(t.from), t.folder)) ?? 0) + 1);
+  for (const c of plan.copies) placements.set(placementKey(c.side, c.folder), (placements.get(placementKey(c.side, c.folder)) ?? 0) + 1);
+  const unpublished = new Map<string, { side: Side; folder: string; left: number }>();
+  for (const op of plan.createFolders) {
+    const left = placements.get(placementKey(op.side, op.folder)) ?? 0;
+    await agents[op.side].createFolder(op.folder, left > 0 ? { staged: true } : {});
+    if (left > 0) unpublished.set(placementKey(op.side, op.folder), { side: op.side, folder: op.folder, left });
+  }
+  const publish = async (key: string): Promise<void> => {
+    const staged = unpublished.get(key);
+    if (!staged) return;
+    await agents[staged.side].publishFolder?.(staged.folder);
+    unpublished.delete(key);
+  };
+  const placedInto = async (side: Side, folder: string, count: number): Promise<void> => {
+    const key = placementKey(side, folder);
+    const staged = unpublished.get(key);
+    if (!staged || staged.left <= 0) return;
+    staged.left -= count;
+    if (staged.left <= 0) await publish(key);
+  };
+  const isUnpublished = (folder: string): boolean => unpublished.has(placementKey('a', folder)) || unpublished.has(placementKey('b', folder));
   const transferGroups = [...groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`).values()];
   for (const side of ['a', 'b'] as const) {
     // Each side loads the folders it will write while what goes there is being read (a far side
@@ -588,7 +617,7 @@ async function execute(
   let lastCheckpoint = Date.now();
   let checkpointing = Promise.resolve();
   const checkpoint = (): Promise<void> => {
-    if (Date.now() - lastCheckpoint < CHECKPOINT_MS) return checkpointing;
+    if (Date.now() - lastCheckpoint < (options.checkpointMs ?? CHECKPOINT_MS)) return checkpointing;
     lastCheckpoint = Date.now();
     checkpointing = checkpointing.then(async () => {
       // Snapshot first: every record in it was placed before the commit below starts.
@@ -608,7 +637,9 @@ async function execute(
         done += batch.length;
         remaining -= batch.length;
         progress();
-        placedAll(batch[0]?.folder ?? '', batch.length);
+        const first = batch[0] as (typeof batch)[number];
+        placedAll(first.folder, batch.length);
+        await placedInto(other(first.from), first.folder, batch.length);
         if (remaining === 0) await checkpoint();
       });
     }
@@ -629,10 +660,12 @@ async function execute(
       done += group.length;
       progress();
       placedAll(first.folder, group.length);
+      await placedInto(first.side, first.folder, group.length);
     });
   }
   await drain();
   await checkpointing;
+  for (const key of [...unpublished.keys()]) await publish(key);
   if (total > 0) {
     // Deliveries must be durable before anything is expunged (a move's source half) or recorded.
     await Promise.all([agents.a.commit(), agents.b.commit()]);

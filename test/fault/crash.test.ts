@@ -39,13 +39,14 @@ async function canonical(root: string): Promise<Record<string, string[]>> {
   return out;
 }
 
-/** Files a run may leave only while it runs: anything in a tmp/ directory, and tagged temp files. */
+/** Files a run may leave only while it runs: anything in a tmp/ directory (a folder staged there too), and tagged temp files. */
 async function leftovers(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(join(dir, e.name), r);
+      if (e.isDirectory() && /(^|\/)tmp$/.test(rel)) out.push(`${r}/`);
+      else if (e.isDirectory()) await walk(join(dir, e.name), r);
       else if (/(^|\/)tmp\/[^/]+$/.test(r) || /mdsync-\d+@/.test(e.name) || e.name === 'mdsync.lock') out.push(r);
     }
   };

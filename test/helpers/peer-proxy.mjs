@@ -2,14 +2,16 @@
 // Stands in for ssh like fake-ssh.mjs and sits between mdsync and the real `mdsync serve` it starts:
 // frames pass through unchanged except what MODE alters (`-e "node peer-proxy.mjs MODE"`):
 //   old                    a server from before `changes`, `prepare` and `place`: hello announces
-//                          none of folder-changes, prepare, packed-placed and packed-deliveries,
-//                          and any of those requests ends the session as it would there
+//                          none of folder-changes, prepare, packed-placed, packed-deliveries and
+//                          staged-folders, and any of those requests ends the session as it would there
 //   unpacked               a server from before `placePacked`: hello does not announce
-//                          packed-deliveries, and that request ends the session
+//                          packed-deliveries nor staged-folders, and those requests end the session
+//   unstaged               a server from before staged folders: hello does not announce
+//                          staged-folders; `publishFolder`, or `createFolder` with `staged`, ends the session
 //   changes:<alteration>   the real answer to `changes`, altered (see ALTER) by a hostile far side
 //   place:<alteration>     the real answer to `place` or `placePacked`, altered (see ALTER_PLACE) by a hostile far side
-//   record:<file>          frames unchanged; each request's method (with its folders for `prepare`)
-//                          appended to <file>, one JSON line each
+//   record:<file>          frames unchanged; each request's method (with its folders for `prepare`,
+//                          `createFolder` and `publishFolder`) appended to <file>, one JSON line each
 import { appendFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { decode, encode } from '@msgpack/msgpack';
@@ -63,16 +65,32 @@ function fail(why) {
 }
 
 const record = mode.startsWith('record:') ? mode.slice('record:'.length) : undefined;
-const known = mode === 'old' || mode === 'unpacked' || record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
+const known = mode === 'old' || mode === 'unpacked' || mode === 'unstaged' || record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
   || (mode.startsWith('place:') && Object.hasOwn(ALTER_PLACE, mode.slice('place:'.length)));
 if (!known) fail(`peer-proxy: unknown mode ${mode}`);
 /** What a server from before them does not announce, and the requests it does not know. */
-const NEWER = mode === 'unpacked' ? ['packed-deliveries'] : ['folder-changes', 'prepare', 'packed-placed', 'packed-deliveries'];
-const NEWER_REQUESTS = mode === 'unpacked' ? ['placePacked'] : ['changes', 'prepare', 'place', 'placePacked'];
-const older = mode === 'old' || mode === 'unpacked';
+const NEWER = {
+  unstaged: ['staged-folders'],
+  unpacked: ['packed-deliveries', 'staged-folders'],
+  old: ['folder-changes', 'prepare', 'packed-placed', 'packed-deliveries', 'staged-folders'],
+}[mode] ?? [];
+const NEWER_REQUESTS = {
+  unstaged: ['publishFolder'],
+  unpacked: ['placePacked', 'publishFolder'],
+  old: ['changes', 'prepare', 'place', 'placePacked', 'publishFolder'],
+}[mode] ?? [];
+const older = NEWER.length > 0;
 
 const server = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
 const asked = new Map();
+
+/** A request as the record mode logs it: its method, with the folders it names where it names any. */
+function recorded(method, args) {
+  if (method === 'prepare') return [method, args.folders];
+  if (method === 'createFolder') return [method, [args.folder, args.staged ? 'staged' : 'in place']];
+  if (method === 'publishFolder') return [method, [args.folder]];
+  return [method];
+}
 
 /** The proxy reads plain frames only: neither side is told the other reads deflated ones. */
 const plainOnly = (capabilities) => capabilities.filter((c) => !c.startsWith('deflate'));
@@ -80,7 +98,8 @@ const plainOnly = (capabilities) => capabilities.filter((c) => !c.startsWith('de
 process.stdin.on('data', frames((value, raw) => {
   if (Array.isArray(value) && value[0] === REQUEST) {
     if (older && NEWER_REQUESTS.includes(value[2])) fail(`mdsync serve: protocol error: unknown message type "${value[2]}"`);
-    if (record) appendFileSync(record, `${JSON.stringify(value[2] === 'prepare' ? [value[2], value[3].folders] : [value[2]])}\n`);
+    if (older && value[2] === 'createFolder' && Object.hasOwn(value[3], 'staged')) fail('mdsync serve: protocol error: createFolder.staged: unexpected field');
+    if (record) appendFileSync(record, `${JSON.stringify(recorded(value[2], value[3]))}\n`);
     asked.set(value[1], value[2]);
     if (value[2] === 'hello') {
       value[3].capabilities = plainOnly(value[3].capabilities);

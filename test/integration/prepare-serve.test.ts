@@ -1,12 +1,13 @@
-// A served far side is told which folders the run will write before the first write, and only those.
+// A served far side is told which folders the run will write before the first write, and only those;
+// a folder new to it is created staged and published before anything is committed.
 
-import { readFile, rename } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addMessage, fileName, makeMaildir, message, messageFiles, removeDir, tempDir } from '../helpers/maildir.js';
 import { cliVia, proxyTransport, serveTransport } from '../helpers/transports.js';
 
-/** The requests the far side received, in order: [method] or ['prepare', folders]. */
+/** The requests the far side received, in order: [method], or with the folders it names (see peer-proxy's record mode). */
 async function requests(log: string): Promise<[string, string[]?][]> {
   return (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as [string, string[]?]);
 }
@@ -52,6 +53,16 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     // A far side that takes `placePacked` gets every delivery that way, none as `place` or `deliver`.
     expect(asked.map(([m]) => m)).not.toContain('deliver');
     expect(asked.map(([m]) => m)).not.toContain('place');
+    // Work and Archive are new there: created staged before their first delivery, published after
+    // it and before the commit that makes the run's writes durable.
+    const at = (method: string, folder?: string): number => asked.findIndex(([m, f]) => m === method && (folder === undefined || f?.[0] === folder));
+    for (const folder of ['Work', 'Archive']) {
+      expect(asked[at('createFolder', folder)]).toEqual(['createFolder', [folder, 'staged']]);
+      expect(at('createFolder', folder)).toBeLessThan(at('placePacked'));
+      expect(at('publishFolder', folder)).toBeGreaterThan(at('placePacked'));
+      expect(at('publishFolder', folder)).toBeLessThan(at('commit'));
+    }
+    expect(await readdir(join(b, 'tmp'))).toEqual([]);
 
     // A new message in Archive and a flag change in Work; INBOX as it was.
     await addMessage(a, '.Archive', message('1600000006.M6P1.h', 'six'));
@@ -79,6 +90,24 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     await expectSame(a, b);
+    const verify = await cliVia(older, work)(['verify', a, older.endpoint(b)]);
+    expect(verify.code).toBe(0);
+  });
+
+  it('creates a folder new to a far side from before staged folders in place, as before', async () => {
+    const a = join(work, 'a');
+    const b = join(work, 'b');
+    await makeMaildir(a, [
+      { dir: '', messages: [message('1600000001.M1P1.h', 'one')] },
+      { dir: '.Work', keywords: ['work'], messages: [message('1600000003.M3P1.h', 'three', { letters: 'a' }), message('1600000004.M4P1.h', 'four')] },
+    ]);
+    // It ends the session at `publishFolder`, or at `createFolder` asking for a staged folder.
+    const older = proxyTransport('unstaged');
+    const run = await cliVia(older, work)(['backup', a, older.endpoint(b)]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    await expectSame(a, b);
+    expect(await readdir(join(b, 'tmp'))).toEqual([]);
     const verify = await cliVia(older, work)(['verify', a, older.endpoint(b)]);
     expect(verify.code).toBe(0);
   });

@@ -1,0 +1,171 @@
+// A folder new to a Maildir that a run fills is built aside in the root's tmp/ and published whole:
+// never seen half full, merged into a folder that took its name meanwhile without overwriting
+// anything, published when a failed run lets go of the Maildir, and removed when a killed run left it.
+
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalAgent } from '../../../src/local/agent.js';
+import type { Delivery } from '../../../src/model.js';
+import { makeMaildir, readTree, removeDir, tempDir } from '../../helpers/maildir.js';
+
+let dir: string;
+let root: string;
+
+beforeEach(async () => {
+  dir = await tempDir();
+  root = join(dir, 'Maildir');
+  await makeMaildir(root, [{ dir: '', messages: [] }]);
+});
+afterEach(async () => removeDir(dir));
+
+const MTIME = Date.UTC(2019, 4, 1, 12, 30, 15, 250);
+
+function delivery(n: number, extra: Partial<Delivery> = {}): Delivery {
+  return { guid: `1557000000.M${n}P1.host`, data: Buffer.from(`Subject: message ${n}\r\n\r\nbody ${n}\r\n`), mtime: MTIME + n, flags: 'S', keywords: [], location: 'cur', ...extra };
+}
+
+const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+
+/** The message files under a folder directory: path below it, bytes, mtime. */
+async function filesOf(folderDir: string): Promise<{ path: string; body: string; mtimeMs: number }[]> {
+  const out = [];
+  for (const f of await readTree(folderDir)) {
+    if (!/^(cur|new)\//.test(f.path)) continue;
+    out.push({ path: f.path, body: await readFile(join(folderDir, f.path), 'utf8'), mtimeMs: f.mtimeMs });
+  }
+  return out.sort((x, y) => x.path.localeCompare(y.path));
+}
+
+async function openLocked(options: Parameters<typeof LocalAgent.open>[1] = {}): Promise<LocalAgent> {
+  const agent = await LocalAgent.open(root, { cacheDir: join(dir, 'cache'), ...options });
+  await agent.lock();
+  await agent.listFolders();
+  return agent;
+}
+
+describe('a staged folder', () => {
+  it('is built in tmp/, unseen, and appears whole when published, every byte and date kept', async () => {
+    const agent = await openLocked();
+    try {
+      await agent.createFolder('Work', { staged: true });
+      const placed = await agent.deliver('Work', [delivery(1), delivery(2, { keywords: ['Todo'], flags: 'FS' }), delivery(3, { location: 'new', flags: '' })]);
+      expect(placed.map((p) => p.existed)).toEqual([false, false, false]);
+      // Written, fsynced, and still nowhere a reader looks.
+      expect(await exists(join(root, '.Work'))).toBe(false);
+      const staging = await readdir(join(root, 'tmp'));
+      expect(staging).toHaveLength(1);
+      expect(staging[0]).toMatch(new RegExp(`\\.mdsync-${process.pid}@`));
+      // A checkpoint's commit while the folder is staged.
+      await agent.commit();
+
+      await agent.publishFolder('Work');
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      expect(await exists(join(root, '.Work', 'maildirfolder'))).toBe(true);
+      expect(await readFile(join(root, '.Work', 'dovecot-keywords'), 'utf8')).toBe('0 Todo\n');
+      expect(await filesOf(join(root, '.Work'))).toEqual([
+        { path: 'cur/1557000000.M1P1.host:2,S', body: 'Subject: message 1\r\n\r\nbody 1\r\n', mtimeMs: MTIME + 1 },
+        { path: 'cur/1557000000.M2P1.host:2,FSa', body: 'Subject: message 2\r\n\r\nbody 2\r\n', mtimeMs: MTIME + 2 },
+        { path: 'new/1557000000.M3P1.host', body: 'Subject: message 3\r\n\r\nbody 3\r\n', mtimeMs: MTIME + 3 },
+      ]);
+      await agent.commit();
+      expect((await agent.manifest('Work')).messages.map((m) => [m.guid, m.flags, m.keywords])).toEqual([
+        ['1557000000.M1P1.host', 'S', []], ['1557000000.M2P1.host', 'FS', ['Todo']], ['1557000000.M3P1.host', '', []],
+      ]);
+      expect((await agent.drainWarnings()).raced).toBe(false);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('is linked into a folder that took its name meanwhile (Dovecot creating it for a client), nothing of it overwritten', async () => {
+    const agent = await openLocked();
+    try {
+      await agent.createFolder('Sent', { staged: true });
+      await agent.deliver('Sent', [delivery(1), delivery(2, { keywords: ['Todo'] })]);
+      for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, '.Sent', sub), { recursive: true });
+      await writeFile(join(root, '.Sent', 'dovecot-uidlist'), '3 V1600000000 N1 G0123456789abcdef\n');
+      await writeFile(join(root, '.Sent', 'cur', '1557000000.M9P9.other:2,S'), 'theirs');
+      await agent.publishFolder('Sent');
+      expect((await filesOf(join(root, '.Sent'))).map((f) => [f.path, f.body])).toEqual([
+        ['cur/1557000000.M1P1.host:2,S', 'Subject: message 1\r\n\r\nbody 1\r\n'],
+        ['cur/1557000000.M2P1.host:2,Sa', 'Subject: message 2\r\n\r\nbody 2\r\n'],
+        ['cur/1557000000.M9P9.other:2,S', 'theirs'],
+      ]);
+      expect(await readFile(join(root, '.Sent', 'dovecot-uidlist'), 'utf8')).toBe('3 V1600000000 N1 G0123456789abcdef\n');
+      expect(await readFile(join(root, '.Sent', 'dovecot-keywords'), 'utf8')).toBe('0 Todo\n');
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      expect((await agent.drainWarnings()).raced).toBe(true);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('stops, overwriting nothing, where that folder gives its keyword letters other names, and is removed when the run lets go', async () => {
+    const agent = await openLocked();
+    try {
+      await agent.createFolder('Sent', { staged: true });
+      await agent.deliver('Sent', [delivery(1, { keywords: ['Todo'] })]);
+      for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, '.Sent', sub), { recursive: true });
+      await writeFile(join(root, '.Sent', 'dovecot-keywords'), '0 $Junk\n');
+      const failed = await agent.publishFolder('Sent').then(() => undefined, (err: unknown) => err as { code?: string; message: string });
+      expect(failed?.code).toBe('CHANGED_DURING_RUN');
+      expect(failed?.message).toContain(`${join(root, '.Sent')}: folder Sent was created by another program while it was being copied`);
+      expect(await readFile(join(root, '.Sent', 'dovecot-keywords'), 'utf8')).toBe('0 $Junk\n');
+      expect(await filesOf(join(root, '.Sent'))).toEqual([]);
+      await agent.unlock();
+      // Its copies are gone (their source has them), the other folder is as it was.
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      expect(await filesOf(join(root, '.Sent'))).toEqual([]);
+      const { warnings } = await agent.drainWarnings();
+      expect(warnings.map((w) => w.message).join('\n')).toContain('folder Sent was not published');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('is published as it is when a run that failed lets go of the Maildir', async () => {
+    const agent = await openLocked();
+    try {
+      await agent.createFolder('Work', { staged: true });
+      await agent.deliver('Work', [delivery(1), delivery(2)]);
+      await agent.unlock();
+      expect((await filesOf(join(root, '.Work'))).map((f) => f.path)).toEqual(['cur/1557000000.M1P1.host:2,S', 'cur/1557000000.M2P1.host:2,S']);
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('left by a killed run is removed by the next run', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const left = join(root, 'tmp', `1557000000.F1.mdsync-${dead}@${hostname()}`);
+    await mkdir(join(left, 'cur'), { recursive: true });
+    await writeFile(join(left, 'cur', '1557000000.M1P1.host:2,S'), 'half');
+    await writeFile(join(root, 'mdsync.lock'), `${dead}:${hostname()}\n`);
+    const agent = await openLocked();
+    try {
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      const { warnings } = await agent.drainWarnings();
+      expect(warnings.map((w) => w.message)).toContain('removed 1 temporary file left by an interrupted run');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('is not staged in the fs layout, where a folder may hold other folders: created in place', async () => {
+    const agent = await openLocked({ layout: 'fs' });
+    try {
+      await agent.createFolder('Work', { staged: true });
+      expect(await exists(join(root, 'Work', 'cur'))).toBe(true);
+      await agent.deliver('Work', [delivery(1)]);
+      expect((await filesOf(join(root, 'Work'))).map((f) => f.path)).toEqual(['cur/1557000000.M1P1.host:2,S']);
+      await agent.publishFolder('Work');
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    } finally {
+      await agent.close();
+    }
+  });
+});
