@@ -343,8 +343,7 @@ export class LocalAgent {
     await this.confineNew(dir);
     // confineNew checked the root and its tmp/, where the folder is built, lie inside the root.
     const stage = options.staged === true && rel !== '' && this.layout === 'maildir++' && !(await stat(dir).then(() => true, () => false));
-    stagingCounter += 1;
-    const staging = stage ? join(this.root, 'tmp', `${Date.now()}.F${stagingCounter}.${tempTag()}`) : undefined;
+    const staging = stage ? join(this.root, 'tmp', `${Date.now()}.F${++stagingCounter}.${tempTag()}`) : undefined;
     const home = staging ?? dir;
     try {
       crashPoint();

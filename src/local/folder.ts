@@ -177,6 +177,9 @@ export class MaildirFolder {
    * link() per message).
    */
   private staging?: string;
+  private publishing?: Promise<void>;
+  /** Deliveries under way (writing). */
+  private readonly deliveries = new Set<Promise<unknown>>();
 
   constructor(
     readonly name: string,
@@ -623,7 +626,11 @@ export class MaildirFolder {
    * link fails if the name exists where rename would overwrite (Maildir spec). A name already
    * holding other bytes gets a fresh name; the same bytes are simply "already there".
    */
-  async deliver(items: Delivery[]): Promise<Placed[]> {
+  deliver(items: Delivery[]): Promise<Placed[]> {
+    return this.writing(() => this.deliverNow(items));
+  }
+
+  private async deliverNow(items: Delivery[]): Promise<Placed[]> {
     const scan = await this.ensureScan();
     if (scan.damaged) {
       // Its messages come back into a whole folder again.
@@ -661,7 +668,11 @@ export class MaildirFolder {
    * folder of this Maildir (`sameMaildir`) as hard links where the filesystem allows. Anything
    * else is left undefined, for the caller to read and deliver the usual way.
    */
-  async deliverFiles(items: FileDelivery[], sameMaildir = false): Promise<(FileDelivered | undefined)[]> {
+  deliverFiles(items: FileDelivery[], sameMaildir = false): Promise<(FileDelivered | undefined)[]> {
+    return this.writing(() => this.deliverFilesNow(items, sameMaildir));
+  }
+
+  private async deliverFilesNow(items: FileDelivery[], sameMaildir: boolean): Promise<(FileDelivered | undefined)[]> {
     const scan = await this.ensureScan();
     const out: (FileDelivered | undefined)[] = items.map(() => undefined);
     if (scan.damaged) return out;
@@ -933,9 +944,31 @@ export class MaildirFolder {
    * asks for it), the staged files are linked into that folder instead, no name overwritten.
    * Everything written to it is durable before it can be seen.
    */
-  async publish(): Promise<void> {
+  publish(): Promise<void> {
+    this.publishing ??= this.publishNow().finally(() => { this.publishing = undefined; });
+    return this.publishing;
+  }
+
+  /**
+   * Runs a delivery into the folder: never while it is being published, and a publication waits
+   * for those under way (a far side's client may go while one is: a file still being written
+   * must not be moved into sight).
+   */
+  private async writing<T>(work: () => Promise<T>): Promise<T> {
+    while (this.publishing) await this.publishing.catch(() => undefined);
+    const done = work();
+    this.deliveries.add(done);
+    try {
+      return await done;
+    } finally {
+      this.deliveries.delete(done);
+    }
+  }
+
+  private async publishNow(): Promise<void> {
     const staging = this.staging;
     if (staging === undefined) return;
+    await Promise.allSettled([...this.deliveries]);
     await this.keywordSaves;
     await Promise.all([this.subdirs.cur, this.subdirs.new, staging].map(fsyncDir));
     try {

@@ -39,6 +39,11 @@ async function filesOf(folderDir: string): Promise<{ path: string; body: string;
   return out.sort((x, y) => x.path.localeCompare(y.path));
 }
 
+/** A folder another program creates while the run stages its own of that name. */
+async function createdMeanwhile(folderDir: string): Promise<void> {
+  for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, folderDir, sub), { recursive: true });
+}
+
 async function openLocked(options: Parameters<typeof LocalAgent.open>[1] = {}): Promise<LocalAgent> {
   const agent = await LocalAgent.open(root, { cacheDir: join(dir, 'cache'), ...options });
   await agent.lock();
@@ -85,7 +90,7 @@ describe('a staged folder', () => {
     try {
       await agent.createFolder('Sent', { staged: true });
       await agent.deliver('Sent', [delivery(1), delivery(2, { keywords: ['Todo'] })]);
-      for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, '.Sent', sub), { recursive: true });
+      await createdMeanwhile('.Sent');
       await writeFile(join(root, '.Sent', 'dovecot-uidlist'), '3 V1600000000 N1 G0123456789abcdef\n');
       await writeFile(join(root, '.Sent', 'cur', '1557000000.M9P9.other:2,S'), 'theirs');
       await agent.publishFolder('Sent');
@@ -108,7 +113,7 @@ describe('a staged folder', () => {
     try {
       await agent.createFolder('Sent', { staged: true });
       await agent.deliver('Sent', [delivery(1, { keywords: ['Todo'] })]);
-      for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, '.Sent', sub), { recursive: true });
+      await createdMeanwhile('.Sent');
       await writeFile(join(root, '.Sent', 'dovecot-keywords'), '0 $Junk\n');
       const failed = await agent.publishFolder('Sent').then(() => undefined, (err: unknown) => err as { code?: string; message: string });
       expect(failed?.code).toBe('CHANGED_DURING_RUN');
@@ -121,6 +126,24 @@ describe('a staged folder', () => {
       expect(await filesOf(join(root, '.Sent'))).toEqual([]);
       const { warnings } = await agent.drainWarnings();
       expect(warnings.map((w) => w.message).join('\n')).toContain('folder Sent was not published');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('takes every delivery asked for around its publication, each whole, in the folder once it is in place', async () => {
+    const agent = await openLocked();
+    try {
+      await agent.createFolder('Work', { staged: true });
+      const pending = agent.deliver('Work', [delivery(1), delivery(2), delivery(3)]);
+      const published = agent.publishFolder('Work');
+      // A delivery asked for while the folder is being published waits, then goes to the folder in place.
+      const later = agent.deliver('Work', [delivery(4)]);
+      await Promise.all([pending, published, later]);
+      expect((await pending).map((p) => p.existed)).toEqual([false, false, false]);
+      expect((await filesOf(join(root, '.Work'))).map((f) => [f.path, f.body])).toEqual([1, 2, 3, 4].map((n) => [`cur/1557000000.M${n}P1.host:2,S`, `Subject: message ${n}\r\n\r\nbody ${n}\r\n`]));
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      expect(await readdir(join(root, '.Work', 'tmp'))).toEqual([]);
     } finally {
       await agent.close();
     }
