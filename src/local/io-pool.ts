@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { crashCounter } from '../crash-point.js';
 import { runJob, type CopyJob, type CopyOutcome, type HashJob, type HashOutcome, type Job, type ReadJob, type ReadOutcome, type WriteJob, type WriteOutcome } from './batch-io.js';
-import { packJob, unpackOutcomes, type PackedOutcomes } from './io-wire.js';
+import { packJob, transferOf, unpackOutcomes, type PackedOutcomes } from './io-wire.js';
 
 type Outcomes = ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[];
 
@@ -88,7 +88,8 @@ class IoPool {
     };
     return new Promise<Outcomes>((resolve, reject) => {
       slot.pending.set(id, { kind: job.kind, resolve, reject });
-      slot.worker.postMessage({ id, job: packJob(job) });
+      const packed = packJob(job);
+      slot.worker.postMessage({ id, job: packed }, transferOf(packed));
     }).finally(settled);
   }
 }

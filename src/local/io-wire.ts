@@ -34,7 +34,8 @@ type Owner = { uid: number; gid: number } | undefined;
 export type PackedJob =
   | { kind: 'read'; paths: Strings; inlineMax: number }
   | { kind: 'hash'; paths: Strings }
-  | { kind: 'write'; tmps: Strings; targets: Strings; data: Uint8Array[]; mtimes: Float64Array; owner: Owner; direct: boolean }
+  /** The batch's bodies one after another in one buffer of their own, handed over rather than copied. */
+  | { kind: 'write'; tmps: Strings; targets: Strings; bodies: Uint8Array; ends: Float64Array; mtimes: Float64Array; owner: Owner; direct: boolean }
   | { kind: 'copy'; sources: Strings; tmps: Strings; targets: Strings; inlineMax: number; owner: Owner; link: boolean; direct: boolean };
 
 export function packJob(job: Job): PackedJob {
@@ -43,11 +44,17 @@ export function packJob(job: Job): PackedJob {
       return { kind: 'read', paths: packStrings(job.paths), inlineMax: job.inlineMax };
     case 'hash':
       return { kind: 'hash', paths: packStrings(job.paths) };
-    case 'write':
+    case 'write': {
+      const ends = new Float64Array(job.items.length);
+      let at = 0;
+      job.items.forEach((item, i) => { ends[i] = at += item.data.byteLength; });
+      const bodies = Buffer.allocUnsafeSlow(at);
+      job.items.forEach((item, i) => bodies.set(item.data, (ends[i] as number) - item.data.byteLength));
       return {
         kind: 'write', tmps: packStrings(job.items.map((i) => i.tmp)), targets: packStrings(job.items.map((i) => i.target)),
-        data: job.items.map((i) => i.data), mtimes: Float64Array.from(job.items, (i) => i.mtimeMs), owner: job.owner, direct: job.direct === true,
+        bodies, ends, mtimes: Float64Array.from(job.items, (i) => i.mtimeMs), owner: job.owner, direct: job.direct === true,
       };
+    }
     case 'copy':
       return {
         kind: 'copy', sources: packStrings(job.items.map((i) => i.source)), tmps: packStrings(job.items.map((i) => i.tmp)),
@@ -66,7 +73,7 @@ export function unpackJob(packed: PackedJob): Job {
     case 'write': {
       const targets = unpackStrings(packed.targets);
       const items = unpackStrings(packed.tmps).map((tmp, i) => ({
-        tmp, target: targets[i] as string, data: packed.data[i] as Uint8Array, mtimeMs: packed.mtimes[i] as number,
+        tmp, target: targets[i] as string, data: packed.bodies.subarray(i === 0 ? 0 : packed.ends[i - 1], packed.ends[i]), mtimeMs: packed.mtimes[i] as number,
       }));
       return { kind: 'write', items, ...withOwner(packed.owner), direct: packed.direct };
     }
@@ -77,6 +84,15 @@ export function unpackJob(packed: PackedJob): Job {
       return { kind: 'copy', items, inlineMax: packed.inlineMax, ...withOwner(packed.owner), link: packed.link, direct: packed.direct };
     }
   }
+}
+
+/**
+ * What a packed job hands over instead of copying: a write job's bodies. A structured clone of
+ * the bodies themselves copies each twice (into the message, out of it) through a growing
+ * buffer: 0.6 s of a far side's main thread in a 100 000-message first copy over SSH.
+ */
+export function transferOf(packed: PackedJob): ArrayBuffer[] {
+  return packed.kind === 'write' ? [packed.bodies.buffer as ArrayBuffer] : [];
 }
 
 type Outcome = ReadOutcome | WriteOutcome | CopyOutcome | HashOutcome;

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { CopyOutcome, Job, ReadOutcome } from '../../../src/local/batch-io.js';
-import { packJob, packOutcomes, unpackJob, unpackOutcomes } from '../../../src/local/io-wire.js';
+import { MessageChannel } from 'node:worker_threads';
+import { packJob, packOutcomes, transferOf, unpackJob, unpackOutcomes, type PackedJob } from '../../../src/local/io-wire.js';
 
 // Names as a Maildir can hold them: separators, commas, non-ASCII, an empty-looking info.
 const paths = ['/m/.Entwürfe/cur/1700000000.M1P2Q3.host,S=10:2,FS', '/m/cur/台北:2,', '/m/new/x', '/m/cur/a,b;c!d'];
@@ -28,6 +29,22 @@ describe('packJob / unpackJob', () => {
       expect(again).toEqual(job);
     });
   }
+});
+
+describe('a write job crossing to a thread', () => {
+  it('hands over one buffer of its bodies, and the bodies it was made of stay whole here (a message the thread hands back is placed from them)', async () => {
+    const bodies = [Buffer.from('first body'), new Uint8Array(0), Buffer.from('third, after an empty one')];
+    const job: Job = { kind: 'write', items: bodies.map((data, i) => ({ tmp: '', target: `/m/cur/${i}`, data, mtimeMs: i })), direct: true };
+    const packed = packJob(job);
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<PackedJob>((resolve) => port2.once('message', resolve));
+    port1.postMessage(packed, transferOf(packed));
+    const got = unpackJob(await received);
+    port1.close();
+    expect(packed.kind === 'write' && packed.bodies.byteLength).toBe(0);
+    expect(got.kind === 'write' && got.items.map((i) => Buffer.from(i.data).toString())).toEqual(['first body', '', 'third, after an empty one']);
+    expect(bodies.map((b) => Buffer.from(b).toString())).toEqual(['first body', '', 'third, after an empty one']);
+  });
 });
 
 describe('packOutcomes / unpackOutcomes', () => {
