@@ -125,7 +125,7 @@ export class LocalAgent {
   private async publishLeftStaged(): Promise<void> {
     for (const folder of this.folders.values()) {
       if (!folder.staged) continue;
-      await folder.publish().catch(async (err) => {
+      await folder.publish((dir) => this.confine(dir)).catch(async (err) => {
         this.warn(folder.name, `folder ${folder.name} was not published: ${(err as Error).message}; the copies made of its messages were removed`);
         await folder.discard();
         this.folders.delete(folder.name);
@@ -366,7 +366,7 @@ export class LocalAgent {
 
   /** Moves a staged folder into place (createFolder); nothing for a folder that is not staged. */
   async publishFolder(name: string): Promise<void> {
-    await (await this.folder(name)).publish();
+    await (await this.folder(name)).publish((dir) => this.confine(dir));
   }
 
   async deleteFolder(name: string): Promise<boolean> {

@@ -944,8 +944,8 @@ export class MaildirFolder {
    * asks for it), the staged files are linked into that folder instead, no name overwritten.
    * Everything written to it is durable before it can be seen.
    */
-  publish(): Promise<void> {
-    this.publishing ??= this.publishNow().finally(() => { this.publishing = undefined; });
+  publish(confine: (dir: string) => Promise<void>): Promise<void> {
+    this.publishing ??= this.publishNow(confine).finally(() => { this.publishing = undefined; });
     return this.publishing;
   }
 
@@ -965,7 +965,8 @@ export class MaildirFolder {
     }
   }
 
-  private async publishNow(): Promise<void> {
+  /** `confine` refuses a directory leading out of the Maildir: the folder that took the name is written only if it passes. */
+  private async publishNow(confine: (dir: string) => Promise<void>): Promise<void> {
     const staging = this.staging;
     if (staging === undefined) return;
     await Promise.allSettled([...this.deliveries]);
@@ -977,6 +978,7 @@ export class MaildirFolder {
     } catch (err) {
       if (!isErrno(err, 'EEXIST', 'ENOTEMPTY')) throw fromErrno(err, 'publishing folder', this.dir);
       this.events.raced();
+      await confine(this.dir);
       await this.mergeInto(staging);
     }
     this.staging = undefined;

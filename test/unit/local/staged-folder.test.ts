@@ -3,7 +3,7 @@
 // anything, published when a failed run lets go of the Maildir, and removed when a killed run left it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -126,6 +126,26 @@ describe('a staged folder', () => {
       expect(await filesOf(join(root, '.Sent'))).toEqual([]);
       const { warnings } = await agent.drainWarnings();
       expect(warnings.map((w) => w.message).join('\n')).toContain('folder Sent was not published');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('writes nothing through a folder that took its name with a cur/ leading out of the Maildir', async () => {
+    const outside = join(dir, 'outside');
+    await mkdir(outside);
+    const agent = await openLocked();
+    try {
+      await agent.createFolder('Sent', { staged: true });
+      await agent.deliver('Sent', [delivery(1)]);
+      await mkdir(join(root, '.Sent'));
+      await symlink(outside, join(root, '.Sent', 'cur'));
+      const failed = await agent.publishFolder('Sent').then(() => undefined, (err: unknown) => err as { code?: string; message: string });
+      expect(failed?.code).toBe('BAD_FOLDER');
+      expect(failed?.message).toContain(`${join(root, '.Sent', 'cur')} leads outside the Maildir`);
+      await agent.unlock();
+      expect(await readdir(outside)).toEqual([]);
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
     } finally {
       await agent.close();
     }
