@@ -437,6 +437,8 @@ export class LocalAgent {
   async close(): Promise<void> {
     try {
       await this.prefetching;
+      // Where they will stay, before their listings are cached.
+      await this.publishLeftStaged();
       if (this.cache) {
         let changed = this.cacheChanged;
         await Promise.all([...this.folders.values()].map(async (folder) => {
