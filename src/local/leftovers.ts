@@ -4,7 +4,7 @@
 
 import { readdir, rm, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { isErrno } from '../errors.js';
 
 /** The part of a temp file's name that says which process made it. */
@@ -17,6 +17,8 @@ export function tempTag(): string {
 let tag: string | undefined;
 
 const TAGGED = /mdsync-(\d+)@([^/]+?)(\.tmp)?$/;
+/** A folder a run was building (staged) in a tmp/ directory: `<time>.F<n>.mdsync-<pid>@<host>`. */
+const STAGED = /^\d+\.F\d+\.mdsync-\d+@[^/]+$/;
 
 export function isAlive(pid: number): boolean {
   try {
@@ -49,7 +51,8 @@ export async function removeLeftovers(dir: string): Promise<number> {
     if (!isDeadLeftover(name)) continue;
     const path = join(dir, name);
     await unlink(path).catch((err) => {
-      if (!isErrno(err, 'EISDIR', 'EPERM')) throw err;
+      // A directory goes only where it can be a staged folder: a mail folder may bear any name.
+      if (!isErrno(err, 'EISDIR', 'EPERM') || basename(dir) !== 'tmp' || !STAGED.test(name)) throw err;
       return rm(path, { recursive: true, force: true });
     }).then(() => { removed++; }, () => undefined);
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalAgent } from '../../../src/local/agent.js';
 import type { Delivery } from '../../../src/model.js';
-import { makeMaildir, readTree, removeDir, tempDir } from '../../helpers/maildir.js';
+import { fileName, makeFolder, makeMaildir, message, readTree, removeDir, tempDir } from '../../helpers/maildir.js';
 
 let dir: string;
 let root: string;
@@ -193,6 +193,24 @@ describe('a staged folder', () => {
       expect(await readdir(join(root, 'tmp'))).toEqual([]);
       const { warnings } = await agent.drainWarnings();
       expect(warnings.map((w) => w.message)).toContain('removed 1 temporary file left by an interrupted run');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('left by a killed run goes, but never a mail folder or any other directory bearing a killed run\'s tag', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const tag = `mdsync-${dead}@${hostname()}`;
+    // A folder whose name ends like a temp file's, one inside tmp/ not named as a staged folder is, and a staged one.
+    const kept = message('1557000000.M7P1.host', 'kept');
+    await makeFolder(root, { dir: `.${tag}`, messages: [kept] });
+    await mkdir(join(root, 'tmp', `notes.${tag}`));
+    await mkdir(join(root, 'tmp', `1557000000.F3.${tag}`, 'cur'), { recursive: true });
+    await writeFile(join(root, 'mdsync.lock'), `${dead}:${hostname()}\n`);
+    const agent = await openLocked();
+    try {
+      expect((await readTree(join(root, `.${tag}`))).map((f) => f.path)).toEqual([`cur/${fileName(kept)}`, 'maildirfolder']);
+      expect(await readdir(join(root, 'tmp'))).toEqual([`notes.${tag}`]);
     } finally {
       await agent.close();
     }
