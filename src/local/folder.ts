@@ -8,12 +8,11 @@ import { Digest, digestUids } from '../digest.js';
 import type {
   CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderChanges, FolderManifest, FolderSummary, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
 } from '../model.js';
-import { Dotlock } from './lock.js';
 import { KeywordMap } from './keywords.js';
-import { checkName, formatName, freshGuid, infoMayHold, sortChars, type Separator } from './name.js';
+import { checkName, formatName, freshGuid, guidOfName, infoMayHold, sortChars, type Separator } from './name.js';
 import { ListedFile, scanFolder, settleDelayMs, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { fieldOf, parseUidlist, withField, type Uidlist } from './uidlist.js';
-import { writeUidlist } from './uidlist-write.js';
+import { lockUidlist, writeUidlist } from './uidlist-write.js';
 import { tempTag } from './leftovers.js';
 import { crashPoint } from '../crash-point.js';
 import { dovecotNextUid } from './dovecot-index.js';
@@ -415,12 +414,7 @@ export class MaildirFolder {
   }
 
   private async readControlFiles(): Promise<{ keywords: KeywordMap; uidlist?: Uidlist }> {
-    const kwPath = join(this.home, 'dovecot-keywords');
-    const text = await readFile(kwPath, 'utf8').catch((err) => {
-      if (isErrno(err, 'ENOENT')) return '';
-      throw fromErrno(err, 'reading', kwPath);
-    });
-    const keywords = KeywordMap.parse(text, kwPath);
+    const keywords = await readKeywords(this.home);
     const ulPath = join(this.home, 'dovecot-uidlist');
     const ul = await readFile(ulPath, 'utf8').catch((err) => {
       if (isErrno(err, 'ENOENT')) return undefined;
@@ -602,7 +596,7 @@ export class MaildirFolder {
 
   private async addKeywords(names: string[]): Promise<void> {
     const path = join(this.home, 'dovecot-keywords');
-    const lock = await Dotlock.acquire(join(this.home, 'dovecot-uidlist.lock'), { staleMs: 120_000, waitMs: 30_000, what: `folder ${this.name}` });
+    const lock = await lockUidlist(this.home, `folder ${this.name}`);
     try {
       const old = await stat(path).catch((err) => {
         if (isErrno(err, 'ENOENT')) return undefined;
@@ -1000,23 +994,29 @@ export class MaildirFolder {
     const target = subdirsOf(this.dir);
     for (const sub of Object.values(target)) await makeDirs(sub, this.owner).catch((err) => { throw fromErrno(err, 'creating', sub); });
     const ours = this.keywords as KeywordMap;
-    const kwPath = join(this.dir, 'dovecot-keywords');
-    const lock = await Dotlock.acquire(join(this.dir, 'dovecot-uidlist.lock'), { staleMs: 120_000, waitMs: 30_000, what: `folder ${this.name}` });
+    const lock = await lockUidlist(this.dir, `folder ${this.name}`);
     try {
-      const text = await readFile(kwPath, 'utf8').catch((err) => {
-        if (isErrno(err, 'ENOENT')) return '';
-        throw fromErrno(err, 'reading', kwPath);
-      });
-      const theirs = KeywordMap.parse(text, kwPath);
+      const theirs = await readKeywords(this.dir);
       if (ours.format() !== '') {
-        if (theirs.format() === '') await replaceFileBytes(kwPath, Buffer.from(ours.format()), true, undefined, this.owner);
+        if (theirs.format() === '') await replaceFileBytes(join(this.dir, 'dovecot-keywords'), Buffer.from(ours.format()), true, undefined, this.owner);
         else if (![...LETTERS].every((l) => ours.nameOf(l) === undefined || ours.nameOf(l) === theirs.nameOf(l))) throw taken('its dovecot-keywords naming other keywords');
       }
     } finally {
       await lock.release();
     }
+    // A message already there under any name (other flags) is not linked in a second time.
+    const there = new Map<string, string>();
+    for (const location of ['cur', 'new'] as const) {
+      const names = await readdir(target[location]).catch((err) => { throw fromErrno(err, 'listing', target[location]); });
+      for (const name of names) there.set(guidOfName(name, this.separator), `${target[location]}/${name}`);
+    }
     for (const file of scan.files.values()) {
       const from = this.pathOf(file.location, file.name);
+      const same = there.get(file.guid);
+      if (same !== undefined) {
+        if ((await hashFile(same)) !== (file.hash ?? (await hashFile(from)))) throw taken(`${same} holding another message`);
+        continue;
+      }
       const to = `${target[file.location]}/${file.name}`;
       try {
         crashPoint();
@@ -1037,6 +1037,16 @@ export class MaildirFolder {
     this.staging = undefined;
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** A folder's dovecot-keywords; an empty map where there is none. */
+async function readKeywords(dir: string): Promise<KeywordMap> {
+  const path = join(dir, 'dovecot-keywords');
+  const text = await readFile(path, 'utf8').catch((err) => {
+    if (isErrno(err, 'ENOENT')) return '';
+    throw fromErrno(err, 'reading', path);
+  });
+  return KeywordMap.parse(text, path);
 }
 
 function subdirsOf(dir: string): Record<Location | 'tmp', string> {

@@ -13,6 +13,11 @@ import { formatUidlist, type Uidlist } from './uidlist.js';
 const UIDLIST_LOCK_STALE_MS = 120_000;
 const UIDLIST_LOCK_WAIT_MS = 30_000;
 
+/** Takes a folder's dovecot-uidlist.lock, under which Dovecot changes dovecot-uidlist and dovecot-keywords. */
+export function lockUidlist(dir: string, what: string): Promise<Dotlock> {
+  return Dotlock.acquire(join(dir, 'dovecot-uidlist.lock'), { staleMs: UIDLIST_LOCK_STALE_MS, waitMs: UIDLIST_LOCK_WAIT_MS, what });
+}
+
 /**
  * Replaces a folder's dovecot-uidlist. Readers see the old file or the new one, never a mix; the
  * new file's mtime is later than the old one's even within one second, because Dovecot decides
@@ -20,7 +25,7 @@ const UIDLIST_LOCK_WAIT_MS = 30_000;
  */
 export async function writeUidlist(dir: string, list: Uidlist, what: string, owner?: Owner): Promise<void> {
   const path = join(dir, 'dovecot-uidlist');
-  const lock = await Dotlock.acquire(`${path}.lock`, { staleMs: UIDLIST_LOCK_STALE_MS, waitMs: UIDLIST_LOCK_WAIT_MS, what: `the uidlist of ${what}` });
+  const lock = await lockUidlist(dir, `the uidlist of ${what}`);
   const temp = join(dir, `.dovecot-uidlist.${tempTag()}.tmp`);
   try {
     const old = await stat(path).catch((err) => {

@@ -534,10 +534,15 @@ async function execute(
   // A folder new to a side that the run fills is built aside there (staged) and published when
   // its last placement is made: a reader never sees it half copied, and its files skip tmp/. Until
   // then a checkpoint leaves it out, as if not yet created: no saved state names files unseen.
-  const placements = new Map<string, number>();
+  const transferGroups = [...groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`).values()];
   const placementKey = (side: Side, folder: string): string => `${side}\0${folder}`;
-  for (const t of plan.transfers) placements.set(placementKey(other(t.from), t.folder), (placements.get(placementKey(other(t.from), t.folder)) ?? 0) + 1);
-  for (const c of plan.copies) placements.set(placementKey(c.side, c.folder), (placements.get(placementKey(c.side, c.folder)) ?? 0) + 1);
+  const placements = new Map<string, number>();
+  const countPlacements = (side: Side, folder: string, n: number): void => {
+    const key = placementKey(side, folder);
+    placements.set(key, (placements.get(key) ?? 0) + n);
+  };
+  for (const group of transferGroups) countPlacements(other((group[0] as Transfer).from), (group[0] as Transfer).folder, group.length);
+  for (const c of plan.copies) countPlacements(c.side, c.folder, 1);
   const unpublished = new Map<string, { side: Side; folder: string; left: number }>();
   for (const op of plan.createFolders) {
     const left = placements.get(placementKey(op.side, op.folder)) ?? 0;
@@ -558,7 +563,6 @@ async function execute(
     if (staged.left <= 0) await publish(key);
   };
   const isUnpublished = (folder: string): boolean => unpublished.has(placementKey('a', folder)) || unpublished.has(placementKey('b', folder));
-  const transferGroups = [...groupBy(plan.transfers, (t) => `${t.from}\0${t.folder}`).values()];
   for (const side of ['a', 'b'] as const) {
     // Each side loads the folders it will write while what goes there is being read (a far side
     // would otherwise load each at its first write, the run waiting).

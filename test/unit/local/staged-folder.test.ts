@@ -108,6 +108,31 @@ describe('a staged folder', () => {
     }
   });
 
+  it('links nothing twice into a folder that took its name: a message already there under other flags stays as it is, once', async () => {
+    const agent = await openLocked();
+    try {
+      await agent.createFolder('Sent', { staged: true });
+      const one = delivery(1);
+      await agent.deliver('Sent', [one, delivery(2)]);
+      await createdMeanwhile('.Sent');
+      await writeFile(join(root, '.Sent', 'cur', '1557000000.M1P1.host:2,FS'), one.data as Buffer);
+      await agent.publishFolder('Sent');
+      expect((await filesOf(join(root, '.Sent'))).map((f) => f.path)).toEqual(['cur/1557000000.M1P1.host:2,FS', 'cur/1557000000.M2P1.host:2,S']);
+
+      // The same name there holding other bytes: nothing linked, the run told to go again.
+      await agent.createFolder('Drafts', { staged: true });
+      await agent.deliver('Drafts', [delivery(3)]);
+      await createdMeanwhile('.Drafts');
+      await writeFile(join(root, '.Drafts', 'new', '1557000000.M3P1.host'), 'other bytes');
+      const failed = await agent.publishFolder('Drafts').then(() => undefined, (err: unknown) => err as { code?: string; message: string });
+      expect(failed?.code).toBe('CHANGED_DURING_RUN');
+      expect(failed?.message).toContain(`${join(root, '.Drafts', 'new', '1557000000.M3P1.host')} holding another message`);
+      expect((await filesOf(join(root, '.Drafts'))).map((f) => [f.path, f.body])).toEqual([['new/1557000000.M3P1.host', 'other bytes']]);
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('stops, overwriting nothing, where that folder gives its keyword letters other names, and is removed when the run lets go', async () => {
     const agent = await openLocked();
     try {
