@@ -334,7 +334,9 @@ export class LocalAgent {
 
   /**
    * Creates a folder; `staged`: one the run is about to fill, built aside in the root's tmp/ and
-   * moved into place whole by publishFolder (Maildir++ only: a folder there is one directory).
+   * moved into place whole by publishFolder (Maildir++: a folder there is one directory), or,
+   * where it cannot be (INBOX, the fs layout, a folder there already), created and its new/ and
+   * cur/ built aside (stageFolder).
    */
   async createFolder(name: string, options: { staged?: boolean } = {}): Promise<void> {
     validateFolderName(name);
@@ -343,7 +345,7 @@ export class LocalAgent {
     await this.confineNew(dir);
     // confineNew checked the root and its tmp/, where the folder is built, lie inside the root.
     const stage = options.staged === true && rel !== '' && this.layout === 'maildir++' && !(await stat(dir).then(() => true, () => false));
-    const staging = stage ? join(this.root, 'tmp', `${Date.now()}.F${++stagingCounter}.${tempTag()}`) : undefined;
+    const staging = stage ? this.stagingDir() : undefined;
     const home = staging ?? dir;
     try {
       crashPoint();
@@ -362,6 +364,23 @@ export class LocalAgent {
     folder.touchedDirs.add(home);
     folder.touchedDirs.add(dirname(home));
     folder.touchedDirs.add(this.root);
+    // A folder that cannot be built aside whole (INBOX, the fs layout) has its new/ and cur/ built aside.
+    if (options.staged === true && !stage) await folder.stageContents(this.stagingDir());
+  }
+
+  /**
+   * The run is about to fill this folder, which holds no message: its new/ and cur/ are built in
+   * the root's tmp/ and put in place of the empty ones by publishFolder (MaildirFolder.stageContents).
+   */
+  async stageFolder(name: string): Promise<boolean> {
+    const folder = await this.folder(name);
+    await this.confineNew(join(this.root, 'tmp', 'staging'));
+    return folder.stageContents(this.stagingDir());
+  }
+
+  /** A new directory in the root's tmp/, named as mdsync's temp files are (a killed run's is removed by the next). */
+  private stagingDir(): string {
+    return join(this.root, 'tmp', `${Date.now()}.F${++stagingCounter}.${tempTag()}`);
   }
 
   /** Moves a staged folder into place (createFolder); nothing for a folder that is not staged. */
@@ -372,11 +391,12 @@ export class LocalAgent {
   async deleteFolder(name: string): Promise<boolean> {
     if (name === INBOX) return false;
     const folder = await this.folder(name);
-    if (folder.staged) {
+    if (folder.stagedWhole) {
       await folder.discard();
       this.folders.delete(name);
       return true;
     }
+    await folder.discard();
     if (!(await folder.isEmpty())) {
       this.raced = true;
       this.warn(name, `folder ${name} was not deleted: messages arrived in it during the run`);

@@ -1,6 +1,7 @@
 // One Maildir folder on disk: its manifest, and reading, delivering, renaming and expunging messages.
 
-import { link, readFile, rename, rm, unlink, readdir, stat } from 'node:fs/promises';
+import { chmod, chown, link, readFile, rename, rm, unlink, readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
@@ -10,7 +11,7 @@ import type {
 } from '../model.js';
 import { KeywordMap } from './keywords.js';
 import { checkName, formatName, freshGuid, guidOfName, infoMayHold, sortChars, type Separator } from './name.js';
-import { ListedFile, scanFolder, settleDelayMs, stampFolder, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
+import { ListedFile, scanFolder, settleDelayMs, stampFolder, type FolderPlace, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
 import { fieldOf, parseUidlist, withField, type Uidlist } from './uidlist.js';
 import { lockUidlist, writeUidlist } from './uidlist-write.js';
 import { tempTag } from './leftovers.js';
@@ -171,11 +172,12 @@ export class MaildirFolder {
   private subdirs: Record<Location | 'tmp', string>;
 
   /**
-   * Where a folder new to this Maildir is built until publish() moves it to `dir` whole: no
-   * reader sees it before, so its files are written under their names at once (no tmp/ and
-   * link() per message).
+   * Where a folder new to this Maildir is built until publish() moves it to `dir` (`whole`), or
+   * the new/ and cur/ of an empty one (stageContents) until publish() puts them in place of its
+   * empty ones: no reader sees them before, so their files are written under their names at once
+   * (no tmp/ and link() per message).
    */
-  private staging?: string;
+  private staging?: { dir: string; whole: boolean };
   private publishing?: Promise<void>;
   /** Deliveries under way (writing). */
   private readonly deliveries = new Set<Promise<unknown>>();
@@ -188,17 +190,27 @@ export class MaildirFolder {
     private readonly owner?: Owner,
     staging?: string,
   ) {
-    this.staging = staging;
+    if (staging !== undefined) this.staging = { dir: staging, whole: true };
     this.subdirs = subdirsOf(staging ?? dir);
   }
 
-  /** The directory the folder's files are in now: its staging directory until published. */
+  /** The directory the folder's control files are in now: its staging directory until a whole staged folder is published. */
   private get home(): string {
-    return this.staging ?? this.dir;
+    return this.staging?.whole ? this.staging.dir : this.dir;
+  }
+
+  /** Where the scan looks: new/ and cur/ where they are now (staged or not). */
+  private get where(): FolderPlace {
+    return { dir: this.home, new: this.subdirs.new, cur: this.subdirs.cur };
   }
 
   get staged(): boolean {
     return this.staging !== undefined;
+  }
+
+  /** Staged whole (a folder new to this Maildir), not only its new/ and cur/. */
+  get stagedWhole(): boolean {
+    return this.staging?.whole === true;
   }
 
   /** The path of a file in new/, cur/ or tmp/ (names never hold "/": checkName). */
@@ -209,7 +221,7 @@ export class MaildirFolder {
   /** Returns the cached summary when nothing changed on disk since it was settled, else scans. */
   async summary(cached: CachedFolder | undefined): Promise<Omit<FolderSummary, 'name'>> {
     if (!this.scan && cached?.settled) {
-      const stamp = await stampFolder(this.home);
+      const stamp = await stampFolder(this.where);
       if (stamp.every((v, i) => v === cached.stamp[i])) {
         this.fromCache = cached;
         return withUidValidity({ digest: cached.digest, messages: cached.count, uids: cached.uids }, cached.uidValidity);
@@ -231,7 +243,7 @@ export class MaildirFolder {
   private async scanStands(): Promise<boolean> {
     const scan = this.scan;
     if (!scan?.settled || this.touched || scan.damaged !== undefined) return false;
-    const stamp = await stampFolder(this.home);
+    const stamp = await stampFolder(this.where);
     return this.scan === scan && stamp.every((v, i) => v === scan.stamp[i]);
   }
 
@@ -283,7 +295,7 @@ export class MaildirFolder {
     const cached = previous && cachedFiles(previous, this.separator);
     const followed = cached ?? this.scan?.files;
     const editsBefore = this.edits;
-    const scan = await scanFolder(this.home, this.separator, followed);
+    const scan = await scanFolder(this.where, this.separator, followed);
     const control = await this.readControlFiles();
     // The listing before, its digest and keyword map, taken after the awaits: a placement or a
     // keyword learnt meanwhile (putFile, addKeywords) changed the three together.
@@ -628,9 +640,9 @@ export class MaildirFolder {
     const scan = await this.ensureScan();
     if (scan.damaged) {
       // Its messages come back into a whole folder again.
-      for (const sub of ['cur', 'new', 'tmp']) {
-        await makeDirs(join(this.home, sub), this.owner).catch((err) => { throw fromErrno(err, 'creating', join(this.home, sub)); });
-        this.touchedDirs.add(join(this.home, sub));
+      for (const sub of ['cur', 'new', 'tmp'] as const) {
+        await makeDirs(this.subdirs[sub], this.owner).catch((err) => { throw fromErrno(err, 'creating', this.subdirs[sub]); });
+        this.touchedDirs.add(this.subdirs[sub]);
       }
       this.touchedDirs.add(this.home);
       scan.damaged = undefined;
@@ -860,10 +872,10 @@ export class MaildirFolder {
 
   /** True when new/ and cur/ hold no message (what a folder deletion requires). */
   async isEmpty(): Promise<boolean> {
-    for (const sub of ['new', 'cur']) {
-      const names = await readdir(join(this.home, sub)).catch((err) => {
+    for (const sub of ['new', 'cur'] as const) {
+      const names = await readdir(this.subdirs[sub]).catch((err) => {
         if (isErrno(err, 'ENOENT')) return [] as string[];
-        throw fromErrno(err, 'listing', join(this.home, sub));
+        throw fromErrno(err, 'listing', this.subdirs[sub]);
       });
       if (names.some((n) => !n.startsWith('.'))) return false;
     }
@@ -872,7 +884,7 @@ export class MaildirFolder {
 
   /** Removes tmp/ files older than 36 hours (Maildir spec). */
   async cleanTmp(): Promise<void> {
-    const tmp = join(this.home, 'tmp');
+    const tmp = this.subdirs.tmp;
     const names = await readdir(tmp).catch(() => [] as string[]);
     const now = Date.now();
     for (const name of names) {
@@ -923,7 +935,7 @@ export class MaildirFolder {
   async settle(): Promise<void> {
     for (let attempt = 0; attempt < 4; attempt++) {
       // Waiting out our own last write first spares a listing that could only come out unsettled.
-      const wait = settleDelayMs(await stampFolder(this.home));
+      const wait = settleDelayMs(await stampFolder(this.where));
       if (wait > 0 && wait <= SETTLE_WAIT_MAX_MS) await new Promise((resolve) => setTimeout(resolve, wait));
       await this.rescan();
       // Too far off (whole-second mtimes): cached as unsettled, the next run lists it again.
@@ -961,48 +973,108 @@ export class MaildirFolder {
 
   /** `confine` refuses a directory leading out of the Maildir: the folder that took the name is written only if it passes. */
   private async publishNow(confine: (dir: string) => Promise<void>): Promise<void> {
-    const staging = this.staging;
-    if (staging === undefined) return;
+    if (this.staging === undefined) return;
+    const { dir: staging, whole } = this.staging;
     await Promise.allSettled([...this.deliveries]);
     await this.keywordSaves;
     await Promise.all([this.subdirs.cur, this.subdirs.new, staging].map(fsyncDir));
-    try {
-      crashPoint();
-      await rename(staging, this.dir);
-    } catch (err) {
-      if (!isErrno(err, 'EEXIST', 'ENOTEMPTY')) throw fromErrno(err, 'publishing folder', this.dir);
-      this.events.raced();
-      await confine(this.dir);
-      await this.mergeInto(staging);
+    if (whole) {
+      try {
+        crashPoint();
+        await rename(staging, this.dir);
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST', 'ENOTEMPTY')) throw fromErrno(err, 'publishing folder', this.dir);
+        this.events.raced();
+        await confine(this.dir);
+        await this.mergeInto(staging, ['new', 'cur'], true);
+      }
+    } else {
+      // rename() replaces a directory only while it is empty (else ENOTEMPTY): a message
+      // delivered there meanwhile is never lost, and ours are then linked in beside it.
+      const target = subdirsOf(this.dir);
+      const left: Location[] = [];
+      for (const location of ['new', 'cur'] as const) {
+        try {
+          crashPoint();
+          await rename(this.subdirs[location], target[location]);
+        } catch (err) {
+          if (!isErrno(err, 'EEXIST', 'ENOTEMPTY')) throw fromErrno(err, 'publishing folder', target[location]);
+          left.push(location);
+        }
+      }
+      if (left.length > 0) {
+        this.events.raced();
+        await confine(this.dir);
+        await this.mergeInto(staging, left, false);
+      } else {
+        await rm(staging, { recursive: true, force: true }).catch((err) => { throw fromErrno(err, 'removing', staging); });
+      }
     }
     this.staging = undefined;
     this.subdirs = subdirsOf(this.dir);
     for (const d of this.touchedDirs) if (d === staging || d.startsWith(`${staging}/`)) this.touchedDirs.delete(d);
-    for (const d of [dirname(staging), dirname(this.dir), this.subdirs.cur, this.subdirs.new]) this.touchedDirs.add(d);
+    for (const d of [dirname(staging), whole ? dirname(this.dir) : this.dir, this.subdirs.cur, this.subdirs.new]) this.touchedDirs.add(d);
     this.markTouched();
   }
 
   /**
-   * A staged folder into the folder that took its name: each file linked under its own name
-   * (a name holding other bytes stops it: nothing is overwritten), its keywords only where the
-   * folder's dovecot-keywords gives their letters the same names or has none.
+   * Builds what the run places in this folder aside (in `staging`, in the root's tmp/) until
+   * publish() puts its new/ and cur/ in place of the folder's: only while the folder holds no
+   * message (its INBOX when the Maildir was just made, the Sent or Trash Dovecot created on a
+   * client's login before a migration). False when it cannot: a message is there, or the folder
+   * is damaged, staged or being written.
    */
-  private async mergeInto(staging: string): Promise<void> {
+  async stageContents(staging: string): Promise<boolean> {
+    if (this.staging !== undefined || this.deliveries.size > 0) return false;
+    const scan = await this.ensureScan();
+    if (scan.damaged !== undefined || scan.files.size > 0 || !(await this.isEmpty())) return false;
+    if (this.staging !== undefined || this.deliveries.size > 0) return false;
+    const theirs = await Promise.all([this.subdirs.new, this.subdirs.cur].map((d) => stat(d).catch((err) => { throw fromErrno(err, 'checking', d); })));
+    try {
+      for (const sub of ['new', 'cur', 'tmp']) await makeDirs(join(staging, sub), this.owner);
+      // What replaces new/ and cur/ keeps their owner and mode (a shared folder's group, say).
+      for (const [i, sub] of ['new', 'cur'].entries()) {
+        const st = theirs[i] as Stats;
+        const ours = await stat(join(staging, sub));
+        if (ours.uid !== st.uid || ours.gid !== st.gid) await chown(join(staging, sub), st.uid, st.gid);
+        await chmod(join(staging, sub), st.mode & 0o7777);
+      }
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      if (isErrno(err, 'EPERM')) return false;
+      throw fromErrno(err, 'creating', staging);
+    }
+    this.staging = { dir: staging, whole: false };
+    this.subdirs = subdirsOf(staging);
+    for (const sub of ['new', 'cur', 'tmp'] as const) this.touchedDirs.add(this.subdirs[sub]);
+    this.touchedDirs.add(staging);
+    this.touchedDirs.add(dirname(staging));
+    this.markTouched();
+    return true;
+  }
+
+  /**
+   * A staged folder into the folder that took its name (or staged new/ or cur/ into those that
+   * were written meanwhile: `locations`): each file linked under its own name (a name holding
+   * other bytes stops it: nothing is overwritten); with `keywords` (staged whole) its
+   * dovecot-keywords only where the folder's gives their letters the same names or has none.
+   */
+  private async mergeInto(staging: string, locations: Location[], keywords: boolean): Promise<void> {
     const scan = this.scan as FolderScan;
     const taken = (why: string): MdsyncError =>
       new MdsyncError('CHANGED_DURING_RUN', `${this.dir}: folder ${this.name} was created by another program while it was being copied, ${why}; nothing was overwritten: run again`);
     const target = subdirsOf(this.dir);
     for (const sub of Object.values(target)) await makeDirs(sub, this.owner).catch((err) => { throw fromErrno(err, 'creating', sub); });
     const ours = this.keywords as KeywordMap;
-    const lock = await lockUidlist(this.dir, `folder ${this.name}`);
-    try {
-      const theirs = await readKeywords(this.dir);
-      if (ours.format() !== '') {
+    if (keywords && ours.format() !== '') {
+      const lock = await lockUidlist(this.dir, `folder ${this.name}`);
+      try {
+        const theirs = await readKeywords(this.dir);
         if (theirs.format() === '') await replaceFileBytes(join(this.dir, 'dovecot-keywords'), Buffer.from(ours.format()), true, undefined, this.owner);
         else if (![...LETTERS].every((l) => ours.nameOf(l) === undefined || ours.nameOf(l) === theirs.nameOf(l))) throw taken('its dovecot-keywords naming other keywords');
+      } finally {
+        await lock.release();
       }
-    } finally {
-      await lock.release();
     }
     // A message already there under any name (other flags) is not linked in a second time.
     const there = new Map<string, string>();
@@ -1011,6 +1083,7 @@ export class MaildirFolder {
       for (const name of names) there.set(guidOfName(name, this.separator), `${target[location]}/${name}`);
     }
     for (const file of scan.files.values()) {
+      if (!locations.includes(file.location)) continue;
       const from = this.pathOf(file.location, file.name);
       const same = there.get(file.guid);
       if (same !== undefined) {
@@ -1032,9 +1105,10 @@ export class MaildirFolder {
 
   /** Removes a staged folder that will not be published (the run failed): none of its files were recorded. */
   async discard(): Promise<void> {
-    const staging = this.staging;
+    const staging = this.staging?.dir;
     if (staging === undefined) return;
     this.staging = undefined;
+    this.subdirs = subdirsOf(this.dir);
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
 }

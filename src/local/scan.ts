@@ -72,9 +72,22 @@ async function mtimeNs(path: string): Promise<bigint> {
   }
 }
 
-export async function stampFolder(dir: string): Promise<FolderStamp> {
+/**
+ * Where a folder's parts are: its directory (control files) and its new/ and cur/, which are
+ * elsewhere while what a run places in an empty folder is built aside (MaildirFolder.stageContents).
+ */
+export interface FolderPlace {
+  dir: string;
+  new: string;
+  cur: string;
+}
+
+const placeOf = (at: string | FolderPlace): FolderPlace => (typeof at === 'string' ? { dir: at, new: join(at, 'new'), cur: join(at, 'cur') } : at);
+
+export async function stampFolder(at: string | FolderPlace): Promise<FolderStamp> {
+  const place = placeOf(at);
   const values = await Promise.all(
-    ['new', 'cur', 'dovecot-uidlist', 'dovecot-keywords'].map((f) => mtimeNs(join(dir, f))),
+    [place.new, place.cur, join(place.dir, 'dovecot-uidlist'), join(place.dir, 'dovecot-keywords')].map(mtimeNs),
   );
   return values.map(String) as FolderStamp;
 }
@@ -174,16 +187,18 @@ class Follower {
  * location is the same object in the new scan.
  */
 export async function scanFolder(
-  dir: string, separator: Separator, previous?: ReadonlyMap<string, ScannedFile>, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n,
+  at: string | FolderPlace, separator: Separator, previous?: ReadonlyMap<string, ScannedFile>, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n,
 ): Promise<FolderScan> {
+  const place = placeOf(at);
+  const dir = place.dir;
   let lastProblem = '';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 500)));
-    const before = await stampFolder(dir);
-    const [newListed, curListed] = await Promise.all([listDir(join(dir, 'new')), listDir(join(dir, 'cur'))]);
+    const before = await stampFolder(place);
+    const [newListed, curListed] = await Promise.all([listDir(place.new), listDir(place.cur)]);
     const newEntries = newListed ?? [];
     const curEntries = curListed ?? [];
-    const after = await stampFolder(dir);
+    const after = await stampFolder(place);
     if (before[0] !== after[0] || before[1] !== after[1]) {
       lastProblem = 'the directory kept changing';
       continue;

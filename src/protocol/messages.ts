@@ -110,6 +110,7 @@ export const METHODS = {
   },
   expunge: { args: record({ folder, guids: list(guid) }), result: uint() },
   createFolder: { args: record({ folder }, { staged: bool }), result: nothing },
+  stageFolder: { args: record({ folder }), result: bool },
   publishFolder: { args: record({ folder }), result: nothing },
   deleteFolder: { args: record({ folder }), result: bool },
   writeSubscriptions: { args: record({ names: list(folder) }), result: nothing },

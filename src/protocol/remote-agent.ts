@@ -13,7 +13,7 @@ import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, STAGED_FOLDERS, type OpenRequest } from './server.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
 import { packDeliveries } from './deliveries.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
@@ -293,6 +293,10 @@ export class RemoteAgent implements Agent {
     // A far side from before staged folders knows only the plain request.
     const staged = options.staged === true && this.info.capabilities.includes(STAGED_FOLDERS);
     await this.ask('createFolder', staged ? { folder: name, staged } : { folder: name });
+  }
+
+  async stageFolder(name: string): Promise<boolean> {
+    return this.info.capabilities.includes(STAGED_CONTENTS) ? this.ask('stageFolder', { folder: name }) : false;
   }
 
   async publishFolder(name: string): Promise<void> {

@@ -28,7 +28,9 @@ export const PACKED_PLACED = 'packed-placed';
 export const PACKED_DELIVERIES = 'packed-deliveries';
 /** createFolder may stage a folder; publishFolder moves it into place. */
 export const STAGED_FOLDERS = 'staged-folders';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS];
+/** Announced by a server that answers `stageFolder` (an empty folder's new messages built aside). */
+export const STAGED_CONTENTS = 'staged-contents';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS];
 
 export interface OpenRequest {
   create?: boolean;
@@ -221,6 +223,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
     setFlags: async ({ folder, deltas }) => (await opened()).setFlags(folder, deltas),
     expunge: async ({ folder, guids }) => (await opened()).expunge(folder, guids),
     createFolder: async ({ folder, staged }) => { await (await opened()).createFolder(folder, { staged: staged === true }); return null; },
+    stageFolder: async ({ folder }) => (await (await opened()).stageFolder?.(folder)) === true,
     publishFolder: async ({ folder }) => { await (await opened()).publishFolder?.(folder); return null; },
     deleteFolder: async ({ folder }) => (await opened()).deleteFolder(folder),
     writeSubscriptions: async ({ names }) => { await (await opened()).writeSubscriptions(names); return null; },

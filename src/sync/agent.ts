@@ -58,7 +58,12 @@ export interface Agent {
    * saved state names it; a side may build it aside meanwhile, where no reader sees it half full.
    */
   createFolder(name: string, options?: { staged?: boolean }): Promise<void>;
-  /** Makes a folder created staged visible whole, its files durable; nothing for any other folder. */
+  /**
+   * The run is about to fill this existing folder, which holds no message: a side may build what
+   * is placed in it aside until publishFolder. False (nothing staged) when it cannot or did not.
+   */
+  stageFolder?(name: string): Promise<boolean>;
+  /** Makes a folder created staged (or stageFolder'd) visible whole, its files durable; nothing for any other folder. */
   publishFolder?(name: string): Promise<void>;
   /** Removes a folder that holds no message; false (kept) when something arrived in it meanwhile. */
   deleteFolder(name: string): Promise<boolean>;

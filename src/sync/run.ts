@@ -441,7 +441,8 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     await collectWarnings(agents, result);
     return result;
   }
-  await execute(agents, plan, state, helloA, helloB, included, quiet, narrowed, options, result, uidFolders, validity);
+  const empty = { a: emptyFolders(sa), b: emptyFolders(sb) };
+  await execute(agents, plan, state, helloA, helloB, included, quiet, narrowed, options, result, uidFolders, validity, empty);
   return result;
 }
 
@@ -474,10 +475,15 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return groups;
 }
 
+/** Folders a side lists holding no message (and whole: new/ and cur/ there). */
+function emptyFolders(s: Snapshot): Set<string> {
+  return new Set([...s.counts].filter(([name, count]) => count === 0 && !s.damaged.has(name)).map(([name]) => name));
+}
+
 async function execute(
   agents: Record<Side, Agent>, plan: Plan, oldState: SyncState | undefined, helloA: Hello, helloB: Hello,
   include: (n: string) => boolean, quiet: Set<string>, narrowed: Map<string, NarrowFolder>, options: RunOptions, result: RunResult, uidFolders: string[],
-  validity: Record<Side, Map<string, number>>,
+  validity: Record<Side, Map<string, number>>, empty: Record<Side, Set<string>>,
 ): Promise<void> {
   // After a backup the replica's UIDVALIDITY is the source's wherever its uidlist was copied.
   const validityAfter = (name: string): Partial<Record<Side, number>> => {
@@ -548,6 +554,16 @@ async function execute(
     const left = placements.get(placementKey(op.side, op.folder)) ?? 0;
     await agents[op.side].createFolder(op.folder, left > 0 ? { staged: true } : {});
     if (left > 0) unpublished.set(placementKey(op.side, op.folder), { side: op.side, folder: op.folder, left });
+  }
+  // So is what fills a folder that held no message (its new/ and cur/, put in place of the empty
+  // ones): the INBOX of a Maildir just made, the Sent or Trash Dovecot made at a client's login.
+  for (const side of ['a', 'b'] as const) {
+    for (const folder of empty[side]) {
+      const key = placementKey(side, folder);
+      const left = placements.get(key) ?? 0;
+      if (left === 0 || unpublished.has(key) || !include(folder)) continue;
+      if (await agents[side].stageFolder?.(folder)) unpublished.set(key, { side, folder, left });
+    }
   }
   const publish = async (key: string): Promise<void> => {
     const staged = unpublished.get(key);

@@ -153,6 +153,7 @@ describe('mdsync serve against a hostile client', () => {
     ['packed mtimes one short', 'placePacked', packed({ mtimes: [0] }), /placePacked\.mtimes: expected 2 entries \(one a message\), got 1/],
     ['a packed flag that is a keyword letter', 'placePacked', packed({ flags: 'S\nSa' }), /placePacked\.flags\[1\]: bad flags "Sa"/],
     ['a ".." folder to publish', 'publishFolder', { folder: '../outside' }, /publishFolder\.folder: folder name "\.\.\/outside" has an empty, "\." or "\.\." component/],
+    ['a ".." folder to stage', 'stageFolder', { folder: '../outside' }, /stageFolder\.folder: folder name "\.\.\/outside" has an empty, "\." or "\.\." component/],
     ['a staged folder asked for with a string', 'createFolder', { folder: 'Work', staged: 'yes' }, /createFolder\.staged: expected true or false, got/],
   ])('refuses %s and touches nothing outside the root', async (_what, method, args, text) => {
     const s = await serve([hello, request(2, method, args)], { keepOpenMs: 500 });
@@ -160,17 +161,19 @@ describe('mdsync serve against a hostile client', () => {
     await expectOutsideUntouched();
   });
 
-  it('builds no staged folder through a tmp/ symlinked out of the root, and publishes one at the end of the session', async () => {
+  it('builds no staged folder nor staged INBOX through a tmp/ symlinked out of the root, and publishes one at the end of the session', async () => {
     await removeDir(join(root, 'tmp'));
     await symlink(join(outside, 'tmp'), join(root, 'tmp'));
     const s = await serve([
       hello,
       request(2, 'lock', {}),
       request(3, 'createFolder', { folder: 'Work', staged: true }),
+      request(4, 'stageFolder', { folder: 'INBOX' }),
       encodeFrame([3]),
     ], { keepOpenMs: 1500 });
     const byId = new Map(s.frames.filter(Array.isArray).map((f) => [f[1], f]));
     expect(byId.get(3)).toEqual([2, 3, 'BAD_FOLDER', expect.stringContaining(`${join(root, 'tmp')} leads outside the Maildir`)]);
+    expect(byId.get(4)).toEqual([2, 4, 'BAD_FOLDER', expect.stringContaining(`${join(root, 'tmp')} leads outside the Maildir`)]);
     expect(await readdir(root)).not.toContain('.Work');
     await expectOutsideUntouched();
 

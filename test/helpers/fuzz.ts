@@ -201,6 +201,7 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
   },
   expunge: { args: { folder: 'INBOX', guids: [GUID] }, result: 1 },
   createFolder: { args: { folder: 'New/Sub', staged: true }, result: null },
+  stageFolder: { args: { folder: 'Sent' }, result: true },
   publishFolder: { args: { folder: 'New/Sub' }, result: null },
   deleteFolder: { args: { folder: 'Old' }, result: true },
   writeSubscriptions: { args: { names: ['INBOX', 'Work'] }, result: null },

@@ -2,16 +2,20 @@
 // Stands in for ssh like fake-ssh.mjs and sits between mdsync and the real `mdsync serve` it starts:
 // frames pass through unchanged except what MODE alters (`-e "node peer-proxy.mjs MODE"`):
 //   old                    a server from before `changes`, `prepare` and `place`: hello announces
-//                          none of folder-changes, prepare, packed-placed, packed-deliveries and
-//                          staged-folders, and any of those requests ends the session as it would there
+//                          none of folder-changes, prepare, packed-placed, packed-deliveries,
+//                          staged-folders and staged-contents, and any of those requests ends the
+//                          session as it would there
 //   unpacked               a server from before `placePacked`: hello does not announce
-//                          packed-deliveries nor staged-folders, and those requests end the session
-//   unstaged               a server from before staged folders: hello does not announce
-//                          staged-folders; `publishFolder`, or `createFolder` with `staged`, ends the session
+//                          packed-deliveries, staged-folders nor staged-contents, and those requests end the session
+//   unstaged               a server from before staged folders: hello does not announce staged-folders
+//                          nor staged-contents; `publishFolder`, `stageFolder`, or `createFolder`
+//                          with `staged`, ends the session
+//   uncontents             a server from before `stageFolder`: hello does not announce staged-contents,
+//                          and `stageFolder` ends the session
 //   changes:<alteration>   the real answer to `changes`, altered (see ALTER) by a hostile far side
 //   place:<alteration>     the real answer to `place` or `placePacked`, altered (see ALTER_PLACE) by a hostile far side
 //   record:<file>          frames unchanged; each request's method (with its folders for `prepare`,
-//                          `createFolder` and `publishFolder`) appended to <file>, one JSON line each
+//                          `createFolder`, `stageFolder` and `publishFolder`) appended to <file>, one JSON line each
 import { appendFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { decode, encode } from '@msgpack/msgpack';
@@ -65,19 +69,21 @@ function fail(why) {
 }
 
 const record = mode.startsWith('record:') ? mode.slice('record:'.length) : undefined;
-const known = mode === 'old' || mode === 'unpacked' || mode === 'unstaged' || record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
+const known = mode === 'old' || mode === 'unpacked' || mode === 'unstaged' || mode === 'uncontents' || record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
   || (mode.startsWith('place:') && Object.hasOwn(ALTER_PLACE, mode.slice('place:'.length)));
 if (!known) fail(`peer-proxy: unknown mode ${mode}`);
 /** What a server from before them does not announce, and the requests it does not know. */
 const NEWER = {
-  unstaged: ['staged-folders'],
-  unpacked: ['packed-deliveries', 'staged-folders'],
-  old: ['folder-changes', 'prepare', 'packed-placed', 'packed-deliveries', 'staged-folders'],
+  uncontents: ['staged-contents'],
+  unstaged: ['staged-folders', 'staged-contents'],
+  unpacked: ['packed-deliveries', 'staged-folders', 'staged-contents'],
+  old: ['folder-changes', 'prepare', 'packed-placed', 'packed-deliveries', 'staged-folders', 'staged-contents'],
 }[mode] ?? [];
 const NEWER_REQUESTS = {
-  unstaged: ['publishFolder'],
-  unpacked: ['placePacked', 'publishFolder'],
-  old: ['changes', 'prepare', 'place', 'placePacked', 'publishFolder'],
+  uncontents: ['stageFolder'],
+  unstaged: ['publishFolder', 'stageFolder'],
+  unpacked: ['placePacked', 'publishFolder', 'stageFolder'],
+  old: ['changes', 'prepare', 'place', 'placePacked', 'publishFolder', 'stageFolder'],
 }[mode] ?? [];
 const older = NEWER.length > 0;
 
@@ -88,7 +94,7 @@ const asked = new Map();
 function recorded(method, args) {
   if (method === 'prepare') return [method, args.folders];
   if (method === 'createFolder') return [method, [args.folder, args.staged ? 'staged' : 'in place']];
-  if (method === 'publishFolder') return [method, [args.folder]];
+  if (method === 'publishFolder' || method === 'stageFolder') return [method, [args.folder]];
   return [method];
 }
 

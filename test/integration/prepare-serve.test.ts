@@ -1,5 +1,6 @@
 // A served far side is told which folders the run will write before the first write, and only those;
-// a folder new to it is created staged and published before anything is committed.
+// a folder new to it is created staged, and an empty one it has is staged, and published before
+// anything is committed.
 
 import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -110,6 +111,46 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     expect(await readdir(join(b, 'tmp'))).toEqual([]);
     const verify = await cliVia(older, work)(['verify', a, older.endpoint(b)]);
     expect(verify.code).toBe(0);
+  });
+
+  it('has the new/ and cur/ of the far side\'s empty folders built aside (a Sent Dovecot made, INBOX), published before the commit', async () => {
+    const a = join(work, 'a');
+    const b = join(work, 'b');
+    await makeMaildir(a, [
+      { dir: '', messages: [message('1600000001.M1P1.h', 'one'), message('1600000002.M2P1.h', 'two', { location: 'new' })] },
+      { dir: '.Sent', keywords: ['work'], messages: [message('1600000003.M3P1.h', 'three', { letters: 'a', flags: 'S' })] },
+      { dir: '.Drafts', messages: [] },
+    ]);
+    // The far side as Dovecot leaves a mailbox at its first login: INBOX and Sent, empty.
+    await makeMaildir(b, [{ dir: '', messages: [] }, { dir: '.Sent', messages: [] }]);
+    const t = proxyTransport(`record:${log}`);
+    const run = await cliVia(t, work)(['backup', a, t.endpoint(b)]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    await expectSame(a, b);
+    expect(await readFile(join(b, '.Sent', 'dovecot-keywords'), 'utf8')).toBe('0 work\n');
+    expect(await readdir(join(b, 'tmp'))).toEqual([]);
+    const asked = await requests(log);
+    const at = (method: string, folder?: string): number => asked.findIndex(([m, f]) => m === method && (folder === undefined || f?.[0] === folder));
+    for (const folder of ['INBOX', 'Sent']) {
+      expect(at('stageFolder', folder)).toBeGreaterThanOrEqual(0);
+      expect(at('stageFolder', folder)).toBeLessThan(at('placePacked'));
+      expect(at('publishFolder', folder)).toBeGreaterThan(at('placePacked'));
+      expect(at('publishFolder', folder)).toBeLessThan(at('commit'));
+    }
+    // Drafts is filled by nothing: created in place, nothing staged.
+    expect(at('stageFolder', 'Drafts')).toBe(-1);
+    expect(asked[at('createFolder', 'Drafts')]).toEqual(['createFolder', ['Drafts', 'in place']]);
+
+    // A far side from before `stageFolder` is written in place, as before.
+    const c = join(work, 'c');
+    await makeMaildir(c, [{ dir: '', messages: [] }, { dir: '.Sent', messages: [] }]);
+    const older = proxyTransport('uncontents');
+    const again = await cliVia(older, work)(['backup', a, older.endpoint(c)]);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    await expectSame(a, c);
+    expect((await cliVia(older, work)(['verify', a, older.endpoint(c)])).code).toBe(0);
   });
 
   it('sends none when nothing is to be written', async () => {

@@ -1,9 +1,11 @@
 // A folder new to a Maildir that a run fills is built aside in the root's tmp/ and published whole:
 // never seen half full, merged into a folder that took its name meanwhile without overwriting
 // anything, published when a failed run lets go of the Maildir, and removed when a killed run left it.
+// The new/ and cur/ of a folder holding no message (INBOX, the fs layout, a folder Dovecot made)
+// likewise: put in place of the empty ones, merged into one a delivery came to meanwhile.
 
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -241,14 +243,142 @@ describe('a staged folder', () => {
     }
   });
 
-  it('is not staged in the fs layout, where a folder may hold other folders: created in place', async () => {
+  it('in the fs layout, where a folder may hold other folders, is created in place with its new/ and cur/ built aside', async () => {
     const agent = await openLocked({ layout: 'fs' });
     try {
       await agent.createFolder('Work', { staged: true });
+      await agent.createFolder('Work/Q1', { staged: true });
       expect(await exists(join(root, 'Work', 'cur'))).toBe(true);
       await agent.deliver('Work', [delivery(1)]);
-      expect((await filesOf(join(root, 'Work'))).map((f) => f.path)).toEqual(['cur/1557000000.M1P1.host:2,S']);
+      await agent.deliver('Work/Q1', [delivery(2)]);
+      expect(await filesOf(join(root, 'Work'))).toEqual([]);
       await agent.publishFolder('Work');
+      await agent.publishFolder('Work/Q1');
+      expect((await filesOf(join(root, 'Work'))).map((f) => f.path)).toEqual(['cur/1557000000.M1P1.host:2,S']);
+      expect((await filesOf(join(root, 'Work', 'Q1'))).map((f) => f.path)).toEqual(['cur/1557000000.M2P1.host:2,S']);
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    } finally {
+      await agent.close();
+    }
+  });
+});
+
+describe('the new/ and cur/ of a folder holding no message', () => {
+  it('are built aside and put in place of the empty ones: unseen until then, every byte, date and mode kept', async () => {
+    await makeFolder(root, { dir: '.Sent', messages: [] });
+    // A shared folder's group and mode, as Dovecot made them.
+    await chmod(join(root, '.Sent', 'cur'), 0o2770);
+    await chmod(join(root, '.Sent', 'new'), 0o2750);
+    const agent = await openLocked();
+    try {
+      expect(await agent.stageFolder('INBOX')).toBe(true);
+      expect(await agent.stageFolder('Sent')).toBe(true);
+      // Staged once.
+      expect(await agent.stageFolder('Sent')).toBe(false);
+      await agent.deliver('INBOX', [delivery(1), delivery(2, { location: 'new', flags: '' })]);
+      await agent.deliver('Sent', [delivery(3, { keywords: ['Todo'], flags: 'FS' })]);
+      expect(await filesOf(root)).toEqual([]);
+      expect(await filesOf(join(root, '.Sent'))).toEqual([]);
+      // The folder's control files stay where they are: its keywords are named there at once.
+      expect(await readFile(join(root, '.Sent', 'dovecot-keywords'), 'utf8')).toBe('0 Todo\n');
+      // A file renamed under the run while staged: the folder is listed again where it is built.
+      const [staging] = await readdir(join(root, 'tmp'));
+      await rename(join(root, 'tmp', staging as string, 'cur', '1557000000.M1P1.host:2,S'), join(root, 'tmp', staging as string, 'cur', '1557000000.M1P1.host:2,RS'));
+      const flagged = await agent.setFlags('INBOX', [{ guid: '1557000000.M1P1.host', addFlags: 'F', removeFlags: '', addKeywords: [], removeKeywords: [] }]);
+      expect(flagged.map((r) => r.vanished)).toEqual([false]);
+      await agent.commit();
+
+      await agent.publishFolder('INBOX');
+      await agent.publishFolder('Sent');
+      expect(await filesOf(root)).toEqual([
+        { path: 'cur/1557000000.M1P1.host:2,FRS', body: 'Subject: message 1\r\n\r\nbody 1\r\n', mtimeMs: MTIME + 1 },
+        { path: 'new/1557000000.M2P1.host', body: 'Subject: message 2\r\n\r\nbody 2\r\n', mtimeMs: MTIME + 2 },
+      ]);
+      expect(await filesOf(join(root, '.Sent'))).toEqual([
+        { path: 'cur/1557000000.M3P1.host:2,FSa', body: 'Subject: message 3\r\n\r\nbody 3\r\n', mtimeMs: MTIME + 3 },
+      ]);
+      expect((await stat(join(root, '.Sent', 'cur'))).mode & 0o7777).toBe(0o2770);
+      expect((await stat(join(root, '.Sent', 'new'))).mode & 0o7777).toBe(0o2750);
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      await agent.commit();
+      expect((await agent.manifest('Sent')).messages.map((m) => [m.guid, m.flags, m.keywords])).toEqual([['1557000000.M3P1.host', 'FS', ['Todo']]]);
+      // The rename under the run.
+      expect((await agent.drainWarnings()).raced).toBe(true);
+    } finally {
+      await agent.close();
+    }
+    // The cache the run left describes the folders as they are.
+    const again = await openLocked();
+    try {
+      expect((await again.manifest('INBOX')).messages.map((m) => [m.guid, m.location])).toEqual([['1557000000.M1P1.host', 'cur'], ['1557000000.M2P1.host', 'new']]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('are not built aside where the folder holds a message: written in place', async () => {
+    await makeFolder(root, { dir: '.Sent', messages: [message('1557000000.M9P9.other', 'theirs', { location: 'new' })] });
+    const agent = await openLocked();
+    try {
+      expect(await agent.stageFolder('Sent')).toBe(false);
+      await agent.deliver('Sent', [delivery(1)]);
+      expect((await filesOf(join(root, '.Sent'))).map((f) => f.path)).toEqual(['cur/1557000000.M1P1.host:2,S', 'new/1557000000.M9P9.other,S=124']);
+      await agent.publishFolder('Sent');
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('keep a message delivered meanwhile: the directory it came to is merged into, the other put in place', async () => {
+    const agent = await openLocked();
+    try {
+      expect(await agent.stageFolder('INBOX')).toBe(true);
+      const one = delivery(1);
+      await agent.deliver('INBOX', [one, delivery(2, { location: 'new', flags: '' }), delivery(3, { location: 'new', flags: '' })]);
+      // Postfix delivers to new/ while the run is copying; and the same message under our name.
+      await writeFile(join(root, 'new', '1557000000.M9P9.other'), 'theirs');
+      await writeFile(join(root, 'new', '1557000000.M3P1.host'), delivery(3).data as Buffer);
+      await agent.publishFolder('INBOX');
+      expect((await filesOf(root)).map((f) => [f.path, f.body])).toEqual([
+        ['cur/1557000000.M1P1.host:2,S', 'Subject: message 1\r\n\r\nbody 1\r\n'],
+        ['new/1557000000.M2P1.host', 'Subject: message 2\r\n\r\nbody 2\r\n'],
+        ['new/1557000000.M3P1.host', 'Subject: message 3\r\n\r\nbody 3\r\n'],
+        ['new/1557000000.M9P9.other', 'theirs'],
+      ]);
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      expect((await agent.drainWarnings()).raced).toBe(true);
+      await agent.commit();
+    } finally {
+      await agent.close();
+    }
+    const again = await openLocked();
+    try {
+      expect((await again.manifest('INBOX')).messages.map((m) => m.guid).sort()).toEqual(['1557000000.M1P1.host', '1557000000.M2P1.host', '1557000000.M3P1.host', '1557000000.M9P9.other']);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('are put in place as they are when a run that failed lets go of the Maildir', async () => {
+    const agent = await openLocked();
+    try {
+      await agent.stageFolder('INBOX');
+      await agent.deliver('INBOX', [delivery(1)]);
+    } finally {
+      await agent.unlock();
+    }
+    expect((await filesOf(root)).map((f) => f.path)).toEqual(['cur/1557000000.M1P1.host:2,S']);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('are left alone and removed where the folder is deleted', async () => {
+    await makeFolder(root, { dir: '.Old', messages: [] });
+    const agent = await openLocked();
+    try {
+      expect(await agent.stageFolder('Old')).toBe(true);
+      expect(await agent.deleteFolder('Old')).toBe(true);
+      expect(await exists(join(root, '.Old'))).toBe(false);
       expect(await readdir(join(root, 'tmp'))).toEqual([]);
     } finally {
       await agent.close();
