@@ -365,7 +365,7 @@ export class LocalAgent {
     folder.touchedDirs.add(dirname(home));
     folder.touchedDirs.add(this.root);
     // A folder that cannot be built aside whole (INBOX, the fs layout) has its new/ and cur/ built aside.
-    if (options.staged === true && !stage) await folder.stageContents(this.stagingDir());
+    if (options.staged === true && !stage) await this.stageContents(folder);
   }
 
   /**
@@ -373,7 +373,11 @@ export class LocalAgent {
    * the root's tmp/ and put in place of the empty ones by publishFolder (MaildirFolder.stageContents).
    */
   async stageFolder(name: string): Promise<boolean> {
-    const folder = await this.folder(name);
+    return this.stageContents(await this.folder(name));
+  }
+
+  private async stageContents(folder: MaildirFolder): Promise<boolean> {
+    // The root's tmp/, where they are built, must lie inside the root.
     await this.confineNew(join(this.root, 'tmp', 'staging'));
     return folder.stageContents(this.stagingDir());
   }

@@ -164,16 +164,19 @@ describe('mdsync serve against a hostile client', () => {
   it('builds no staged folder nor staged INBOX through a tmp/ symlinked out of the root, and publishes one at the end of the session', async () => {
     await removeDir(join(root, 'tmp'));
     await symlink(join(outside, 'tmp'), join(root, 'tmp'));
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, '.Sent', sub), { recursive: true });
     const s = await serve([
       hello,
       request(2, 'lock', {}),
       request(3, 'createFolder', { folder: 'Work', staged: true }),
       request(4, 'stageFolder', { folder: 'INBOX' }),
+      request(5, 'createFolder', { folder: 'Sent', staged: true }),
       encodeFrame([3]),
     ], { keepOpenMs: 1500 });
     const byId = new Map(s.frames.filter(Array.isArray).map((f) => [f[1], f]));
     expect(byId.get(3)).toEqual([2, 3, 'BAD_FOLDER', expect.stringContaining(`${join(root, 'tmp')} leads outside the Maildir`)]);
     expect(byId.get(4)).toEqual([2, 4, 'BAD_FOLDER', expect.stringContaining(`${join(root, 'tmp')} leads outside the Maildir`)]);
+    expect(byId.get(5)).toEqual([2, 5, 'BAD_FOLDER', expect.stringContaining(`${join(root, 'tmp')} leads outside the Maildir`)]);
     expect(await readdir(root)).not.toContain('.Work');
     await expectOutsideUntouched();
 
