@@ -99,18 +99,22 @@ async function prepare(work: string, cli: (args: string[]) => Promise<CliResult>
     { dir: '', keywords: ['$Label1', 'Todo'], messages: [1, 2, 3, 4, 5, 6].map((n) => msg(n)) },
     { dir: '.Archive', messages: [7, 8, 9, 10].map((n) => msg(n)) },
     { dir: '.Old', messages: [11].map((n) => msg(n)) },
+    { dir: '.Sent', messages: [] },
   ], ['Archive', 'Old']);
   const first = await cli([mode, a, t.endpoint(b)]);
   expect(first.stderr).toBe('');
   expect(first.code).toBe(0);
   // On a: deliveries (new/ and cur/, with a keyword), flag changes, a move, an expunge, a new
-  // folder with mail, a folder emptied and deleted.
+  // folder with mail, mail for a folder empty on b (its new/ and cur/ built aside there), a folder
+  // emptied and deleted.
   for (const n of [20, 21, 22]) await addMessage(a, '', { ...msg(n, ''), location: 'new' });
   // Large enough to travel and be written as a stream of chunks: kills land inside its body.
   const large = `${msg(26).body}${'streamed body line\r\n'.repeat(180_000)}`;
   await addMessage(a, '.Archive', { base: `${base(26)},S=${Buffer.byteLength(large)}`, body: large, flags: 'S' });
   await addMessage(a, '', { ...msg(23, 'F'), letters: 'b' });
   await makeMaildir(a, [{ dir: '.Projects', messages: [24, 25].map((n) => msg(n)) }]);
+  await addMessage(a, '.Sent', msg(27));
+  await addMessage(a, '.Sent', { ...msg(28, ''), location: 'new' });
   await rename(join(a, 'cur', fileName(msg(1))), join(a, 'cur', fileName({ ...msg(1, 'FS'), letters: 'a' })));
   await rename(join(a, 'cur', fileName(msg(2))), join(a, 'cur', fileName(msg(2, ''))));
   await rename(join(a, 'cur', fileName(msg(3))), join(a, '.Archive', 'cur', fileName(msg(3))));
