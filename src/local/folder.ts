@@ -997,6 +997,8 @@ export class MaildirFolder {
         try {
           crashPoint();
           await rename(this.subdirs[location], target[location]);
+          // In place now: a publication tried again after a failure (at unlock) finds it there.
+          this.subdirs[location] = target[location];
         } catch (err) {
           if (!isErrno(err, 'EEXIST', 'ENOTEMPTY')) throw fromErrno(err, 'publishing folder', target[location]);
           left.push(location);

@@ -5,7 +5,7 @@
 // likewise: put in place of the empty ones, merged into one a delivery came to meanwhile.
 
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -370,6 +370,30 @@ describe('the new/ and cur/ of a folder holding no message', () => {
     }
     expect((await filesOf(root)).map((f) => f.path)).toEqual(['cur/1557000000.M1P1.host:2,S']);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('stay where they went when one of the two cannot be put in place, and the other is removed with a warning naming why', async () => {
+    await makeFolder(root, { dir: '.Sent', messages: [] });
+    const agent = await openLocked();
+    try {
+      expect(await agent.stageFolder('Sent')).toBe(true);
+      await agent.deliver('Sent', [delivery(1), delivery(2, { location: 'new', flags: '' })]);
+      // Another program puts a file where cur/ was: new/ goes in place, cur/ cannot.
+      await rm(join(root, '.Sent', 'cur'), { recursive: true });
+      await writeFile(join(root, '.Sent', 'cur'), 'not a directory');
+      const failed = await agent.publishFolder('Sent').then(() => undefined, (err: unknown) => err as Error);
+      expect(failed?.message).toContain(join(root, '.Sent', 'cur'));
+      expect((await filesOf(join(root, '.Sent'))).map((f) => f.path)).toEqual(['new/1557000000.M2P1.host']);
+    } finally {
+      await agent.unlock();
+    }
+    // Tried once more as the run lets go: new/ stays, the copies of cur/ go, and the warning says why.
+    expect((await filesOf(join(root, '.Sent'))).map((f) => f.path)).toEqual(['new/1557000000.M2P1.host']);
+    expect(await readFile(join(root, '.Sent', 'cur'), 'utf8')).toBe('not a directory');
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    const { warnings } = await agent.drainWarnings();
+    expect(warnings).toEqual([{ folder: 'Sent', message: expect.stringContaining(`folder Sent was not published: `) }]);
+    expect(warnings[0]?.message).toContain(join(root, '.Sent', 'cur'));
   });
 
   it('are left alone and removed where the folder is deleted', async () => {
