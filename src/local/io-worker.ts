@@ -17,3 +17,6 @@ parentPort?.on('message', ({ id, job }: { id: number; job: PackedJob }) => {
     parentPort?.postMessage({ id, error: (err as Error).message });
   }
 });
+
+// Jobs are sent here only from now on: until then the main thread runs them itself.
+Atomics.store((workerData as { ready: Int32Array }).ready, 0, 1);
