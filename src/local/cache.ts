@@ -1,5 +1,5 @@
 // The per-Maildir scan cache under $XDG_CACHE_HOME/mdsync: each folder's last settled scan.
-// The file is a length-prefixed header (per folder: stamp, digest, counts, and where its file
+// The file is a length-prefixed JSON header (per folder: stamp, digest, counts, and where its file
 // list lies) followed by the file lists, each read only when that folder must be rebuilt.
 
 import { createHash } from 'node:crypto';
@@ -7,12 +7,13 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { decode, encode } from '@msgpack/msgpack';
 import { readAtSync, replaceFileBytes } from './fileio.js';
 import { removeLeftovers } from './leftovers.js';
 import type { CachedFolder } from './folder.js';
 
-const VERSION = 7;
+// The header is JSON: parsed natively, where a decoder module would cost a local run's start-up
+// more than the parse.
+const VERSION = 8;
 const HEADER_MAX = 64 * 1024 * 1024;
 
 export interface ScanCache {
@@ -57,10 +58,12 @@ export async function loadCache(cacheDir: string, root: string): Promise<ScanCac
     const size = fstatSync(fd).size;
     const length = size >= 4 ? readAtSync(fd, 0, 4).readUInt32BE(0) : 0;
     if (length === 0 || length > HEADER_MAX || 4 + length > size) throw new Error('no header');
-    const header = decode(readAtSync(fd, 4, length)) as Header;
+    const header = JSON.parse(readAtSync(fd, 4, length).toString('utf8')) as Header;
     if (header?.version !== VERSION || header.root !== root || typeof header.folders !== 'object') throw new Error('foreign');
     const cache: ScanCache = { version: VERSION, root, folders: {}, release: () => closeSync(fd) };
     for (const [name, h] of Object.entries(header.folders)) {
+      // A record not as written is left out: that folder is listed afresh.
+      if (!isHeaderFolder(h)) continue;
       const { at, bytes, ...rest } = h;
       // Past the end (a damaged file) reads short, fails to decode, and the folder is rescanned.
       cache.folders[name] = { ...rest, files: () => readAtSync(fd, 4 + length + at, bytes) };
@@ -71,6 +74,17 @@ export async function loadCache(cacheDir: string, root: string): Promise<ScanCac
     closeSync(fd);
     return empty;
   }
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function isHeaderFolder(h: unknown): h is HeaderFolder {
+  if (typeof h !== 'object' || h === null) return false;
+  const r = h as Record<string, unknown>;
+  return Array.isArray(r.stamp) && r.stamp.length === 4 && r.stamp.every(isString) && typeof r.settled === 'boolean' &&
+    isString(r.digest) && isCount(r.count) && isString(r.uids) && isString(r.keywords) && isCount(r.at) && isCount(r.bytes) &&
+    (r.uidValidity === undefined || isCount(r.uidValidity));
 }
 
 export async function saveCache(cacheDir: string, cache: ScanCache): Promise<void> {
@@ -85,7 +99,7 @@ export async function saveCache(cacheDir: string, cache: ScanCache): Promise<voi
     lists.push(list);
     at += list.length;
   }
-  const header = encode({ version: VERSION, root: cache.root, folders } satisfies Header, { ignoreUndefined: true });
+  const header = Buffer.from(JSON.stringify({ version: VERSION, root: cache.root, folders } satisfies Header), 'utf8');
   const prefix = Buffer.alloc(4);
   prefix.writeUInt32BE(header.length, 0);
   await replaceFileBytes(cachePath(cacheDir, cache.root), [prefix, header, ...lists], false);

@@ -19,7 +19,7 @@ import { crashPoint } from '../crash-point.js';
 import { dovecotNextUid } from './dovecot-index.js';
 import { fsyncDir, hashFile, laterMtime, makeDirs, readBody, replaceFileBytes, sha256, writeDurable, type Owner } from './fileio.js';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
-import { ioPool } from './io-pool.js';
+import type { IoPool } from './io-pool.js';
 
 /** What the scan cache keeps of a folder between runs. */
 export interface CachedFolder {
@@ -147,6 +147,14 @@ export interface FolderEvents {
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 /** Longest wait for a folder's directories to settle after a run's writes (whole-second filesystems need 2 s: not waited for). */
 const SETTLE_WAIT_MAX_MS = 100;
+let poolCode: Promise<typeof import('./io-pool.js')> | undefined;
+
+/** The copying threads, their code loaded at the first batch: a run that copies nothing never needs it (start-up is most of a no-change run). */
+async function ioPool(): Promise<IoPool> {
+  poolCode ??= import('./io-pool.js');
+  return (await poolCode).ioPool;
+}
+
 /** Files per hashing job. */
 const HASH_BATCH = 256;
 let tmpCounter = 0;
@@ -520,7 +528,7 @@ export class MaildirFolder {
     for (const part of readBatches(guids, (g) => scan.files.get(g)?.parsed.size)) {
       const files = part.map((g) => scan.files.get(g));
       const paths = files.flatMap((f) => (f ? [this.path(f)] : []));
-      const outcomes = await ioPool.run({ kind: 'read', paths, inlineMax: BODY_CHUNK });
+      const outcomes = await (await ioPool()).run({ kind: 'read', paths, inlineMax: BODY_CHUNK });
       let next = 0;
       let whole: ReadResult[] = [];
       for (const [i, guid] of part.entries()) {
@@ -562,7 +570,7 @@ export class MaildirFolder {
     const parts: (typeof todo)[] = [];
     for (let k = 0; k < todo.length; k += HASH_BATCH) parts.push(todo.slice(k, k + HASH_BATCH));
     await Promise.all(parts.map(async (part) => {
-      const outcomes = await ioPool.run({ kind: 'hash', paths: part.map((t) => t.path) });
+      const outcomes = await (await ioPool()).run({ kind: 'hash', paths: part.map((t) => t.path) });
       outcomes.forEach((o, j) => {
         const t = part[j];
         if (!t || o.kind !== 'ok') return;
@@ -693,7 +701,7 @@ export class MaildirFolder {
     });
     if (batch.length === 0) return out;
     this.touchedDirs.add(this.subdirs.tmp);
-    const outcomes = await ioPool.run({
+    const outcomes = await (await ioPool()).run({
       kind: 'copy',
       items: batch.map((b) => ({ source: b.source, tmp: b.tmp, target: b.target })),
       inlineMax: BODY_CHUNK,
@@ -731,7 +739,7 @@ export class MaildirFolder {
     });
     if (batch.length === 0) return out;
     this.touchedDirs.add(this.subdirs.tmp);
-    const outcomes = await ioPool.run({
+    const outcomes = await (await ioPool()).run({
       kind: 'write',
       items: batch.map((b) => ({ tmp: b.tmp, target: b.target, data: b.data, mtimeMs: (items[b.index] as Delivery).mtime })),
       ...(this.owner ? { owner: this.owner } : {}),

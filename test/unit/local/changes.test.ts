@@ -158,6 +158,49 @@ describe('changes since a digest', () => {
   });
 });
 
+describe('a damaged cache header', () => {
+  /** Rewrites the cache file's header (a length, then JSON) through `edit`; the file lists after it stay. */
+  async function editHeader(edit: (header: string) => string): Promise<void> {
+    const [cacheFile] = (await readdir(cacheDir)).filter((f) => f.endsWith('.scan'));
+    const path = join(cacheDir, cacheFile as string);
+    const bytes = await readFile(path);
+    const length = bytes.readUInt32BE(0);
+    const header = Buffer.from(edit(bytes.subarray(4, 4 + length).toString('utf8')), 'utf8');
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(header.length, 0);
+    await writeFile(path, Buffer.concat([prefix, header, bytes.subarray(4 + length)]));
+  }
+
+  const cases: [string, (header: string) => string][] = [
+    ['a folder record without its stamp', (h) => {
+      const parsed = JSON.parse(h) as { folders: Record<string, Record<string, unknown>> };
+      delete parsed.folders.INBOX?.stamp;
+      return JSON.stringify(parsed);
+    }],
+    ['a header that is not JSON', (h) => h.replace('{', '[')],
+  ];
+  for (const [what, edit] of cases) {
+    it(`with ${what}: the folder is listed afresh, a message delivered since found though the directories' mtimes say nothing changed`, async () => {
+      const hourAgo = new Date(Date.now() - 3600_000);
+      for (const sub of ['new', 'cur']) await utimes(join(root, sub), hourAgo, hourAgo);
+      await look();
+      await editHeader(edit);
+      const m6 = message('m6', 's6');
+      await addMessage(root, '', m6);
+      for (const sub of ['new', 'cur']) await utimes(join(root, sub), hourAgo, hourAgo);
+      const after = await look();
+      expect(after.digest).toBe(after.whole);
+      const agent = await LocalAgent.open(root, { cacheDir });
+      try {
+        const names = (await agent.manifest('INBOX')).messages.map((e) => base(e.guid)).sort();
+        expect(names).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6'].map((b, i) => message(b, `s${i}`).base).sort());
+      } finally {
+        await agent.close();
+      }
+    });
+  }
+});
+
 describe('folders read ahead while the far side is reached (prefetch)', () => {
   const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 120));
 
