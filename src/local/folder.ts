@@ -147,6 +147,10 @@ export interface FolderEvents {
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 /** Longest wait for a folder's directories to settle after a run's writes (whole-second filesystems need 2 s: not waited for). */
 const SETTLE_WAIT_MAX_MS = 100;
+/** Files per hashing job. */
+const HASH_BATCH = 256;
+let tmpCounter = 0;
+
 let poolCode: Promise<typeof import('./io-pool.js')> | undefined;
 
 /** The copying threads, their code loaded at the first batch: a run that copies nothing never needs it (start-up is most of a no-change run). */
@@ -154,10 +158,6 @@ async function ioPool(): Promise<IoPool> {
   poolCode ??= import('./io-pool.js');
   return (await poolCode).ioPool;
 }
-
-/** Files per hashing job. */
-const HASH_BATCH = 256;
-let tmpCounter = 0;
 
 export class MaildirFolder {
   private scan?: FolderScan;
