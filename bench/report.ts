@@ -27,6 +27,7 @@ function wallCell(samples: Sample[], median: number): string {
   if (walls.length < 2) return num(median, 2);
   return `${num(median, 2)} (${num(Math.min(...walls), 2)}–${num(Math.max(...walls), 2)})`;
 }
+
 function ratio(x: number, y: number): string {
   if (!Number.isFinite(x) || !Number.isFinite(y) || y <= 0) return '—';
   const r = x / y;

@@ -47,7 +47,7 @@ describe('benchmark report', () => {
     expect(row(markdown, 'initial copy', 'rsync -a --delete')[2]).toBe('3.10 (3.00–3.20)');
   });
 
-  it('gives a single run, or a single run that measured anything, without a spread', () => {
+  it('shows no spread for a single run, nor where only one run measured anything', () => {
     expect(row(markdown, 'no-change re-run', 'mdsync backup')[2]).toBe('0.10');
     expect(row(markdown, 'after changes', 'mdsync backup')[2]).toBe('0.70');
     expect(row(markdown, 'after changes', 'mdsync backup')[6]).toMatch(/^no: exit 127/);
