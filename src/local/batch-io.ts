@@ -1,10 +1,11 @@
 // Message files read and written many at a time with plain synchronous calls: one call per
-// system call, no promise per step. Runs in a worker thread (io-pool.ts), or inline for small
-// batches. Anything unusual (a vanished file, a taken name, an error) is handed back for the
+// system call, no promise per step (but for fsyncs on a disk, issued together). Runs in a worker
+// thread (io-pool.ts), or inline for small batches. Anything unusual (a vanished file, a taken name, an error) is handed back for the
 // caller's careful one-by-one path, which reports it properly.
 
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fchownSync, fstatSync, fsyncSync, futimesSync, linkSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, fsync, fsyncSync, futimesSync, linkSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { crashPoint } from '../crash-point.js';
 import { sha256 } from '../sha256.js';
 
@@ -123,52 +124,125 @@ function readOne(path: string, inlineMax: number): ReadOutcome {
   });
 }
 
+/** A message file created and written, its descriptor still open: it is durable once fsynced. */
+interface Created {
+  /** Which item of the batch. */
+  index: number;
+  fd: number;
+  /** Where it was created: its tmp name, or its own name in a staged folder (`direct`). */
+  path: string;
+  /** Where it goes once durable; undefined when it is there already (`direct`). */
+  target?: string;
+  hash: string;
+}
+
 /**
- * Writes tmp, fsyncs it, sets its mtime, links it to its name, removes tmp: writeDurable + link,
- * in one go. `direct`: the target's folder is staged (no reader sees it before it is published
- * whole), so the file is created under its name at once, O_EXCL as link() would refuse a taken one.
+ * Creates the item's file and writes its bytes and mtime, leaving it open for fsync (makeDurable).
+ * `direct`: the target's folder is staged (no reader sees it before it is published whole), so the
+ * file is created under its name at once, O_EXCL as link() would refuse a taken one; undefined
+ * when that name is taken. Throws with nothing left behind.
  */
-function writeOne(item: WriteItem, owner: WriteJob['owner'], direct = false): WriteOutcome {
+function createOne(index: number, item: WriteItem, owner: WriteJob['owner'], direct = false): Created | undefined {
   crashPoint();
+  const path = direct ? item.target : item.tmp;
   let fd: number;
   try {
-    fd = openSync(direct ? item.target : item.tmp, CREATE_FLAGS, 0o600);
+    fd = openSync(path, CREATE_FLAGS, 0o600);
   } catch (err) {
-    if (direct && (err as NodeJS.ErrnoException).code === 'EEXIST') return { kind: 'again' };
+    if (direct && (err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw err;
   }
   try {
-    try {
-      if (owner) fchownSync(fd, owner.uid, owner.gid);
-      let done = 0;
-      while (done < item.data.length) done += writeSync(fd, item.data, done, item.data.length - done);
-      // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond.
-      const t = (item.mtimeMs + 0.5) / 1000;
-      futimesSync(fd, t, t);
-      crashPoint();
-      // After the mtime, so one fsync makes the bytes and the arrival date durable.
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
+    let done = 0;
+    while (done < item.data.length) done += writeSync(fd, item.data, done, item.data.length - done);
+    // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond.
+    const t = (item.mtimeMs + 0.5) / 1000;
+    // Before the fsync, so one fsync makes the bytes and the arrival date durable.
+    futimesSync(fd, t, t);
   } catch (err) {
     // Never left behind; least of all half written under its own name, passing for a message.
-    unlinkQuietly(direct ? item.target : item.tmp);
+    closeSync(fd);
+    unlinkQuietly(path);
     throw err;
   }
-  const hash = sha256(item.data);
-  if (direct) return { kind: 'ok', hash };
-  try {
+  return { index, fd, path, target: direct ? undefined : item.target, hash: sha256(item.data) };
+}
+
+/** An fsync slower than this is a device's (not tmpfs'): the batch's other fsyncs are then issued together. */
+const COSTLY_FSYNC_NS = 50_000n;
+
+const fsyncLater = promisify(fsync);
+
+/**
+ * fsyncs every file; the error each met, if any. Where an fsync costs (a disk), all are issued at
+ * once on libuv's threads: ext4 and XFS then commit their journal once for many files (group
+ * commit) where one fsync after another pays a commit each. Each file is still fsynced through
+ * the descriptor it was written through, so a failed write-back is reported for it (an fsync
+ * through a descriptor opened later may not see it).
+ */
+async function makeDurable(files: Created[], costly: bigint): Promise<unknown[]> {
+  const errors: unknown[] = new Array(files.length);
+  const syncNow = (k: number): void => {
     crashPoint();
-    // link(), never rename(): link fails where the name exists, rename would overwrite it.
-    linkSync(item.tmp, item.target);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { kind: 'again' };
-    throw err;
-  } finally {
-    unlinkQuietly(item.tmp);
+    try {
+      fsyncSync(files[k].fd);
+    } catch (err) {
+      errors[k] = err;
+    }
+  };
+  if (files.length === 0) return errors;
+  const started = process.hrtime.bigint();
+  syncNow(0);
+  if (process.hrtime.bigint() - started < costly) {
+    for (let k = 1; k < files.length; k++) syncNow(k);
+    return errors;
   }
-  return { kind: 'ok', hash };
+  await Promise.all(
+    files.slice(1).map((file, k) => {
+      crashPoint();
+      return fsyncLater(file.fd).catch((err: unknown) => {
+        errors[k + 1] = err;
+      });
+    }),
+  );
+  return errors;
+}
+
+/**
+ * Makes the created files durable, closes them and links each to its name (removing its tmp):
+ * `out[index]` says which are placed. A file not placed is removed: no copy is left half made,
+ * nor one the caller does not know of. A failure other than a taken name leaves the rest unplaced.
+ */
+async function place(files: Created[], out: WriteOutcome[], costly: bigint): Promise<void> {
+  const errors = await makeDurable(files, costly);
+  let stopped = false;
+  for (const [k, file] of files.entries()) {
+    let ok = errors[k] === undefined && !stopped;
+    try {
+      closeSync(file.fd);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      unlinkQuietly(file.path);
+      continue;
+    }
+    if (file.target === undefined) {
+      out[file.index] = { kind: 'ok', hash: file.hash };
+      continue;
+    }
+    try {
+      crashPoint();
+      // link(), never rename(): link fails where the name exists, rename would overwrite it.
+      linkSync(file.path, file.target);
+      out[file.index] = { kind: 'ok', hash: file.hash };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') stopped = true;
+    } finally {
+      unlinkQuietly(file.path);
+    }
+  }
 }
 
 function unlinkQuietly(path: string): void {
@@ -219,26 +293,31 @@ function linkOne(item: CopyItem): CopyOutcome | undefined {
   return { kind: 'ok', ...known };
 }
 
-function copyAll(job: CopyJob): CopyOutcome[] {
-  const out: CopyOutcome[] = [];
-  for (const item of job.items) {
-    const linked = job.link ? linkOne(item) : undefined;
-    if (linked) {
-      out.push(linked);
-      continue;
+async function copyAll(job: CopyJob, costly: bigint): Promise<CopyOutcome[]> {
+  const out: CopyOutcome[] = job.items.map(() => ({ kind: 'again' }));
+  const sizes: { size: number; mtime: number }[] = [];
+  const created: Created[] = [];
+  try {
+    for (const [index, item] of job.items.entries()) {
+      const linked = job.link ? linkOne(item) : undefined;
+      if (linked) {
+        out[index] = linked;
+        continue;
+      }
+      const got = readIntoScratch(item.source, job.inlineMax);
+      if (!got) continue;
+      const file = createOne(index, { tmp: item.tmp, target: item.target, data: got.data, mtimeMs: got.mtime }, job.owner, job.direct);
+      sizes[index] = { size: got.data.length, mtime: got.mtime };
+      if (file) created.push(file);
     }
-    const got = readIntoScratch(item.source, job.inlineMax);
-    if (!got) {
-      out.push({ kind: 'again' });
-      continue;
-    }
-    try {
-      const placed = writeOne({ tmp: item.tmp, target: item.target, data: got.data, mtimeMs: got.mtime }, job.owner, job.direct);
-      out.push(placed.kind === 'ok' ? { kind: 'ok', hash: placed.hash, size: got.data.length, mtime: got.mtime } : placed);
-    } catch {
-      while (out.length < job.items.length) out.push({ kind: 'again' });
-      break;
-    }
+  } catch {
+    // Full disk, read-only, permission: the rest is left to the one-by-one path, which says why.
+  }
+  const placed: WriteOutcome[] = job.items.map(() => ({ kind: 'again' }));
+  await place(created, placed, costly);
+  for (const { index } of created) {
+    const p = placed[index];
+    if (p.kind === 'ok') out[index] = { kind: 'ok', hash: p.hash, ...sizes[index] };
   }
   return out;
 }
@@ -258,19 +337,25 @@ function hashOne(path: string): HashOutcome {
   return withFile<HashOutcome>(path, { kind: 'again' }, (fd) => ({ kind: 'ok', hash: hashOpen(fd) }));
 }
 
-export function runJob(job: Job): ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[] {
+async function writeAll(job: WriteJob, costly: bigint): Promise<WriteOutcome[]> {
+  const out: WriteOutcome[] = job.items.map(() => ({ kind: 'again' }));
+  const created: Created[] = [];
+  try {
+    for (const [index, item] of job.items.entries()) {
+      const file = createOne(index, item, job.owner, job.direct);
+      if (file) created.push(file);
+    }
+  } catch {
+    // Full disk, read-only, permission: the rest is left to the one-by-one path, which says why.
+  }
+  await place(created, out, costly);
+  return out;
+}
+
+/** Runs a job; `costlyFsyncNs`: the fsync time from which a batch's fsyncs are issued together (tests set it). */
+export async function runJob(job: Job, costlyFsyncNs = COSTLY_FSYNC_NS): Promise<ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[]> {
   if (job.kind === 'read') return job.paths.map((p) => readOne(p, job.inlineMax));
   if (job.kind === 'hash') return job.paths.map(hashOne);
-  if (job.kind === 'copy') return copyAll(job);
-  const out: WriteOutcome[] = [];
-  for (const item of job.items) {
-    try {
-      out.push(writeOne(item, job.owner, job.direct));
-    } catch {
-      // Full disk, read-only, permission: the rest is left to the one-by-one path, which says why.
-      while (out.length < job.items.length) out.push({ kind: 'again' });
-      break;
-    }
-  }
-  return out;
+  if (job.kind === 'copy') return copyAll(job, costlyFsyncNs);
+  return writeAll(job, costlyFsyncNs);
 }

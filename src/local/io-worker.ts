@@ -7,9 +7,9 @@ import { packOutcomes, unpackJob, type PackedJob } from './io-wire.js';
 
 shareCrashCounter((workerData as { crashCounter: SharedArrayBuffer }).crashCounter);
 
-parentPort?.on('message', ({ id, job }: { id: number; job: PackedJob }) => {
+parentPort?.on('message', async ({ id, job }: { id: number; job: PackedJob }) => {
   try {
-    const result = packOutcomes(runJob(unpackJob(job)));
+    const result = packOutcomes(await runJob(unpackJob(job)));
     // Bodies read here go to the main thread without a copy.
     const transfer = result.data.flatMap((d) => (d ? [d.buffer as ArrayBuffer] : []));
     parentPort?.postMessage({ id, result }, transfer);
