@@ -28,6 +28,8 @@ export interface BenchOptions {
   verifyAll: boolean;
   /** Count mdsync's and rsync's system calls in a no-change re-run. */
   syscalls: boolean;
+  /** Run rsync with --fsync (for a work dir on a disk, where mdsync's fsyncs cost). */
+  rsyncFsync: boolean;
   /** The command line as given, for the report. */
   argv: string[];
 }
@@ -41,6 +43,7 @@ export const USAGE = `usage: node dist/bench/bench.js [options]
   --dir PATH         where to make the work dir (default $BENCH_DIR, else /dev/shm)
   --out FILE         the report (default bench/RESULTS.md)
   --no-local --no-ssh --no-doveadm   leave those runs out
+  --rsync-fsync      run rsync with --fsync, as durable as mdsync (for a --dir on a disk)
   --verify-all       verify after every repetition (default: the first)
   --syscalls         count mdsync's and rsync's system calls in a no-change re-run (strace)
   --scale            also run the scale test; --scale-only runs nothing else
@@ -77,6 +80,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'no-doveadm': { type: 'boolean', default: false },
       'verify-all': { type: 'boolean', default: false },
       syscalls: { type: 'boolean', default: false },
+      'rsync-fsync': { type: 'boolean', default: false },
       scale: { type: 'boolean', default: false },
       'scale-only': { type: 'boolean', default: false },
       'scale-sizes': { type: 'string', default: '100000,300000,1000000' },
@@ -107,6 +111,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     scaleFolders: positive('scale-folders', values['scale-folders'] as string),
     verifyAll: values['verify-all'] === true,
     syscalls: values.syscalls === true,
+    rsyncFsync: values['rsync-fsync'] === true,
     argv,
   };
 }

@@ -68,8 +68,10 @@ function setupNotes(c: SideBySideContext, corpus: CorpusInfo, startup: string): 
       `new/, mtimes, folders, subscriptions) after each run of ${verified}.`,
     `- **Load**: 1-minute load average just before the timed runs: ${loadSummary()} (the previous run's tail included); ` +
       'anything well above 1 means other work shared the cores.',
-    '- **Durability**: rsync does not fsync; mdsync and doveadm fsync what they write. On tmpfs an fsync costs nothing, on a disk it ' +
-      'dominates an initial copy.',
+    (o.rsyncFsync
+      ? '- **Durability**: rsync runs with `--fsync` (each file fsynced as it is written), mdsync and doveadm fsync what they write. '
+      : '- **Durability**: rsync does not fsync (`--rsync-fsync` makes it); mdsync and doveadm fsync what they write. ') +
+      'On tmpfs an fsync costs nothing, on a disk it dominates an initial copy.',
     '- **doveadm**: runs as the `mail` user (Dovecot refuses root) with a minimal config and no daemon, on its own copy of the corpus ' +
       '(owned by `mail`, indexes built beforehand as a server would have them) that receives the same changes; the destination keeps ' +
       'Dovecot\'s indexes in the Maildir, its default. Over SSH: `doveadm backup|sync ssh … doveadm dsync-server`.',
@@ -100,7 +102,7 @@ export async function runSideBySide(c: SideBySideContext): Promise<string> {
     for (const mode of modes) {
       if (mode === 'ssh' && !link) continue;
       for (const direction of ['one-way', 'two-way'] as Direction[]) {
-        const tools = toolsFor(direction, o.doveadm);
+        const tools = toolsFor(direction, o.doveadm, o.rsyncFsync);
         sections.push(await runSection({
           mode, work: c.work, cli: c.cli, dovecotConfig: c.dovecotConfig, runs: o.runs, changes: o.changes, seed: o.seed,
           bodies: 'spamassassin', verifyRuns: o.verifyAll ? o.runs : 1, src, srcDovecot, link: mode === 'ssh' ? link : undefined,

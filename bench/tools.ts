@@ -64,18 +64,22 @@ function mdsync(verb: 'backup' | 'sync'): Tool {
   };
 }
 
-const rsync: Tool = {
-  name: 'rsync',
-  label: 'rsync -a --delete',
-  dovecot: false,
-  missing: () => (findInPath('rsync') ? undefined : 'rsync is not installed (apt-get install -y rsync)'),
-  command(_ctx, a, b, remote) {
-    const args = ['-a', '--delete'];
-    if (remote) args.push('-e', shellJoin(remote.ssh), '--rsync-path', shellJoin([...remoteTimed(remote), 'rsync']));
-    args.push(`${a}/`, remote ? `${remote.target}:${b}/` : `${b}/`);
-    return { cmd: findInPath('rsync') ?? 'rsync', args, env: process.env };
-  },
-};
+/** `fsync`: rsync's --fsync, each file fsynced as it is written, for a peer as durable as mdsync on a disk. */
+function rsync(fsync: boolean): Tool {
+  const options = ['-a', '--delete', ...(fsync ? ['--fsync'] : [])];
+  return {
+    name: 'rsync',
+    label: `rsync ${options.join(' ')}`,
+    dovecot: false,
+    missing: () => (findInPath('rsync') ? undefined : 'rsync is not installed (apt-get install -y rsync)'),
+    command(_ctx, a, b, remote) {
+      const args = [...options];
+      if (remote) args.push('-e', shellJoin(remote.ssh), '--rsync-path', shellJoin([...remoteTimed(remote), 'rsync']));
+      args.push(`${a}/`, remote ? `${remote.target}:${b}/` : `${b}/`);
+      return { cmd: findInPath('rsync') ?? 'rsync', args, env: process.env };
+    },
+  };
+}
 
 function doveadm(verb: 'backup' | 'sync'): Tool {
   return {
@@ -95,8 +99,8 @@ function doveadm(verb: 'backup' | 'sync'): Tool {
   };
 }
 
-/** The tools of one direction, without those left out by the options. */
-export function toolsFor(direction: Direction, withDoveadm: boolean): Tool[] {
-  const tools = direction === 'one-way' ? [mdsync('backup'), rsync, doveadm('backup')] : [mdsync('sync'), doveadm('sync')];
+/** The tools of one direction, without those left out by the options; rsync with --fsync when `rsyncFsync`. */
+export function toolsFor(direction: Direction, withDoveadm: boolean, rsyncFsync = false): Tool[] {
+  const tools = direction === 'one-way' ? [mdsync('backup'), rsync(rsyncFsync), doveadm('backup')] : [mdsync('sync'), doveadm('sync')];
   return tools.filter((t) => withDoveadm || t.name !== 'doveadm');
 }

@@ -125,3 +125,31 @@ describe('npm run bench on a tiny corpus', () => {
     expect(report).toMatch(/rsync does not fsync/);
   });
 });
+
+describe('npm run bench -- --rsync-fsync', () => {
+  let work: string;
+  let report: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'mdsync-test-'));
+    const out = join(work, 'RESULTS.md');
+    const r = await run(['--messages', '100', '--folders', '3', '--runs', '1', '--changes', '3', '--no-ssh', '--no-doveadm', '--rsync-fsync', '--dir', work, '--out', out]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    report = await readFile(out, 'utf8');
+  }, 60_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('compares mdsync with rsync --fsync, and says so', () => {
+    const rows = rowsUnder(report, 'Local, one-way (backup)');
+    for (const scenario of SCENARIOS) {
+      const row = rows.find((r) => r[0] === scenario && r[1] === 'rsync -a --delete --fsync');
+      expect(row, `${scenario}\n${report}`).toBeDefined();
+      for (const cell of (row as string[]).slice(2, -1)) expect(cell, (row as string[]).join(' | ')).toMatch(NUMBER);
+    }
+    expect(rows.some((r) => r[1] === 'rsync -a --delete')).toBe(false);
+    expect(report).toContain('rsync runs with `--fsync`');
+  });
+});
