@@ -15,7 +15,10 @@ export function machine(): string {
   return `${cores.length} × ${cores[0]?.model.trim() ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ${firstLine('uname', ['-sr'])}`;
 }
 
+/** The filesystem type of `dir` and what it is on, e.g. "ext4 on /dev/vda" (stat -f names ext4 "ext2/ext3"). */
 export function filesystem(dir: string): string {
+  const mount = firstLine('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', dir]).split(/\s+/);
+  if (mount[0]) return mount[1] && mount[1] !== mount[0] ? `${mount[0]} on ${mount[1]}` : mount[0];
   return firstLine('stat', ['-f', '-c', '%T', dir]) || '?';
 }
 

@@ -72,9 +72,11 @@ function setupNotes(c: SideBySideContext, corpus: CorpusInfo, startup: string): 
       ? '- **Durability**: rsync runs with `--fsync` (each file fsynced as it is written), mdsync and doveadm fsync what they write. '
       : '- **Durability**: rsync does not fsync (`--rsync-fsync` makes it); mdsync and doveadm fsync what they write. ') +
       'On tmpfs an fsync costs nothing, on a disk it dominates an initial copy.',
-    '- **doveadm**: runs as the `mail` user (Dovecot refuses root) with a minimal config and no daemon, on its own copy of the corpus ' +
-      '(owned by `mail`, indexes built beforehand as a server would have them) that receives the same changes; the destination keeps ' +
-      'Dovecot\'s indexes in the Maildir, its default. Over SSH: `doveadm backup|sync ssh … doveadm dsync-server`.',
+    ...(o.doveadm
+      ? ['- **doveadm**: runs as the `mail` user (Dovecot refuses root) with a minimal config and no daemon, on its own copy of the corpus ' +
+          '(owned by `mail`, indexes built beforehand as a server would have them) that receives the same changes; the destination keeps ' +
+          'Dovecot\'s indexes in the Maildir, its default. Over SSH: `doveadm backup|sync ssh … doveadm dsync-server`.']
+      : []),
     '- **Process start-up** (included in every wall time):',
     '',
     startup,

@@ -123,6 +123,7 @@ describe('npm run bench on a tiny corpus', () => {
     expect(scale.map((r) => r[0])).toEqual(['200', '400']);
     for (const row of scale) for (const cell of row.slice(0, -1)) expect(cell, row.join(' | ')).toMatch(NUMBER);
     expect(report).toMatch(/rsync does not fsync/);
+    expect(report).toContain('- **doveadm**: runs as the `mail` user');
   });
 });
 
@@ -151,5 +152,7 @@ describe('npm run bench -- --rsync-fsync', () => {
     }
     expect(rows.some((r) => r[1] === 'rsync -a --delete')).toBe(false);
     expect(report).toContain('rsync runs with `--fsync`');
+    // doveadm was left out: no word on how it runs.
+    expect(report).not.toContain('- **doveadm**');
   });
 });
