@@ -136,6 +136,8 @@ interface Created {
   hash: string;
 }
 
+const AGAIN = Object.freeze({ kind: 'again' as const });
+
 /**
  * Creates the item's file and writes its bytes and mtime, leaving it open for fsync (makeDurable).
  * `direct`: the target's folder is staged (no reader sees it before it is published whole), so the
@@ -211,13 +213,14 @@ async function makeDurable(files: Created[], costly: bigint): Promise<unknown[]>
 
 /**
  * Makes the created files durable, closes them and links each to its name (removing its tmp):
- * `out[index]` says which are placed. A file not placed is removed: no copy is left half made,
+ * calls `placed` for each one in place. A file not placed is removed: no copy is left half made,
  * nor one the caller does not know of. A failure other than a taken name leaves the rest unplaced.
  */
-async function place(files: Created[], out: WriteOutcome[], costly: bigint): Promise<void> {
+async function place(files: Created[], costly: bigint, placed: (file: Created) => void): Promise<void> {
   const errors = await makeDurable(files, costly);
   let stopped = false;
-  for (const [k, file] of files.entries()) {
+  for (let k = 0; k < files.length; k++) {
+    const file = files[k];
     let ok = errors[k] === undefined && !stopped;
     try {
       closeSync(file.fd);
@@ -229,14 +232,14 @@ async function place(files: Created[], out: WriteOutcome[], costly: bigint): Pro
       continue;
     }
     if (file.target === undefined) {
-      out[file.index] = { kind: 'ok', hash: file.hash };
+      placed(file);
       continue;
     }
     try {
       crashPoint();
       // link(), never rename(): link fails where the name exists, rename would overwrite it.
       linkSync(file.path, file.target);
-      out[file.index] = { kind: 'ok', hash: file.hash };
+      placed(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') stopped = true;
     } finally {
@@ -294,11 +297,13 @@ function linkOne(item: CopyItem): CopyOutcome | undefined {
 }
 
 async function copyAll(job: CopyJob, costly: bigint): Promise<CopyOutcome[]> {
-  const out: CopyOutcome[] = job.items.map(() => ({ kind: 'again' }));
-  const sizes: { size: number; mtime: number }[] = [];
+  const out: CopyOutcome[] = new Array(job.items.length).fill(AGAIN);
   const created: Created[] = [];
+  const sizes: number[] = new Array(job.items.length).fill(0);
+  const mtimes: number[] = new Array(job.items.length).fill(0);
   try {
-    for (const [index, item] of job.items.entries()) {
+    for (let index = 0; index < job.items.length; index++) {
+      const item = job.items[index];
       const linked = job.link ? linkOne(item) : undefined;
       if (linked) {
         out[index] = linked;
@@ -307,18 +312,16 @@ async function copyAll(job: CopyJob, costly: bigint): Promise<CopyOutcome[]> {
       const got = readIntoScratch(item.source, job.inlineMax);
       if (!got) continue;
       const file = createOne(index, { tmp: item.tmp, target: item.target, data: got.data, mtimeMs: got.mtime }, job.owner, job.direct);
-      sizes[index] = { size: got.data.length, mtime: got.mtime };
+      sizes[index] = got.data.length;
+      mtimes[index] = got.mtime;
       if (file) created.push(file);
     }
   } catch {
     // Full disk, read-only, permission: the rest is left to the one-by-one path, which says why.
   }
-  const placed: WriteOutcome[] = job.items.map(() => ({ kind: 'again' }));
-  await place(created, placed, costly);
-  for (const { index } of created) {
-    const p = placed[index];
-    if (p.kind === 'ok') out[index] = { kind: 'ok', hash: p.hash, ...sizes[index] };
-  }
+  await place(created, costly, (file) => {
+    out[file.index] = { kind: 'ok', hash: file.hash, size: sizes[file.index], mtime: mtimes[file.index] };
+  });
   return out;
 }
 
@@ -338,17 +341,19 @@ function hashOne(path: string): HashOutcome {
 }
 
 async function writeAll(job: WriteJob, costly: bigint): Promise<WriteOutcome[]> {
-  const out: WriteOutcome[] = job.items.map(() => ({ kind: 'again' }));
+  const out: WriteOutcome[] = new Array(job.items.length).fill(AGAIN);
   const created: Created[] = [];
   try {
-    for (const [index, item] of job.items.entries()) {
-      const file = createOne(index, item, job.owner, job.direct);
+    for (let index = 0; index < job.items.length; index++) {
+      const file = createOne(index, job.items[index], job.owner, job.direct);
       if (file) created.push(file);
     }
   } catch {
     // Full disk, read-only, permission: the rest is left to the one-by-one path, which says why.
   }
-  await place(created, out, costly);
+  await place(created, costly, (file) => {
+    out[file.index] = { kind: 'ok', hash: file.hash };
+  });
   return out;
 }
 
