@@ -1,7 +1,8 @@
 // Message files read and written many at a time with plain synchronous calls: one call per
 // system call, no promise per step (but for fsyncs on a disk, issued together). Runs in a worker
-// thread (io-pool.ts), or inline for small batches. Anything unusual (a vanished file, a taken name, an error) is handed back for the
-// caller's careful one-by-one path, which reports it properly.
+// thread (io-pool.ts), or inline for small batches. Anything unusual (a vanished file, a taken
+// name, an error) is handed back for the caller's careful one-by-one path, which reports it
+// properly.
 
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fchownSync, fstatSync, fsync, fsyncSync, futimesSync, linkSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
