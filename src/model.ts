@@ -65,6 +65,17 @@ export interface UidlistRequest {
   uids: [string, number, string | null][];
 }
 
+/** What a run asks of a side's listFolders. */
+export interface ListOptions {
+  /**
+   * The run may go on a few folders at a time (release): beyond the first `keep` messages, a side
+   * may let go of what it holds of each folder once it has summed it up.
+   */
+  release?: { keep: number };
+  /** Only these folders (those that exist): a run made in passes asks for a pass's. */
+  folders?: string[];
+}
+
 export interface FolderList {
   folders: FolderSummary[];
   subscriptions: string[];

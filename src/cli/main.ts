@@ -5,6 +5,7 @@ import { GuardError, MdsyncError } from '../errors.js';
 import type { Agent } from '../sync/agent.js';
 import { runSync, type RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
+import { KEPT_LISTED } from '../sync/passes.js';
 import type { SyncState } from '../sync/state.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
@@ -115,7 +116,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     // Reaching the second side can take a while (SSH): the first reads its folders meanwhile. Its
     // code is loaded before: the reading would hold up the loading and with it the connection.
     await loadEndpointCode(second);
-    void a.agent.prefetch?.();
+    // With no state yet, the run may be a first copy, made a few folders at a time (runSync).
+    void a.agent.prefetch?.(hasState ? {} : { release: { keep: KEPT_LISTED } });
     b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator }, remote)
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
@@ -141,6 +143,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       loadState,
       saveState: (state) => saveStateFile(stateFile, state),
       onProgress: showProgress ? progressPrinter(process.stderr) : undefined,
+      // Only --verbose prints every operation: a long first copy need not hold them all for it.
+      keepPlan: opts.verbose === true,
     });
     const wire: Record<string, { sent: number; received: number }> = {};
     if (a.agent.traffic) wire.a = a.agent.traffic();
@@ -156,6 +160,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
 function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode, wire: Record<string, { sent: number; received: number }>): number {
   for (const w of result.warnings) out.warn(w.folder ? `${w.folder}: ${w.message}` : w.message);
   if (opts.dryRun || opts.verbose) for (const line of describePlan(result.plan)) out.info(line);
+  if (opts.verbose && result.passes) out.info(`first copy into an empty side, in ${result.passes} passes of a few folders`);
   const verb = opts.dryRun ? 'would do' : mode;
   out.info(describeSummary(result.summary, verb));
   for (const f of result.failed) out.error(f.folder ? `${f.folder}: ${f.message}` : f.message);
@@ -165,6 +170,7 @@ function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode,
     process.stdout.write(JSON.stringify({
       mode, dryRun: opts.dryRun ?? false, exit: code, summary: result.summary, bytes: result.bytes,
       vanished: result.vanished, stateTrusted: result.stateTrusted, warnings: result.warnings, failed: result.failed, wire,
+      ...(result.passes ? { passes: result.passes } : {}),
     }) + '\n');
   }
   return code;

@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
-  FolderChanges, CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, FolderSummary, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
+  FolderChanges, CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, FolderSummary, Hello, Layout, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
@@ -32,6 +32,8 @@ const LOCK_NAME = 'mdsync.lock';
 const LOCK_STALE_MS = 5 * 60_000;
 const LOCK_TOUCH_MS = 60_000;
 let stagingCounter = 0;
+/** Folders listed at once when each may be let go of once summed up. */
+const RELEASED_LISTINGS = 8;
 /** Errors that make one folder unreadable without saying anything about the rest of the Maildir. */
 const UNREADABLE = new Set(['PERMISSION', 'BAD_FOLDER']);
 
@@ -49,6 +51,10 @@ export class LocalAgent {
   private prefetching?: Promise<void>;
   private cacheChanged = false;
   private realRoot?: string;
+  /** Releases under way: close() waits for them. */
+  private readonly releases = new Set<Promise<void>>();
+  /** Directories of released folders written since the last commit (to fsync). */
+  private readonly uncommitted = new Set<string>();
   private readonly opening = new Map<string, Promise<MaildirFolder>>();
 
   private constructor(
@@ -210,9 +216,9 @@ export class LocalAgent {
     await this.confine(existing);
   }
 
-  prefetch(): Promise<void> {
+  prefetch(options: ListOptions = {}): Promise<void> {
     // Whatever fails here fails again, and is reported, in listFolders.
-    this.prefetching ??= this.folderDirs().then((dirs) => this.summaries(dirs)).then(() => undefined, () => undefined);
+    this.prefetching ??= this.folderDirs().then((dirs) => this.summaries(dirs, options.release?.keep)).then(() => undefined, () => undefined);
     return this.prefetching;
   }
 
@@ -224,7 +230,8 @@ export class LocalAgent {
     }
   }
 
-  async listFolders(): Promise<FolderList> {
+  /** See Agent.listFolders. */
+  async listFolders(options: ListOptions = {}): Promise<FolderList> {
     // Never two listings of a folder at once: the real one follows what the prefetch found.
     await this.prefetching;
     const dirs = await this.folderDirs();
@@ -232,7 +239,8 @@ export class LocalAgent {
       this.recovering = false;
       await this.removeLeftovers(dirs.map((d) => d.dir));
     }
-    const summaries = await this.summaries(dirs);
+    const only = options.folders && new Set(options.folders);
+    const summaries = await this.summaries(only ? dirs.filter((d) => only.has(d.name)) : dirs, options.release?.keep);
     const subsPath = join(this.root, 'subscriptions');
     const subs = await readFile(subsPath, 'utf8').catch((err) => {
       if (isErrno(err, 'ENOENT')) return '';
@@ -250,22 +258,32 @@ export class LocalAgent {
     }
   }
 
-  private async summaries(dirs: FolderDir[]): Promise<FolderSummary[]> {
+  /** `keep`: folders summed up beyond this many messages are let go of (release). */
+  private async summaries(dirs: FolderDir[], keep?: number): Promise<FolderSummary[]> {
     const hasInbox = await stat(join(this.root, 'cur')).then(() => true, () => false);
+    let kept = 0;
     // A folder that exists but cannot be read is listed as such, never left out: left out, it
     // would read as deleted, and the other side's copy would be expunged.
-    return Promise.all(dirs
-      .filter((d) => d.name !== INBOX || hasInbox)
-      .map(async (d): Promise<FolderSummary> => {
-        try {
-          await this.confine(join(this.root, d.dir));
-          const folder = this.folderFor(d.name, d.dir);
-          return { name: d.name, ...await folder.summary(this.cache?.folders[d.name]) };
-        } catch (err) {
-          if (!(err instanceof MdsyncError) || !UNREADABLE.has(err.code)) throw err;
-          return { name: d.name, digest: '', messages: 0, uids: '', unreadable: err.message };
-        }
-      }));
+    const summarize = async (d: FolderDir): Promise<FolderSummary> => {
+      try {
+        // Confined once, as folder() does: a run lists its folders again at every pass.
+        if (!this.folders.has(d.name)) await this.confine(join(this.root, d.dir));
+        const folder = this.folderFor(d.name, d.dir);
+        const summary = { name: d.name, ...await folder.summary(this.cache?.folders[d.name]) };
+        if (keep !== undefined && (kept += summary.messages) > keep) await this.releaseFolder(folder);
+        return summary;
+      } catch (err) {
+        if (!(err instanceof MdsyncError) || !UNREADABLE.has(err.code)) throw err;
+        return { name: d.name, digest: '', messages: 0, uids: '', unreadable: err.message };
+      }
+    };
+    const listed = dirs.filter((d) => d.name !== INBOX || hasInbox);
+    if (keep === undefined) return Promise.all(listed.map(summarize));
+    // Folders that may be let go of are listed a few at a time: all at once, every listing is in
+    // memory together, and the heap grows to several times that before it is collected.
+    const { default: PQueue } = await import('p-queue');
+    const queue = new PQueue({ concurrency: RELEASED_LISTINGS });
+    return Promise.all(listed.map((d) => queue.add(() => summarize(d))));
   }
 
   async manifest(name: string): Promise<FolderManifest> {
@@ -442,8 +460,32 @@ export class LocalAgent {
     return written;
   }
 
+  /**
+   * The run is done with these folders for now: each lets go of its listing, kept as its cache
+   * record (MaildirFolder.release), so a long run holds only the folders it is working on.
+   */
+  release(names: string[]): Promise<void> {
+    const done = Promise.all(names.map(async (name) => {
+      const folder = this.folders.get(name);
+      if (folder) await this.releaseFolder(folder);
+    })).then(() => undefined);
+    this.releases.add(done);
+    return done.finally(() => this.releases.delete(done));
+  }
+
+  private async releaseFolder(folder: MaildirFolder): Promise<void> {
+    for (const d of folder.touchedDirs) this.uncommitted.add(d);
+    folder.touchedDirs.clear();
+    const record = await folder.release().catch(() => undefined);
+    if (record && this.cache && record !== this.cache.folders[folder.name]) {
+      this.cache.folders[folder.name] = record;
+      this.cacheChanged = true;
+    }
+  }
+
   async commit(): Promise<void> {
-    const dirs = new Set<string>();
+    const dirs = new Set<string>(this.uncommitted);
+    this.uncommitted.clear();
     for (const folder of this.folders.values()) {
       for (const d of folder.touchedDirs) dirs.add(d);
       folder.touchedDirs.clear();
@@ -461,6 +503,7 @@ export class LocalAgent {
   async close(): Promise<void> {
     try {
       await this.prefetching;
+      await Promise.all(this.releases);
       // Where they will stay, before their listings are cached.
       await this.publishLeftStaged();
       if (this.cache) {

@@ -492,6 +492,42 @@ export class MaildirFolder {
     };
   }
 
+  /**
+   * Lets go of the folder's listing, keeping only its cache record (packed: no object per file),
+   * from which it is loaded again if asked for. Returns the record, or undefined when the folder
+   * stays loaded: staged, being written, damaged, or written less than an mtime tick ago (listed
+   * now it could only come out unsettled, and waiting would stall the run; close() settles it).
+   */
+  release(): Promise<CachedFolder | undefined> {
+    this.releasing ??= this.releaseNow().finally(() => { this.releasing = undefined; });
+    return this.releasing;
+  }
+
+  private releasing?: Promise<CachedFolder | undefined>;
+
+  private async releaseNow(): Promise<CachedFolder | undefined> {
+    if (!this.scan || this.staged || this.deliveries.size > 0 || this.loading) return undefined;
+    if (this.touched) {
+      if (settleDelayMs(await stampFolder(this.where)) > 0) return undefined;
+      await this.cleanTmp();
+      await this.rescan();
+      this.touched = false;
+    }
+    const scan = this.scan;
+    const edits = this.edits;
+    const record = await this.toCache().catch(() => undefined);
+    // Anything placed or listed meanwhile is not in the record: the folder stays as it is.
+    if (!record?.settled || this.scan !== scan || this.edits !== edits || this.touched || this.deliveries.size > 0) return undefined;
+    this.fromCache = record;
+    this.scan = undefined;
+    this.uidlist = undefined;
+    this.cachedManifest = undefined;
+    this.scanDigest = undefined;
+    this.sinceBase = undefined;
+    this.hashes.clear();
+    return record;
+  }
+
   private path(file: ScannedFile): string {
     return this.pathOf(file.location, file.name);
   }

@@ -68,7 +68,7 @@ export const METHODS = {
   lock: { args: empty, result: nothing },
   unlock: { args: empty, result: nothing },
   listFolders: {
-    args: empty,
+    args: record({}, { release: record({ keep: uint() }), folders: list(folder) }),
     result: record({ folders: list(tuple(folder, text(64), uint(), text(64), nullable(uint(2 ** 32)), nullable(text(MAX_TEXT)), nullable(text(MAX_TEXT)))), subscriptions: list(folder) }),
   },
   manifest: {
@@ -81,6 +81,7 @@ export const METHODS = {
     result: nullable(record({ changed: list(wireEntry, MANIFEST_PAGE), gone: list(guid, MANIFEST_PAGE) })),
   },
   prepare: { args: record({ folders: list(folder) }), result: nothing },
+  release: { args: record({ folders: list(folder) }), result: nothing },
   hash: { args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
   read: {
     args: record({ folder, guids: list(guid) }),

@@ -5,7 +5,7 @@ import { isStream } from '../body.js';
 import { Digest } from '../digest.js';
 import { MdsyncError } from '../errors.js';
 import type {
-  BodyStream, CopyRequest, Delivery, FlagDelta, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
+  BodyStream, CopyRequest, Delivery, FlagDelta, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, ListOptions, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import type { Agent } from '../sync/agent.js';
 import { changesFromWire } from './changes.js';
@@ -13,7 +13,7 @@ import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
 import { packDeliveries } from './deliveries.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
@@ -106,8 +106,9 @@ export class RemoteAgent implements Agent {
     await this.ask('unlock', {});
   }
 
-  async listFolders(): Promise<FolderList> {
-    const list = await this.ask('listFolders', {});
+  async listFolders(options: ListOptions = {}): Promise<FolderList> {
+    // An older far side ignores the options: it lists every folder and lets go of none.
+    const list = await this.ask('listFolders', options);
     return {
       folders: list.folders.map(([name, digest, messages, uids, uidValidity, damaged, unreadable]) => ({
         name, digest, messages, uids, ...(uidValidity === null ? {} : { uidValidity }), ...(damaged === null ? {} : { damaged }),
@@ -140,6 +141,11 @@ export class RemoteAgent implements Agent {
       return m;
     }
     throw new MdsyncError('CHANGED_DURING_RUN', `${this.label}: folder ${folder} kept changing while its manifest was read; run again`);
+  }
+
+  async release(folders: string[]): Promise<void> {
+    if (!this.info.capabilities.includes(RELEASE_FOLDERS) || folders.length === 0) return;
+    await Promise.all(chunksOf(folders, REQUEST_ITEMS).map((part) => this.ask('release', { folders: part }))).catch(() => undefined);
   }
 
   async prepare(folders: string[]): Promise<void> {

@@ -30,7 +30,9 @@ export const PACKED_DELIVERIES = 'packed-deliveries';
 export const STAGED_FOLDERS = 'staged-folders';
 /** Announced by a server that answers `stageFolder` (an empty folder's new messages built aside). */
 export const STAGED_CONTENTS = 'staged-contents';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS];
+/** Announced by a server that answers `release` (a first copy in passes lets go of folders done). */
+export const RELEASE_FOLDERS = 'release-folders';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS];
 
 export interface OpenRequest {
   create?: boolean;
@@ -122,8 +124,8 @@ export async function serveSession(input: Readable, output: Writable, options: S
     },
     lock: async () => { await (await opened()).lock(); return null; },
     unlock: async () => { await (await opened()).unlock(); return null; },
-    async listFolders() {
-      const list = await (await opened()).listFolders();
+    async listFolders(options) {
+      const list = await (await opened()).listFolders(options);
       return {
         folders: list.folders.map((f) => [f.name, f.digest, f.messages, f.uids, f.uidValidity ?? null, f.damaged ?? null, f.unreadable ?? null] as [string, string, number, string, number | null, string | null, string | null]),
         subscriptions: list.subscriptions,
@@ -151,6 +153,10 @@ export async function serveSession(input: Readable, output: Writable, options: S
       // folder's listing only when they write it.
       const target = await opened();
       void target.prepare?.(folders).catch(() => undefined);
+      return null;
+    },
+    async release({ folders }) {
+      await (await opened()).release?.(folders);
       return null;
     },
     hash: async ({ folder, guids }) => (await opened()).hash(folder, guids),

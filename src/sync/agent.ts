@@ -2,7 +2,7 @@
 // src/local implements it on disk, src/protocol over a byte stream.
 
 import type {
-  CopyRequest, Delivery, FileDelivered, FolderChanges, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, Hello, Placed, ReadResult, UidlistRequest, Warning,
+  CopyRequest, Delivery, FileDelivered, FolderChanges, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, Hello, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 
 export interface Agent {
@@ -10,19 +10,25 @@ export interface Agent {
   /** One mdsync per Maildir: fails with code LOCKED when another run holds it. */
   lock(): Promise<void>;
   unlock(): Promise<void>;
-  listFolders(): Promise<FolderList>;
+  listFolders(options?: ListOptions): Promise<FolderList>;
   /**
    * Starts reading the folders' listings ahead of listFolders, without the lock (nothing is
    * written): while the far side is being reached. listFolders uses a listing only if its
-   * directories have not changed since. Never fails; nothing needs to wait for it.
+   * directories have not changed since. Never fails; nothing needs to wait for it. `release` as
+   * for listFolders.
    */
-  prefetch?(): Promise<void>;
+  prefetch?(options?: Pick<ListOptions, 'release'>): Promise<void>;
   /**
    * Starts loading the listings of folders the run is about to write, in this order, while it
    * reads what it will deliver: a far side does this meanwhile instead of at its first write into
    * each folder. Never fails; nothing needs to wait for it.
    */
   prepare?(folders: string[]): Promise<void>;
+  /**
+   * The run is done with these folders for now (a first copy goes a few folders at a time): a
+   * side may let go of what it holds of them, and load them again if asked. Never fails.
+   */
+  release?(folders: string[]): Promise<void>;
   /** Bytes sent to and received from a side across a connection (a remote side only). */
   traffic?(): { sent: number; received: number };
   manifest(folder: string): Promise<FolderManifest>;

@@ -8,7 +8,8 @@ import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
-import { emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { firstCopyPasses, KEPT_LISTED, type FirstCopy } from './passes.js';
+import { compactFolder, emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -23,6 +24,11 @@ export interface RunOptions {
   loadState(): Promise<{ state?: SyncState; problem?: string }>;
   saveState(state: SyncState): Promise<void>;
   onProgress?(event: ProgressEvent): void;
+  /**
+   * Whether the result's plan lists every operation of a first copy made in passes (default
+   * true); without it such a run lets go of each pass's plan, and only the summary counts them.
+   */
+  keepPlan?: boolean;
 }
 
 export interface ProgressEvent {
@@ -42,6 +48,8 @@ export interface RunResult {
   bytes: number;
   vanished: number;
   stateTrusted: boolean;
+  /** A first copy into an empty side made a few folders at a time: how many passes. */
+  passes?: number;
 }
 
 const BATCH_MESSAGES = 128;
@@ -71,8 +79,8 @@ interface Snapshot {
   unreadable: Map<string, string>;
 }
 
-async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean): Promise<Snapshot> {
-  const list = await agent.listFolders();
+async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean, only?: string[]): Promise<Snapshot> {
+  const list = await agent.listFolders(only && { folders: only });
   const uids = new Map(list.folders.filter((f) => include(f.name)).map((f) => [f.name, f.uids]));
   const uidValidity = new Map<string, number>();
   const damaged = new Map<string, string>();
@@ -365,13 +373,23 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
         locked.push(agent);
       }
     }
-    return await runLocked(agents, helloA, helloB, include, options);
+    const loaded = await options.loadState();
+    const once: RunOptions = { ...options, loadState: async () => loaded };
+    // With no state, this may be a first copy into an empty side, which goes in passes: each side
+    // lets go of its folders' listings as it sums them up, and loads each again in its pass.
+    const firstCopy = options.dryRun || loaded.state || loaded.problem ? undefined : firstCopyPasses(options.mode, {
+      a: await a.listFolders({ release: { keep: KEPT_LISTED } }),
+      b: await b.listFolders({ release: { keep: KEPT_LISTED } }),
+    }, include);
+    if (firstCopy) return await runInPasses(agents, helloA, helloB, include, once, firstCopy);
+    return await runLocked(agents, helloA, helloB, include, once);
   } finally {
     for (const agent of locked.reverse()) await agent.unlock().catch(() => undefined);
   }
 }
 
-async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions): Promise<RunResult> {
+/** `only`: the folders of a pass (runInPasses), the only ones `include` takes. */
+async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions, only?: string[]): Promise<RunResult> {
   const warnings: Warning[] = [];
   const failed: Warning[] = [];
   const loaded = await options.loadState();
@@ -382,7 +400,7 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     state = undefined;
   }
   options.onProgress?.({ phase: 'scan', done: 0, total: 2 });
-  const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include), snapshot(agents.b, 'b', state, include)]);
+  const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include, only), snapshot(agents.b, 'b', state, include, only)]);
   const snaps = { a: sa.snap, b: sb.snap };
   const validity = { a: sa.uidValidity, b: sb.uidValidity };
   const { skipped, untrusted } = distrust(options.mode, state && filterState(state, include), { a: sa, b: sb }, warnings, failed);
@@ -444,6 +462,93 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
   const empty = { a: emptyFolders(sa), b: emptyFolders(sb) };
   await execute(agents, plan, state, helloA, helloB, included, quiet, narrowed, options, result, uidFolders, validity, empty);
   return result;
+}
+
+/**
+ * A first copy into a side holding no message, a few folders at a time: each pass is a whole run
+ * over its folders (plan, copy, records), after which both sides let go of them. A first copy
+ * then holds a pass's messages at once, not all of them: 100 000 messages once needed ~300 MB.
+ * Between passes the state is saved as checkpoints are (every few seconds): what a killed run
+ * copied and no saved state names is met by content in the next run, never copied twice.
+ */
+async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions, firstCopy: FirstCopy): Promise<RunResult> {
+  const { passes, messages } = firstCopy;
+  const keepPlan = options.keepPlan ?? true;
+  const merged: RunResult = {
+    plan: emptyPlan(options.mode), summary: summarize(emptyPlan(options.mode)), warnings: [], failed: [], raced: false, bytes: 0, vanished: 0, stateTrusted: false,
+    passes: passes.length,
+  };
+  let current = await options.loadState();
+  let unsaved: SyncState | undefined;
+  let lastSave = Date.now();
+  let copied = 0;
+  const done: string[] = [];
+  for (const [i, pass] of passes.entries()) {
+    const inPass = new Set(pass);
+    const last = i === passes.length - 1;
+    const result = await runLocked(agents, helloA, helloB, (n) => inPass.has(n) && include(n), {
+      ...options,
+      loadState: async () => current,
+      saveState: async (state) => {
+        current = { state };
+        unsaved = state;
+        if (!last && Date.now() - lastSave < (options.checkpointMs ?? CHECKPOINT_MS)) return;
+        await options.saveState(state);
+        unsaved = undefined;
+        lastSave = Date.now();
+      },
+      onProgress: (e) => {
+        if (e.phase === 'transfer') options.onProgress?.({ phase: 'transfer', done: copied + e.done, total: messages });
+        else if (e.phase === 'scan' && i === 0) options.onProgress?.(e);
+      },
+    }, pass);
+    const state = current.state;
+    if (state) for (const name of pass) if (state.folders[name]) state.folders[name] = compactFolder(state.folders[name] as StateFolder, name);
+    copied += result.summary.transfers.a + result.summary.transfers.b;
+    addPass(merged, result, keepPlan);
+    // Each time all passes so far: a folder written a moment ago is let go of once it has settled.
+    done.push(...pass);
+    await Promise.all([agents.a.release?.(done), agents.b.release?.(done)]);
+  }
+  // The last pass had nothing to write (its records were already saved in memory, not on disk).
+  if (unsaved) await options.saveState(unsaved);
+  options.onProgress?.({ phase: 'done', done: copied, total: messages });
+  return merged;
+}
+
+function emptyPlan(mode: Mode): Plan {
+  return {
+    mode, createFolders: [], transfers: [], copies: [], flagChanges: [], expunges: [], deleteFolders: [],
+    subscriptions: {}, keep: {}, folderPresence: {}, subscriptionsAfter: [], warnings: [],
+  };
+}
+
+/** A pass's result into the whole run's. */
+function addPass(into: RunResult, pass: RunResult, keepPlan: boolean): void {
+  for (const key of Object.keys(into.summary) as (keyof PlanSummary)[]) {
+    into.summary[key].a += pass.summary[key].a;
+    into.summary[key].b += pass.summary[key].b;
+  }
+  into.warnings.push(...pass.warnings);
+  into.failed.push(...pass.failed);
+  into.raced ||= pass.raced;
+  into.bytes += pass.bytes;
+  into.vanished += pass.vanished;
+  const plan = into.plan;
+  const p = pass.plan;
+  plan.subscriptions = { ...plan.subscriptions, ...p.subscriptions };
+  plan.subscriptionsAfter = p.subscriptionsAfter;
+  plan.warnings.push(...p.warnings);
+  if (!keepPlan) return;
+  // concat, not push(...): a pass may hold more operations than a call takes arguments.
+  plan.createFolders = plan.createFolders.concat(p.createFolders);
+  plan.transfers = plan.transfers.concat(p.transfers);
+  plan.copies = plan.copies.concat(p.copies);
+  plan.flagChanges = plan.flagChanges.concat(p.flagChanges);
+  plan.expunges = plan.expunges.concat(p.expunges);
+  plan.deleteFolders = plan.deleteFolders.concat(p.deleteFolders);
+  Object.assign(plan.keep, p.keep);
+  Object.assign(plan.folderPresence, p.folderPresence);
 }
 
 function filterState(state: SyncState, include: (n: string) => boolean): SyncState {

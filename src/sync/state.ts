@@ -483,6 +483,20 @@ export function sealedFolder(presence: Presence, messages: StateMessage[]): Stat
 }
 
 /**
+ * The folder as its encoded lines alone, its records decoded again only if used: a run that goes
+ * on to other folders (a first copy in passes) need not hold these records as objects.
+ */
+export function compactFolder(sf: StateFolder, name: string): StateFolder {
+  const { lines } = linesOf(sf);
+  const known = SUMMARY.get(sf) ?? { ...sideDigests(sf.messages), countA: sideCount(sf, 'a'), countB: sideCount(sf, 'b'), converged: converged(sf) };
+  const folder = lazyFolder(sf.onA, sf.onB, sf.uidValidity, () => decodeMessages(lines, name));
+  LINES.set(folder, lines);
+  NAMES.set(folder, name);
+  SUMMARY.set(folder, known);
+  return folder;
+}
+
+/**
  * Both sides' digests (sideDigest) in one pass, without an entry object per record: a record the
  * same on both sides, as every record is after a copy, is hashed once for both.
  */

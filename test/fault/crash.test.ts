@@ -4,7 +4,7 @@
 // saved at the moment of the crash must never claim a message the disk does not hold.
 
 import { execFileSync } from 'node:child_process';
-import { access, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, runCli, type CliResult } from '../helpers/cli.js';
@@ -12,7 +12,7 @@ import { addMessage, fileName, makeMaildir, message, readTree, removeDir, tempDi
 import { namesOnDisk, stateClaims } from '../helpers/state.js';
 import { useSshd } from '../helpers/sshd-fixture.js';
 import { opensshTransport } from '../helpers/ssh-transports.js';
-import { BIN, cliVia, localTransport, type SideTransport } from '../helpers/transports.js';
+import { BIN, cliVia, inPasses, localTransport, type SideTransport } from '../helpers/transports.js';
 
 // Three runs per point (the killed one, the repair, a quiet one), over SSH each with its login:
 // a sweep takes minutes on two busy cores.
@@ -89,10 +89,12 @@ interface Scenario {
   stride: number;
   /** Fewer points would mean the knob no longer reaches the work. */
   minPoints: number;
+  /** The killed run is a first copy into an empty b (made in passes by the transport), not a re-run. */
+  firstCopy?: boolean;
 }
 
 /** Two Maildirs synced once, then changed on a (and, for sync, on b) in every way a run handles. */
-async function prepare(work: string, cli: (args: string[]) => Promise<CliResult>, t: SideTransport, mode: 'backup' | 'sync'): Promise<void> {
+async function prepare(work: string, cli: (args: string[]) => Promise<CliResult>, t: SideTransport, mode: 'backup' | 'sync', firstCopy = false): Promise<void> {
   const a = join(work, 'a');
   const b = join(work, 'b');
   await makeMaildir(a, [
@@ -101,9 +103,14 @@ async function prepare(work: string, cli: (args: string[]) => Promise<CliResult>
     { dir: '.Old', messages: [11].map((n) => msg(n)) },
     { dir: '.Sent', messages: [] },
   ], ['Archive', 'Old']);
-  const first = await cli([mode, a, t.endpoint(b)]);
-  expect(first.stderr).toBe('');
-  expect(first.code).toBe(0);
+  if (firstCopy) {
+    // An empty side, and no state or cache yet: each restore puts them back so.
+    for (const dir of [b, join(work, 'state'), join(work, 'cache')]) await mkdir(dir);
+  } else {
+    const first = await cli([mode, a, t.endpoint(b)]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+  }
   // On a: deliveries (new/ and cur/, with a keyword), flag changes, a move, an expunge, a new
   // folder with mail, mail for a folder empty on b (its new/ and cur/ built aside there), a folder
   // emptied and deleted.
@@ -121,7 +128,7 @@ async function prepare(work: string, cli: (args: string[]) => Promise<CliResult>
   await unlink(join(a, 'cur', fileName(msg(4))));
   await unlink(join(a, '.Old', 'cur', fileName(msg(11))));
   await rm(join(a, '.Old'), { recursive: true });
-  if (mode === 'sync') {
+  if (mode === 'sync' && !firstCopy) {
     // On b too: its own deliveries, a flag change and an expunge.
     for (const n of [30, 31]) await addMessage(b, '.Archive', msg(n));
     await rename(join(b, 'cur', fileName(msg(5))), join(b, 'cur', fileName(msg(5, 'RS'))));
@@ -137,6 +144,9 @@ const scenarios: Scenario[] = [
   { name: 'two-way sync over SSH, the far side killed', mode: 'sync', transport: () => opensshTransport(sshd), crashIn: 'server', stride: 2, minPoints: 10 },
   // This side holds the first Maildir, the state and the cache: its own share of the changes.
   { name: 'two-way sync over SSH, this side killed', mode: 'sync', transport: () => opensshTransport(sshd), crashIn: 'client', stride: 1, minPoints: 10 },
+  // A folder at a time: killed between passes as well as inside them.
+  { name: 'first copy in passes, local', mode: 'backup', transport: () => inPasses(localTransport), crashIn: 'client', stride: 1, minPoints: 30, firstCopy: true },
+  { name: 'first copy in passes over SSH, the far side killed', mode: 'sync', transport: () => inPasses(opensshTransport(sshd)), crashIn: 'server', stride: 3, minPoints: 10, firstCopy: true },
 ];
 
 let points = 0;
@@ -155,7 +165,7 @@ describe.each(scenarios)('crash anywhere: $name', (s: Scenario) => {
     template = await tempDir();
     const t = s.transport();
     await t.prepare?.(work);
-    await prepare(work, cliVia(t, work), t, s.mode);
+    await prepare(work, cliVia(t, work), t, s.mode, s.firstCopy);
     restoreInto(work, template);
     // The uninterrupted run is the reference.
     const r = await cliVia(t, work)([s.mode, join(work, 'a'), t.endpoint(join(work, 'b'))]);
@@ -183,7 +193,7 @@ describe.each(scenarios)('crash anywhere: $name', (s: Scenario) => {
       restoreInto(template, work);
       const crashArgs = s.crashIn === 'server' ? ['--remote-path', `MDSYNC_CRASH_AFTER=${n} ${process.execPath} ${BIN}`] : [];
       const crashEnv: Record<string, string> = s.crashIn === 'client' ? { MDSYNC_CRASH_AFTER: String(n) } : {};
-      const run = await runCli([s.mode, a, t.endpoint(b), ...t.args, ...crashArgs], work, { SSH_AUTH_SOCK: '', ...crashEnv });
+      const run = await runCli([s.mode, a, t.endpoint(b), ...t.args, ...crashArgs], work, { SSH_AUTH_SOCK: '', ...t.env, ...crashEnv });
       if (run.code === 0) {
         completed = true;
         break;
@@ -191,7 +201,7 @@ describe.each(scenarios)('crash anywhere: $name', (s: Scenario) => {
       crashed++;
       // This side killed: the far `mdsync serve` sees its input end and finishes on its own; look
       // at the trees once it has let go of its Maildir.
-      if (s.crashIn === 'client' && t !== localTransport) await lockReleased(b);
+      if (s.crashIn === 'client' && t.endpoint(b) !== b) await lockReleased(b);
       expect(run.stderr, `point ${n}`).not.toContain('    at ');
       // Whatever the state says a side holds is on that side, unless the run was removing it.
       const claims = await stateClaims(work);

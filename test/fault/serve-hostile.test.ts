@@ -155,6 +155,9 @@ describe('mdsync serve against a hostile client', () => {
     ['a ".." folder to publish', 'publishFolder', { folder: '../outside' }, /publishFolder\.folder: folder name "\.\.\/outside" has an empty, "\." or "\.\." component/],
     ['a ".." folder to stage', 'stageFolder', { folder: '../outside' }, /stageFolder\.folder: folder name "\.\.\/outside" has an empty, "\." or "\.\." component/],
     ['a staged folder asked for with a string', 'createFolder', { folder: 'Work', staged: 'yes' }, /createFolder\.staged: expected true or false, got/],
+    ['a ".." folder to let go of', 'release', { folders: ['INBOX', '../outside'] }, /release\.folders\[1\]: folder name "\.\.\/outside" has an empty, "\." or "\.\." component/],
+    ['a ".." folder to list', 'listFolders', { folders: ['../outside'] }, /listFolders\.folders\[0\]: folder name "\.\.\/outside" has an empty, "\." or "\.\." component/],
+    ['a listing that keeps a negative count', 'listFolders', { release: { keep: -1 } }, /listFolders\.release\.keep: expected a whole number/],
   ])('refuses %s and touches nothing outside the root', async (_what, method, args, text) => {
     const s = await serve([hello, request(2, method, args)], { keepOpenMs: 500 });
     expectCleanFailure(s, text);

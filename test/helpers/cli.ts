@@ -41,6 +41,7 @@ export function jsonOf(r: CliResult): {
   bytes: number;
   summary: Record<string, { a: number; b: number }>;
   wire: Record<string, { sent: number; received: number } | undefined>;
+  passes?: number;
 } {
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as ReturnType<typeof jsonOf>;

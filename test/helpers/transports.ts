@@ -19,6 +19,16 @@ export interface SideTransport {
   args: string[];
   /** Prepares a test's HOME (known_hosts for the built-in client). */
   prepare?(home: string): Promise<void>;
+  /** Environment of the run (this side's process). */
+  env?: Record<string, string>;
+}
+
+/**
+ * The same transport, with a first copy made in passes of one message: every folder holding mail
+ * ends a pass, and a side lets go of all but the first few folders' listings as it sums them up.
+ */
+export function inPasses(t: SideTransport): SideTransport {
+  return { ...t, name: `${t.name}, a first copy in passes`, env: { ...t.env, MDSYNC_PASS_MESSAGES: '1' } };
 }
 
 export const localTransport: SideTransport = { name: 'local', endpoint: (p) => p, args: [] };
@@ -44,5 +54,5 @@ export function proxyTransport(mode: string): SideTransport {
 
 /** Runs mdsync with the transport's options; the endpoints are already strings. */
 export function cliVia(t: SideTransport, home: string): (args: string[]) => Promise<CliResult> {
-  return (args) => runCli([...args, ...t.args], home, { SSH_AUTH_SOCK: '' });
+  return (args) => runCli([...args, ...t.args], home, { SSH_AUTH_SOCK: '', ...t.env });
 }

@@ -7,7 +7,7 @@ import { doveadm, doveadmSave, dovecotWorkDir, fetchMessages, mailboxStatus } fr
 import { addMessage, mailText, makeMaildir, message, removeDir } from '../helpers/maildir.js';
 import { useSshd } from '../helpers/sshd-fixture.js';
 import { opensshTransport, ssh2Transport } from '../helpers/ssh-transports.js';
-import { cliVia, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
+import { cliVia, inPasses, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 let work: string;
 let config: string;
@@ -63,7 +63,7 @@ async function growSource(perMailbox: number): Promise<void> {
   }
 }
 
-describe.each([localTransport, serveTransport, opensshTransport(server), ssh2Transport(server)])('backup judged by Dovecot ($name)', (t: SideTransport) => {
+describe.each([localTransport, serveTransport, opensshTransport(server), ssh2Transport(server), inPasses(localTransport), inPasses(opensshTransport(server))])('backup judged by Dovecot ($name)', (t: SideTransport) => {
   beforeEach(async () => {
     await t.prepare?.(work);
   });
