@@ -155,7 +155,7 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
   lock: { args: {}, result: null },
   unlock: { args: {}, result: null },
   listFolders: {
-    args: {},
+    args: { release: { keep: 50000 }, folders: ['INBOX', 'Work/Q1'] },
     result: { folders: [['INBOX', 'd1', 3, 'u1', 1600000000, null, null], ['Work/Q1', 'd2', 0, 'u2', null, 'damaged', 'unreadable']], subscriptions: ['Work/Q1'] },
   },
   manifest: {
@@ -169,6 +169,7 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
     result: { changed: [[GUID, 'FS', ['$Label1'], 'cur', 120, ',W=122', 7, HASH, 'c0ffee'], ['x', '', [], 'new', null, null, null, null, null]], gone: ['y'] },
   },
   prepare: { args: { folders: ['INBOX', 'Archive/2024'] }, result: null },
+  release: { args: { folders: ['INBOX', 'Archive/2024'] }, result: null },
   hash: { args: { folder: 'INBOX', guids: [GUID, 'x'] }, result: [HASH, null] },
   read: {
     args: { folder: 'INBOX', guids: [GUID] },
