@@ -262,6 +262,8 @@ export class MaildirFolder {
 
   /** A cache record whose stamp matched: the scan is rebuilt from it only if a manifest is asked for. */
   private fromCache?: CachedFolder;
+  /** The record the scan was rebuilt from, the edits and hashes learnt then: while all hold, the record is still the scan's. */
+  private loadedFrom?: { scan: FolderScan; edits: number; hashes: number; record: CachedFolder };
 
   private loading?: Promise<FolderScan>;
 
@@ -280,6 +282,7 @@ export class MaildirFolder {
       this.keywords = control.keywords;
       this.uidlist = control.uidlist;
       this.scan = { files, stamp: cached.stamp, settled: true, warnings: [] };
+      this.loadedFrom = { scan: this.scan, edits: this.edits, hashes: this.hashes.size, record: cached };
       // The cache's digest, under the keyword map as it is now (letters named since change files' entries).
       const cachedKeywords = parseKeywords(cached.keywords);
       const digest = cachedKeywords && keepsLetters(cachedKeywords, this.keywords) ? Digest.parse(cached.digest) : undefined;
@@ -475,6 +478,10 @@ export class MaildirFolder {
   /** The cache record of the current scan, or undefined when it must not be reused. */
   async toCache(): Promise<CachedFolder | undefined> {
     if (!this.scan && this.fromCache) return this.fromCache;
+    const loaded = this.loadedFrom;
+    // Loaded from a record and unchanged since (a first copy's source folder, in its pass): not packed again.
+    if (loaded && loaded.scan === this.scan && loaded.edits === this.edits && loaded.hashes === this.hashes.size && !this.touched &&
+      this.keywords?.format() === loaded.record.keywords) return loaded.record;
     const scan = await this.ensureScan();
     // A damaged folder, or one holding files that cannot be synced, is looked at afresh every run
     // (and reported every run) until it is whole.

@@ -24,11 +24,12 @@ export interface SideTransport {
 }
 
 /**
- * The same transport, with a first copy made in passes of one message: every folder holding mail
- * ends a pass, and a side lets go of all but the first few folders' listings as it sums them up.
+ * The same transport, with a first copy made in passes of one message, however few it copies:
+ * every folder holding mail ends a pass, and a side lets go of all but the first folder's listing
+ * as it sums them up.
  */
 export function inPasses(t: SideTransport): SideTransport {
-  return { ...t, name: `${t.name}, a first copy in passes`, env: { ...t.env, MDSYNC_PASS_MESSAGES: '1' } };
+  return { ...t, name: `${t.name}, a first copy in passes`, env: { ...t.env, MDSYNC_PASS_MESSAGES: '1', MDSYNC_PASSES_FROM: '1' } };
 }
 
 export const localTransport: SideTransport = { name: 'local', endpoint: (p) => p, args: [] };
