@@ -2,7 +2,7 @@
 
 import type { FolderManifest, MessageEntry } from '../model.js';
 import { applyChange, deltaBetween, mergeThreeWay, sameFlags, union, type FlagState } from './flags.js';
-import type { Copy, Expunge, Mode, Plan, Transfer } from './plan.js';
+import { emptyPlan, type Copy, type Expunge, type Mode, type Plan, type Transfer } from './plan.js';
 import type { Side, SideRecord, StateFolder, StateMessage, SyncState } from './state.js';
 
 export interface SideSnapshot {
@@ -45,10 +45,7 @@ class Planner {
   private readonly moveSources = new Map<string, { side: Side; folder: string; guid: string }[]>();
 
   constructor(private readonly input: DiffInput) {
-    this.plan = {
-      mode: input.mode, createFolders: [], transfers: [], copies: [], flagChanges: [], expunges: [],
-      deleteFolders: [], subscriptions: {}, keep: {}, folderPresence: {}, subscriptionsAfter: [], warnings: [],
-    };
+    this.plan = emptyPlan(input.mode);
   }
 
   private keep(folder: string, m: StateMessage): void {

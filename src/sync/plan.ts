@@ -72,6 +72,13 @@ export interface PlanSummary {
   deleteFolders: Record<Side, number>;
 }
 
+export function emptyPlan(mode: Mode): Plan {
+  return {
+    mode, createFolders: [], transfers: [], copies: [], flagChanges: [], expunges: [], deleteFolders: [],
+    subscriptions: {}, keep: {}, folderPresence: {}, subscriptionsAfter: [], warnings: [],
+  };
+}
+
 const zero = (): Record<Side, number> => ({ a: 0, b: 0 });
 
 export function summarize(plan: Plan): PlanSummary {
