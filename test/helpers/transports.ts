@@ -29,7 +29,16 @@ export interface SideTransport {
  * as it sums them up.
  */
 export function inPasses(t: SideTransport): SideTransport {
-  return { ...t, name: `${t.name}, a first copy in passes`, env: { ...t.env, MDSYNC_PASS_MESSAGES: '1', MDSYNC_PASSES_FROM: '1' } };
+  // Read through, not copied: a transport to the test sshd knows its arguments once it runs.
+  return {
+    name: `${t.name}, a first copy in passes`,
+    endpoint: (p) => t.endpoint(p),
+    get args() {
+      return t.args;
+    },
+    prepare: async (home) => t.prepare?.(home),
+    env: { ...t.env, MDSYNC_PASS_MESSAGES: '1', MDSYNC_PASSES_FROM: '1' },
+  };
 }
 
 export const localTransport: SideTransport = { name: 'local', endpoint: (p) => p, args: [] };
