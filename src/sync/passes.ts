@@ -25,8 +25,6 @@ export const PASSES_FROM = Number(process.env.MDSYNC_PASSES_FROM) || 200_000;
 export const KEPT_LISTED = PASSES_FROM;
 
 export interface FirstCopy {
-  /** The side the messages come from. */
-  from: Side;
   /** Messages to copy in all. */
   messages: number;
   /** Folder names, in name order, grouped into passes. */
@@ -68,5 +66,5 @@ export function firstCopyPasses(
     held = 0;
   }
   if (pass.length > 0) passes.push(pass);
-  return passes.length > 1 ? { from, messages, passes } : undefined;
+  return passes.length > 1 ? { messages, passes } : undefined;
 }
