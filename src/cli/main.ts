@@ -117,7 +117,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     // code is loaded before: the reading would hold up the loading and with it the connection.
     await loadEndpointCode(second);
     // With no state yet, the run may be a first copy, made a few folders at a time (runSync).
-    void a.agent.prefetch?.(hasState ? {} : { release: { keep: KEPT_LISTED } });
+    void a.agent.prefetch?.({ release: { keep: KEPT_LISTED } });
     b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator }, remote)
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
@@ -160,7 +160,11 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
 function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode, wire: Record<string, { sent: number; received: number }>): number {
   for (const w of result.warnings) out.warn(w.folder ? `${w.folder}: ${w.message}` : w.message);
   if (opts.dryRun || opts.verbose) for (const line of describePlan(result.plan)) out.info(line);
-  if (opts.verbose && result.passes) out.info(`first copy into an empty side, in ${result.passes} passes of a few folders`);
+  if (opts.verbose && result.passes) {
+    out.info(result.resumedCopy
+      ? `folders new to a side copied in passes of a few folders: ${result.passes} passes, the first over the folders the saved state knows`
+      : `first copy into an empty side, in ${result.passes} passes of a few folders`);
+  }
   const verb = opts.dryRun ? 'would do' : mode;
   out.info(describeSummary(result.summary, verb));
   for (const f of result.failed) out.error(f.folder ? `${f.folder}: ${f.message}` : f.message);

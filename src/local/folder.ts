@@ -370,6 +370,11 @@ export class MaildirFolder {
     return entry;
   }
 
+  /** Whether the folder can tell what changed since its listing before (changes()). */
+  get knowsChanges(): boolean {
+    return this.sinceBase !== undefined;
+  }
+
   /**
    * What changed since the listing whose digest is `since` (the saved state's), or undefined when
    * this folder cannot tell (no such listing: the caller asks for the whole manifest).

@@ -1,4 +1,4 @@
-// A first copy into a side holding no message, made in passes of a few folders: which ones.
+// A first copy made in passes of a few folders: which runs are one, and which folders go in each pass.
 
 import type { FolderList } from '../model.js';
 import type { Mode } from './plan.js';
@@ -25,10 +25,12 @@ export const PASSES_FROM = Number(process.env.MDSYNC_PASSES_FROM) || 200_000;
 export const KEPT_LISTED = PASSES_FROM;
 
 export interface FirstCopy {
-  /** Messages to copy in all. */
+  /** Messages to copy in all (a resumed copy: in its folders new to a side). */
   messages: number;
   /** Folder names, in name order, grouped into passes. */
   passes: string[][];
+  /** A copy resumed under a saved state: its first pass is every folder the state knows. */
+  resumed?: boolean;
 }
 
 /**
@@ -67,4 +69,71 @@ export function firstCopyPasses(
   }
   if (pass.length > 0) passes.push(pass);
   return passes.length > 1 ? { messages, passes } : undefined;
+}
+
+/** Per folder the saved state knows: how many messages each side held there (undefined: not the folder). */
+export type SavedCounts = ReadonlyMap<string, Partial<Record<Side, number>>>;
+
+/**
+ * Passes for a run under a saved state whose bulk is folders new to one side: a first copy that
+ * was stopped (killed, or cut off) and is run again, or a migration grown by new folders. The
+ * first pass is every folder the state knows, or both sides hold mail in: a run as ever over
+ * them. Then the folders only one side holds mail in (any side in a two-way sync, else the first),
+ * which the state does not know, a few at a time as a first copy goes. Undefined when those hold
+ * fewer than `least` messages (or than two passes hold), or a folder is damaged or unreadable.
+ *
+ * A message moved from a known folder into a new one would be expunged from the other side's
+ * copy in the first pass and copied again in its own (held throughout by the side it moved on,
+ * never twice), not moved: so a side the new folders come from must hold at least as many
+ * messages in every known folder as the state says it did. A folder renamed, or emptied into new
+ * ones, is planned whole, its messages moved; a moved message hidden by as many deliveries into
+ * its folder is copied again (what it costs is bounded by those deliveries).
+ */
+export function resumedCopyPasses(
+  mode: Mode, lists: Record<Side, FolderList>, saved: SavedCounts, include: (name: string) => boolean,
+  size = PASS_MESSAGES, least = PASSES_FROM,
+): FirstCopy | undefined {
+  const counts: Record<Side, Map<string, number>> = { a: new Map(), b: new Map() };
+  for (const side of ['a', 'b'] as const) {
+    for (const f of lists[side].folders) {
+      if (!include(f.name)) continue;
+      if (f.damaged !== undefined || f.unreadable !== undefined) return undefined;
+      counts[side].set(f.name, f.messages);
+    }
+  }
+  const first: string[] = [];
+  const fresh: [string, number][] = [];
+  const from = new Set<Side>();
+  for (const name of [...new Set([...counts.a.keys(), ...counts.b.keys()])].sort()) {
+    const a = counts.a.get(name) ?? 0;
+    const b = counts.b.get(name) ?? 0;
+    const side: Side | undefined = saved.has(name) ? undefined : b === 0 && a > 0 ? 'a' : a === 0 && b > 0 && mode === 'sync' ? 'b' : undefined;
+    if (side === undefined) {
+      first.push(name);
+      continue;
+    }
+    fresh.push([name, a + b]);
+    from.add(side);
+  }
+  for (const side of from) {
+    for (const [name, held] of saved) {
+      const had = held[side];
+      if (had !== undefined && include(name) && (counts[side].get(name) ?? -1) < had) return undefined;
+    }
+  }
+  const messages = fresh.reduce((n, [, c]) => n + c, 0);
+  if (messages < Math.max(least, 2 * size)) return undefined;
+  const passes: string[][] = first.length > 0 ? [first] : [];
+  let pass: string[] = [];
+  let held = 0;
+  for (const [name, count] of fresh) {
+    pass.push(name);
+    held += count;
+    if (held < size) continue;
+    passes.push(pass);
+    pass = [];
+    held = 0;
+  }
+  if (pass.length > 0) passes.push(pass);
+  return passes.length > 1 ? { messages, passes, resumed: true } : undefined;
 }

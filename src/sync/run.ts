@@ -2,13 +2,13 @@
 
 import { bodySize, isStream } from '../body.js';
 import { GuardError, MdsyncError } from '../errors.js';
-import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
+import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, emptyPlan, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
-import { firstCopyPasses, KEPT_LISTED, type FirstCopy } from './passes.js';
+import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
 import { compactFolder, emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
@@ -48,13 +48,16 @@ export interface RunResult {
   bytes: number;
   vanished: number;
   stateTrusted: boolean;
-  /** A first copy into an empty side made a few folders at a time: how many passes. */
+  /** A first copy made a few folders at a time: how many passes. */
   passes?: number;
+  /** The copy in passes was of folders new to a side since the saved state (resumedCopyPasses). */
+  resumedCopy?: boolean;
 }
 
 const BATCH_MESSAGES = 128;
 const BATCH_BYTES = 8 * 1024 * 1024;
-const CHECKPOINT_MS = 5_000;
+/** Least time between two checkpoints; MDSYNC_CHECKPOINT_MS sets it (tests save at every one). */
+const CHECKPOINT_MS = /^\d+$/.test(process.env.MDSYNC_CHECKPOINT_MS ?? '') ? Number(process.env.MDSYNC_CHECKPOINT_MS) : 5_000;
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
 interface Snapshot {
@@ -79,8 +82,10 @@ interface Snapshot {
   unreadable: Map<string, string>;
 }
 
-async function snapshot(agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean, only?: string[]): Promise<Snapshot> {
-  const list = await agent.listFolders(only && { folders: only });
+async function snapshot(
+  agent: Agent, side: Side, state: SyncState | undefined, include: (n: string) => boolean, only?: string[], listed?: FolderList,
+): Promise<Snapshot> {
+  const list = listed ?? await agent.listFolders(only && { folders: only });
   const uids = new Map(list.folders.filter((f) => include(f.name)).map((f) => [f.name, f.uids]));
   const uidValidity = new Map<string, number>();
   const damaged = new Map<string, string>();
@@ -375,21 +380,39 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
     }
     const loaded = await options.loadState();
     const once: RunOptions = { ...options, loadState: async () => loaded };
-    // With no state, this may be a first copy into an empty side, which goes in passes: each side
-    // lets go of its folders' listings as it sums them up, and loads each again in its pass.
-    const lists = options.dryRun || loaded.state || loaded.problem
+    const state = loaded.state;
+    // This may be a first copy (into an empty side, or of folders new to a side since the state),
+    // which goes in passes: each side lets go of its folders' listings as it sums them up beyond
+    // a budget, and loads each again in its pass. A state made with other Maildirs is not used.
+    const lists = options.dryRun || loaded.problem || (state && (state.idA !== helloA.id || state.idB !== helloB.id))
       ? undefined
       : await Promise.all([a.listFolders({ release: { keep: KEPT_LISTED } }), b.listFolders({ release: { keep: KEPT_LISTED } })]);
-    const firstCopy = lists && firstCopyPasses(options.mode, { a: lists[0], b: lists[1] }, include);
+    const listed = lists && { a: lists[0], b: lists[1] };
+    const firstCopy = listed && (state
+      ? resumedCopyPasses(options.mode, listed, savedCounts(state), include)
+      : firstCopyPasses(options.mode, listed, include));
     if (firstCopy) return await runInPasses(agents, helloA, helloB, include, once, firstCopy);
-    return await runLocked(agents, helloA, helloB, include, once);
+    return await runLocked(agents, helloA, helloB, include, once, undefined, listed);
   } finally {
     for (const agent of locked.reverse()) await agent.unlock().catch(() => undefined);
   }
 }
 
-/** `only`: the folders of a pass (runInPasses), the only ones `include` takes. */
-async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions, only?: string[]): Promise<RunResult> {
+/** Each side's messages per folder, as the state says (its folder summaries: no record read). */
+function savedCounts(state: SyncState): SavedCounts {
+  return new Map(Object.entries(state.folders).map(([name, sf]) => [name, {
+    ...(sf.onA ? { a: sideCount(sf, 'a') } : {}),
+    ...(sf.onB ? { b: sideCount(sf, 'b') } : {}),
+  }]));
+}
+
+/**
+ * `only`: the folders of a pass (runInPasses), the only ones `include` takes. `listed`: both
+ * sides' folder lists, taken a moment ago under the lock (not listed again).
+ */
+async function runLocked(
+  agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions, only?: string[], listed?: Record<Side, FolderList>,
+): Promise<RunResult> {
   const warnings: Warning[] = [];
   const failed: Warning[] = [];
   const loaded = await options.loadState();
@@ -400,7 +423,7 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
     state = undefined;
   }
   options.onProgress?.({ phase: 'scan', done: 0, total: 2 });
-  const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include, only), snapshot(agents.b, 'b', state, include, only)]);
+  const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include, only, listed?.a), snapshot(agents.b, 'b', state, include, only, listed?.b)]);
   const snaps = { a: sa.snap, b: sb.snap };
   const validity = { a: sa.uidValidity, b: sb.uidValidity };
   const { skipped, untrusted } = distrust(options.mode, state && filterState(state, include), { a: sa, b: sb }, warnings, failed);
@@ -465,7 +488,9 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
 }
 
 /**
- * A first copy into a side holding no message, a few folders at a time: each pass is a whole run
+ * A first copy into a side holding no message, or of folders new to a side since the saved state
+ * (a first copy run again after a stop: its first pass all the folders the state knows), a few
+ * folders at a time: each pass is a whole run
  * over its folders (plan, copy, records), after which both sides let go of them. A first copy
  * then holds a pass's messages at once, not all of them (1 000 000 messages in one pass: 1.95 GB
  * at its peak; in passes: 1.2 GB, nearly all of it the packed listings and encoded records).
@@ -473,16 +498,19 @@ async function runLocked(agents: Record<Side, Agent>, helloA: Hello, helloB: Hel
  * copied and no saved state names is met by content in the next run, never copied twice.
  */
 async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions, firstCopy: FirstCopy): Promise<RunResult> {
-  const { passes, messages } = firstCopy;
+  const { passes, messages, resumed } = firstCopy;
   const keepPlan = options.keepPlan ?? true;
   const merged: RunResult = {
     plan: emptyPlan(options.mode), summary: summarize(emptyPlan(options.mode)), warnings: [], failed: [], raced: false, bytes: 0, vanished: 0, stateTrusted: false,
     passes: passes.length,
+    ...(resumed ? { resumedCopy: true } : {}),
   };
   let current = await options.loadState();
   let unsaved: SyncState | undefined;
   let lastSave = Date.now();
   let copied = 0;
+  // A resumed copy's first pass copies what it finds to copy (a folder cut off halfway) besides.
+  let total = messages;
   const done: string[] = [];
   for (const [i, pass] of passes.entries()) {
     const inPass = new Set(pass);
@@ -499,13 +527,17 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
         lastSave = Date.now();
       },
       onProgress: (e) => {
-        if (e.phase === 'transfer') options.onProgress?.({ phase: 'transfer', done: copied + e.done, total: messages });
+        if (e.phase === 'transfer') options.onProgress?.({ phase: 'transfer', done: copied + e.done, total: resumed && i === 0 ? total + e.total : total });
         else if (e.phase === 'scan' && i === 0) options.onProgress?.(e);
       },
     }, pass);
     const state = current.state;
     if (state) for (const name of pass) if (state.folders[name]) state.folders[name] = compactFolder(state.folders[name] as StateFolder, name);
-    copied += result.summary.transfers.a + result.summary.transfers.b;
+    const copiedNow = result.summary.transfers.a + result.summary.transfers.b;
+    copied += copiedNow;
+    if (resumed && i === 0) total += copiedNow;
+    // Whether the saved state was trusted is the first pass's to say: the others' is the passes'.
+    if (i === 0) merged.stateTrusted = result.stateTrusted;
     addPass(merged, result, keepPlan);
     // Each time all passes so far: a folder written a moment ago is let go of once it has settled.
     done.push(...pass);
@@ -514,7 +546,7 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
   // A last pass with nothing to write saves nothing: the state of the passes before it, kept in
   // memory between checkpoints, is saved now.
   if (unsaved) await options.saveState(unsaved);
-  options.onProgress?.({ phase: 'done', done: copied, total: messages });
+  options.onProgress?.({ phase: 'done', done: copied, total });
   return merged;
 }
 

@@ -26,7 +26,8 @@ export interface SideTransport {
 /**
  * The same transport, with a first copy made in passes of one message, however few it copies:
  * every folder holding mail ends a pass, and a side lets go of all but the first folder's listing
- * as it sums them up.
+ * as it sums them up. Every checkpoint is saved: a run stopped after a pass leaves a state, and
+ * the next goes on in passes (resumedCopyPasses).
  */
 export function inPasses(t: SideTransport): SideTransport {
   // Read through, not copied: a transport to the test sshd knows its arguments once it runs.
@@ -37,7 +38,7 @@ export function inPasses(t: SideTransport): SideTransport {
       return t.args;
     },
     prepare: async (home) => t.prepare?.(home),
-    env: { ...t.env, MDSYNC_PASS_MESSAGES: '1', MDSYNC_PASSES_FROM: '1' },
+    env: { ...t.env, MDSYNC_PASS_MESSAGES: '1', MDSYNC_PASSES_FROM: '1', MDSYNC_CHECKPOINT_MS: '0' },
   };
 }
 

@@ -1,12 +1,14 @@
 // A first copy into an empty side made a few folders at a time: the passes it reports, an exact
 // replica, a saved state the next run trusts, and every operation still listed with --verbose.
+// Run again after a stop, or grown by new folders, it goes on in passes.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jsonOf, runCli } from '../helpers/cli.js';
 import { bulkFolder, makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
-import { localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
+import { stateClaims } from '../helpers/state.js';
+import { localTransport, REMOTE_PATH, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 let work: string;
 let src: string;
@@ -64,6 +66,69 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(r.code).toBe(0);
     expect(jsonOf(r).passes).toBeUndefined();
     expect(jsonOf(r).summary.transfers).toEqual({ a: 0, b: 97 });
+  });
+
+  it('goes on in passes when a first copy stopped after a checkpoint is run again', async () => {
+    const dst = join(work, 'dst');
+    // A pass per folder holding mail, each checkpoint saved.
+    const env = { MDSYNC_PASSES_FROM: '1', MDSYNC_PASS_MESSAGES: '1', MDSYNC_CHECKPOINT_MS: '0' };
+    // This side is the one stopped, not the far `mdsync serve`.
+    const far = t.args.includes('--remote-path') ? ['--remote-path', `env -u MDSYNC_CRASH_AFTER ${REMOTE_PATH}`] : [];
+    let claimed = 0;
+    // Killed at points further and further on, until a stop leaves a state naming some copies.
+    for (let n = 1; n < 200 && claimed === 0; n += 5) {
+      for (const dir of [dst, join(work, 'state'), join(work, 'cache')]) await removeDir(dir);
+      const stopped = await run(['backup', src, t.endpoint(dst), ...far], { ...env, MDSYNC_CRASH_AFTER: String(n) });
+      expect(stopped.code, `killed at point ${n}, before its end`).not.toBe(0);
+      claimed = (await stateClaims(work)).b.size;
+    }
+    expect(claimed).toBeGreaterThan(0);
+    const again = await run(['backup', '-v', '--json', src, t.endpoint(dst)], env);
+    // At most what the stop left in tmp/ is reported, as removed.
+    expect(again.stderr).toMatch(/^(mdsync: warning: (first|second) side: removed \d+ temporary files? left by an interrupted run\n)*$/);
+    expect(again.code).toBe(0);
+    const summary = jsonOf(again);
+    expect(summary.passes).toBeGreaterThanOrEqual(2);
+    // What the state names as copied is not copied again.
+    expect(summary.summary.transfers.b).toBeLessThanOrEqual(97 - claimed);
+    const verify = await run(['verify', src, t.endpoint(dst)]);
+    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
+    const quiet = jsonOf(await run(['backup', '--json', src, t.endpoint(dst)], env));
+    expect(quiet.bytes).toBe(0);
+    expect(quiet.passes).toBeUndefined();
+  });
+
+  it('copies the folders new to the source since the last run in passes, after the ones the state knows', async () => {
+    const dst = join(work, 'dst');
+    const env = { MDSYNC_PASSES_FROM: '1', MDSYNC_PASS_MESSAGES: '25' };
+    expect((await run(['backup', '-f', 'INBOX', '-f', 'Archive', src, t.endpoint(dst)], env)).code).toBe(0);
+    const grown = await run(['backup', '-v', src, t.endpoint(dst)], env);
+    expect(grown.stderr).toBe('');
+    expect(grown.code).toBe(0);
+    const lines = grown.stdout.split('\n');
+    // Archive, INBOX and Sent (empty); Lists (30); Lists/Dev (20).
+    expect(lines).toContain('folders new to a side copied in passes of a few folders: 3 passes, the first over the folders the saved state knows');
+    expect(lines.filter((l) => l.startsWith('copy '))).toHaveLength(50);
+    expect(lines).toContain('backup: copied 0/50, moved 0/0, flags 0/0, expunged 0/0, folders +0/3 -0/0 (first/second side)');
+    const verify = await run(['verify', src, t.endpoint(dst)]);
+    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
+  });
+
+  it('plans a run whole where a folder the state knows was renamed: its messages are moved, not copied again', async () => {
+    const dst = join(work, 'dst');
+    const env = { MDSYNC_PASSES_FROM: '1', MDSYNC_PASS_MESSAGES: '25' };
+    expect((await run(['backup', '-f', 'INBOX', '-f', 'Archive', src, t.endpoint(dst)], env)).code).toBe(0);
+    await rename(join(src, '.Archive'), join(src, '.Archive2019'));
+    const r = await run(['backup', '--json', '--force', src, t.endpoint(dst)], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = jsonOf(r);
+    expect(summary.passes).toBeUndefined();
+    // Archive's 45 moved on the replica; Lists and Lists/Dev copied.
+    expect(summary.summary.copies.b).toBe(45);
+    expect(summary.summary.transfers.b).toBe(50);
+    const verify = await run(['verify', src, t.endpoint(dst)]);
+    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
   });
 
   it('fills an empty first side in a two-way sync', async () => {

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { FolderList, FolderSummary } from '../../../src/model.js';
-import { firstCopyPasses } from '../../../src/sync/passes.js';
+import { firstCopyPasses, resumedCopyPasses, type SavedCounts } from '../../../src/sync/passes.js';
 
 const side = (counts: Record<string, number>, extra: Record<string, Partial<FolderSummary>> = {}): FolderList => ({
   folders: Object.entries(counts).map(([name, messages]) => ({ name, digest: '', messages, uids: '', ...extra[name] })),
@@ -56,5 +56,60 @@ describe('firstCopyPasses', () => {
     const b = side({ Junk: 3 });
     const notJunk = (name: string): boolean => name !== 'Junk';
     expect(firstCopyPasses('backup', { a, b }, notJunk, 50, 100)).toEqual({ messages: 200, passes: [['INBOX'], ['Work']] });
+  });
+});
+
+describe('resumedCopyPasses', () => {
+  const saved = (counts: Record<string, Partial<Record<'a' | 'b', number>>>): SavedCounts => new Map(Object.entries(counts));
+
+  it('runs the folders the state knows first, then the folders new to the second side a few at a time', () => {
+    // A first copy stopped after INBOX and Archive (Lists cut off at 10 of its 40), run again.
+    const a = side({ INBOX: 30, Archive: 50, Lists: 40, 'Lists/Dev': 60, Sent: 20, Trash: 0 });
+    const b = side({ INBOX: 30, Archive: 50, Lists: 10 });
+    const state = saved({ INBOX: { a: 30, b: 30 }, Archive: { a: 50, b: 50 }, Lists: { a: 10, b: 10 } });
+    expect(resumedCopyPasses('backup', { a, b }, state, all, 30, 60)).toEqual({
+      messages: 80, passes: [['Archive', 'INBOX', 'Lists', 'Trash'], ['Lists/Dev'], ['Sent']], resumed: true,
+    });
+  });
+
+  it('takes folders new to either side in a two-way sync, and the first side\'s only otherwise', () => {
+    const a = side({ INBOX: 5, Work: 70 });
+    const b = side({ INBOX: 5, Home: 70 });
+    const state = saved({ INBOX: { a: 5, b: 5 } });
+    expect(resumedCopyPasses('sync', { a, b }, state, all, 30, 100)).toEqual({ messages: 140, passes: [['INBOX'], ['Home'], ['Work']], resumed: true });
+    // Backup and one-way: Home, only on the second side, is a first meeting in the first pass.
+    expect(resumedCopyPasses('backup', { a, b }, state, all, 30, 100)).toBeUndefined();
+    expect(resumedCopyPasses('backup', { a, b }, state, all, 30, 60)?.passes).toEqual([['Home', 'INBOX'], ['Work']]);
+    expect(resumedCopyPasses('one-way', { a, b }, state, all, 30, 60)?.passes).toEqual([['Home', 'INBOX'], ['Work']]);
+  });
+
+  it('plans whole a run where messages may have left a known folder for a new one, on the side they come from', () => {
+    const b = side({ INBOX: 30, Archive: 50 });
+    const state = saved({ INBOX: { a: 30, b: 30 }, Archive: { a: 50, b: 50 } });
+    // Archive renamed on the first side: its messages are moved on the second, not copied again.
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Archive2019: 50, Lists: 60 }), b }, state, all, 30, 60)).toBeUndefined();
+    // Messages moved out of INBOX into a new folder.
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 29, Archive: 50, Lists: 60, Work: 1 }), b }, state, all, 30, 60)).toBeUndefined();
+    // Known folders grown, or shrunk only on the side the new folders do not come from: passes.
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 31, Archive: 50, Lists: 60, Work: 1 }), b: side({ INBOX: 2, Archive: 50 }) }, state, all, 30, 60)?.passes)
+      .toEqual([['Archive', 'INBOX'], ['Lists'], ['Work']]);
+    // A known folder left out of the run does not count.
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Lists: 60, Work: 1 }), b }, state, (n) => n !== 'Archive', 30, 60)?.passes)
+      .toEqual([['INBOX'], ['Lists'], ['Work']]);
+  });
+
+  it('leaves any other run in one pass', () => {
+    const b = side({ INBOX: 30 });
+    const state = saved({ INBOX: { a: 30, b: 30 } });
+    // Too few messages in the new folders (fewer than `least`, or than two passes hold).
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Lists: 59 }), b }, state, all, 30, 60)).toBeUndefined();
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Lists: 80 }), b }, state, all, 50, 1)).toBeUndefined();
+    // A folder both sides hold mail in, unknown to the state: a first meeting, in the first pass.
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Lists: 80, Work: 70 }), b: side({ INBOX: 30, Lists: 1 }) }, state, all, 30, 60)?.passes)
+      .toEqual([['INBOX', 'Lists'], ['Work']]);
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Lists: 80 }), b: side({ INBOX: 30, Lists: 1 }) }, state, all, 30, 60)).toBeUndefined();
+    // A damaged or unreadable folder on either side.
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Lists: 80, Work: 70 }, { Work: { damaged: 'new/ missing' } }), b }, state, all, 30, 60)).toBeUndefined();
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Lists: 80, Work: 70 }), b: side({ INBOX: 30 }, { INBOX: { unreadable: 'permission denied' } }) }, state, all, 30, 60)).toBeUndefined();
   });
 });
