@@ -279,7 +279,9 @@ export class LocalAgent {
       }
     };
     const listed = dirs.filter((d) => d.name !== INBOX || hasInbox);
-    if (keep === undefined) return Promise.all(listed.map(summarize));
+    // Within the budget by the scan cache's counts (a run with a state, most often): all at once.
+    const cached = (d: FolderDir): number => this.cache?.folders[d.name]?.count ?? Infinity;
+    if (keep === undefined || listed.reduce((n, d) => n + cached(d), 0) <= keep) return Promise.all(listed.map(summarize));
     // Folders that may be let go of are listed a few at a time: all at once, every listing is in
     // memory together, and the heap grows to several times that before it is collected.
     const { default: PQueue } = await import('p-queue');
