@@ -122,6 +122,9 @@ describe('npm run bench on a tiny corpus', () => {
     const scale = rowsUnder(report, 'Scale: mdsync backup, no-change re-run').filter((r) => r[0] !== 'messages');
     expect(scale.map((r) => r[0])).toEqual(['200', '400']);
     for (const row of scale) for (const cell of row.slice(0, -1)) expect(cell, row.join(' | ')).toMatch(NUMBER);
+    // Every run exited 0: the initial copy, the no-change re-runs, and the second half after a stop.
+    for (const row of scale) expect(row.at(-1), row.join(' | ')).toBe('0');
+    expect(report).toContain('the second half (one run)');
     expect(report).toMatch(/rsync does not fsync/);
     expect(report).toContain('- **doveadm**: runs as the `mail` user');
   });
