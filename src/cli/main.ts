@@ -116,7 +116,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     // Reaching the second side can take a while (SSH): the first reads its folders meanwhile. Its
     // code is loaded before: the reading would hold up the loading and with it the connection.
     await loadEndpointCode(second);
-    // With no state yet, the run may be a first copy, made a few folders at a time (runSync).
+    // The run may be a first copy (or one run again), made a few folders at a time (runSync):
+    // listings beyond a budget are let go of as they are summed up.
     void a.agent.prefetch?.({ release: { keep: KEPT_LISTED } });
     b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator }, remote)
       .catch(async (err: unknown) => {

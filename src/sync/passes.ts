@@ -43,6 +43,19 @@ export interface FirstCopy {
 export function firstCopyPasses(
   mode: Mode, lists: Record<Side, FolderList>, include: (name: string) => boolean, size = PASS_MESSAGES, least = PASSES_FROM,
 ): FirstCopy | undefined {
+  const counts = includedCounts(lists, include);
+  if (!counts) return undefined;
+  const total = (side: Side): number => [...counts[side].values()].reduce((n, c) => n + c, 0);
+  const from: Side | undefined = total('b') === 0 ? 'a' : total('a') === 0 && mode === 'sync' ? 'b' : undefined;
+  if (from === undefined) return undefined;
+  const messages = total(from);
+  if (messages < Math.max(least, 2 * size)) return undefined;
+  const passes = grouped(folderNames(counts).map((name) => [name, counts[from].get(name) ?? 0]), size);
+  return passes.length > 1 ? { messages, passes } : undefined;
+}
+
+/** Messages per included folder on each side; undefined when one is damaged or unreadable (one pass: the run's usual warnings). */
+function includedCounts(lists: Record<Side, FolderList>, include: (name: string) => boolean): Record<Side, Map<string, number>> | undefined {
   const counts: Record<Side, Map<string, number>> = { a: new Map(), b: new Map() };
   for (const side of ['a', 'b'] as const) {
     for (const f of lists[side].folders) {
@@ -51,24 +64,27 @@ export function firstCopyPasses(
       counts[side].set(f.name, f.messages);
     }
   }
-  const total = (side: Side): number => [...counts[side].values()].reduce((n, c) => n + c, 0);
-  const from: Side | undefined = total('b') === 0 ? 'a' : total('a') === 0 && mode === 'sync' ? 'b' : undefined;
-  if (from === undefined) return undefined;
-  const messages = total(from);
-  if (messages < Math.max(least, 2 * size)) return undefined;
+  return counts;
+}
+
+/** Both sides' folder names, in name order. */
+const folderNames = (counts: Record<Side, Map<string, number>>): string[] => [...new Set([...counts.a.keys(), ...counts.b.keys()])].sort();
+
+/** Folders in their order, grouped until a pass holds at least `size` messages (the last: what is left). */
+function grouped(folders: [string, number][], size: number): string[][] {
   const passes: string[][] = [];
   let pass: string[] = [];
   let held = 0;
-  for (const name of [...new Set([...counts.a.keys(), ...counts.b.keys()])].sort()) {
+  for (const [name, count] of folders) {
     pass.push(name);
-    held += counts[from].get(name) ?? 0;
+    held += count;
     if (held < size) continue;
     passes.push(pass);
     pass = [];
     held = 0;
   }
   if (pass.length > 0) passes.push(pass);
-  return passes.length > 1 ? { messages, passes } : undefined;
+  return passes;
 }
 
 /** Per folder the saved state knows: how many messages each side held there (undefined: not the folder). */
@@ -93,18 +109,12 @@ export function resumedCopyPasses(
   mode: Mode, lists: Record<Side, FolderList>, saved: SavedCounts, include: (name: string) => boolean,
   size = PASS_MESSAGES, least = PASSES_FROM,
 ): FirstCopy | undefined {
-  const counts: Record<Side, Map<string, number>> = { a: new Map(), b: new Map() };
-  for (const side of ['a', 'b'] as const) {
-    for (const f of lists[side].folders) {
-      if (!include(f.name)) continue;
-      if (f.damaged !== undefined || f.unreadable !== undefined) return undefined;
-      counts[side].set(f.name, f.messages);
-    }
-  }
+  const counts = includedCounts(lists, include);
+  if (!counts) return undefined;
   const first: string[] = [];
   const fresh: [string, number][] = [];
   const from = new Set<Side>();
-  for (const name of [...new Set([...counts.a.keys(), ...counts.b.keys()])].sort()) {
+  for (const name of folderNames(counts)) {
     const a = counts.a.get(name) ?? 0;
     const b = counts.b.get(name) ?? 0;
     const side: Side | undefined = saved.has(name) ? undefined : b === 0 && a > 0 ? 'a' : a === 0 && b > 0 && mode === 'sync' ? 'b' : undefined;
@@ -123,17 +133,6 @@ export function resumedCopyPasses(
   }
   const messages = fresh.reduce((n, [, c]) => n + c, 0);
   if (messages < Math.max(least, 2 * size)) return undefined;
-  const passes: string[][] = first.length > 0 ? [first] : [];
-  let pass: string[] = [];
-  let held = 0;
-  for (const [name, count] of fresh) {
-    pass.push(name);
-    held += count;
-    if (held < size) continue;
-    passes.push(pass);
-    pass = [];
-    held = 0;
-  }
-  if (pass.length > 0) passes.push(pass);
+  const passes = [...(first.length > 0 ? [first] : []), ...grouped(fresh, size)];
   return passes.length > 1 ? { messages, passes, resumed: true } : undefined;
 }

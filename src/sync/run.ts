@@ -490,12 +490,12 @@ async function runLocked(
 /**
  * A first copy into a side holding no message, or of folders new to a side since the saved state
  * (a first copy run again after a stop: its first pass all the folders the state knows), a few
- * folders at a time: each pass is a whole run
- * over its folders (plan, copy, records), after which both sides let go of them. A first copy
- * then holds a pass's messages at once, not all of them (1 000 000 messages in one pass: 1.95 GB
- * at its peak; in passes: 1.2 GB, nearly all of it the packed listings and encoded records).
- * Between passes the state is saved as checkpoints are (every few seconds): what a killed run
- * copied and no saved state names is met by content in the next run, never copied twice.
+ * folders at a time: each pass is a whole run over its folders (plan, copy, records), after
+ * which both sides let go of them. A first copy then holds a pass's messages at once, not all of
+ * them (1 000 000 messages in one pass: 1.95 GB at its peak; in passes: 1.2 GB, nearly all of it
+ * the packed listings and encoded records). Between passes the state is saved as checkpoints
+ * are (every few seconds): what a killed run copied and no saved state names is met by content in
+ * the next run, never copied twice.
  */
 async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions, firstCopy: FirstCopy): Promise<RunResult> {
   const { passes, messages, resumed } = firstCopy;
