@@ -41,7 +41,7 @@ async function main(): Promise<number> {
         '',
         `Generated messages of 1–2 KB in ${options.scaleFolders} folders; for each size the initial backup (timed only as set-up; its peak RSS is what a first copy of that many messages needs), then ` +
           `${options.runs} no-change re-runs, medians; growth relative to the smallest size. Then, as if that first copy had stopped halfway, ` +
-          'the first half of the folders copied again into an empty replica (set-up, `--exclude` for the others) and the whole run again: the second half (one run). ' +
+          'the folders holding the first half of the messages copied again into an empty replica (set-up, `--exclude` for the others) and the whole run again: the second half (one run). ' +
           `Measured on ${new Date().toISOString().slice(0, 10)}, ` +
           `${machine()}, work dir ${filesystem(work)}.`,
         '',

@@ -62,11 +62,10 @@ export async function runScale(o: ScaleOptions): Promise<ScaleRow[]> {
       row.noChangeCodes.push(m.code);
       console.log(`  no-change re-run ${rep + 1}/${o.runs}: ${m.wallS.toFixed(2)} s, ${m.rssMB.toFixed(0)} MB, exit ${m.code}${m.code !== 0 ? `\n${m.stderr.trim()}` : ''}`);
     }
-    // As if the first copy had stopped halfway: the first half of the folders copied (set-up), the rest by a run again.
+    // As if the first copy had stopped halfway: the folders of the first half of the messages copied (set-up), the rest by a run again.
     rmSync(dst, { recursive: true, force: true });
     rmSync(join(dir, 'xdg'), { recursive: true, force: true });
-    const folders = readdirSync(src).filter((n) => n.startsWith('.') && n.length > 1).map((n) => n.slice(1)).sort();
-    const half = await measure(process.execPath, [...args, ...folders.slice(folders.length >> 1).flatMap((f) => ['--exclude', f])], env);
+    const half = await measure(process.execPath, [...args, ...secondHalf(src).flatMap((f) => ['--exclude', f])], env);
     spawnSync('sync');
     const restart = await measure(process.execPath, args, env);
     Object.assign(row, { restartS: restart.wallS, restartRssMB: restart.rssMB, restartCode: half.code || restart.code });
@@ -75,6 +74,16 @@ export async function runScale(o: ScaleOptions): Promise<ScaleRow[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+/** The folders (Maildir++) that, in name order, hold the second half of the messages; INBOX is in the first. */
+function secondHalf(root: string): string[] {
+  const count = (dir: string): number => readdirSync(join(dir, 'cur')).length + readdirSync(join(dir, 'new')).length;
+  const folders = readdirSync(root).filter((n) => n.startsWith('.') && n.length > 1).sort().map((n) => ({ name: n.slice(1), messages: count(join(root, n)) }));
+  const total = count(root) + folders.reduce((n, f) => n + f.messages, 0);
+  let held = count(root);
+  const i = folders.findIndex((f) => (held += f.messages) >= total / 2);
+  return folders.slice(i + 1).map((f) => f.name);
 }
 
 export function scaleTable(rows: ScaleRow[]): string {

@@ -100,14 +100,15 @@ export type SavedCounts = ReadonlyMap<string, Partial<Record<Side, number>>>;
  *
  * A message moved from a known folder into a new one would be expunged from the other side's
  * copy in the first pass and copied again in its own (held throughout by the side it moved on,
- * never twice), not moved: so a side the new folders come from must hold at least as many
- * messages in every known folder as the state says it did. A folder renamed, or emptied into new
- * ones, is planned whole, its messages moved; a moved message hidden by as many deliveries into
- * its folder is copied again (what it costs is bounded by those deliveries).
+ * never twice), not moved. So the messages gone from known folders on a side the new folders
+ * come from (fewer than the state says) may be at most `slack`, a tenth of a pass: a few expunged
+ * meanwhile on a live server keep the passes, a folder renamed or emptied into new ones has the
+ * run planned whole, its messages moved. (A move hidden by as many deliveries into its folder is
+ * copied again: what that costs is bounded by those deliveries.)
  */
 export function resumedCopyPasses(
   mode: Mode, lists: Record<Side, FolderList>, saved: SavedCounts, include: (name: string) => boolean,
-  size = PASS_MESSAGES, least = PASSES_FROM,
+  size = PASS_MESSAGES, least = PASSES_FROM, slack = Math.floor(size / 10),
 ): FirstCopy | undefined {
   const counts = includedCounts(lists, include);
   if (!counts) return undefined;
@@ -125,12 +126,14 @@ export function resumedCopyPasses(
     fresh.push([name, a + b]);
     from.add(side);
   }
+  let gone = 0;
   for (const side of from) {
     for (const [name, held] of saved) {
       const had = held[side];
-      if (had !== undefined && include(name) && (counts[side].get(name) ?? -1) < had) return undefined;
+      if (had !== undefined && include(name)) gone += Math.max(0, had - (counts[side].get(name) ?? 0));
     }
   }
+  if (gone > slack) return undefined;
   const messages = fresh.reduce((n, [, c]) => n + c, 0);
   if (messages < Math.max(least, 2 * size)) return undefined;
   const passes = [...(first.length > 0 ? [first] : []), ...grouped(fresh, size)];

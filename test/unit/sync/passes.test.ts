@@ -83,13 +83,17 @@ describe('resumedCopyPasses', () => {
     expect(resumedCopyPasses('one-way', { a, b }, state, all, 30, 60)?.passes).toEqual([['Home', 'INBOX'], ['Work']]);
   });
 
-  it('plans whole a run where messages may have left a known folder for a new one, on the side they come from', () => {
+  it('plans whole a run where more than a tenth of a pass may have left known folders for new ones, on the side they come from', () => {
     const b = side({ INBOX: 30, Archive: 50 });
     const state = saved({ INBOX: { a: 30, b: 30 }, Archive: { a: 50, b: 50 } });
     // Archive renamed on the first side: its messages are moved on the second, not copied again.
     expect(resumedCopyPasses('backup', { a: side({ INBOX: 30, Archive2019: 50, Lists: 60 }), b }, state, all, 30, 60)).toBeUndefined();
-    // Messages moved out of INBOX into a new folder.
-    expect(resumedCopyPasses('backup', { a: side({ INBOX: 29, Archive: 50, Lists: 60, Work: 1 }), b }, state, all, 30, 60)).toBeUndefined();
+    // Four messages gone from INBOX and Archive (moved into a new folder, or expunged): more than 3.
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 27, Archive: 49, Lists: 60, Work: 4 }), b }, state, all, 30, 60)).toBeUndefined();
+    // Three: at most that many would be copied again rather than moved.
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 27, Archive: 50, Lists: 60, Work: 4 }), b }, state, all, 30, 60)?.passes)
+      .toEqual([['Archive', 'INBOX'], ['Lists'], ['Work']]);
+    expect(resumedCopyPasses('backup', { a: side({ INBOX: 27, Archive: 50, Lists: 60, Work: 4 }), b }, state, all, 30, 60, 2)).toBeUndefined();
     // Known folders grown, or shrunk only on the side the new folders do not come from: passes.
     expect(resumedCopyPasses('backup', { a: side({ INBOX: 31, Archive: 50, Lists: 60, Work: 1 }), b: side({ INBOX: 2, Archive: 50 }) }, state, all, 30, 60)?.passes)
       .toEqual([['Archive', 'INBOX'], ['Lists'], ['Work']]);
