@@ -99,6 +99,30 @@ describe('a listing that lets go of folders', () => {
     }
   });
 
+  it('keeps a folder that can tell what changed since its cached listing (a run with a state asks it)', async () => {
+    const cacheDir = join(dir, 'cache');
+    const first = await LocalAgent.open(root, { cacheDir });
+    const before = await first.listFolders();
+    await first.close();
+    const digest = (list: typeof before, name: string): string => list.folders.find((f) => f.name === name)?.digest as string;
+    // A message delivered into Work since: listed against its cache record, Work can tell only that.
+    await makeMaildir(root, [{ dir: '.Work', messages: [message('w1', 'arrived since')] }]);
+    const past = new Date(Date.now() - 5_000);
+    for (const d of ['cur', 'new']) await utimes(join(root, '.Work', d), past, past);
+    const agent = await LocalAgent.open(root, { cacheDir });
+    try {
+      const list = await agent.listFolders({ release: { keep: 0 } });
+      expect(list.folders.find((f) => f.name === 'Work')?.messages).toBe(41);
+      const changes = await agent.changes('Work', digest(before, 'Work'));
+      expect(changes?.gone).toEqual([]);
+      expect(changes?.changed.map((e) => e.guid.split(',')[0])).toEqual(['w1']);
+      // INBOX, unchanged, was summed up from its record: nothing to tell (a run takes the state's records).
+      expect(await agent.changes('INBOX', digest(before, 'INBOX'))).toBeUndefined();
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('sums up only the folders asked for', async () => {
     const agent = await LocalAgent.open(root, { cacheDir: join(dir, 'cache') });
     try {
