@@ -31,6 +31,8 @@ export interface FirstCopy {
   passes: string[][];
   /** A copy resumed under a saved state: its first pass is every folder the state knows. */
   resumed?: boolean;
+  /** Messages in all the included folders, per side: each pass is guarded as the run planned whole would be (checkGuards). */
+  totals: Record<Side, number>;
 }
 
 /**
@@ -51,7 +53,7 @@ export function firstCopyPasses(
   const messages = total(from);
   if (messages < Math.max(least, 2 * size)) return undefined;
   const passes = grouped(folderNames(counts).map((name) => [name, counts[from].get(name) ?? 0]), size);
-  return passes.length > 1 ? { messages, passes } : undefined;
+  return passes.length > 1 ? { messages, passes, totals: { a: total('a'), b: total('b') } } : undefined;
 }
 
 /** Messages per included folder on each side; undefined when one is damaged or unreadable (one pass: the run's usual warnings). */
@@ -137,5 +139,6 @@ export function resumedCopyPasses(
   const messages = fresh.reduce((n, [, c]) => n + c, 0);
   if (messages < Math.max(least, 2 * size)) return undefined;
   const passes = [...(first.length > 0 ? [first] : []), ...grouped(fresh, size)];
-  return passes.length > 1 ? { messages, passes, resumed: true } : undefined;
+  const total = (side: Side): number => [...counts[side].values()].reduce((n, c) => n + c, 0);
+  return passes.length > 1 ? { messages, passes, resumed: true, totals: { a: total('a'), b: total('b') } } : undefined;
 }

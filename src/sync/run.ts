@@ -407,11 +407,13 @@ function savedCounts(state: SyncState): SavedCounts {
 }
 
 /**
- * `only`: the folders of a pass (runInPasses), the only ones `include` takes. `listed`: both
- * sides' folder lists, taken a moment ago under the lock (not listed again).
+ * `only`: the folders of a pass (runInPasses), the only ones `include` takes, and `wholeTotals`
+ * the messages of all the run's folders, which its guards count against. `listed`: both sides'
+ * folder lists, taken a moment ago under the lock (not listed again).
  */
 async function runLocked(
-  agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions, only?: string[], listed?: Record<Side, FolderList>,
+  agents: Record<Side, Agent>, helloA: Hello, helloB: Hello, include: (n: string) => boolean, options: RunOptions,
+  only?: string[], listed?: Record<Side, FolderList>, wholeTotals?: Record<Side, number>,
 ): Promise<RunResult> {
   const warnings: Warning[] = [];
   const failed: Warning[] = [];
@@ -469,7 +471,7 @@ async function runLocked(
       stateTotals.b += sideCount(sf, 'b');
     }
   }
-  checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals, stateTotals });
+  checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals: wholeTotals ?? totals, stateTotals });
   const result: RunResult = { plan, summary: summarize(plan), warnings, failed, raced: false, bytes: 0, vanished: 0, stateTrusted: trusted !== undefined };
   if (options.dryRun) {
     await collectWarnings(agents, result);
@@ -530,7 +532,7 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
         if (e.phase === 'transfer') options.onProgress?.({ phase: 'transfer', done: copied + e.done, total: resumed && i === 0 ? total + e.total : total });
         else if (e.phase === 'scan' && i === 0) options.onProgress?.(e);
       },
-    }, pass);
+    }, pass, undefined, firstCopy.totals);
     const state = current.state;
     if (state) for (const name of pass) if (state.folders[name]) state.folders[name] = compactFolder(state.folders[name] as StateFolder, name);
     const copiedNow = result.summary.transfers.a + result.summary.transfers.b;

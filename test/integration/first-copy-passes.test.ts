@@ -2,7 +2,7 @@
 // replica, a saved state the next run trusts, and every operation still listed with --verbose.
 // Run again after a stop, or grown by new folders, it goes on in passes.
 
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jsonOf, runCli } from '../helpers/cli.js';
@@ -129,6 +129,27 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(summary.summary.transfers.b).toBe(50);
     const verify = await run(['verify', src, t.endpoint(dst)]);
     expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
+  });
+
+  it('guards each pass as the run planned whole would be: expunges counted against all its folders\' messages', async () => {
+    const dst = join(work, 'dst');
+    await makeMaildir(src, [bulkFolder('.Big', 400, 120)]);
+    const env = { MDSYNC_PASSES_FROM: '1', MDSYNC_PASS_MESSAGES: '25' };
+    expect((await run(['sync', '-f', 'INBOX', '-f', 'Archive', '-f', 'Big', src, t.endpoint(dst)], env)).code).toBe(0);
+    // 50 of the 167 messages the state knows expunged on the second side: more than a quarter of
+    // them, not of the 217 the run holds, the count a run planned whole is guarded by (limit 54).
+    const big = join(dst, '.Big', 'cur');
+    for (const name of (await readdir(big)).sort().slice(0, 50)) await unlink(join(big, name));
+    const r = await run(['sync', '--json', src, t.endpoint(dst)], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = jsonOf(r);
+    // Archive, Big, INBOX and Sent (empty); Lists (30); Lists/Dev (20).
+    expect(summary.passes).toBe(3);
+    expect(summary.summary.expunges).toEqual({ a: 50, b: 0 });
+    expect(summary.summary.transfers).toEqual({ a: 0, b: 50 });
+    const verify = await run(['verify', src, t.endpoint(dst)]);
+    expect(verify.stdout + verify.stderr).toContain('identical: 6 folders, 167 messages');
   });
 
   it('fills an empty first side in a two-way sync', async () => {

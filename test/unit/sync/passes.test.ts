@@ -15,7 +15,7 @@ describe('firstCopyPasses', () => {
     const a = side({ Work: 30, INBOX: 60, Archive: 50, Sent: 10, Trash: 5 });
     const b = side({});
     expect(firstCopyPasses('backup', { a, b }, all, 50, 100)).toEqual({
-      messages: 155, passes: [['Archive'], ['INBOX'], ['Sent', 'Trash', 'Work']],
+      messages: 155, passes: [['Archive'], ['INBOX'], ['Sent', 'Trash', 'Work']], totals: { a: 155, b: 0 },
     });
   });
 
@@ -28,7 +28,7 @@ describe('firstCopyPasses', () => {
   it('copies from the second side in a two-way sync into an empty first side (its 110 messages)', () => {
     const a = side({ INBOX: 0 });
     const b = side({ INBOX: 70, Lists: 40 });
-    expect(firstCopyPasses('sync', { a, b }, all, 50, 100)).toEqual({ messages: 110, passes: [['INBOX'], ['Lists']] });
+    expect(firstCopyPasses('sync', { a, b }, all, 50, 100)).toEqual({ messages: 110, passes: [['INBOX'], ['Lists']], totals: { a: 0, b: 110 } });
     // A backup or one-way run never copies from the second side.
     expect(firstCopyPasses('backup', { a, b }, all, 50, 100)).toBeUndefined();
     expect(firstCopyPasses('one-way', { a, b }, all, 50, 100)).toBeUndefined();
@@ -55,7 +55,7 @@ describe('firstCopyPasses', () => {
     const a = side({ INBOX: 100, Work: 100, Junk: 900 });
     const b = side({ Junk: 3 });
     const notJunk = (name: string): boolean => name !== 'Junk';
-    expect(firstCopyPasses('backup', { a, b }, notJunk, 50, 100)).toEqual({ messages: 200, passes: [['INBOX'], ['Work']] });
+    expect(firstCopyPasses('backup', { a, b }, notJunk, 50, 100)).toEqual({ messages: 200, passes: [['INBOX'], ['Work']], totals: { a: 200, b: 0 } });
   });
 });
 
@@ -69,6 +69,8 @@ describe('resumedCopyPasses', () => {
     const state = saved({ INBOX: { a: 30, b: 30 }, Archive: { a: 50, b: 50 }, Lists: { a: 10, b: 10 } });
     expect(resumedCopyPasses('backup', { a, b }, state, all, 30, 60)).toEqual({
       messages: 80, passes: [['Archive', 'INBOX', 'Lists', 'Trash'], ['Lists/Dev'], ['Sent']], resumed: true,
+      // What the guards count against in every pass: all the folders' messages.
+      totals: { a: 200, b: 90 },
     });
   });
 
@@ -76,7 +78,7 @@ describe('resumedCopyPasses', () => {
     const a = side({ INBOX: 5, Work: 70 });
     const b = side({ INBOX: 5, Home: 70 });
     const state = saved({ INBOX: { a: 5, b: 5 } });
-    expect(resumedCopyPasses('sync', { a, b }, state, all, 30, 100)).toEqual({ messages: 140, passes: [['INBOX'], ['Home'], ['Work']], resumed: true });
+    expect(resumedCopyPasses('sync', { a, b }, state, all, 30, 100)).toEqual({ messages: 140, passes: [['INBOX'], ['Home'], ['Work']], resumed: true, totals: { a: 75, b: 75 } });
     // Backup and one-way: Home, only on the second side, is a first meeting in the first pass.
     expect(resumedCopyPasses('backup', { a, b }, state, all, 30, 100)).toBeUndefined();
     expect(resumedCopyPasses('backup', { a, b }, state, all, 30, 60)?.passes).toEqual([['Home', 'INBOX'], ['Work']]);
