@@ -163,7 +163,7 @@ function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode,
   if (opts.dryRun || opts.verbose) for (const line of describePlan(result.plan)) out.info(line);
   if (opts.verbose && result.passes) {
     out.info(result.resumedCopy
-      ? `folders new to a side copied in passes of a few folders: ${result.passes} passes, the first over the folders the saved state knows`
+      ? `folders new to a side copied in passes of a few folders: ${result.passes} passes, the first over the folders the saved state knows or both sides hold mail in`
       : `first copy into an empty side, in ${result.passes} passes of a few folders`);
   }
   const verb = opts.dryRun ? 'would do' : mode;

@@ -93,10 +93,10 @@ function grouped(folders: [string, number][], size: number): string[][] {
 export type SavedCounts = ReadonlyMap<string, Partial<Record<Side, number>>>;
 
 /**
- * Passes for a run under a saved state whose bulk is folders new to one side: a first copy that
- * was stopped (killed, or cut off) and is run again, or a migration grown by new folders. The
- * first pass is every folder the state knows, or both sides hold mail in: a run as ever over
- * them. Then the folders only one side holds mail in (any side in a two-way sync, else the first),
+ * Passes for a run whose bulk is folders new to one side: a first copy that was stopped (killed,
+ * or cut off) and is run again, with the state it saved or none, or a migration grown by new
+ * folders. The first pass is every folder the state knows, or both sides hold mail in: a run as
+ * ever over them. Then the folders only one side holds mail in (any side in a two-way sync, else the first),
  * which the state does not know, a few at a time as a first copy goes. Undefined when those hold
  * fewer than `least` messages (or than two passes hold), or a folder is damaged or unreadable.
  *

@@ -388,9 +388,11 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
       ? undefined
       : await Promise.all([a.listFolders({ release: { keep: KEPT_LISTED } }), b.listFolders({ release: { keep: KEPT_LISTED } })]);
     const listed = lists && { a: lists[0], b: lists[1] };
+    // With no state: into an empty side, or (a first copy stopped before it saved one) the
+    // folders only one side holds mail in, after those both do.
     const firstCopy = listed && (state
       ? resumedCopyPasses(options.mode, listed, savedCounts(state), include)
-      : firstCopyPasses(options.mode, listed, include));
+      : firstCopyPasses(options.mode, listed, include) ?? resumedCopyPasses(options.mode, listed, new Map(), include));
     if (firstCopy) return await runInPasses(agents, helloA, helloB, include, once, firstCopy);
     return await runLocked(agents, helloA, helloB, include, once, undefined, listed);
   } finally {

@@ -98,6 +98,39 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(quiet.passes).toBeUndefined();
   });
 
+  it('goes on in passes when a first copy stopped before it saved a state is run again', async () => {
+    const dst = join(work, 'dst');
+    // A pass per folder holding mail; checkpoints every few seconds: none in a run this short.
+    const env = { MDSYNC_PASSES_FROM: '1', MDSYNC_PASS_MESSAGES: '1' };
+    const far = t.args.includes('--remote-path') ? ['--remote-path', `env -u MDSYNC_CRASH_AFTER ${REMOTE_PATH}`] : [];
+    const published = async (): Promise<number> => {
+      let n = 0;
+      for (const folder of ['', '.Archive', '.Lists', '.Lists.Dev', '.Sent']) {
+        for (const sub of ['cur', 'new']) n += (await readdir(join(dst, folder, sub)).catch(() => [])).length;
+      }
+      return n;
+    };
+    let copied = 0;
+    // Killed at points further and further on, until a stop leaves a folder copied.
+    for (let n = 1; n < 200 && copied === 0; n += 5) {
+      for (const dir of [dst, join(work, 'state'), join(work, 'cache')]) await removeDir(dir);
+      const stopped = await run(['backup', src, t.endpoint(dst), ...far], { ...env, MDSYNC_CRASH_AFTER: String(n) });
+      expect(stopped.code, `killed at point ${n}, before its end`).not.toBe(0);
+      copied = await published();
+    }
+    expect(copied).toBeGreaterThan(0);
+    expect((await stateClaims(work)).b.size).toBe(0);
+    const again = await run(['backup', '--json', src, t.endpoint(dst)], env);
+    expect(again.stderr).toMatch(/^(mdsync: warning: (first|second) side: removed \d+ temporary files? left by an interrupted run\n)*$/);
+    expect(again.code).toBe(0);
+    const summary = jsonOf(again);
+    expect(summary.passes).toBeGreaterThanOrEqual(2);
+    // What the stop left in place is met, not copied again.
+    expect(summary.summary.transfers.b).toBe(97 - copied);
+    const verify = await run(['verify', src, t.endpoint(dst)]);
+    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
+  });
+
   it('copies the folders new to the source since the last run in passes, after the ones the state knows', async () => {
     const dst = join(work, 'dst');
     const env = { MDSYNC_PASSES_FROM: '1', MDSYNC_PASS_MESSAGES: '25' };
@@ -107,7 +140,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(grown.code).toBe(0);
     const lines = grown.stdout.split('\n');
     // Archive, INBOX and Sent (empty); Lists (30); Lists/Dev (20).
-    expect(lines).toContain('folders new to a side copied in passes of a few folders: 3 passes, the first over the folders the saved state knows');
+    expect(lines).toContain('folders new to a side copied in passes of a few folders: 3 passes, the first over the folders the saved state knows or both sides hold mail in');
     expect(lines.filter((l) => l.startsWith('copy '))).toHaveLength(50);
     expect(lines).toContain('backup: copied 0/50, moved 0/0, flags 0/0, expunged 0/0, folders +0/3 -0/0 (first/second side)');
     const verify = await run(['verify', src, t.endpoint(dst)]);

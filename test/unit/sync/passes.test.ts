@@ -104,6 +104,14 @@ describe('resumedCopyPasses', () => {
       .toEqual([['INBOX'], ['Lists'], ['Work']]);
   });
 
+  it('with no state, runs the folders both sides hold mail in first (a first copy stopped before it saved one)', () => {
+    const a = side({ INBOX: 30, Archive: 50, Lists: 40, Sent: 30 });
+    const b = side({ Archive: 50, Trash: 0 });
+    expect(resumedCopyPasses('backup', { a, b }, new Map(), all, 30, 60)).toEqual({
+      messages: 100, passes: [['Archive', 'Trash'], ['INBOX'], ['Lists'], ['Sent']], resumed: true, totals: { a: 150, b: 50 },
+    });
+  });
+
   it('leaves any other run in one pass', () => {
     const b = side({ INBOX: 30 });
     const state = saved({ INBOX: { a: 30, b: 30 } });
