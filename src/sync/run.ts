@@ -50,7 +50,7 @@ export interface RunResult {
   stateTrusted: boolean;
   /** A first copy made a few folders at a time: how many passes. */
   passes?: number;
-  /** The copy in passes was of folders new to a side since the saved state (resumedCopyPasses). */
+  /** The copy in passes was of folders new to a side, after those the state knows or both sides hold mail in (resumedCopyPasses). */
   resumedCopy?: boolean;
 }
 
@@ -381,9 +381,9 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
     const loaded = await options.loadState();
     const once: RunOptions = { ...options, loadState: async () => loaded };
     const state = loaded.state;
-    // This may be a first copy (into an empty side, or of folders new to a side since the state),
-    // which goes in passes: each side lets go of its folders' listings as it sums them up beyond
-    // a budget, and loads each again in its pass. A state made with other Maildirs is not used.
+    // This may be a first copy (into an empty side, or of folders new to a side), which goes in
+    // passes: each side lets go of its folders' listings as it sums them up beyond a budget, and
+    // loads each again in its pass. A state made with other Maildirs is not used.
     const lists = options.dryRun || loaded.problem || (state && (state.idA !== helloA.id || state.idB !== helloB.id))
       ? undefined
       : await Promise.all([a.listFolders({ release: { keep: KEPT_LISTED } }), b.listFolders({ release: { keep: KEPT_LISTED } })]);
@@ -492,8 +492,8 @@ async function runLocked(
 }
 
 /**
- * A first copy into a side holding no message, or of folders new to a side since the saved state
- * (a first copy run again after a stop: its first pass all the folders the state knows), a few
+ * A first copy into a side holding no message, or of folders new to a side (a first copy run again
+ * after a stop: its first pass all the folders the state knows or both sides hold mail in), a few
  * folders at a time: each pass is a whole run over its folders (plan, copy, records), after
  * which both sides let go of them. A first copy then holds a pass's messages at once, not all of
  * them (1 000 000 messages in one pass: 1.95 GB at its peak; in passes: 1.2 GB, nearly all of it
