@@ -279,14 +279,14 @@ export class LocalAgent {
       }
     };
     const listed = dirs.filter((d) => d.name !== INBOX || hasInbox);
-    // Within the budget by the scan cache's counts (a run with a state, most often): all at once.
-    const cached = (d: FolderDir): number => this.cache?.folders[d.name]?.count ?? Infinity;
-    if (keep === undefined || listed.reduce((n, d) => n + cached(d), 0) <= keep) return Promise.all(listed.map(summarize));
-    // Folders that may be let go of are listed a few at a time: all at once, every listing is in
-    // memory together, and the heap grows to several times that before it is collected.
+    const recorded = (d: FolderDir): boolean => this.cache?.folders[d.name] !== undefined;
+    if (keep === undefined || listed.every(recorded)) return Promise.all(listed.map(summarize));
+    // Folders the scan cache does not know, which may be let go of, are listed a few at a time:
+    // all at once, every listing is in memory together, and the heap grows to several times that
+    // before it is collected. (Most folders with a record are summed up from it, nothing listed.)
     const { default: PQueue } = await import('p-queue');
     const queue = new PQueue({ concurrency: RELEASED_LISTINGS });
-    return Promise.all(listed.map((d) => queue.add(() => summarize(d))));
+    return Promise.all(listed.map((d) => (recorded(d) ? summarize(d) : queue.add(() => summarize(d)))));
   }
 
   async manifest(name: string): Promise<FolderManifest> {
