@@ -33,6 +33,21 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
   const run = (args: string[], env: Record<string, string> = PASSES): ReturnType<typeof runCli> =>
     runCli([...args, ...t.args], work, { SSH_AUTH_SOCK: '', ...env });
 
+  /** A backup into `dst` killed at points further and further on, until what a stop left will do (`enough`). */
+  const stopAt = async (dst: string, env: Record<string, string>, enough: () => Promise<boolean>): Promise<void> => {
+    // This side is the one stopped, not the far `mdsync serve`.
+    const far = t.args.includes('--remote-path') ? ['--remote-path', `env -u MDSYNC_CRASH_AFTER ${REMOTE_PATH}`] : [];
+    for (let n = 1; n < 200; n += 5) {
+      for (const dir of [dst, join(work, 'state'), join(work, 'cache')]) await removeDir(dir);
+      const stopped = await run(['backup', src, t.endpoint(dst), ...far], { ...env, MDSYNC_CRASH_AFTER: String(n) });
+      expect(stopped.code, `killed at point ${n}, before its end`).not.toBe(0);
+      if (await enough()) return;
+    }
+    throw new Error('no stop left what the test needs');
+  };
+  /** What a run after a stop may say: at most what the stop left in tmp/, as removed. */
+  const AFTER_STOP = /^(mdsync: warning: (first|second) side: removed \d+ temporary files? left by an interrupted run\n)*$/;
+
   it('reports its passes, leaves an exact replica, and the next run finds nothing to do', async () => {
     const dst = join(work, 'dst');
     const first = await run(['backup', '--json', src, t.endpoint(dst)]);
@@ -72,20 +87,11 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     const dst = join(work, 'dst');
     // A pass per folder holding mail, each checkpoint saved.
     const env = { MDSYNC_PASSES_FROM: '1', MDSYNC_PASS_MESSAGES: '1', MDSYNC_CHECKPOINT_MS: '0' };
-    // This side is the one stopped, not the far `mdsync serve`.
-    const far = t.args.includes('--remote-path') ? ['--remote-path', `env -u MDSYNC_CRASH_AFTER ${REMOTE_PATH}`] : [];
     let claimed = 0;
-    // Killed at points further and further on, until a stop leaves a state naming some copies.
-    for (let n = 1; n < 200 && claimed === 0; n += 5) {
-      for (const dir of [dst, join(work, 'state'), join(work, 'cache')]) await removeDir(dir);
-      const stopped = await run(['backup', src, t.endpoint(dst), ...far], { ...env, MDSYNC_CRASH_AFTER: String(n) });
-      expect(stopped.code, `killed at point ${n}, before its end`).not.toBe(0);
-      claimed = (await stateClaims(work)).b.size;
-    }
-    expect(claimed).toBeGreaterThan(0);
-    const again = await run(['backup', '-v', '--json', src, t.endpoint(dst)], env);
-    // At most what the stop left in tmp/ is reported, as removed.
-    expect(again.stderr).toMatch(/^(mdsync: warning: (first|second) side: removed \d+ temporary files? left by an interrupted run\n)*$/);
+    // Until a stop leaves a state naming some copies.
+    await stopAt(dst, env, async () => (claimed = (await stateClaims(work)).b.size) > 0);
+    const again = await run(['backup', '--json', src, t.endpoint(dst)], env);
+    expect(again.stderr).toMatch(AFTER_STOP);
     expect(again.code).toBe(0);
     const summary = jsonOf(again);
     expect(summary.passes).toBeGreaterThanOrEqual(2);
@@ -102,7 +108,6 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     const dst = join(work, 'dst');
     // A pass per folder holding mail; checkpoints every few seconds: none in a run this short.
     const env = { MDSYNC_PASSES_FROM: '1', MDSYNC_PASS_MESSAGES: '1' };
-    const far = t.args.includes('--remote-path') ? ['--remote-path', `env -u MDSYNC_CRASH_AFTER ${REMOTE_PATH}`] : [];
     const published = async (): Promise<number> => {
       let n = 0;
       for (const folder of ['', '.Archive', '.Lists', '.Lists.Dev', '.Sent']) {
@@ -111,17 +116,11 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
       return n;
     };
     let copied = 0;
-    // Killed at points further and further on, until a stop leaves a folder copied.
-    for (let n = 1; n < 200 && copied === 0; n += 5) {
-      for (const dir of [dst, join(work, 'state'), join(work, 'cache')]) await removeDir(dir);
-      const stopped = await run(['backup', src, t.endpoint(dst), ...far], { ...env, MDSYNC_CRASH_AFTER: String(n) });
-      expect(stopped.code, `killed at point ${n}, before its end`).not.toBe(0);
-      copied = await published();
-    }
-    expect(copied).toBeGreaterThan(0);
+    // Until a stop leaves a folder copied.
+    await stopAt(dst, env, async () => (copied = await published()) > 0);
     expect((await stateClaims(work)).b.size).toBe(0);
     const again = await run(['backup', '--json', src, t.endpoint(dst)], env);
-    expect(again.stderr).toMatch(/^(mdsync: warning: (first|second) side: removed \d+ temporary files? left by an interrupted run\n)*$/);
+    expect(again.stderr).toMatch(AFTER_STOP);
     expect(again.code).toBe(0);
     const summary = jsonOf(again);
     expect(summary.passes).toBeGreaterThanOrEqual(2);
