@@ -270,8 +270,7 @@ export class LocalAgent {
         if (!this.folders.has(d.name)) await this.confine(join(this.root, d.dir));
         const folder = this.folderFor(d.name, d.dir);
         const summary = { name: d.name, ...await folder.summary(this.cache?.folders[d.name]) };
-        // Not a folder that can tell what changed since its last listing: a run with a state asks it.
-        if (keep !== undefined && (kept += summary.messages) > keep && !folder.knowsChanges) await this.releaseFolder(folder);
+        if (keep !== undefined && (kept += summary.messages) > keep && folder.spareListing) await this.releaseFolder(folder);
         return summary;
       } catch (err) {
         if (!(err instanceof MdsyncError) || !UNREADABLE.has(err.code)) throw err;

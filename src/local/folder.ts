@@ -370,9 +370,13 @@ export class MaildirFolder {
     return entry;
   }
 
-  /** Whether the folder can tell what changed since its listing before (changes()). */
-  get knowsChanges(): boolean {
-    return this.sinceBase !== undefined;
+  /**
+   * Whether the folder holds a listing a budget may let go of: one in memory (not summed up from
+   * its record), that cannot tell what changed since the listing before it (changes(), which a
+   * run with a state asks).
+   */
+  get spareListing(): boolean {
+    return this.scan !== undefined && this.sinceBase === undefined;
   }
 
   /**
