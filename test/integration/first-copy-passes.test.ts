@@ -45,6 +45,12 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     }
     throw new Error('no stop left what the test needs');
   };
+  /** `mdsync verify` finds both sides alike, with these folders and messages. */
+  const expectIdentical = async (a: string, b: string, what: string): Promise<void> => {
+    const verify = await run(['verify', a, t.endpoint(b)]);
+    expect(verify.stdout + verify.stderr).toContain(`identical: ${what}`);
+    expect(verify.code).toBe(0);
+  };
   /** What a run after a stop may say: at most what the stop left in tmp/, as removed. */
   const AFTER_STOP = /^(mdsync: warning: (first|second) side: removed \d+ temporary files? left by an interrupted run\n)*$/;
 
@@ -58,9 +64,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(summary.passes).toBe(3);
     expect(summary.summary.transfers).toEqual({ a: 0, b: 97 });
     expect(summary.summary.createFolders).toEqual({ a: 0, b: 5 });
-    const verify = await run(['verify', src, t.endpoint(dst)]);
-    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
-    expect(verify.code).toBe(0);
+    await expectIdentical(src, dst, '5 folders, 97 messages');
     const again = jsonOf(await run(['backup', '--json', src, t.endpoint(dst)]));
     expect(again.exit).toBe(0);
     expect(again.passes).toBeUndefined();
@@ -97,8 +101,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(summary.passes).toBeGreaterThanOrEqual(2);
     // What the state names as copied is not copied again.
     expect(summary.summary.transfers.b).toBeLessThanOrEqual(97 - claimed);
-    const verify = await run(['verify', src, t.endpoint(dst)]);
-    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
+    await expectIdentical(src, dst, '5 folders, 97 messages');
     const quiet = jsonOf(await run(['backup', '--json', src, t.endpoint(dst)], env));
     expect(quiet.bytes).toBe(0);
     expect(quiet.passes).toBeUndefined();
@@ -126,8 +129,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(summary.passes).toBeGreaterThanOrEqual(2);
     // What the stop left in place is met, not copied again.
     expect(summary.summary.transfers.b).toBe(97 - copied);
-    const verify = await run(['verify', src, t.endpoint(dst)]);
-    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
+    await expectIdentical(src, dst, '5 folders, 97 messages');
   });
 
   it('copies the folders new to the source since the last run in passes, after the ones the state knows', async () => {
@@ -142,8 +144,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(lines).toContain('folders new to a side copied in passes of a few folders: 3 passes, the first over the folders the saved state knows or both sides hold mail in');
     expect(lines.filter((l) => l.startsWith('copy '))).toHaveLength(50);
     expect(lines).toContain('backup: copied 0/50, moved 0/0, flags 0/0, expunged 0/0, folders +0/3 -0/0 (first/second side)');
-    const verify = await run(['verify', src, t.endpoint(dst)]);
-    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
+    await expectIdentical(src, dst, '5 folders, 97 messages');
   });
 
   it('plans a run whole where a folder the state knows was renamed: its messages are moved, not copied again', async () => {
@@ -159,8 +160,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     // Archive's 45 moved on the replica; Lists and Lists/Dev copied.
     expect(summary.summary.copies.b).toBe(45);
     expect(summary.summary.transfers.b).toBe(50);
-    const verify = await run(['verify', src, t.endpoint(dst)]);
-    expect(verify.stdout + verify.stderr).toContain('identical: 5 folders, 97 messages');
+    await expectIdentical(src, dst, '5 folders, 97 messages');
   });
 
   it('guards each pass as the run planned whole would be: expunges counted against all its folders\' messages', async () => {
@@ -180,8 +180,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(summary.passes).toBe(3);
     expect(summary.summary.expunges).toEqual({ a: 50, b: 0 });
     expect(summary.summary.transfers).toEqual({ a: 0, b: 50 });
-    const verify = await run(['verify', src, t.endpoint(dst)]);
-    expect(verify.stdout + verify.stderr).toContain('identical: 6 folders, 167 messages');
+    await expectIdentical(src, dst, '6 folders, 167 messages');
   });
 
   it('fills an empty first side in a two-way sync', async () => {
@@ -192,6 +191,6 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(r.code).toBe(0);
     expect(jsonOf(r).passes).toBe(3);
     expect(jsonOf(r).summary.transfers).toEqual({ a: 97, b: 0 });
-    expect((await run(['verify', empty, t.endpoint(src)])).code).toBe(0);
+    await expectIdentical(empty, src, '5 folders, 97 messages');
   });
 });
