@@ -47,7 +47,7 @@ export function firstCopyPasses(
 ): FirstCopy | undefined {
   const counts = includedCounts(lists, include);
   if (!counts) return undefined;
-  const total = (side: Side): number => [...counts[side].values()].reduce((n, c) => n + c, 0);
+  const total = (side: Side): number => sum(counts[side]);
   const from: Side | undefined = total('b') === 0 ? 'a' : total('a') === 0 && mode === 'sync' ? 'b' : undefined;
   if (from === undefined) return undefined;
   const messages = total(from);
@@ -68,6 +68,8 @@ function includedCounts(lists: Record<Side, FolderList>, include: (name: string)
   }
   return counts;
 }
+
+const sum = (counts: Map<string, number>): number => [...counts.values()].reduce((n, c) => n + c, 0);
 
 /** Both sides' folder names, in name order. */
 const folderNames = (counts: Record<Side, Map<string, number>>): string[] => [...new Set([...counts.a.keys(), ...counts.b.keys()])].sort();
@@ -96,9 +98,10 @@ export type SavedCounts = ReadonlyMap<string, Partial<Record<Side, number>>>;
  * Passes for a run whose bulk is folders new to one side: a first copy that was stopped (killed,
  * or cut off) and is run again, with the state it saved or none, or a migration grown by new
  * folders. The first pass is every folder the state knows, or both sides hold mail in: a run as
- * ever over them. Then the folders only one side holds mail in (any side in a two-way sync, else the first),
- * which the state does not know, a few at a time as a first copy goes. Undefined when those hold
- * fewer than `least` messages (or than two passes hold), or a folder is damaged or unreadable.
+ * ever over them. Then the folders only one side holds mail in (any side in a two-way sync, else
+ * the first), which the state does not know, a few at a time as a first copy goes. Undefined when
+ * those hold fewer than `least` messages (or than two passes hold), or a folder is damaged or
+ * unreadable.
  *
  * A message moved from a known folder into a new one would be expunged from the other side's
  * copy in the first pass and copied again in its own (held throughout by the side it moved on,
@@ -139,6 +142,5 @@ export function resumedCopyPasses(
   const messages = fresh.reduce((n, [, c]) => n + c, 0);
   if (messages < Math.max(least, 2 * size)) return undefined;
   const passes = [...(first.length > 0 ? [first] : []), ...grouped(fresh, size)];
-  const total = (side: Side): number => [...counts[side].values()].reduce((n, c) => n + c, 0);
-  return passes.length > 1 ? { messages, passes, resumed: true, totals: { a: total('a'), b: total('b') } } : undefined;
+  return passes.length > 1 ? { messages, passes, resumed: true, totals: { a: sum(counts.a), b: sum(counts.b) } } : undefined;
 }
