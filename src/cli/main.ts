@@ -12,7 +12,7 @@ import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
 import type { RemoteOptions } from '../remote/open.js';
 import { endpointKey, loadEndpointCode, openAgent } from './endpoints.js';
 import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
-import { describePlan, describeSummary, progressPrinter } from './output.js';
+import { describePlan, describeSummary, dropOutputToClosedPipes, progressPrinter } from './output.js';
 import { defaultStateDir, loadStateFile, saveStateFile, stateExists, statePath } from './state-file.js';
 
 export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64 } as const;
@@ -217,6 +217,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.OK;
   const verbose = argv.includes('-v') || argv.includes('--verbose');
+  dropOutputToClosedPipes();
   process.on('unhandledRejection', (err) => {
     process.exit(handleError(err, verbose));
   });

@@ -3,6 +3,19 @@
 import type { Plan, PlanSummary } from '../sync/plan.js';
 import type { ProgressEvent } from '../sync/run.js';
 
+/**
+ * A reader that has gone (`mdsync verify A B | head`) is not an error: later output is dropped and
+ * the command ends with its own exit code, as a tool killed by SIGPIPE would be silent (Node ignores
+ * SIGPIPE, so writes fail with EPIPE instead); a run still finishes its work rather than stop half-way.
+ */
+export function dropOutputToClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
+}
+
 export function describePlan(plan: Plan): string[] {
   const side = (s: 'a' | 'b'): string => (s === 'a' ? 'first' : 'second');
   const lines: string[] = [];
