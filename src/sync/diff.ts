@@ -34,6 +34,45 @@ function makeMessage(hash: string, infoRest: string | undefined, a?: SideRecord,
   return m;
 }
 
+/** Sizes or hashes known on both sides that disagree: other bytes, whatever the names say. */
+function differ(ea: MessageEntry, eb: MessageEntry): boolean {
+  return (ea.size !== undefined && eb.size !== undefined && ea.size !== eb.size) ||
+    (ea.hash !== undefined && eb.hash !== undefined && ea.hash !== eb.hash);
+}
+
+const sameBytes = (ea: MessageEntry, eb: MessageEntry): boolean => ea.hash !== undefined && ea.hash === eb.hash && !differ(ea, eb);
+
+/**
+ * The saved records that still describe the sides. Set aside, their files met as at a first
+ * meeting (nothing expunged): a record whose two files now hold other bytes (one replaced behind
+ * our back), and those a name contradicts: both sides hold it with the same bytes and no record
+ * links the two (an rsync put it back after a collision gave one side's copy a fresh name). Left
+ * standing, the first would look converged and the second plan a move onto itself plus an
+ * expunge of the only copy.
+ */
+function standingRecords(mapA: Map<string, MessageEntry>, mapB: Map<string, MessageEntry>, messages: StateMessage[]): StateMessage[] {
+  const byA = new Map<string, StateMessage>();
+  const byB = new Map<string, StateMessage>();
+  const aside = new Set<StateMessage>();
+  for (const m of messages) {
+    if (m.a) byA.set(m.a.guid, m);
+    if (m.b) byB.set(m.b.guid, m);
+    const ea = m.a && mapA.get(m.a.guid);
+    const eb = m.b && mapB.get(m.b.guid);
+    // Hashes only: a name's `,S=` is the size of whoever first took the name, not of a collided file's bytes.
+    if (ea?.hash !== undefined && eb?.hash !== undefined && ea.hash !== eb.hash) aside.add(m);
+  }
+  for (const [guid, ea] of mapA) {
+    const eb = mapB.get(guid);
+    const ma = byA.get(guid);
+    const mb = byB.get(guid);
+    if (!eb || (ma !== undefined && ma === mb) || (ma === undefined && mb === undefined) || !sameBytes(ea, eb)) continue;
+    if (ma) aside.add(ma);
+    if (mb) aside.add(mb);
+  }
+  return aside.size === 0 ? messages : messages.filter((m) => !aside.has(m));
+}
+
 /** What is known of a message's content: from the entry, else from its state record. */
 function hashOf(e: MessageEntry, m?: StateMessage): string {
   return e.hash ?? m?.hash ?? '';
@@ -147,7 +186,7 @@ class Planner {
   diffFolder(folder: string, fa: FolderManifest | undefined, fb: FolderManifest | undefined, sf: StateFolder | undefined): void {
     const mapA = new Map((fa?.messages ?? []).map((e) => [e.guid, e]));
     const mapB = new Map((fb?.messages ?? []).map((e) => [e.guid, e]));
-    for (const m of sf?.messages ?? []) {
+    for (const m of standingRecords(mapA, mapB, sf?.messages ?? [])) {
       const ea = m.a ? mapA.get(m.a.guid) : undefined;
       const eb = m.b ? mapB.get(m.b.guid) : undefined;
       if (ea) mapA.delete(ea.guid);
@@ -212,6 +251,15 @@ class Planner {
     for (const t of this.plan.transfers) {
       const to = other(t.from);
       const list = t.record.hash ? this.moveSources.get(t.record.hash) : undefined;
+      // The receiving side already holds these bytes under the very name sent: never a move onto
+      // itself, whose expunge would remove the only copy; delivered, they are found there.
+      const itself = list?.findIndex((s) => s.side === to && s.folder === t.folder && s.guid === t.sourceGuid) ?? -1;
+      if (list && itself >= 0) {
+        const [self] = list.splice(itself, 1);
+        this.plan.expunges = this.plan.expunges.filter((x) => !(x.side === self?.side && x.folder === self.folder && x.guid === self.guid));
+        remaining.push(t);
+        continue;
+      }
       const index = list?.findIndex((s) => s.side === to) ?? -1;
       if (!list || index < 0) {
         remaining.push(t);
@@ -318,6 +366,23 @@ export function diff(input: DiffInput): Plan {
   return plan;
 }
 
+/** Names both sides hold, not unknown to both, that no saved record links together (sizes agreeing): both hashes. */
+function namesNotLinked(input: DiffInput, folder: string, messages: Record<Side, MessageEntry[]>, need: (side: Side, folder: string, e: MessageEntry) => void): void {
+  const together = new Set<string>();
+  const known = new Set<string>();
+  for (const m of input.state?.folders[folder]?.messages ?? []) {
+    if (m.a && m.a.guid === m.b?.guid) together.add(m.a.guid);
+    for (const r of [m.a, m.b]) if (r) known.add(r.guid);
+  }
+  const onB = new Map(messages.b.map((e) => [e.guid, e]));
+  for (const ea of messages.a) {
+    const eb = onB.get(ea.guid);
+    if (!eb || together.has(ea.guid) || !known.has(ea.guid) || differ(ea, eb)) continue;
+    need('a', folder, ea);
+    need('b', folder, eb);
+  }
+}
+
 /** Which messages need a content hash before `diff` can decide: first meetings, and moves. */
 export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids: string[] }[] {
   const needs = new Map<string, { side: Side; folder: string; guids: Set<string> }>();
@@ -334,10 +399,15 @@ export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids
   for (const folder of names) {
     const messages = { a: input.a.folders.get(folder)?.messages ?? [], b: input.b.folders.get(folder)?.messages ?? [] };
     const known: Record<Side, Set<string>> = { a: new Set(), b: new Set() };
+    let crossed = false;
     for (const m of input.state?.folders[folder]?.messages ?? []) {
       if (m.a) known.a.add(m.a.guid);
       if (m.b) known.b.add(m.b.guid);
+      if (m.a?.guid !== m.b?.guid) crossed = true;
     }
+    // Records that pair two names (after a collision): a name both sides hold that no record links
+    // together is compared by content (standingRecords).
+    if (crossed) namesNotLinked(input, folder, messages, need);
     // Only what the state does not know is looked at one by one: usually a handful per folder.
     const unknown: Record<Side, MessageEntry[]> = { a: [], b: [] };
     for (const side of ['a', 'b'] as const) {

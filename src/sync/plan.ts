@@ -100,6 +100,19 @@ export function isEmptyPlan(plan: Plan): boolean {
     plan.subscriptions.a === undefined && plan.subscriptions.b === undefined;
 }
 
+/** A name a placement of this run landed on, or found its bytes already under. */
+export const landedKey = (side: Side, folder: string, guid: string): string => `${side}\0${folder}\0${guid}`;
+
+/**
+ * The expunges to make once every placement is done: none of a name a placement landed on. A
+ * transfer onto a name that held its bytes already, or a copy onto its own source, leaves the
+ * message's only copy on that side under that name (a replica's file put back by rsync after a
+ * collision): expunged, it would be lost.
+ */
+export function expungesAfterPlacing(expunges: Expunge[], landed: Set<string>): Expunge[] {
+  return landed.size === 0 ? expunges : expunges.filter((x) => !landed.has(landedKey(x.side, x.folder, x.guid)));
+}
+
 /** `--max-delete`: a count, or a percentage of a side's messages. */
 export type MaxDelete = { count: number } | { percent: number };
 

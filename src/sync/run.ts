@@ -5,7 +5,7 @@ import { GuardError, MdsyncError } from '../errors.js';
 import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
-import { checkGuards, emptyPlan, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
+import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
 import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
@@ -742,7 +742,9 @@ async function execute(
   const total = plan.transfers.length + plan.copies.length;
   let done = 0;
   const progress = (): void => options.onProgress?.({ phase: 'transfer', done, total });
+  const landed = new Set<string>();
   const record = (folder: string, rec: StateMessage, to: Side, placed: Placed): void => {
+    landed.add(landedKey(to, folder, placed.guid));
     if (notePlaced(rec, to, placed)) (placedRecords[folder] ??= []).push(rec);
   };
   // A folder with nothing planned but placements has its final records once they are all placed:
@@ -841,7 +843,7 @@ async function execute(
     });
   }
   await drain();
-  for (const group of groupBy(plan.expunges, (e) => `${e.side}\0${e.folder}`).values()) {
+  for (const group of groupBy(expungesAfterPlacing(plan.expunges, landed), (e) => `${e.side}\0${e.folder}`).values()) {
     const first = group[0] as (typeof group)[number];
     add(async () => {
       await agents[first.side].expunge(first.folder, group.map((e) => e.guid));

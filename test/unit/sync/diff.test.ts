@@ -567,6 +567,55 @@ describe('regressions', () => {
     expect(plan.keep.INBOX).toContainEqual(stateMessage('h1', rec('x1'), rec('y1')));
   });
 
+  // A collision gave b's copy of m a fresh name (f); rsync then put m back on b with a's bytes.
+  // Left to the records, b's m looked new and a's m's partner gone: a move of m onto itself on b
+  // and an expunge of b's m, the replica's only copy (issue 30, item 3).
+  it('move-onto-itself-expunges-only-copy: a name both sides hold again with one content is met, nothing expunged', () => {
+    const s = state({ INBOX: { messages: [stateMessage('h1', rec('m'), rec('f')), agreed('h2', 'y')] } });
+    const i: DiffInput = {
+      mode: 'backup', state: s,
+      a: snapshot({ INBOX: [entry('m', { hash: 'h1' }), entry('y')] }),
+      b: snapshot({ INBOX: [entry('m'), entry('y')] }),
+    };
+    expect(sortNeeds(hashNeeds(i))).toEqual([{ side: 'b', folder: 'INBOX', guids: ['m'] }]);
+    (i.b.folders.get('INBOX')?.messages[0] as { hash?: string }).hash = 'h1';
+    for (const mode of MODES) {
+      const plan = diff({ ...i, mode });
+      expect(isEmptyPlan(plan), mode).toBe(true);
+      expect(plan.keep.INBOX).toContainEqual(agreed('h1', 'm'));
+    }
+  });
+
+  it('move-onto-itself-expunges-only-copy: two records crossing one name, both sides rsync\'d alike: each name met, nothing planned', () => {
+    // After a collision in a sync: a's m went to b as f1, b's m (other bytes) to a as f2.
+    const s = state({ INBOX: { messages: [stateMessage('h1', rec('m'), rec('f1')), stateMessage('h2', rec('f2'), rec('m'))] } });
+    const side = () => snapshot({ INBOX: [entry('m', { hash: 'h1' }), entry('f2', { hash: 'h2' })] });
+    const plan = diff({ mode: 'sync', state: s, a: side(), b: side() });
+    expect(isEmptyPlan(plan)).toBe(true);
+    expect([...(plan.keep.INBOX ?? [])].sort((x, y) => x.hash.localeCompare(y.hash))).toEqual([agreed('h1', 'm'), agreed('h2', 'f2')]);
+  });
+
+  it('move-onto-itself-expunges-only-copy: a record whose two files now hold other bytes never looks converged', () => {
+    const s = state({ INBOX: { messages: [agreed('h1', 'm')] } });
+    const a = snapshot({ INBOX: [entry('m', { hash: 'h1' })] });
+    const b = snapshot({ INBOX: [entry('m', { hash: 'h9' })] });
+    const sync = diff({ mode: 'sync', state: s, a, b });
+    expect(sync.transfers.map((t) => `${t.from}:${t.sourceGuid}`).sort()).toEqual(['a:m', 'b:m']);
+    expect(sync.expunges).toEqual([]);
+    const backup = diff({ mode: 'backup', state: s, a, b });
+    expect(backup.transfers.map((t) => `${t.from}:${t.sourceGuid}`)).toEqual(['a:m']);
+    expect(backup.expunges).toEqual([{ side: 'b', folder: 'INBOX', guid: 'm' }]);
+  });
+
+  it('move-onto-itself-expunges-only-copy: a transfer is never paired with an expunge of the name it lands on', () => {
+    // b's m is known only from an older record whose a half is gone: its hash is the records'.
+    const s = state({ INBOX: { messages: [stateMessage('h1', rec('m'), rec('f')), stateMessage('h1', undefined, rec('m'))] } });
+    const plan = diff({ mode: 'backup', state: s, a: snapshot({ INBOX: [entry('m')] }), b: snapshot({ INBOX: [entry('m')] }) });
+    expect(plan.copies).toEqual([]);
+    expect(plan.expunges).toEqual([]);
+    expect(plan.transfers.map((t) => t.sourceGuid)).toEqual(['m']);
+  });
+
   // After b deletes a folder, a one-way run keeps it deleted on b (state: onA, not onB). The next
   // one-way run must not read onB=false as "never had it" and create the folder on b again with
   // every message: a run right after a successful one is a no-op (invariant 5), and b's own change

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { GuardError } from '../../../src/errors.js';
 import { diff } from '../../../src/sync/diff.js';
-import { checkGuards, countMessages, isEmptyPlan, limitFor, summarize, type GuardOptions, type Plan } from '../../../src/sync/plan.js';
+import { checkGuards, countMessages, expungesAfterPlacing, landedKey, isEmptyPlan, limitFor, summarize, type GuardOptions, type Plan } from '../../../src/sync/plan.js';
 import { errorOf } from '../../helpers/errors.js';
 import { agreed, entry, snapshot, state } from '../../helpers/manifest.js';
 
@@ -172,5 +172,13 @@ describe('summarize / isEmptyPlan / countMessages', () => {
 
   it('counts every message of every folder', () => {
     expect(countMessages(snapshot({ INBOX: [entry('a'), entry('b')], Work: [entry('c')], Empty: [] }).folders)).toBe(3);
+  });
+});
+
+describe('expungesAfterPlacing', () => {
+  it('drops the expunge of a name a placement landed on, on that side and folder only', () => {
+    const expunges = [{ side: 'b' as const, folder: 'INBOX', guid: 'm' }, { side: 'a' as const, folder: 'INBOX', guid: 'm' }, { side: 'b' as const, folder: 'Archive', guid: 'm' }];
+    expect(expungesAfterPlacing(expunges, new Set([landedKey('b', 'INBOX', 'm')]))).toEqual(expunges.slice(1));
+    expect(expungesAfterPlacing(expunges, new Set())).toEqual(expunges);
   });
 });
