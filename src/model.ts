@@ -139,6 +139,11 @@ export interface CopyRequest {
   keywords: string[];
   location: Location;
   infoRest?: string;
+  /**
+   * The arrival time the copy must have (the message's on the other side, where a client moved it
+   * by writing a new file): where the file copied from has another, its bytes are copied, not linked.
+   */
+  mtime?: number;
 }
 
 export interface Placed {

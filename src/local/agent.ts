@@ -14,6 +14,7 @@ import { MaildirFolder } from './folder.js';
 import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName, type FolderDir } from './layout.js';
 import { removeLeftovers, tempTag } from './leftovers.js';
 import { Dotlock } from './lock.js';
+import { linkable, mtimesOf } from './mtimes.js';
 import type { Separator } from './name.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
 
@@ -301,6 +302,10 @@ export class LocalAgent {
     return (await folder.hashMany(guids)).map((h) => h ?? null);
   }
 
+  async mtimes(name: string, guids: string[]): Promise<(number | null)[]> {
+    return mtimesOf(await (await this.folder(name)).locateMany(guids));
+  }
+
   async *read(name: string, guids: string[]): AsyncIterable<ReadResult[]> {
     const folder = await this.folder(name);
     yield* folder.readMany(guids);
@@ -327,9 +332,12 @@ export class LocalAgent {
       const source = await this.folder(fromFolder);
       // A hard link on the I/O threads (else file to file); what that cannot do (moved meanwhile) the usual way.
       const paths = await source.locateMany(indices.map((i) => (items[i] as CopyRequest).fromGuid));
-      const located = indices.flatMap((i, j) => (paths[j] ? [{ i, path: paths[j] as string }] : []));
+      const found = indices.flatMap((i, j) => (paths[j] ? [{ i, path: paths[j] as string }] : []));
+      // A file with another arrival time than the copy must have is copied: its mtime stays its own.
+      const ok = await linkable(found.map((f) => f.path), found.map((f) => (items[f.i] as CopyRequest).mtime));
+      const located = found.filter((_, j) => ok[j]);
       const copied = await target.deliverFiles(located.map(({ i, path }) => {
-        const { fromFolder: _from, fromGuid: _guid, ...rest } = items[i] as CopyRequest;
+        const { fromFolder: _from, fromGuid: _guid, mtime: _mtime, ...rest } = items[i] as CopyRequest;
         return { ...rest, path };
       }), true);
       copied.forEach((p, j) => {

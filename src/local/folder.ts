@@ -855,7 +855,7 @@ export class MaildirFolder {
         continue;
       }
       order.push(i);
-      deliveries.push({ guid: item.guid, data: got.data, mtime: got.mtime ?? Date.now(), flags: item.flags, keywords: item.keywords, location: item.location, infoRest: item.infoRest });
+      deliveries.push({ guid: item.guid, data: got.data, mtime: item.mtime ?? got.mtime ?? Date.now(), flags: item.flags, keywords: item.keywords, location: item.location, infoRest: item.infoRest });
     }
     const placed = await this.deliver(deliveries);
     placed.forEach((p, j) => { out[order[j] as number] = p; });

@@ -83,6 +83,7 @@ export const METHODS = {
   prepare: { args: record({ folders: list(folder) }), result: nothing },
   release: { args: record({ folders: list(folder) }), result: nothing },
   hash: { args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
+  mtimes: { args: record({ folder, guids: list(guid) }), result: list(nullable(mtime)) },
   read: {
     args: record({ folder, guids: list(guid) }),
     // Each item: vanished, or whole `data`, or a `stream` to pull with readChunk.
@@ -99,7 +100,7 @@ export const METHODS = {
   uploadChunk: { args: record({ stream: streamId, seq: uint(), data: bytes(MAX_INLINE_BODY) }), result: nothing },
   uploadEnd: { args: record({ stream: streamId }), result: placed },
   copyLocal: {
-    args: record({ folder, items: list(record({ fromFolder: folder, fromGuid: guid, guid, flags, keywords, location }, { infoRest })) }),
+    args: record({ folder, items: list(record({ fromFolder: folder, fromGuid: guid, guid, flags, keywords, location }, { infoRest, mtime })) }),
     result: list(placed),
   },
   setFlags: {

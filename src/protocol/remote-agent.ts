@@ -13,7 +13,7 @@ import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
 import { packDeliveries } from './deliveries.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
@@ -159,6 +159,15 @@ export class RemoteAgent implements Agent {
     if (!this.info.capabilities.includes(FOLDER_CHANGES) || !Digest.parse(since)) return undefined;
     const answer = await this.ask('changes', { folder, since });
     return answer ? changesFromWire(answer, this.label, folder) : undefined;
+  }
+
+  async mtimes(folder: string, guids: string[]): Promise<(number | null)[]> {
+    // An older far side does not know the request: its moves keep the file's own mtime.
+    if (!this.info.capabilities.includes(MOVE_MTIMES)) return guids.map(() => null);
+    const parts = await Promise.all(chunksOf(guids, REQUEST_ITEMS).map((part) => this.ask('mtimes', { folder, guids: part })));
+    const out = parts.flat();
+    if (out.length !== guids.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${out.length} mtimes for ${guids.length} messages`);
+    return out;
   }
 
   async hash(folder: string, guids: string[]): Promise<(string | null)[]> {

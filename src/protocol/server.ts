@@ -32,7 +32,9 @@ export const STAGED_FOLDERS = 'staged-folders';
 export const STAGED_CONTENTS = 'staged-contents';
 /** Announced by a server that answers `release` (a first copy in passes lets go of folders done). */
 export const RELEASE_FOLDERS = 'release-folders';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS];
+/** Announced by a server that answers `mtimes` and gives a copyLocal item the `mtime` it asks for. */
+export const MOVE_MTIMES = 'move-mtimes';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES];
 
 export interface OpenRequest {
   create?: boolean;
@@ -160,6 +162,10 @@ export async function serveSession(input: Readable, output: Writable, options: S
       return null;
     },
     hash: async ({ folder, guids }) => (await opened()).hash(folder, guids),
+    async mtimes({ folder, guids }) {
+      const target = await opened();
+      return target.mtimes ? target.mtimes(folder, guids) : guids.map(() => null);
+    },
     async read({ folder, guids }) {
       const out: Result<'read'> = [];
       let bytes = 0;

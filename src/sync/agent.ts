@@ -39,6 +39,8 @@ export interface Agent {
   changes?(folder: string, since: string): Promise<FolderChanges | undefined>;
   /** Content hashes of messages; null for one that vanished. */
   hash(folder: string, guids: string[]): Promise<(string | null)[]>;
+  /** Arrival times (mtimes, milliseconds) of messages; null for one that vanished. */
+  mtimes?(folder: string, guids: string[]): Promise<(number | null)[]>;
   /**
    * Reads messages, in the order asked, a batch at a time: one await per batch rather than per
    * message (a first copy reads 100 000). A large body (a stream) comes alone in its batch.

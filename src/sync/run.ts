@@ -8,6 +8,7 @@ import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
+import { withSourceMtimes } from './move-mtimes.js';
 import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
 import { compactFolder, emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
@@ -808,7 +809,7 @@ async function execute(
     add(async () => {
       const first = group[0];
       if (!first) return;
-      const placed = await agents[first.side].copyLocal(first.folder, group.map((c) => c.request));
+      const placed = await agents[first.side].copyLocal(first.folder, await withSourceMtimes(agents[other(first.side)], group));
       placed.forEach((p, i) => {
         const c = group[i];
         if (!c) return;

@@ -171,6 +171,7 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
   prepare: { args: { folders: ['INBOX', 'Archive/2024'] }, result: null },
   release: { args: { folders: ['INBOX', 'Archive/2024'] }, result: null },
   hash: { args: { folder: 'INBOX', guids: [GUID, 'x'] }, result: [HASH, null] },
+  mtimes: { args: { folder: 'INBOX', guids: [GUID, 'x'] }, result: [1600000000000, null] },
   read: {
     args: { folder: 'INBOX', guids: [GUID] },
     result: [{ guid: GUID, data: new Uint8Array([72, 105]), mtime: 1600000000, hash: HASH }, { guid: 'y', stream: 3, size: 2 ** 21, mtime: 1, hash: HASH }, { guid: 'z', vanished: true }],
@@ -193,7 +194,7 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
   uploadChunk: { args: { stream: 5, seq: 0, data: new Uint8Array([1]) }, result: null },
   uploadEnd: { args: { stream: 5 }, result: { wanted: GUID, guid: `${GUID}2`, hash: HASH, existed: true, vanished: false } },
   copyLocal: {
-    args: { folder: 'Archive', items: [{ fromFolder: 'INBOX', fromGuid: GUID, guid: GUID, flags: 'S', keywords: [], location: 'cur' }] },
+    args: { folder: 'Archive', items: [{ fromFolder: 'INBOX', fromGuid: GUID, guid: GUID, flags: 'S', keywords: [], location: 'cur', mtime: 1600000000000 }] },
     result: [{ wanted: GUID, guid: GUID, hash: HASH, existed: false }],
   },
   setFlags: {
