@@ -12,8 +12,9 @@ import { removeLeftovers } from './leftovers.js';
 import type { CachedFolder } from './folder.js';
 
 // The header is JSON: parsed natively, where a decoder module would cost a local run's start-up
-// more than the parse.
-const VERSION = 8;
+// more than the parse. Version 9: listings skip names that do not round-trip (unsyncableName), which
+// older records may hold.
+const VERSION = 9;
 const HEADER_MAX = 64 * 1024 * 1024;
 
 export interface ScanCache {

@@ -22,6 +22,8 @@ export interface ParsedName {
 }
 
 const MAX_NAME = 255;
+/** Flag letters a name may carry: as many as the wire takes. */
+const MAX_FLAGS = 64;
 
 export function sortChars(s: string): string {
   // Names are read by the hundred thousand and their letters are nearly always in order already.
@@ -54,6 +56,34 @@ export function checkName(name: string): void {
   if (name.length === 0 || name.length > MAX_NAME || name.includes('/') || name.includes('\0')) {
     throw new MdsyncError('BAD_NAME', `not a Maildir file name: ${JSON.stringify(name)}`);
   }
+}
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/**
+ * Why a listed file cannot be synced as a message, or undefined when it can (`guid`: its
+ * guidOfName). The scan decides this alone, so every name it keeps is one the wire takes (no
+ * control character, flags in printable ASCII).
+ */
+export function unsyncableName(name: string, guid: string, separator: Separator): string | undefined {
+  if (name.length === 0 || name.length > MAX_NAME || name.includes('/')) return 'not a Maildir file name';
+  if (CONTROL.test(name)) return 'the file name holds a control character; rename it to have it synced';
+  const info = name.slice(guid.length + 1);
+  if (!info.startsWith('2,')) return undefined;
+  const end = info.indexOf(',', 2);
+  const letters = end < 0 ? info.slice(2) : info.slice(2, end);
+  if (!/^[!-~]*$/.test(letters) || (letters.length > MAX_FLAGS && parseName(name, separator).flags.length > MAX_FLAGS)) {
+    return `its flags are not ${MAX_FLAGS} or fewer printable ASCII characters; rename it to have it synced`;
+  }
+  return undefined;
+}
+
+/** A file name for a one-line message: control characters (C0, DEL, C1, line separators) and the backslash escaped. */
+export function printableName(name: string): string {
+  return name.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\\]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
 }
 
 /** The GUID part of a file name (as parseName finds it), without parsing the rest. */

@@ -4,7 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type { Location } from '../model.js';
-import { checkName, guidOfName, parseName, type ParsedName, type Separator } from './name.js';
+import { guidOfName, parseName, printableName, unsyncableName, type ParsedName, type Separator } from './name.js';
 
 export interface ScannedFile {
   readonly name: string;
@@ -24,7 +24,7 @@ export class ListedFile implements ScannedFile {
   hash?: string;
   listing?: number;
 
-  /** `name` must have passed checkName. */
+  /** `name` must have passed unsyncableName (or checkName, read from the cache). */
   constructor(readonly name: string, readonly location: Location, private readonly separator: Separator, guid?: string) {
     this.guid = guid ?? guidOfName(name, separator);
   }
@@ -217,19 +217,19 @@ export async function scanFolder(
           continue;
         }
         if (!entry.isFile()) {
-          warnings.push(`skipping ${location}/${entry.name} in ${dir}: not a regular file`);
+          warnings.push(`skipping ${location}/${printableName(entry.name)} in ${dir}: not a regular file`);
           continue;
         }
         let file = follow?.[location].find(entry.name);
         const listedAgain = file !== undefined;
         if (!file) {
-          try {
-            checkName(entry.name);
-          } catch (err) {
-            warnings.push(`skipping ${location}/${entry.name} in ${dir}: ${(err as Error).message}`);
+          const guid = guidOfName(entry.name, separator);
+          const problem = unsyncableName(entry.name, guid, separator);
+          if (problem) {
+            warnings.push(`skipping ${location}/${printableName(entry.name)} in ${dir}: ${problem}`);
             continue;
           }
-          file = new ListedFile(entry.name, location, separator);
+          file = new ListedFile(entry.name, location, separator, guid);
         }
         const seen = files.get(file.guid);
         if (seen) {
