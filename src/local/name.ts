@@ -36,6 +36,7 @@ export function sortChars(s: string): string {
 }
 
 const INFO_MARK: Record<Separator, string> = { ':': ':2,', '!': '!2,', ';': ';2,' };
+const INFO_MARKS = Object.values(INFO_MARK);
 
 /** Finds the info separator: the configured one first, then the others (files from another system). */
 function findInfo(name: string, preferred: Separator): { at: number; sep: Separator } | undefined {
@@ -63,11 +64,15 @@ const CONTROL = /[\x00-\x1f\x7f]/;
 /**
  * Why a listed file cannot be synced as a message, or undefined when it can (`guid`: its
  * guidOfName). The scan decides this alone, so every name it keeps is one the wire takes (no
- * control character, flags in printable ASCII).
+ * control character, flags in printable ASCII) and one that round-trips: its base name, written
+ * bare in new/ or followed by any info, parses back to itself (`X:2,S:2,` in new/ was written
+ * `X:2,S`, read back as message X with \Seen).
  */
 export function unsyncableName(name: string, guid: string, separator: Separator): string | undefined {
   if (name.length === 0 || name.length > MAX_NAME || name.includes('/')) return 'not a Maildir file name';
   if (CONTROL.test(name)) return 'the file name holds a control character; rename it to have it synced';
+  const mark = INFO_MARKS.find((m) => guid.includes(m)) ?? (guid.includes(separator) ? separator : undefined);
+  if (mark) return `its base name holds "${mark}", so it would read back as another message's name; rename it to have it synced`;
   const info = name.slice(guid.length + 1);
   if (!info.startsWith('2,')) return undefined;
   const end = info.indexOf(',', 2);

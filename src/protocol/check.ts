@@ -91,13 +91,18 @@ export const folder: Check<string> = (v, path) => {
   return name;
 };
 
-/** A message GUID is a file's base name: one path component, never hidden, never a control character. */
+/** Info marks: a base name holding one is read back, once written, as another message's name. */
+const INFO_MARKS = [':2,', '!2,', ';2,'];
+
+/** A message GUID is a file's base name: one path component, never hidden, never a control character or an info mark. */
 export const guid: Check<string> = (v, path) => {
   const g = guidText(v, path);
   if (g === '') invalid(path, 'empty GUID');
   if (g.includes('/')) invalid(path, `GUID ${JSON.stringify(g)} contains "/"`);
   if (g.startsWith('.')) invalid(path, `GUID ${JSON.stringify(g)} starts with "."`);
   if (CONTROL.test(g)) invalid(path, `GUID ${JSON.stringify(g)} holds a control character`);
+  const mark = INFO_MARKS.find((m) => g.includes(m));
+  if (mark) invalid(path, `GUID ${JSON.stringify(g)} holds the info mark "${mark}"`);
   return g;
 };
 

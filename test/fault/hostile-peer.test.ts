@@ -39,6 +39,8 @@ describe('a hostile or broken remote side', () => {
     ['nul-keyword', /bad keyword "a\\u0000b"/],
     ['absolute-folder', /answer to listFolders\.folders\[1\]\[0\]: folder name "\/etc" starts or ends with "\/"/],
     ['nul-guid', /answer to manifest\.entries\[0\]\[0\]: GUID "1\.M1\.h\\u0000x" holds a control character/],
+    // Written bare in new/, "a:2,F" would read back as message "a" with \Flagged.
+    ['mark-guid', /answer to manifest\.entries\[0\]\[0\]: GUID "a:2,F" holds the info mark ":2,"/],
     ['negative-size', /answer to manifest\.entries\[0\]\[4\]: expected a whole number from 0 to 1099511627776, got -1/],
     ['huge-size', /answer to read\[0\]\.size: expected a whole number from 0 to 1099511627776, got 1125899906842624/],
     ['lying-size', /peer:\/srv\/mail: message 1\.M1\.h is longer than the 10 bytes announced/],

@@ -38,6 +38,7 @@ function answer(id, method, args) {
       return null;
     case 'absolute-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, '', null, null, null], ['/etc', digest, 1, '', null, null, null]], subscriptions: [] } : method === 'hello' ? hello : null;
     case 'nul-guid': return offer(method, ['1.M1.h\u0000x', 'S', [], 'cur', 5, null, null, null, null], args);
+    case 'mark-guid': return offer(method, ['a:2,F', '', [], 'new', 5, null, null, null, null], args);
     case 'negative-size': return offer(method, ['1.M1.h', 'S', [], 'cur', -1, null, null, null, null], args);
     case 'huge-size':
       if (method === 'read') return [{ guid: '1.M1.h', stream: 1, size: 2 ** 50, mtime: 1600000000, hash: 'ab'.repeat(32) }];

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../../helpers/errors.js';
-import { formatName, freshGuid, guidOfName, infoMayHold, parseName, type ParsedName, type Separator } from '../../../src/local/name.js';
+import { formatName, freshGuid, guidOfName, infoMayHold, parseName, printableName, unsyncableName, SEPARATORS, type ParsedName, type Separator } from '../../../src/local/name.js';
 
 const BASE = '1600000000.M123P456.host';
 
@@ -144,5 +144,78 @@ describe('freshGuid', () => {
     const now = 1_700_000_000_000;
     const names = new Set(Array.from({ length: 1000 }, () => freshGuid(10, 'h', now)));
     expect(names.size).toBe(1000);
+  });
+});
+
+describe('unsyncableName', () => {
+  const problem = (name: string, sep: Separator = ':'): string | undefined => unsyncableName(name, guidOfName(name, sep), sep);
+  const rows: { name: string; sep?: Separator; want: RegExp | undefined }[] = [
+    { name: `${BASE}:2,S`, want: undefined },
+    { name: BASE, want: undefined },
+    { name: `${BASE}!2,S`, want: undefined },
+    { name: `${BASE}:2,S,M=x:y`, want: undefined },
+    { name: `${BASE}:2,S`, sep: '!', want: undefined },
+    // Bare, the part after ":" is info of its own: the base name holds no ":".
+    { name: `${BASE}:foo`, want: undefined },
+    { name: `${BASE}:2,S:2,`, want: /base name holds ":2,"/ },
+    { name: `${BASE}!2,F:2,`, want: /base name holds "!2,"/ },
+    { name: `${BASE};2,T:2,S`, want: /base name holds ";2,"/ },
+    { name: `${BASE}!2,S!2,`, sep: '!', want: /base name holds "!2,"/ },
+    { name: `${BASE}:2,S:2,`, sep: '!', want: /base name holds ":2,"/ },
+    // Bare in new/, "a:x" reads back as message "a".
+    { name: 'a:x:2,S', want: /base name holds ":"/ },
+    { name: 'a:x:y', want: /base name holds ":"/ },
+    { name: 'a!x!2,S', sep: '!', want: /base name holds "!"/ },
+    { name: 'a!x:2,S', want: undefined },
+    { name: `${BASE}\n:2,S`, want: /control character/ },
+    { name: `${BASE}\t`, want: /control character/ },
+    { name: `${BASE}\x7f:2,S`, want: /control character/ },
+    { name: `${BASE}:2,S\r`, want: /control character/ },
+    { name: `${BASE}:2,S T`, want: /flags are not 64 or fewer printable ASCII/ },
+    { name: `${BASE}:2,S\u00e9`, want: /flags are not 64 or fewer printable ASCII/ },
+    { name: `${BASE}:2,S,\u00e9`, want: undefined },
+    // 66 different flag letters: all of printable ASCII but ",", "/" and the keyword letters.
+    { name: `${BASE}:2,${String.fromCharCode(...Array.from({ length: 94 }, (_, i) => 0x21 + i)).replace(/[,/a-z]/g, '')}`, want: /flags are not 64/ },
+    { name: `${BASE}:2,${'S'.repeat(100)}`, want: undefined },
+    { name: 'x'.repeat(256), want: /not a Maildir file name/ },
+  ];
+  it.each(rows)('$name (separator $sep)', ({ name, sep, want }) => {
+    const got = problem(name, sep);
+    if (want) expect(got).toMatch(want);
+    else expect(got).toBeUndefined();
+  });
+
+  // Every short name of separators, marks and letters: a name kept reads back as itself in every
+  // form a side may write it (bare in new/, with flags, with its own or the run's separator).
+  it.each(SEPARATORS)('every name it keeps round-trips (separator %s)', (sep) => {
+    const pieces = [':', '!', ';', ':2,', '!2,', ';2,', '2,', 'S', 'a'];
+    let names = ['X'];
+    let kept = 0;
+    for (let length = 1; length <= 4; length++) {
+      names = names.flatMap((n) => pieces.map((c) => n + c));
+      for (const name of names) {
+        if (problem(name, sep) !== undefined) continue;
+        kept++;
+        const p = parseName(name, sep);
+        const forms: [string, string][] = [
+          [formatName({ guid: p.guid, flags: '', keywordLetters: '' }, sep, 'new'), ''],
+          [formatName({ guid: p.guid, flags: 'S', keywordLetters: 'a' }, sep, 'cur'), 'S'],
+          [formatName({ guid: p.guid, flags: p.flags, keywordLetters: p.keywordLetters, infoRest: p.infoRest }, sep, 'cur'), p.flags],
+          [formatName({ guid: p.guid, flags: 'FS', keywordLetters: '', infoRest: p.infoRest, opaqueInfo: p.opaqueInfo }, p.separator ?? sep, 'cur'), 'FS'],
+          [formatName({ guid: p.guid, flags: '', keywordLetters: '', opaqueInfo: p.opaqueInfo }, p.separator ?? sep, 'new'), ''],
+        ];
+        for (const [written, flags] of forms) {
+          const back = parseName(written, sep);
+          expect({ name, written, guid: back.guid, flags: back.flags }).toEqual({ name, written, guid: p.guid, flags });
+        }
+      }
+    }
+    expect(kept).toBeGreaterThan(500);
+  });
+});
+
+describe('printableName', () => {
+  it('shows control characters and the backslash as \\xNN, the rest as it is', () => {
+    expect(printableName('a\nb\tc\x7fd\\e\u0085f\u2028g\u00e9')).toBe('a\\x0ab\\x09c\\x7fd\\x5ce\\x85f\\u2028g\u00e9');
   });
 });
