@@ -9,6 +9,7 @@ import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, isEmptyPlan, s
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
 import { withSourceMtimes } from './move-mtimes.js';
+import { replicaUidValidity, replicaUids } from './replica-uidvalidity.js';
 import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
 import { compactFolder, emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
@@ -331,9 +332,14 @@ function uidsToCopy(mode: Mode, a: Map<string, string>, b: Map<string, string>):
 
 /**
  * A backup's replica gets the source's UIDVALIDITY, NEXTUID and UIDs, so IMAP clients see the
- * same mailbox (DESIGN §4). Messages are paired through the state: names may differ on b.
+ * same mailbox (DESIGN §4). Messages are paired through the state: names may differ on b. Where
+ * that would give a UID the replica handed out to another message, the folder gets a UIDVALIDITY
+ * of its own (replica-uidvalidity.ts), returned with a warning to record in the state.
  */
-async function copyUids(agents: Record<Side, Agent>, folders: string[], state: SyncState): Promise<void> {
+async function copyUids(
+  agents: Record<Side, Agent>, folders: string[], state: SyncState, saved: SyncState | undefined, warnings: Warning[],
+): Promise<Map<string, number>> {
+  const own = new Map<string, number>();
   for (const name of folders) {
     const sf = state.folders[name];
     if (!sf?.onA || !sf.onB) continue;
@@ -351,8 +357,16 @@ async function copyUids(agents: Record<Side, Agent>, folders: string[], state: S
     }
     const request: UidlistRequest = { uidValidity: manifest.uidValidity, nextUid: manifest.nextUid, uids };
     if (manifest.mailboxGuid !== undefined) request.mailboxGuid = manifest.mailboxGuid;
+    const choice = replicaUidValidity(request, replicaUids(await agents.b.manifest(name)), saved?.folders[name]?.uidValidity, Math.floor(Date.now() / 1000));
+    if (choice.renewed) {
+      const { from, uid } = choice.renewed;
+      warnings.push({ folder: name, message: `the replica gave UID ${uid} under UIDVALIDITY ${from} to another message than the source's: the replica's UIDVALIDITY is now ${choice.uidValidity} (its IMAP clients fetch the folder anew)` });
+    }
+    if (choice.uidValidity !== request.uidValidity) own.set(name, choice.uidValidity);
+    request.uidValidity = choice.uidValidity;
     await agents.b.writeUidlist(name, request);
   }
+  return own;
 }
 
 async function fillHashes(agents: Record<Side, Agent>, snaps: Record<Side, SideSnapshot>, input: Parameters<typeof hashNeeds>[0]): Promise<void> {
@@ -857,7 +871,10 @@ async function execute(
     if (subs) await agents[side].writeSubscriptions(subs);
   }
   const final = buildState(true);
-  await copyUids(agents, uidFolders, final);
+  for (const [name, uidValidity] of await copyUids(agents, uidFolders, final, oldState, result.warnings)) {
+    const sf = final.folders[name];
+    if (sf) final.folders[name] = withUidValidity(sf, { ...sf.uidValidity, b: uidValidity });
+  }
   await Promise.all([agents.a.commit(), agents.b.commit()]);
   await options.saveState(final);
   await collectWarnings(agents, result);

@@ -1,0 +1,65 @@
+// A backup's replica UIDVALIDITY: the source's, unless taking the source's UIDs under it would give a UID the replica handed out to another message.
+
+import type { FolderManifest, UidlistRequest } from '../model.js';
+import type { Side } from './state.js';
+
+/** What the replica's folder says now: its UIDVALIDITY, NEXTUID and each UID's message (by the replica's name). */
+export interface ReplicaUids {
+  uidValidity?: number;
+  nextUid?: number;
+  uids: ReadonlyMap<number, string>;
+}
+
+/** The replica's UIDs as its listing tells them. */
+export function replicaUids(manifest: FolderManifest): ReplicaUids {
+  const uids = new Map<number, string>();
+  for (const e of manifest.messages) if (e.uid !== undefined) uids.set(e.uid, e.guid);
+  const out: ReplicaUids = { uids };
+  if (manifest.uidValidity !== undefined) out.uidValidity = manifest.uidValidity;
+  if (manifest.nextUid !== undefined) out.nextUid = manifest.nextUid;
+  return out;
+}
+
+export interface UidValidityChoice {
+  uidValidity: number;
+  /** Chosen anew: under the value it had, the replica's UIDs named other messages than the source's would. */
+  renewed?: { from: number; uid: number };
+}
+
+/**
+ * The UIDVALIDITY the replica's folder gets with the source's UIDs (`request`, in the replica's
+ * names). RFC 3501 2.3.1.1: a UID names one message for as long as its UIDVALIDITY holds, and new
+ * UIDs only ascend. Where the replica's own Dovecot gave a UID (at cut-over, a delivery on each
+ * side got UID 4) that the source gives another message, or gave UIDs past the source's NEXTUID,
+ * the folder gets a new value: the time in seconds, as Dovecot picks one, and above the old one.
+ *
+ * A replica that got its own value keeps it while the source's stays what the last run saw
+ * (`saved`), so later runs neither flip back to the source's (whose UIDs its clients saw name
+ * other messages) nor warn again; a new value on the source is taken as it is.
+ */
+export function replicaUidValidity(
+  request: UidlistRequest, replica: ReplicaUids, saved: Partial<Record<Side, number>> | undefined, nowSeconds: number,
+): UidValidityChoice {
+  const current = replica.uidValidity;
+  const keepOwn = saved?.a === request.uidValidity && current !== undefined && current !== request.uidValidity;
+  const base = keepOwn ? current : request.uidValidity;
+  if (current !== base) return { uidValidity: base };
+  const reused = reusedUid(request, replica);
+  if (reused === undefined) return { uidValidity: base };
+  let fresh = Math.max(nowSeconds, base + 1);
+  if (fresh === request.uidValidity) fresh++;
+  return { uidValidity: fresh, renewed: { from: base, uid: reused } };
+}
+
+/** A UID the request would give to another message than the replica gave it (or will give, past the source's NEXTUID). */
+function reusedUid(request: UidlistRequest, replica: ReplicaUids): number | undefined {
+  let highest = 0;
+  for (const uid of replica.uids.keys()) highest = Math.max(highest, uid);
+  const next = Math.max(replica.nextUid ?? 0, highest + 1);
+  for (const [name, uid] of request.uids) {
+    // Below the replica's NEXTUID and not this message's there: given to another, since expunged or not.
+    if (uid < next && replica.uids.get(uid) !== name) return uid;
+  }
+  if (next > request.nextUid) return request.nextUid;
+  return undefined;
+}

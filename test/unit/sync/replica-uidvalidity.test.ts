@@ -1,0 +1,56 @@
+// The replica's UIDVALIDITY in a backup: the source's, unless its UIDs would name another message than the replica's did.
+
+import { describe, expect, it } from 'vitest';
+import type { UidlistRequest } from '../../../src/model.js';
+import { replicaUidValidity, type ReplicaUids } from '../../../src/sync/replica-uidvalidity.js';
+
+const V = 1_700_000_000;
+const NOW = 1_800_000_000;
+
+/** The source's UIDs 1..n, in the replica's names m1..mn. */
+function source(n: number, uidValidity = V): UidlistRequest {
+  return { uidValidity, nextUid: n + 1, uids: Array.from({ length: n }, (_, i) => [`m${i + 1}`, i + 1, null]) };
+}
+
+function replica(uidValidity: number | undefined, nextUid: number | undefined, uids: [number, string][]): ReplicaUids {
+  return { ...(uidValidity !== undefined ? { uidValidity } : {}), ...(nextUid !== undefined ? { nextUid } : {}), uids: new Map(uids) };
+}
+
+describe('replicaUidValidity', () => {
+  it('takes the source\'s where the replica has none, another, or the same UIDs', () => {
+    expect(replicaUidValidity(source(3), replica(undefined, undefined, []), undefined, NOW)).toEqual({ uidValidity: V });
+    expect(replicaUidValidity(source(3), replica(V - 5, 9, [[1, 'x']]), undefined, NOW)).toEqual({ uidValidity: V });
+    expect(replicaUidValidity(source(3), replica(V, 3, [[1, 'm1'], [2, 'm2']]), { a: V, b: V }, NOW)).toEqual({ uidValidity: V });
+  });
+
+  it('renews where a UID the replica gave another message would name the source\'s (cut-over)', () => {
+    const got = replicaUidValidity(source(4), replica(V, 5, [[1, 'm1'], [2, 'm2'], [3, 'm3'], [4, 'replica-own']]), { a: V, b: V }, NOW);
+    expect(got).toEqual({ uidValidity: NOW, renewed: { from: V, uid: 4 } });
+  });
+
+  it('renews where that UID was given and expunged since, or given past the source\'s NEXTUID', () => {
+    expect(replicaUidValidity(source(4), replica(V, 5, [[1, 'm1'], [2, 'm2'], [3, 'm3']]), { a: V, b: V }, NOW).renewed).toEqual({ from: V, uid: 4 });
+    expect(replicaUidValidity(source(3), replica(V, 6, [[1, 'm1'], [2, 'm2'], [3, 'm3']]), undefined, NOW).renewed).toEqual({ from: V, uid: 4 });
+  });
+
+  it('picks a value above the old one and unlike the source\'s, whatever the clock says', () => {
+    expect(replicaUidValidity(source(2), replica(V, 3, [[1, 'm1'], [2, 'x']]), undefined, V - 100).uidValidity).toBe(V + 1);
+  });
+
+  it('keeps the replica\'s own while the source\'s is the one the last run saw: no flip back, no second warning', () => {
+    const own = NOW;
+    const same = replica(own, 5, [[1, 'm1'], [2, 'm2'], [3, 'm3'], [4, 'm4']]);
+    expect(replicaUidValidity(source(4), same, { a: V, b: own }, NOW + 60)).toEqual({ uidValidity: own });
+    expect(replicaUidValidity(source(5), same, { a: V, b: own }, NOW + 60)).toEqual({ uidValidity: own });
+    // Written before a crash left the state as it was: still not back to the source's.
+    expect(replicaUidValidity(source(4), same, { a: V, b: V }, NOW + 60)).toEqual({ uidValidity: own });
+    // The source's folder re-created: its new value is taken.
+    expect(replicaUidValidity(source(1, V + 7), same, { a: V, b: own }, NOW + 60)).toEqual({ uidValidity: V + 7 });
+  });
+
+  it('renews its own again at the next clash', () => {
+    const own = NOW;
+    const got = replicaUidValidity(source(5), replica(own, 6, [[1, 'm1'], [2, 'm2'], [3, 'm3'], [4, 'm4'], [5, 'again']]), { a: V, b: own }, NOW);
+    expect(got).toEqual({ uidValidity: own + 1, renewed: { from: own, uid: 5 } });
+  });
+});
