@@ -1,11 +1,13 @@
 // Names of the temporary files mdsync creates, and the clean-up of those a killed run left behind.
-// Every temp name carries `mdsync-<pid>@<host>`: a file is only ever removed when its creator is
-// a process of this host that no longer exists, so a live run's (or another program's) files are safe.
+// Every temp name carries `mdsync-<pid>@<host>`: a file is only ever removed when its creator is a
+// process of this host that no longer exists or is a zombie, so a live run's (or another program's)
+// files are safe.
 
 import { readdir, rm, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { isErrno } from '../errors.js';
+import { isOwnerAlive } from './liveness.js';
 
 /** The part of a temp file's name that says which process made it. */
 export function tempTag(): string {
@@ -20,21 +22,12 @@ const TAGGED = /mdsync-(\d+)@([^/]+?)(\.tmp)?$/;
 /** A folder a run was building (staged) in a tmp/ directory: `<time>.F<n>.mdsync-<pid>@<host>`. */
 const STAGED = /^\d+\.F\d+\.mdsync-\d+@[^/]+$/;
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return isErrno(err, 'EPERM');
-  }
-}
-
 /** A temp file made by an mdsync process of this host that has died. */
 export function isDeadLeftover(name: string): boolean {
   const m = TAGGED.exec(name);
   if (!m) return false;
   const pid = Number(m[1]);
-  return m[2] === hostname() && pid !== process.pid && !isAlive(pid);
+  return m[2] === hostname() && pid !== process.pid && !isOwnerAlive(pid);
 }
 
 /** Removes a killed run's temp files from a directory, and the folders it was building there (staged); returns how many. */
