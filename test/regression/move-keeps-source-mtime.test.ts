@@ -27,19 +27,25 @@ async function fileIn(dir: string): Promise<string> {
   return join(dir, names[0] as string);
 }
 
-describe.each([localTransport, serveTransport])('a move by a new file on the source ($name)', (t: SideTransport) => {
+// Pulled from a far source too: the source's mtimes then cross the wire (`mtimes`).
+const cases: [string, SideTransport, 'replica' | 'source'][] = [
+  ['local', localTransport, 'replica'], ['to mdsync serve', serveTransport, 'replica'], ['from mdsync serve', serveTransport, 'source'],
+];
+
+describe.each(cases)('a move by a new file on the source (%s)', (_name, t, far) => {
   it('gives the replica the source mtime; a copy sharing the old inode keeps its own', async () => {
     const cli = cliVia(t, work);
     await t.prepare?.(work);
     const a = join(work, 'a');
     const b = join(work, 'b');
+    const ends = (): string[] => (far === 'replica' ? [a, t.endpoint(b)] : [t.endpoint(a), b]);
     const body = mailText('moved');
     await makeMaildir(a, [
       { dir: '', messages: [{ base: X, body, flags: 'S', mtime: OLD }] },
       { dir: '.Work', messages: [{ base: COPY, body, flags: 'S', mtime: OLD }] },
       { dir: '.Archive', messages: [] },
     ]);
-    expect((await cli(['backup', a, t.endpoint(b)])).code).toBe(0);
+    expect((await cli(['backup', ...ends()])).code).toBe(0);
     // The replica's copy in Work is a hard link to its INBOX message, as Dovecot's own copy makes.
     const bCopy = await fileIn(join(b, '.Work', 'cur'));
     await unlink(bCopy);
@@ -49,16 +55,16 @@ describe.each([localTransport, serveTransport])('a move by a new file on the sou
     await unlink(await fileIn(join(a, 'cur')));
     await addMessage(a, '.Archive', { base: '1704164645.M9P1.host', body, flags: 'S', mtime: MOVED });
 
-    const run = await cli(['backup', a, t.endpoint(b)]);
+    const run = await cli(['backup', ...ends()]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(await readdir(join(b, 'cur'))).toEqual([]);
     const moved = await stat(await fileIn(join(b, '.Archive', 'cur')));
     expect(moved.mtime.toISOString()).toBe(MOVED.toISOString());
     expect((await stat(bCopy)).mtime.toISOString()).toBe(OLD.toISOString());
-    const verify = await cli(['verify', a, t.endpoint(b)]);
+    const verify = await cli(['verify', ...ends()]);
     expect(verify.stdout + verify.stderr).not.toMatch(/mtime/);
     expect(verify.code).toBe(0);
-    expect((await cli(['backup', a, t.endpoint(b)])).code).toBe(0);
+    expect((await cli(['backup', ...ends()])).code).toBe(0);
   });
 });
