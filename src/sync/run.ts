@@ -337,7 +337,7 @@ function uidsToCopy(mode: Mode, a: Map<string, string>, b: Map<string, string>):
  * of its own (replica-uidvalidity.ts), returned with a warning to record in the state.
  */
 async function copyUids(
-  agents: Record<Side, Agent>, folders: string[], state: SyncState, saved: SyncState | undefined, warnings: Warning[],
+  agents: Record<Side, Agent>, folders: string[], state: SyncState, saved: SyncState | undefined, listedB: Map<string, number>, warnings: Warning[],
 ): Promise<Map<string, number>> {
   const own = new Map<string, number>();
   for (const name of folders) {
@@ -357,7 +357,9 @@ async function copyUids(
     }
     const request: UidlistRequest = { uidValidity: manifest.uidValidity, nextUid: manifest.nextUid, uids };
     if (manifest.mailboxGuid !== undefined) request.mailboxGuid = manifest.mailboxGuid;
-    const choice = replicaUidValidity(request, replicaUids(await agents.b.manifest(name)), saved?.folders[name]?.uidValidity, Math.floor(Date.now() / 1000));
+    // A replica without a uidlist (a first copy) gave no UID: its listing need not cross again.
+    const replica = listedB.has(name) ? replicaUids(await agents.b.manifest(name)) : { uids: new Map<number, string>() };
+    const choice = replicaUidValidity(request, replica, saved?.folders[name]?.uidValidity, Math.floor(Date.now() / 1000));
     if (choice.renewed) {
       const { from, uid } = choice.renewed;
       warnings.push({ folder: name, message: `the replica gave UID ${uid} under UIDVALIDITY ${from} to another message than the source's: the replica's UIDVALIDITY is now ${choice.uidValidity} (its IMAP clients fetch the folder anew)` });
@@ -871,7 +873,7 @@ async function execute(
     if (subs) await agents[side].writeSubscriptions(subs);
   }
   const final = buildState(true);
-  for (const [name, uidValidity] of await copyUids(agents, uidFolders, final, oldState, result.warnings)) {
+  for (const [name, uidValidity] of await copyUids(agents, uidFolders, final, oldState, validity.b, result.warnings)) {
     const sf = final.folders[name];
     if (sf) final.folders[name] = withUidValidity(sf, { ...sf.uidValidity, b: uidValidity });
   }
