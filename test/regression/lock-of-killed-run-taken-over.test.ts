@@ -75,7 +75,12 @@ describe('a lock left by a run that is gone', () => {
   });
 
   it('a run killed by timeout -s KILL: the run right after proceeds', async () => {
-    const killed = spawn('timeout', ['-s', 'KILL', '1', process.execPath, BIN, 'sync', a, b], { env: env(), stdio: 'ignore' });
+    const killed = spawn('timeout', ['-s', 'KILL', '120', process.execPath, BIN, 'sync', a, b], { env: env(), stdio: 'ignore' });
+    children.push(killed);
+    await lockOwner(a);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // SIGALRM is timeout's own timer going off: the run is killed mid-way, whatever the machine's load.
+    killed.kill('SIGALRM');
     // timeout kills its whole process group, itself included, so it ends by the signal too.
     const end = await new Promise((resolve) => killed.on('close', (code, signal) => resolve(signal ?? code)));
     expect([137, 'SIGKILL']).toContain(end);
