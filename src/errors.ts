@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'BAD_FOLDER'
   | 'BAD_UIDLIST'
   | 'BAD_KEYWORDS'
+  | 'BAD_CONTROL_FILE'
   | 'LOCKED'
   | 'IO'
   | 'ENOSPACE'

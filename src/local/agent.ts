@@ -1,6 +1,6 @@
 // LocalAgent: the Agent operations on one Maildir root on this machine.
 
-import { chown, readFile, realpath, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { chown, realpath, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
@@ -9,6 +9,7 @@ import type {
 } from '../model.js';
 import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
+import { CONTROL_FILE_MAX, readControlText } from './control-file.js';
 import { fsyncDir, makeDirs, replaceFile, type Owner } from './fileio.js';
 import { MaildirFolder } from './folder.js';
 import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName, type FolderDir } from './layout.js';
@@ -36,7 +37,7 @@ let stagingCounter = 0;
 /** Folders listed at once when each may be let go of once summed up. */
 const RELEASED_LISTINGS = 8;
 /** Errors that make one folder unreadable without saying anything about the rest of the Maildir. */
-const UNREADABLE = new Set(['PERMISSION', 'BAD_FOLDER']);
+const UNREADABLE = new Set(['PERMISSION', 'BAD_FOLDER', 'BAD_CONTROL_FILE']);
 
 export class LocalAgent {
   private readonly folders = new Map<string, MaildirFolder>();
@@ -243,11 +244,9 @@ export class LocalAgent {
     const only = options.folders && new Set(options.folders);
     const summaries = await this.summaries(only ? dirs.filter((d) => only.has(d.name)) : dirs, options.release?.keep);
     const subsPath = join(this.root, 'subscriptions');
-    const subs = await readFile(subsPath, 'utf8').catch((err) => {
-      if (isErrno(err, 'ENOENT')) return '';
-      throw fromErrno(err, 'reading', subsPath);
-    });
-    return { folders: summaries, subscriptions: parseSubscriptions(subs) };
+    // Unusable (a link, a FIFO…), it fails the run: read as empty, a sync would unsubscribe the other side.
+    const subs = await readControlText(subsPath, CONTROL_FILE_MAX.subscriptions);
+    return { folders: summaries, subscriptions: parseSubscriptions(subs ?? '') };
   }
 
   private async folderDirs(): Promise<FolderDir[]> {

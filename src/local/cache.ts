@@ -3,7 +3,7 @@
 // list lies) followed by the file lists, each read only when that folder must be rebuilt.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -51,12 +51,15 @@ export async function loadCache(cacheDir: string, root: string): Promise<ScanCac
   await removeLeftovers(cacheDir).catch(() => undefined);
   let fd: number;
   try {
-    fd = openSync(cachePath(cacheDir, root), 'r');
+    // As a control file is opened: a FIFO put in its place must not block the run.
+    fd = openSync(cachePath(cacheDir, root), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return empty;
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    const size = st.size;
     const length = size >= 4 ? readAtSync(fd, 0, 4).readUInt32BE(0) : 0;
     if (length === 0 || length > HEADER_MAX || 4 + length > size) throw new Error('no header');
     const header = JSON.parse(readAtSync(fd, 4, length).toString('utf8')) as Header;

@@ -1,8 +1,8 @@
 // Dovecot's own UIDNEXT for a Maildir folder, read from its index files. dovecot-uidlist's header
 // lags behind: after the highest UID is expunged, only the index still knows that UID was given.
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CONTROL_FILE_MAX, readControlFile } from './control-file.js';
 
 const INDEX_MAJOR = 7;
 const LOG_MAJOR = 1;
@@ -12,8 +12,9 @@ const COMPAT_LITTLE_ENDIAN = 0x01;
 const APPEND = 0x02;
 const HEADER_UPDATE = 0x20;
 
-async function readOptional(path: string): Promise<Buffer | undefined> {
-  return readFile(path).catch(() => undefined);
+/** Only a hint: a file that is missing, unusable (a link, a device…) or too big counts as absent. */
+async function readOptional(path: string, max: number, prefix = false): Promise<Buffer | undefined> {
+  return (await readControlFile(path, max, { prefix }).catch(() => undefined))?.data;
 }
 
 /** A record size in the log: four bytes, 7 bits each with the high bit set, counting 4-byte units. */
@@ -55,12 +56,12 @@ function nextUidFromLog(log: Buffer): number {
 /** UIDNEXT as Dovecot's index files have it; 0 when there are none or they are unreadable here. */
 export async function dovecotNextUid(dir: string): Promise<number> {
   let next = 0;
-  const index = await readOptional(join(dir, 'dovecot.index'));
+  const index = await readOptional(join(dir, 'dovecot.index'), CONTROL_FILE_MAX.indexHeader, true);
   if (index && index.length >= 32 && index[0] === INDEX_MAJOR && ((index[12] ?? 0) & COMPAT_LITTLE_ENDIAN) !== 0) {
     next = index.readUInt32LE(INDEX_NEXT_UID);
   }
   for (const name of ['dovecot.index.log.2', 'dovecot.index.log']) {
-    const log = await readOptional(join(dir, name));
+    const log = await readOptional(join(dir, name), CONTROL_FILE_MAX.indexLog);
     if (log) next = Math.max(next, nextUidFromLog(log));
   }
   return next;

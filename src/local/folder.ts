@@ -1,6 +1,6 @@
 // One Maildir folder on disk: its manifest, and reading, delivering, renaming and expunging messages.
 
-import { chmod, chown, link, readFile, rename, rm, unlink, readdir, stat } from 'node:fs/promises';
+import { chmod, chown, link, rename, rm, unlink, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
@@ -9,6 +9,7 @@ import { Digest, digestUids } from '../digest.js';
 import type {
   CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderChanges, FolderManifest, FolderSummary, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
 } from '../model.js';
+import { CONTROL_FILE_MAX, readControlFile, readControlText } from './control-file.js';
 import { KeywordMap } from './keywords.js';
 import { checkName, formatName, freshGuid, guidOfName, infoMayHold, sortChars, type Separator } from './name.js';
 import { ListedFile, scanFolder, settleDelayMs, stampFolder, type FolderPlace, type FolderScan, type FolderStamp, type ScannedFile } from './scan.js';
@@ -448,12 +449,10 @@ export class MaildirFolder {
   private async readControlFiles(): Promise<{ keywords: KeywordMap; uidlist?: Uidlist }> {
     const keywords = await readKeywords(this.home);
     const ulPath = join(this.home, 'dovecot-uidlist');
-    const ul = await readFile(ulPath, 'utf8').catch((err) => {
-      if (isErrno(err, 'ENOENT')) return undefined;
-      throw fromErrno(err, 'reading', ulPath);
-    });
-    if (ul === undefined) return { keywords };
     try {
+      // Unusable as a damaged one is: warned about, and the folder synced without its UIDs.
+      const ul = await readControlText(ulPath, CONTROL_FILE_MAX.uidlist);
+      if (ul === undefined) return { keywords };
       const uidlist = parseUidlist(ul, ulPath);
       // Dovecot writes records before it moves the header's NEXTUID on, and after an expunge of
       // the highest UID only its index remembers it: the real UIDNEXT is the highest of the three.
@@ -462,7 +461,8 @@ export class MaildirFolder {
       uidlist.nextUid = Math.max(uidlist.nextUid, highest + 1, await dovecotNextUid(this.home));
       return { keywords, uidlist };
     } catch (err) {
-      this.events.warn((err as Error).message);
+      if (!(err instanceof MdsyncError) || !['BAD_UIDLIST', 'BAD_CONTROL_FILE'].includes(err.code)) throw err;
+      this.events.warn(err.message);
       return { keywords };
     }
   }
@@ -670,11 +670,8 @@ export class MaildirFolder {
     const path = join(this.home, 'dovecot-keywords');
     const lock = await lockUidlist(this.home, `folder ${this.name}`);
     try {
-      const old = await stat(path).catch((err) => {
-        if (isErrno(err, 'ENOENT')) return undefined;
-        throw fromErrno(err, 'reading', path);
-      });
-      const fresh = old ? KeywordMap.parse(await readFile(path, 'utf8').catch((err) => { throw fromErrno(err, 'reading', path); }), path) : new KeywordMap();
+      const old = await readControlFile(path, CONTROL_FILE_MAX.keywords);
+      const fresh = old ? KeywordMap.parse(old.data.toString('utf8'), path) : new KeywordMap();
       fresh.lettersFor(names.filter((n) => !fresh.has(n)));
       // Dovecot re-reads the file only when its mtime moves on by a whole second.
       if (fresh.changed) await replaceFileBytes(path, Buffer.from(fresh.takeChanges()), true, laterMtime(old?.mtimeMs), this.owner);
@@ -1178,11 +1175,7 @@ export class MaildirFolder {
 /** A folder's dovecot-keywords; an empty map where there is none. */
 async function readKeywords(dir: string): Promise<KeywordMap> {
   const path = join(dir, 'dovecot-keywords');
-  const text = await readFile(path, 'utf8').catch((err) => {
-    if (isErrno(err, 'ENOENT')) return '';
-    throw fromErrno(err, 'reading', path);
-  });
-  return KeywordMap.parse(text, path);
+  return KeywordMap.parse(await readControlText(path, CONTROL_FILE_MAX.keywords) ?? '', path);
 }
 
 function subdirsOf(dir: string): Record<Location | 'tmp', string> {

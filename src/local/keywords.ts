@@ -15,7 +15,8 @@ export class KeywordMap {
       const m = /^(\d+) (.+)$/.exec(line);
       const index = m ? Number(m[1]) : -1;
       if (!m || index >= MAX_KEYWORDS || !isValidKeyword(m[2] as string)) {
-        throw new MdsyncError('BAD_KEYWORDS', `${path} line ${i + 1}: not "<0-25> <keyword>": ${JSON.stringify(line)}`);
+        // The line is not quoted: whatever the file holds must not travel in an error.
+        throw new MdsyncError('BAD_KEYWORDS', `${path} line ${i + 1}: not "<0-25> <keyword>"; fix or remove that line`);
       }
       map.names[index] = m[2];
     }

@@ -15,6 +15,7 @@ export interface Uidlist {
 export function parseUidlist(text: string, path: string): Uidlist {
   const lines = text.split('\n');
   const header = (lines[0] ?? '').trim().split(/\s+/);
+  // Never a quote of the file: its content must not travel in an error.
   const bad = (line: number, why: string): never => {
     throw new MdsyncError('BAD_UIDLIST', `${path} line ${line}: ${why}`);
   };
@@ -30,7 +31,7 @@ export function parseUidlist(text: string, path: string): Uidlist {
       else list.headerExtra.push(field);
     }
   } else {
-    bad(1, `unsupported version ${JSON.stringify(header[0])}`);
+    bad(1, 'unsupported version');
   }
   if (!Number.isSafeInteger(list.uidValidity) || !Number.isSafeInteger(list.nextUid)) bad(1, 'bad UIDVALIDITY or NEXTUID');
   for (let i = 1; i < lines.length; i++) {
@@ -48,11 +49,11 @@ export function parseUidlist(text: string, path: string): Uidlist {
       base = line.slice(colon + 2);
     } else {
       const space = line.indexOf(' ');
-      if (space < 0) bad(i + 1, `bad UID ${JSON.stringify(line)}`);
+      if (space < 0) bad(i + 1, 'no file name after the UID');
       uid = Number(line.slice(0, space));
       base = line.slice(space + 1);
     }
-    if (!Number.isSafeInteger(uid) || uid <= 0) bad(i + 1, `bad UID ${JSON.stringify(line)}`);
+    if (!Number.isSafeInteger(uid) || uid <= 0) bad(i + 1, 'bad UID');
     // v1 lines hold the full file name; the base is what precedes the info.
     const info = base.search(/[:!;]2,/);
     list.records.set(info > 0 ? base.slice(0, info) : base, { uid, fields });
