@@ -12,10 +12,18 @@ export function serveRoot(root: string): string {
   return resolve(root);
 }
 
+/** After the session, how long anything still under way may keep the process alive. */
+const EXIT_AFTER_MS = 2_000;
+
 export async function runServe(root: string): Promise<number> {
   const dir = serveRoot(root);
-  return serveSession(process.stdin, process.stdout, {
+  const code = await serveSession(process.stdin, process.stdout, {
     open: (request) => LocalAgent.open(dir, { ...request, create: request.create ?? false }),
     log: (line) => process.stderr.write(`${line}\n`),
   });
+  // A stdin still open (a silent client) or a read stuck in the thread pool would keep an
+  // orphaned serve alive for good; the session and its lock are over, so the process ends.
+  process.stdin.destroy();
+  setTimeout(() => process.exit(code), EXIT_AFTER_MS).unref();
+  return code;
 }

@@ -120,9 +120,14 @@ export class LocalAgent {
 
   async unlock(): Promise<void> {
     await this.publishLeftStaged();
+    await this.abandon();
+  }
+
+  async abandon(): Promise<void> {
     if (this.lockTimer) clearInterval(this.lockTimer);
-    await this.lockFile?.release();
+    const lock = this.lockFile;
     this.lockFile = undefined;
+    await lock?.release();
   }
 
   /**

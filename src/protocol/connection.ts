@@ -11,6 +11,8 @@ const ANSWER = 1;
 const ERROR = 2;
 const BYE = 3;
 const KEEPALIVE = 4;
+/** How long requests sent before a bye may still be answered after the peer's stream ended. */
+const BYE_GRACE_MS = 10_000;
 
 export type Handler = (method: Method, args: unknown) => Promise<unknown>;
 
@@ -23,6 +25,8 @@ export interface ConnectionOptions {
   handle?: Handler;
   /** Serving side: sent while requests are being worked on, so a busy side is not taken for a dead one. */
   keepaliveMs?: number;
+  /** Asking side: sent all along, so a serving side can tell a client that is gone from one still at work. */
+  heartbeatMs?: number;
   /** The peer said bye: run before our own bye goes back. */
   onBye?: () => Promise<void>;
 }
@@ -53,6 +57,11 @@ export class Connection {
   private byeReceived = false;
   private timer?: NodeJS.Timeout;
   private keepalive?: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
+  /** Serving side: end the session when the peer sent nothing for this long. */
+  private idleTimeoutMs?: number;
+  /** Our reading is paused (too many requests in flight): the peer's silence then says nothing. */
+  private held = false;
   private drained?: Promise<void>;
   private idle?: () => void;
   private discarding = false;
@@ -71,11 +80,28 @@ export class Connection {
     input.on('close', () => this.ended());
     input.on('error', (err) => this.fail(new MdsyncError('REMOTE', `${options.label}: connection failed: ${err.message}`)));
     output.on('error', (err) => this.fail(new MdsyncError('REMOTE', `${options.label}: connection failed: ${err.message}`)));
-    if (options.timeoutMs) {
-      const every = Math.max(50, Math.min(1000, options.timeoutMs / 4));
-      this.timer = setInterval(() => this.checkTimeout(), every);
-      this.timer.unref();
+    if (options.timeoutMs) this.startTimer(options.timeoutMs);
+    if (options.heartbeatMs) {
+      this.heartbeat = setInterval(() => { void this.send([KEEPALIVE]).catch(() => undefined); }, options.heartbeatMs);
+      this.heartbeat.unref();
     }
+  }
+
+  private startTimer(timeoutMs: number): void {
+    if (this.timer) return;
+    const every = Math.max(50, Math.min(1000, timeoutMs / 4));
+    this.timer = setInterval(() => this.checkTimeout(), every);
+    this.timer.unref();
+  }
+
+  /**
+   * Serving side, for a client that sends keep-alives: a peer silent this long is gone (a dead
+   * SSH link sends no end), and the session ends so the Maildir lock is not held for good.
+   */
+  setIdleTimeout(ms: number): void {
+    this.idleTimeoutMs = ms;
+    this.lastHeard = Date.now();
+    this.startTimer(ms);
   }
 
   /** Resolves when the session is over (bye exchanged, stream closed or failed). */
@@ -243,7 +269,10 @@ export class Connection {
     if (!isMethod(method)) throw new Error(`unknown message type ${JSON.stringify(String(method).slice(0, 40))}`);
     const checked = METHODS[method].args(args, method);
     this.inFlight++;
-    if (this.inFlight >= MAX_IN_FLIGHT) this.input.pause();
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.held = true;
+      this.input.pause();
+    }
     this.startKeepalive();
     let answer: Promise<unknown>;
     try {
@@ -261,7 +290,12 @@ export class Connection {
       },
     ).catch(() => undefined).finally(() => {
       this.inFlight--;
-      if (this.inFlight < MAX_IN_FLIGHT && !this.failure && !this.discarding) this.input.resume();
+      if (this.inFlight < MAX_IN_FLIGHT && !this.failure && !this.discarding) {
+        // What the peer sent while we did not read was not heard: its silence is counted from now.
+        if (this.held) this.lastHeard = Date.now();
+        this.held = false;
+        this.input.resume();
+      }
       if (this.inFlight === 0) {
         this.stopKeepalive();
         this.idle?.();
@@ -300,7 +334,10 @@ export class Connection {
       return;
     }
     if (this.byeReceived && this.pending.size === 0) {
-      this.finish();
+      // A bye sent behind requests is answered once they are: the stream's end (the client sent
+      // all it had) must not cut that short and make an orderly session look broken. Not for long.
+      if (this.inFlight > 0) setTimeout(() => this.finish(), BYE_GRACE_MS).unref();
+      else this.finish();
       return;
     }
     if (this.byeReceived) {
@@ -324,8 +361,12 @@ export class Connection {
   }
 
   private checkTimeout(): void {
-    if (this.pending.size === 0) return;
     const silent = Date.now() - this.lastHeard;
+    if (this.idleTimeoutMs !== undefined && !this.held && silent > this.idleTimeoutMs) {
+      this.fail(new MdsyncError('TIMEOUT', `${this.options.label}: nothing heard for ${Math.round(silent / 1000)} s (its --timeout): the client is gone`));
+      return;
+    }
+    if (this.pending.size === 0 || !this.options.timeoutMs) return;
     if (silent > (this.options.timeoutMs as number)) {
       this.fail(new MdsyncError('TIMEOUT', `${this.options.label}: no answer for ${Math.round(silent / 1000)} s (--timeout); giving up`));
     }
@@ -349,6 +390,7 @@ export class Connection {
 
   private stopTimers(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.stopKeepalive();
   }
 }

@@ -49,7 +49,8 @@ export class RemoteAgent implements Agent {
 
   /** Says hello; a far side that never answers is described by its exit status and stderr. */
   static async connect(transport: Transport, label: string, open: OpenRequest, timeoutMs: number, compress = false): Promise<RemoteAgent> {
-    const connection = new Connection(transport.input, transport.output, { label, timeoutMs });
+    // Keep-alives all along, at a third of --timeout: the far side takes silence past it for our end.
+    const connection = new Connection(transport.input, transport.output, { label, timeoutMs, heartbeatMs: Math.max(200, Math.floor(timeoutMs / 3)) });
     let answer: Result<'hello'>;
     try {
       answer = await connection.request('hello', {

@@ -34,7 +34,11 @@ export const STAGED_CONTENTS = 'staged-contents';
 export const RELEASE_FOLDERS = 'release-folders';
 /** Announced by a server that answers `mtimes` and gives a copyLocal item the `mtime` it asks for. */
 export const MOVE_MTIMES = 'move-mtimes';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES];
+/** Announced by a client that sends keep-alives all along: a server may take its silence past --timeout for its end. */
+export const CLIENT_HEARTBEAT = 'client-heartbeat';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES, CLIENT_HEARTBEAT];
+/** How long a session whose client is gone waits for work under way before it lets go of the lock. */
+const ABANDON_AFTER_MS = 10_000;
 
 export interface OpenRequest {
   create?: boolean;
@@ -110,6 +114,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
       throw new MdsyncError('PROTOCOL_VERSION', `remote ${PROGRAM} speaks protocol ${PROTOCOL_VERSION}, this one (${args.program}) speaks ${args.protocol}: install the same mdsync version on both sides`);
     }
     connection.setKeepalive(Math.max(200, Math.floor(args.timeoutMs / 3)));
+    if (args.capabilities.includes(CLIENT_HEARTBEAT)) connection.setIdleTimeout(args.timeoutMs);
     if (args.capabilities.includes(DEFLATE)) connection.deflateFrames(args.capabilities.includes(DEFLATE_BODIES));
     const opening = await options.open({ create: args.create, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator });
     agent = opening;
@@ -254,10 +259,20 @@ export async function serveSession(input: Readable, output: Writable, options: S
     keepaliveMs: 5_000,
   });
   await connection.done;
-  await shutdown().catch((err: Error) => options.log(`mdsync serve: ${err.message}`));
-  if (orderly) return 0;
+  const closed = shutdown().then(() => true, (err: Error) => { options.log(`mdsync serve: ${err.message}`); return true; });
+  // Work stuck (a hung filesystem) must not keep the lock of a session nobody is on any more.
+  const settled = await Promise.race([closed, new Promise<false>((resolve) => setTimeout(() => resolve(false), ABANDON_AFTER_MS).unref())]);
+  // Known only now: a bye that came with requests still being answered is handled after the stream's end.
+  if (orderly) {
+    await closed;
+    return 0;
+  }
   const why = connection.error?.message ?? 'the connection ended without bye';
   options.log(`mdsync serve: ${why}`);
+  if (!settled) {
+    options.log('mdsync serve: work still under way after the client left; the lock is released and serve exits');
+    await agent?.abandon?.().catch(() => undefined);
+  }
   return 1;
 }
 

@@ -83,4 +83,6 @@ export interface Agent {
   /** Warnings since the last call, and whether another process changed this side during the run. */
   drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean }>;
   close(): Promise<void>;
+  /** Lets go of the lock at once, work still under way or not: the process ends next (a serve whose client is gone). */
+  abandon?(): Promise<void>;
 }
