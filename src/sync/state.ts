@@ -143,6 +143,20 @@ export function withUidValidity(folder: StateFolder, uidValidity: Partial<Record
   return copy;
 }
 
+/** What the header said of a folder as loaded, sealed or patched; undefined for others. */
+export function folderSummary(folder: StateFolder): FolderSummary | undefined {
+  return SUMMARY.get(folder);
+}
+
+/** A folder whose records are `folder`'s mapped on first use (its sides swapped: state-sides.ts), with this summary. */
+export function mappedFolder(folder: StateFolder, presence: Presence, summary: FolderSummary | undefined, map: (m: StateMessage[]) => StateMessage[]): StateFolder {
+  const copy = lazyFolder(presence.onA, presence.onB, presence.uidValidity, () => Object.freeze(map(folder.messages)) as StateMessage[]);
+  if (summary) SUMMARY.set(copy, summary);
+  const name = NAMES.get(folder);
+  if (name !== undefined) NAMES.set(copy, name);
+  return copy;
+}
+
 /** What identifies a record within its folder's patches: the message's name on a (else on b). */
 export function recordKey(m: StateMessage): string {
   return m.a?.guid ?? m.b?.guid ?? '';
