@@ -10,10 +10,11 @@ import type { SyncState } from '../sync/state.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
 import type { RemoteOptions } from '../remote/open.js';
-import { endpointKey, loadEndpointCode, openAgent } from './endpoints.js';
+import { loadEndpointCode, openAgent } from './endpoints.js';
 import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
 import { describePlan, describeSummary, dropOutputToClosedPipes, progressPrinter } from './output.js';
-import { defaultStateDir, loadStateFile, saveStateFile, stateExists, statePath } from './state-file.js';
+import { defaultStateDir, loadStateFile, saveStateFile } from './state-file.js';
+import { locatePairState, pairKnown } from './state-key.js';
 
 export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64 } as const;
 
@@ -104,8 +105,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   const separator = parseSeparator(opts.separator);
   const maxDelete = opts.maxDelete !== undefined ? parseMaxDelete(opts.maxDelete) : undefined;
   const jobs = parsePositiveInt('--jobs', opts.jobs ?? '4');
-  const stateFile = statePath(opts.stateDir ?? defaultStateDir(), endpointKey(first), endpointKey(second));
-  const hasState = await stateExists(stateFile);
+  const stateDir = opts.stateDir ?? defaultStateDir();
+  const hasState = await pairKnown(stateDir, first, second);
   const remote = remoteOptions(opts);
   const a = await openAgent(first, { create: false, separator }, remote);
   let b: Awaited<ReturnType<typeof openAgent>> | undefined;
@@ -128,9 +129,10 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
         throw err;
       });
     if (!b) return EXIT.OK;
+    const pair = await locatePairState(stateDir, first, second, helloA.id, (await b.agent.hello()).id);
     const showProgress = opts.progress ?? (process.stderr.isTTY && !opts.quiet && !opts.json);
     const loadState = async (): Promise<{ state?: SyncState; problem?: string }> => {
-      const loaded = await loadStateFile(stateFile);
+      const loaded = await loadStateFile(pair.load ?? pair.save);
       releaseState = loaded.release;
       return loaded;
     };
@@ -142,7 +144,10 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       includeFolder: folderFilter(opts.folder, opts.exclude),
       jobs,
       loadState,
-      saveState: (state) => saveStateFile(stateFile, state),
+      saveState: async (state) => {
+        await saveStateFile(pair.save, state);
+        await pair.saved();
+      },
       onProgress: showProgress ? progressPrinter(process.stderr) : undefined,
       // Only --verbose prints every operation: a long first copy need not hold them all for it.
       keepPlan: opts.verbose === true,
@@ -174,7 +179,7 @@ function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode,
   if (opts.json) {
     process.stdout.write(JSON.stringify({
       mode, dryRun: opts.dryRun ?? false, exit: code, summary: result.summary, bytes: result.bytes,
-      vanished: result.vanished, stateTrusted: result.stateTrusted, warnings: result.warnings, failed: result.failed, wire,
+      vanished: result.vanished, stateTrusted: result.stateTrusted, firstMeeting: result.firstMeeting ?? false, warnings: result.warnings, failed: result.failed, wire,
       ...(result.passes ? { passes: result.passes } : {}),
     }) + '\n');
   }

@@ -11,6 +11,7 @@ import { inTwoLanes } from './lanes.js';
 import { withSourceMtimes } from './move-mtimes.js';
 import { replicaUidValidity, replicaUids } from './replica-uidvalidity.js';
 import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
+import { orientState } from './state-sides.js';
 import { compactFolder, emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export interface RunOptions {
@@ -54,6 +55,8 @@ export interface RunResult {
   passes?: number;
   /** The copy in passes was of folders new to a side, after those the state knows or both sides hold mail in (resumedCopyPasses). */
   resumedCopy?: boolean;
+  /** Both sides held mail and no saved state of the pair was trusted: merged as a first meeting. */
+  firstMeeting?: boolean;
 }
 
 const BATCH_MESSAGES = 128;
@@ -395,7 +398,9 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
         locked.push(agent);
       }
     }
-    const loaded = await options.loadState();
+    // A state saved by a run that named the sides the other way round is used turned round.
+    const saved = await options.loadState();
+    const loaded = saved.state ? { ...saved, state: orientState(saved.state, helloA.id, helloB.id) } : saved;
     const once: RunOptions = { ...options, loadState: async () => loaded };
     const state = loaded.state;
     // This may be a first copy (into an empty side, or of folders new to a side), which goes in
@@ -491,7 +496,14 @@ async function runLocked(
     }
   }
   checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals: wholeTotals ?? totals, stateTotals });
-  const result: RunResult = { plan, summary: summarize(plan), warnings, failed, raced: false, bytes: 0, vanished: 0, stateTrusted: trusted !== undefined };
+  const whole = wholeTotals ?? totals;
+  // Said every time: a state lost or never found makes moves since the last run copies, and undoes
+  // expunges (a backup makes its replica exact whatever it finds).
+  const firstMeeting = options.mode !== 'backup' && trusted === undefined && whole.a > 0 && whole.b > 0;
+  if (firstMeeting && !loaded.state && !loaded.problem) {
+    warnings.push({ message: 'first meeting of these two Maildirs (no saved state for the pair): merging both, nothing expunged; a message moved or expunged on one side since they last met comes back' });
+  }
+  const result: RunResult = { plan, summary: summarize(plan), warnings, failed, raced: false, bytes: 0, vanished: 0, stateTrusted: trusted !== undefined, firstMeeting };
   if (options.dryRun) {
     await collectWarnings(agents, result);
     return result;
@@ -558,7 +570,10 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
     copied += copiedNow;
     if (resumed && i === 0) total += copiedNow;
     // Whether the saved state was trusted is the first pass's to say: the others' is the passes'.
-    if (i === 0) merged.stateTrusted = result.stateTrusted;
+    if (i === 0) {
+      merged.stateTrusted = result.stateTrusted;
+      merged.firstMeeting = result.firstMeeting;
+    }
     addPass(merged, result, keepPlan);
     // Each time all passes so far: a folder written a moment ago is let go of once it has settled.
     done.push(...pass);
