@@ -122,11 +122,17 @@ export interface GuardOptions {
   /** Messages per side now, and per side in the state (undefined when there is no trusted state). */
   totals: Record<Side, number>;
   stateTotals?: Record<Side, number>;
+  /** Whether each side is another directory than the saved state was made with (its identity changed). */
+  identityChanged?: Record<Side, boolean>;
+  /** Each side's Maildir, for what a refusal names. */
+  roots?: Record<Side, string>;
 }
 
 const DEFAULT_PERCENT = 25;
 const SMALL_SIDE = 100;
 const BIG_FOLDER = 100;
+/** A side now another directory holding less than this part of what it held is taken as unmounted. */
+const UNMOUNTED_PART = 10;
 
 export function limitFor(total: number, maxDelete: MaxDelete | undefined): number {
   if (maxDelete && 'count' in maxDelete) return maxDelete.count;
@@ -141,6 +147,11 @@ export function checkGuards(plan: Plan, options: GuardOptions): void {
     for (const side of ['a', 'b'] as const) {
       if (options.totals[side] === 0 && options.stateTotals[side] > 0) {
         throw new GuardError('GUARD_UNMOUNTED', `${names[side]} is empty but held ${options.stateTotals[side]} messages at the last sync: is it unmounted? Nothing was changed. If it was really emptied, run with --force`);
+      }
+      // A skeleton an MTA made under the mount point, with a delivery or two in it.
+      if (options.identityChanged?.[side] && options.totals[side] * UNMOUNTED_PART < options.stateTotals[side]) {
+        const root = options.roots ? ` (${options.roots[side]})` : '';
+        throw new GuardError('GUARD_UNMOUNTED', `${names[side]}${root} is not the directory the saved state was made with and holds ${options.totals[side]} messages where it held ${options.stateTotals[side]} at the last sync: is it unmounted? Nothing was changed. If it really is another Maildir now, run with --force`);
       }
     }
   }

@@ -495,7 +495,10 @@ async function runLocked(
       stateTotals.b += sideCount(sf, 'b');
     }
   }
-  checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals: wholeTotals ?? totals, stateTotals });
+  // A side that is another directory now and holds a small part of what it held is unmounted too.
+  const identityChanged = loaded.state && { a: loaded.state.idA !== helloA.id, b: loaded.state.idB !== helloB.id };
+  const roots = { a: helloA.root, b: helloB.root };
+  checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals: wholeTotals ?? totals, stateTotals, identityChanged, roots });
   const whole = wholeTotals ?? totals;
   // Said every time: a state lost or never found makes moves since the last run copies, and undoes
   // expunges (a backup makes its replica exact whatever it finds).
