@@ -60,6 +60,7 @@ export function checkName(name: string): void {
 }
 
 const CONTROL = /[\x00-\x1f\x7f]/;
+const BAD_FLAGS = `its flags are not ${MAX_FLAGS} or fewer printable ASCII characters; rename it to have it synced`;
 
 /**
  * Why a listed file cannot be synced as a message, or undefined when it can (`guid`: its
@@ -71,15 +72,19 @@ const CONTROL = /[\x00-\x1f\x7f]/;
 export function unsyncableName(name: string, guid: string, separator: Separator): string | undefined {
   if (name.length === 0 || name.length > MAX_NAME || name.includes('/')) return 'not a Maildir file name';
   if (CONTROL.test(name)) return 'the file name holds a control character; rename it to have it synced';
-  const mark = INFO_MARKS.find((m) => guid.includes(m)) ?? (guid.includes(separator) ? separator : undefined);
-  if (mark) return `its base name holds "${mark}", so it would read back as another message's name; rename it to have it synced`;
-  const info = name.slice(guid.length + 1);
-  if (!info.startsWith('2,')) return undefined;
-  const end = info.indexOf(',', 2);
-  const letters = end < 0 ? info.slice(2) : info.slice(2, end);
-  if (!/^[!-~]*$/.test(letters) || (letters.length > MAX_FLAGS && parseName(name, separator).flags.length > MAX_FLAGS)) {
-    return `its flags are not ${MAX_FLAGS} or fewer printable ASCII characters; rename it to have it synced`;
+  // Nearly no base name holds a separator character: only those that do are searched for marks.
+  if (guid.includes(':') || guid.includes('!') || guid.includes(';')) {
+    const mark = INFO_MARKS.find((m) => guid.includes(m)) ?? (guid.includes(separator) ? separator : undefined);
+    if (mark) return `its base name holds "${mark}", so it would read back as another message's name; rename it to have it synced`;
   }
+  const at = guid.length + 1;
+  if (name.charCodeAt(at) !== 0x32 || name.charCodeAt(at + 1) !== 0x2c) return undefined;
+  let end = at + 2;
+  for (; end < name.length && name.charCodeAt(end) !== 0x2c; end++) {
+    const c = name.charCodeAt(end);
+    if (c === 0x20 || c > 0x7e) return BAD_FLAGS;
+  }
+  if (end - at - 2 > MAX_FLAGS && parseName(name, separator).flags.length > MAX_FLAGS) return BAD_FLAGS;
   return undefined;
 }
 
