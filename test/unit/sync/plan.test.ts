@@ -147,6 +147,17 @@ describe('checkGuards: an unmounted side', () => {
   it('lets a two-way first meeting with one empty side through (it only receives)', () => {
     expect(() => checkGuards(emptyPlan('sync'), opts([0, 500]))).not.toThrow();
   });
+
+  it('refuses a side that is another directory now holding under a tenth of what it held, naming it', () => {
+    const changed = { identityChanged: { a: false, b: true }, roots: { a: '/srv/a', b: '/mnt/mail' } };
+    const err = guardError(() => checkGuards(emptyPlan('sync'), opts([2000, 1], { stateTotals: { a: 2000, b: 2000 }, ...changed })));
+    expect(err.code).toBe('GUARD_UNMOUNTED');
+    expect(err.message).toContain('the second side (/mnt/mail) is not the directory the saved state was made with and holds 1 messages where it held 2000');
+    // The same directory losing mail, a re-created one holding most of it, or --force: through.
+    expect(() => checkGuards(emptyPlan('sync'), opts([2000, 1], { stateTotals: { a: 2000, b: 2000 }, identityChanged: { a: false, b: false } }))).not.toThrow();
+    expect(() => checkGuards(emptyPlan('sync'), opts([2000, 1900], { stateTotals: { a: 2000, b: 2000 }, ...changed }))).not.toThrow();
+    expect(() => checkGuards(emptyPlan('sync'), opts([2000, 1], { force: true, stateTotals: { a: 2000, b: 2000 }, ...changed }))).not.toThrow();
+  });
 });
 
 describe('summarize / isEmptyPlan / countMessages', () => {
