@@ -2,7 +2,7 @@
 // warning: written on the replica it read back as another message (`new/X:2,S:2,` became `new/X:2,S`,
 // message X with \Seen), and after a state loss a backup deleted that copy and a sync duplicated it.
 
-import { rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliResult } from '../helpers/cli.js';
@@ -80,6 +80,7 @@ describe.each([localTransport, serveTransport].map((t) => [t.name, t] as const))
     const replica = await messageFiles(b);
 
     // The state is lost: the run meets both sides as for the first time.
+    expect(await readdir(join(work, 'state', 'mdsync'))).not.toHaveLength(0);
     await rm(join(work, 'state'), { recursive: true, force: true });
     const again = await cli(args);
     expect(again.code, again.stderr).toBe(0);
