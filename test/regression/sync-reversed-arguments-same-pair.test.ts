@@ -60,6 +60,13 @@ describe.each<[string, SideTransport, boolean]>([
     expect(second.stderr).not.toMatch(/first meeting/);
     await expectMovedAndExpunged(a);
     await expectMovedAndExpunged(b);
+    // Saved the other way round, the state turns back for the first order: an expunge on B holds.
+    const m3 = msgs[2]!;
+    await unlink(join(b, 'cur', fileName(m3)));
+    const third = await cli(['sync', aName, t.endpoint(b)]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).not.toMatch(/first meeting/);
+    for (const root of [a, b]) expect(Object.fromEntries(await contentsByFolder(root))).toEqual({ INBOX: [sha(msgs[3]!.body)], '.Work': [sha(msgs[0]!.body)] });
   });
 });
 
