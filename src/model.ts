@@ -54,6 +54,11 @@ export interface FolderSummary {
   damaged?: string;
   /** Why the folder cannot be read at all (permission denied, a link out of the Maildir), if so: it is left alone. */
   unreadable?: string;
+  /**
+   * The folder never held still while it was listed: its manifest holds what two listings agreed
+   * on, and a message missing from it may still be there (nothing is inferred from its absence).
+   */
+  partial?: boolean;
 }
 
 /** A folder's dovecot-uidlist as a backup makes it: the source's UIDVALIDITY, NEXTUID and UIDs. */

@@ -12,6 +12,8 @@ export interface OpenOptions {
   layout?: Layout;
   defaultLayout?: Layout;
   separator?: Separator;
+  /** The caller reads FolderSummary.partial: a folder that never holds still is listed partially, not failed. */
+  partialListings?: boolean;
 }
 
 export function endpointKey(text: string): string {
@@ -35,9 +37,9 @@ export async function loadEndpointCode(text: string): Promise<void> {
 export async function openAgent(text: string, options: OpenOptions, remote: RemoteOptions = {}): Promise<{ agent: Agent & { layout?: Layout }; endpoint: Endpoint }> {
   const endpoint = parseEndpoint(text);
   if (endpoint.kind === 'remote') {
-    const { create, layout, defaultLayout, separator } = options;
+    const { create, layout, defaultLayout, separator, partialListings } = options;
     const { openRemote } = await loadRemoteCode();
-    const agent = await openRemote(endpoint, remote, { create, layout, defaultLayout, separator });
+    const agent = await openRemote(endpoint, remote, { create, layout, defaultLayout, separator, partialListings });
     return { agent, endpoint };
   }
   const agent = await LocalAgent.open(endpoint.path, options);

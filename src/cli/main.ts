@@ -108,7 +108,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   const stateDir = opts.stateDir ?? defaultStateDir();
   const hasState = await pairKnown(stateDir, first, second);
   const remote = remoteOptions(opts);
-  const a = await openAgent(first, { create: false, separator }, remote);
+  // A run reads partial listings (a folder that never holds still): verify does not.
+  const a = await openAgent(first, { create: false, separator, partialListings: true }, remote);
   let b: Awaited<ReturnType<typeof openAgent>> | undefined;
   let releaseState: (() => void) | undefined;
   try {
@@ -120,7 +121,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     // The run may be a first copy (or one run again), made a few folders at a time (runSync):
     // listings beyond a budget are let go of as they are summed up.
     void a.agent.prefetch?.({ release: { keep: KEPT_LISTED } });
-    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator }, remote)
+    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator, partialListings: true }, remote)
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
           out.info(`${second} does not exist yet: everything would be copied`);

@@ -28,6 +28,8 @@ export interface LocalAgentOptions {
   /** Create the root when it does not exist (a backup's destination). */
   create?: boolean;
   cacheDir?: string;
+  /** A folder that never holds still is listed partially (FolderSummary.partial) rather than failing the run: for a caller that reads the mark. */
+  partialListings?: boolean;
 }
 
 const LOCK_NAME = 'mdsync.lock';
@@ -58,6 +60,7 @@ export class LocalAgent {
   /** Directories of released folders written since the last commit (to fsync). */
   private readonly uncommitted = new Set<string>();
   private readonly opening = new Map<string, Promise<MaildirFolder>>();
+  private partialListings = false;
 
   private constructor(
     readonly root: string,
@@ -91,6 +94,7 @@ export class LocalAgent {
     }
     const owner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : undefined;
     const agent = new LocalAgent(root, layout, options.separator ?? ':', options.cacheDir ?? defaultCacheDir(), `${st.dev}:${st.ino}`, owner);
+    agent.partialListings = options.partialListings ?? false;
     return agent;
   }
 
@@ -161,6 +165,7 @@ export class LocalAgent {
         warn: (message) => this.warn(name, message),
         raced: () => { this.raced = true; },
       }, this.owner, staging);
+      folder.partialListings = this.partialListings;
       this.folders.set(name, folder);
     }
     return folder;
@@ -507,8 +512,10 @@ export class LocalAgent {
     await Promise.all([...dirs].map(fsyncDir));
   }
 
-  async drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean }> {
-    const out = { warnings: this.warnings, raced: this.raced };
+  async drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean; changed: string[] }> {
+    const folders = [...this.folders.values()];
+    const changed = await Promise.all(folders.map((f) => f.changedSinceListed().catch(() => false)));
+    const out = { warnings: this.warnings, raced: this.raced, changed: folders.filter((_, i) => changed[i]).map((f) => f.name) };
     this.warnings = [];
     return out;
   }

@@ -175,6 +175,10 @@ export class MaildirFolder {
   /** Directories written since the last commit (to fsync). */
   readonly touchedDirs = new Set<string>();
   touched = false;
+  /** A rescan after our own writes found a file neither the listing before nor the run put there or took away. */
+  private changedByOthers = false;
+  /** A folder that never holds still is listed partially (scan.ts) rather than given up on: the caller reads FolderSummary.partial. */
+  partialListings = false;
   private keywordSaves: Promise<void> = Promise.resolve();
 
   /** new/, cur/ and tmp/ of this folder: paths are built by the hundred thousand, path.join each time costs. */
@@ -241,7 +245,8 @@ export class MaildirFolder {
     const uids = this.uidlist ? digestUids(await this.manifest()) : '';
     const summary = withUidValidity({ digest: this.digest(), messages: scan.files.size, uids }, this.uidlist?.uidValidity);
     const damaged = scan.damaged;
-    return damaged ? { ...summary, damaged } : summary;
+    const described = damaged ? { ...summary, damaged } : summary;
+    return scan.partial ? { ...described, partial: true } : described;
   }
 
   /**
@@ -301,14 +306,19 @@ export class MaildirFolder {
   /**
    * Reads the directories again (after a race, when the cache is stale, after our own writes).
    * Against the listing before it (the cache record's, or the scan in memory) the digest follows
-   * only the files that came and went, as long as dovecot-keywords still says the same.
+   * only the files that came and went, as long as dovecot-keywords still says the same. True when
+   * a file came or went since that listing (after our own writes: another program's doing).
    */
-  async rescan(previous?: CachedFolder): Promise<void> {
+  async rescan(previous?: CachedFolder): Promise<boolean> {
     const cached = previous && cachedFiles(previous, this.separator);
     const followed = cached ?? this.scan?.files;
     const editsBefore = this.edits;
-    const scan = await scanFolder(this.where, this.separator, followed);
+    const scan = await scanFolder(this.where, this.separator, followed, undefined, this.partialListings);
     const control = await this.readControlFiles();
+    if (scan.partial) {
+      this.events.raced();
+      this.events.warn('kept changing while it was listed (deliveries or flag changes all the while): what two listings agreed on is synced now, the rest by the next run');
+    }
     // The listing before, its digest and keyword map, taken after the awaits: a placement or a
     // keyword learnt meanwhile (putFile, addKeywords) changed the three together.
     const before = cached ?? this.scan?.files;
@@ -324,7 +334,7 @@ export class MaildirFolder {
     // digest is not computed whole at the end (100 000 entries of a first copy, on nothing else).
     this.scanDigest = scan.files.size === 0 ? new Digest() : undefined;
     this.sinceBase = undefined;
-    if (!before) return;
+    if (!before) return false;
     const added: ScannedFile[] = [];
     const removed: ScannedFile[] = [];
     // The listing the scan followed, unchanged since: the files it listed again carry its mark,
@@ -338,7 +348,8 @@ export class MaildirFolder {
       // A renamed message keeps its hash (its GUID names the same body).
       if (file.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, file.hash);
     }
-    if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords, control.keywords)) return;
+    const cameOrWent = added.length > 0 || removed.length > 0;
+    if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords, control.keywords)) return cameOrWent;
     // Files listed again under their names whose keywords changed all the same (a letter got a name).
     for (const file of carrying(scan.files.values(), lettersNamedSince(beforeKeywords, control.keywords), this.separator)) {
       if (before.get(file.guid) !== file) continue;
@@ -350,6 +361,27 @@ export class MaildirFolder {
     for (const file of added) digest.add(this.entryOf(file));
     this.sinceBase = { digest: beforeDigest.hex(), added, removed };
     this.scanDigest = digest;
+    return cameOrWent;
+  }
+
+  /**
+   * Whether another program changed new/ or cur/ since the run listed them. Where the run has not
+   * written since its last listing, their mtimes against that listing's tell; where it has, the
+   * mtimes are its own and say nothing, and a listing taken now against the one in memory (the
+   * last listing plus the run's own placements, renames and expunges) tells: a file came or went.
+   */
+  async changedSinceListed(): Promise<boolean> {
+    if (this.touched && this.scan && !this.staged) {
+      await this.cleanTmp();
+      if (await this.rescan()) this.changedByOthers = true;
+      // Listed settled, as close() would list it again: spared there.
+      if ((this.scan as FolderScan).settled) this.touched = false;
+    }
+    if (this.changedByOthers) return true;
+    const stamp = this.scan?.stamp ?? this.fromCache?.stamp;
+    if (stamp === undefined || this.touched || this.staged) return false;
+    const now = await Promise.all([this.subdirs.new, this.subdirs.cur].map((d) => stat(d, { bigint: true }).then((s) => String(s.mtimeNs), () => '0')));
+    return now[0] !== stamp[0] || now[1] !== stamp[1];
   }
 
   /** The digest of the scan's files (computed whole only when no earlier digest can be followed). */
@@ -526,7 +558,7 @@ export class MaildirFolder {
     if (this.touched) {
       if (settleDelayMs(await stampFolder(this.where)) > 0) return undefined;
       await this.cleanTmp();
-      await this.rescan();
+      if (await this.rescan()) this.changedByOthers = true;
       this.touched = false;
     }
     const scan = this.scan;
@@ -553,6 +585,7 @@ export class MaildirFolder {
     const scan = await this.ensureScan();
     if (afterMiss) {
       this.events.raced();
+      this.changedByOthers = true;
       await this.rescan();
       return this.scan?.files.get(guid);
     }
@@ -994,7 +1027,7 @@ export class MaildirFolder {
       // Waiting out our own last write first spares a listing that could only come out unsettled.
       const wait = settleDelayMs(await stampFolder(this.where));
       if (wait > 0 && wait <= SETTLE_WAIT_MAX_MS) await new Promise((resolve) => setTimeout(resolve, wait));
-      await this.rescan();
+      if (await this.rescan()) this.changedByOthers = true;
       // Too far off (whole-second mtimes): cached as unsettled, the next run lists it again.
       if ((this.scan as FolderScan).settled || wait > SETTLE_WAIT_MAX_MS) break;
     }

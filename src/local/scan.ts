@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type { Location } from '../model.js';
 import { guidOfName, parseName, printableName, unsyncableName, type ParsedName, type Separator } from './name.js';
+import { agreedListing, type Listing } from './agree.js';
 
 export interface ScannedFile {
   readonly name: string;
@@ -47,6 +48,11 @@ export interface FolderScan {
   /** Set when new/ or cur/ is missing: the folder cannot say which messages it lost. */
   damaged?: string;
   /**
+   * Set when no listing held still (deliveries and flag renames all the while): `files` holds the
+   * messages two listings agreed on (agree.ts), and one left out may still be there.
+   */
+  partial?: boolean;
+  /**
    * Set when a previous listing was followed: the mark its files listed again now carry
    * (ScannedFile.listing), and the files listed anew. What came and went is then known without
    * looking every file up in both listings.
@@ -62,6 +68,8 @@ let listings = 0;
 const SETTLE_COARSE_NS = 2_000_000_000n;
 const SETTLE_FINE_NS = 50_000_000n;
 const MAX_ATTEMPTS = 8;
+/** Attempts after which a folder that never holds still is listed partially, where the caller takes that. */
+const PARTIAL_AFTER = 4;
 
 async function mtimeNs(path: string): Promise<bigint> {
   try {
@@ -180,28 +188,63 @@ class Follower {
   }
 }
 
+/** new/ and cur/ listed at once; undefined for one that does not exist. */
+async function listBoth(place: FolderPlace): Promise<[DirEntry[] | undefined, DirEntry[] | undefined]> {
+  return Promise.all([listDir(place.new), listDir(place.cur)]);
+}
+
+function sameNames(x: (DirEntry[] | undefined)[], y: (DirEntry[] | undefined)[]): boolean {
+  return x.every((entries, i) => {
+    const other = y[i];
+    if (!entries || !other) return entries === other;
+    if (entries.length !== other.length) return false;
+    const names = new Set(other.map((e) => e.name));
+    return entries.every((e) => names.has(e.name));
+  });
+}
+
 /**
  * Reads new/ and cur/ of a folder. readdir() may miss a file renamed during the listing or see it
  * twice (once per name): so the directory mtimes are checked before and after, and a GUID seen
  * twice also forces another pass. A file of `previous` listed again under the same name and
- * location is the same object in the new scan.
+ * location is the same object in the new scan. With `allowPartial`, a folder that never holds
+ * still is not given up on: it is listed partially (FolderScan.partial).
  */
 export async function scanFolder(
   at: string | FolderPlace, separator: Separator, previous?: ReadonlyMap<string, ScannedFile>, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n,
+  allowPartial = false,
 ): Promise<FolderScan> {
   const place = placeOf(at);
   const dir = place.dir;
   let lastProblem = '';
+  let earlier: Listing<DirEntry> | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 500)));
     const before = await stampFolder(place);
-    const [newListed, curListed] = await Promise.all([listDir(place.new), listDir(place.cur)]);
-    const newEntries = newListed ?? [];
-    const curEntries = curListed ?? [];
+    const startedNs = nowNs();
+    const listed = await listBoth(place);
+    const [newListed, curListed] = listed;
+    let newEntries = newListed ?? [];
+    let curEntries = curListed ?? [];
     const after = await stampFolder(place);
-    if (before[0] !== after[0] || before[1] !== after[1]) {
+    let held = before[0] === after[0] && before[1] === after[1];
+    if (held && !isSettled(before, startedNs)) {
+      // Two changes within one mtime tick look like one: a rename during the listing, in the tick
+      // of the change before it, left the mtime as it was. A listing taken again lists the same names.
+      const again = await listBoth(place);
+      const last = await stampFolder(place);
+      held = last[0] === after[0] && last[1] === after[1] && sameNames(listed, again);
+    }
+    let partial = false;
+    if (!held) {
       lastProblem = 'the directory kept changing';
-      continue;
+      if (!allowPartial || !earlier || attempt < PARTIAL_AFTER - 1) {
+        earlier = { new: newEntries, cur: curEntries };
+        continue;
+      }
+      const guidOf = (e: DirEntry): string | undefined => (e.name.startsWith('.') || e.notUtf8 || !e.isFile() ? undefined : guidOfName(e.name, separator));
+      ({ new: newEntries, cur: curEntries } = agreedListing(earlier, { new: newEntries, cur: curEntries }, guidOf));
+      partial = true;
     }
     const files = new Map<string, ScannedFile>();
     const warnings: string[] = [];
@@ -241,22 +284,30 @@ export async function scanFolder(
         else anew.push(file);
       }
     }
-    if (duplicates.length > 0 && attempt < MAX_ATTEMPTS - 1) {
+    if (duplicates.length > 0 && !partial && attempt < MAX_ATTEMPTS - 1) {
       lastProblem = `the same message under two names (${duplicates[0]})`;
+      earlier = { new: newEntries, cur: curEntries };
       continue;
     }
     for (const pair of duplicates) warnings.push(`two files share one GUID in ${dir}: ${pair}; only the first is synced`);
-    const mtimes = [after[0], after[1]].map(BigInt);
-    const newest = mtimes.reduce((a, b) => (a > b ? a : b));
-    const coarse = mtimes.every((m) => m % 1_000_000_000n === 0n);
-    const settled = nowNs() - newest > (coarse ? SETTLE_COARSE_NS : SETTLE_FINE_NS);
+    // A partial listing is never settled: the scan cache does not stand by it.
+    const settled = !partial && isSettled(after, nowNs());
     const missing = [newListed ? '' : 'new/', curListed ? '' : 'cur/'].filter(Boolean);
     const scan: FolderScan = { files, stamp: after, settled, warnings };
     if (missing.length > 0) scan.damaged = `${missing.join(' and ')} missing`;
+    if (partial) scan.partial = true;
     if (previous) scan.followed = { mark, anew };
     return scan;
   }
   throw new MdsyncError('SCAN_UNSTABLE', `folder ${dir} kept changing while it was scanned (${lastProblem}); run again`);
+}
+
+/** Whether new/ and cur/ of this stamp were last changed more than an mtime tick before `nowNs`. */
+function isSettled(stamp: FolderStamp, nowNs: bigint): boolean {
+  const mtimes = [stamp[0], stamp[1]].map(BigInt);
+  const newest = mtimes.reduce((a, b) => (a > b ? a : b));
+  const coarse = mtimes.every((m) => m % 1_000_000_000n === 0n);
+  return nowNs - newest > (coarse ? SETTLE_COARSE_NS : SETTLE_FINE_NS);
 }
 
 /** Milliseconds until new/ and cur/ of this stamp count as settled (0: already). */

@@ -69,7 +69,11 @@ export const METHODS = {
   unlock: { args: empty, result: nothing },
   listFolders: {
     args: record({}, { release: record({ keep: uint() }), folders: list(folder) }),
-    result: record({ folders: list(tuple(folder, text(64), uint(), text(64), nullable(uint(2 ** 32)), nullable(text(MAX_TEXT)), nullable(text(MAX_TEXT)))), subscriptions: list(folder) }),
+    // `partial`: folders listed partially (FolderSummary.partial), sent only to a client that asked for partial-listings.
+    result: record(
+      { folders: list(tuple(folder, text(64), uint(), text(64), nullable(uint(2 ** 32)), nullable(text(MAX_TEXT)), nullable(text(MAX_TEXT)))), subscriptions: list(folder) },
+      { partial: list(folder) },
+    ),
   },
   manifest: {
     args: record({ folder, start: uint() }),
@@ -126,7 +130,8 @@ export const METHODS = {
   commit: { args: empty, result: nothing },
   drainWarnings: {
     args: empty,
-    result: record({ warnings: list(record({ message: text(MAX_TEXT) }, { folder: text(MAX_FOLDER) })), raced: bool }),
+    // `changed`: folders another program changed since they were listed (an older server sends none).
+    result: record({ warnings: list(record({ message: text(MAX_TEXT) }, { folder: text(MAX_FOLDER) })), raced: bool }, { changed: list(folder) }),
   },
 } as const;
 

@@ -13,7 +13,7 @@ import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
+import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PARTIAL_LISTINGS, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
 import { packDeliveries } from './deliveries.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
@@ -48,14 +48,14 @@ export class RemoteAgent implements Agent {
   ) {}
 
   /** Says hello; a far side that never answers is described by its exit status and stderr. */
-  static async connect(transport: Transport, label: string, open: OpenRequest, timeoutMs: number, compress = false): Promise<RemoteAgent> {
+  static async connect(transport: Transport, label: string, request: OpenRequest, timeoutMs: number, compress = false): Promise<RemoteAgent> {
     // Keep-alives all along, at a third of --timeout: the far side takes silence past it for our end.
     const connection = new Connection(transport.input, transport.output, { label, timeoutMs, heartbeatMs: Math.max(200, Math.floor(timeoutMs / 3)) });
+    const { partialListings, ...open } = request;
+    const capabilities = [...CAPABILITIES, ...(compress ? [DEFLATE_BODIES] : []), ...(partialListings ? [PARTIAL_LISTINGS] : [])];
     let answer: Result<'hello'>;
     try {
-      answer = await connection.request('hello', {
-        protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities: compress ? [...CAPABILITIES, DEFLATE_BODIES] : CAPABILITIES, timeoutMs, ...open,
-      });
+      answer = await connection.request('hello', { protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities, timeoutMs, ...open });
     } catch (err) {
       connection.close();
       const why = await transport.failure();
@@ -110,10 +110,11 @@ export class RemoteAgent implements Agent {
   async listFolders(options: ListOptions = {}): Promise<FolderList> {
     // An older far side ignores the options: it lists every folder and lets go of none.
     const list = await this.ask('listFolders', options);
+    const partial = new Set(list.partial ?? []);
     return {
       folders: list.folders.map(([name, digest, messages, uids, uidValidity, damaged, unreadable]) => ({
         name, digest, messages, uids, ...(uidValidity === null ? {} : { uidValidity }), ...(damaged === null ? {} : { damaged }),
-        ...(unreadable === null ? {} : { unreadable }),
+        ...(unreadable === null ? {} : { unreadable }), ...(partial.has(name) ? { partial: true } : {}),
       })),
       subscriptions: list.subscriptions,
     };
@@ -335,7 +336,7 @@ export class RemoteAgent implements Agent {
     await this.ask('commit', {});
   }
 
-  async drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean }> {
+  async drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean; changed?: string[] }> {
     return this.ask('drainWarnings', {});
   }
 

@@ -34,6 +34,12 @@ export const STAGED_CONTENTS = 'staged-contents';
 export const RELEASE_FOLDERS = 'release-folders';
 /** Announced by a server that answers `mtimes` and gives a copyLocal item the `mtime` it asks for. */
 export const MOVE_MTIMES = 'move-mtimes';
+/**
+ * Asked by a client that reads `partial` in listFolders: a folder that never holds still is listed
+ * partially for it. An older client is not told (it would read the left-out messages as expunged):
+ * such a folder fails its run as before.
+ */
+export const PARTIAL_LISTINGS = 'partial-listings';
 /** Announced by a client that sends keep-alives all along: a server may take its silence past --timeout for its end. */
 export const CLIENT_HEARTBEAT = 'client-heartbeat';
 export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES, CLIENT_HEARTBEAT];
@@ -45,6 +51,8 @@ export interface OpenRequest {
   layout?: Layout;
   defaultLayout?: Layout;
   separator?: ':' | '!' | ';';
+  /** The client reads FolderSummary.partial (PARTIAL_LISTINGS). */
+  partialListings?: boolean;
 }
 
 export interface ServeOptions {
@@ -116,7 +124,9 @@ export async function serveSession(input: Readable, output: Writable, options: S
     connection.setKeepalive(Math.max(200, Math.floor(args.timeoutMs / 3)));
     if (args.capabilities.includes(CLIENT_HEARTBEAT)) connection.setIdleTimeout(args.timeoutMs);
     if (args.capabilities.includes(DEFLATE)) connection.deflateFrames(args.capabilities.includes(DEFLATE_BODIES));
-    const opening = await options.open({ create: args.create, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator });
+    const opening = await options.open({
+      create: args.create, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator, partialListings: args.capabilities.includes(PARTIAL_LISTINGS),
+    });
     agent = opening;
     const hello = await opening.hello();
     return { protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities: CAPABILITIES, id: hello.id, layout: hello.layout, root: hello.root };
@@ -136,6 +146,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
       return {
         folders: list.folders.map((f) => [f.name, f.digest, f.messages, f.uids, f.uidValidity ?? null, f.damaged ?? null, f.unreadable ?? null] as [string, string, number, string, number | null, string | null, string | null]),
         subscriptions: list.subscriptions,
+        ...(list.folders.some((f) => f.partial) ? { partial: list.folders.filter((f) => f.partial).map((f) => f.name) } : {}),
       };
     },
     async manifest({ folder, start }) {

@@ -80,8 +80,12 @@ export interface Agent {
   writeUidlist(folder: string, request: UidlistRequest): Promise<boolean>;
   /** Returns when everything done before it is durable on disk. */
   commit(): Promise<void>;
-  /** Warnings since the last call, and whether another process changed this side during the run. */
-  drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean }>;
+  /**
+   * Warnings since the last call, and whether another process changed this side during the run:
+   * met on the way (`raced`), or found in new/ and cur/ of folders since they were listed
+   * (`changed`; none from a side that cannot tell).
+   */
+  drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean; changed?: string[] }>;
   close(): Promise<void>;
   /** Lets go of the lock at once, work still under way or not: the process ends next (a serve whose client is gone). */
   abandon?(): Promise<void>;

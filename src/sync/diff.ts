@@ -9,6 +9,8 @@ export interface SideSnapshot {
   /** Every folder this side has, with its full manifest (unchanged ones rebuilt from the state). */
   folders: Map<string, FolderManifest>;
   subscriptions: string[];
+  /** Folders whose manifest holds only what two listings agreed on (FolderSummary.partial). */
+  partial?: ReadonlySet<string>;
 }
 
 export interface DiffInput {
@@ -192,6 +194,7 @@ class Planner {
       if (ea) mapA.delete(ea.guid);
       if (eb) mapB.delete(eb.guid);
       if (ea && eb) this.both(folder, ea, eb, m);
+      else if (this.unconfirmedAbsence(folder, m, ea, eb)) this.keep(folder, m);
       else if (ea) this.oneSide(folder, 'a', ea, m);
       else if (eb) this.oneSide(folder, 'b', eb, m);
     }
@@ -203,8 +206,32 @@ class Planner {
       else newOnA.push(ea);
     }
     const newOnB = this.pairByContent(folder, newOnA, [...mapB.values()]);
-    for (const ea of newOnA) this.fresh(folder, 'a', ea);
-    for (const eb of newOnB) this.fresh(folder, 'b', eb);
+    for (const ea of newOnA) if (!this.waitsForListing(folder, 'a', sf)) this.fresh(folder, 'a', ea);
+    for (const eb of newOnB) if (!this.waitsForListing(folder, 'b', sf)) this.fresh(folder, 'b', eb);
+  }
+
+  private isPartial(side: Side, folder: string): boolean {
+    return this.input[side].partial?.has(folder) === true;
+  }
+
+  /**
+   * A partial listing's left-out message may still be there (a racing readdir): its absence is no
+   * expunge. Where the state says that side held it, or a backup's source lacks it, the record
+   * stays as it was and nothing is done until a listing confirms it.
+   */
+  private unconfirmedAbsence(folder: string, m: StateMessage, ea?: MessageEntry, eb?: MessageEntry): boolean {
+    if (!ea && this.isPartial('a', folder) && (m.a !== undefined || this.input.mode === 'backup')) return true;
+    return !eb && this.isPartial('b', folder) && m.b !== undefined;
+  }
+
+  /**
+   * A message new on `side` that the other side's partial listing does not show: copied there only
+   * when a saved state of the folder tells it is new since (a first meeting could find it there
+   * under another name); a backup's replica keeps it until its source's listing confirms the lack.
+   */
+  private waitsForListing(folder: string, side: Side, sf: StateFolder | undefined): boolean {
+    if (!this.isPartial(other(side), folder)) return false;
+    return sf === undefined || (this.input.mode === 'backup' && side === 'b');
   }
 
   /**

@@ -127,7 +127,8 @@ async function snapshot(
     }
     folders.set(summary.name, await agent.manifest(summary.name));
   }));
-  return { snap: { folders, subscriptions: list.subscriptions }, fetched, asSaved, changes, counts, digests, uids, uidValidity, damaged, unreadable };
+  const partial = new Set(list.folders.filter((f) => f.partial === true && include(f.name)).map((f) => f.name));
+  return { snap: { folders, subscriptions: list.subscriptions, partial }, fetched, asSaved, changes, counts, digests, uids, uidValidity, damaged, unreadable };
 }
 
 /**
@@ -508,14 +509,14 @@ async function runLocked(
   }
   const result: RunResult = { plan, summary: summarize(plan), warnings, failed, raced: false, bytes: 0, vanished: 0, stateTrusted: trusted !== undefined, firstMeeting };
   if (options.dryRun) {
-    await collectWarnings(agents, result);
+    await collectWarnings(agents, result, options.mode);
     return result;
   }
   // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
   const learnt = sa.fetched + sb.fetched > 0 || trusted === undefined || untrusted.size > 0 || uidValidityMoved(trusted, validity);
   const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids).filter(included);
   if (isEmptyPlan(plan) && !learnt && uidFolders.length === 0) {
-    await collectWarnings(agents, result);
+    await collectWarnings(agents, result, options.mode);
     return result;
   }
   const empty = { a: emptyFolders(sa), b: emptyFolders(sb) };
@@ -627,11 +628,16 @@ function withoutFolders(state: SyncState, drop: Set<string>): SyncState {
   return filterState(state, (name) => !drop.has(name));
 }
 
-async function collectWarnings(agents: Record<Side, Agent>, result: RunResult): Promise<void> {
+async function collectWarnings(agents: Record<Side, Agent>, result: RunResult, mode: Mode): Promise<void> {
   for (const side of ['a', 'b'] as const) {
-    const { warnings, raced } = await agents[side].drainWarnings();
+    const { warnings, raced, changed } = await agents[side].drainWarnings();
     for (const w of warnings) result.warnings.push({ ...w, message: `${side === 'a' ? 'first' : 'second'} side: ${w.message}` });
     if (raced) result.raced = true;
+    // Only a side the run reads from counts (a backup or one-way run does not take the second's changes).
+    if (!changed || changed.length === 0 || (mode !== 'sync' && side === 'b')) continue;
+    result.raced = true;
+    const message = `changed on the ${SIDE_NAME[side]} side during the run (mail delivered, moved or flagged by another program): run again to include it`;
+    for (const folder of changed) if (!result.warnings.some((w) => w.folder === folder && w.message === message)) result.warnings.push({ folder, message });
   }
 }
 
@@ -897,7 +903,7 @@ async function execute(
   }
   await Promise.all([agents.a.commit(), agents.b.commit()]);
   await options.saveState(final);
-  await collectWarnings(agents, result);
+  await collectWarnings(agents, result, options.mode);
   if (result.vanished > 0) result.raced = true;
   options.onProgress?.({ phase: 'done', done: total, total });
 }
