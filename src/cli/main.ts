@@ -6,6 +6,7 @@ import type { Agent } from '../sync/agent.js';
 import { runSync, type RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
 import { KEPT_LISTED } from '../sync/passes.js';
+import { journalMark } from '../sync/journal.js';
 import type { SyncState } from '../sync/state.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
@@ -15,6 +16,7 @@ import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSepar
 import { describePlan, describeSummary, dropOutputToClosedPipes, progressPrinter } from './output.js';
 import { defaultStateDir, loadStateFile, saveStateFile } from './state-file.js';
 import { locatePairState, pairKnown } from './state-key.js';
+import { journalFile } from './journal-file.js';
 
 export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64 } as const;
 
@@ -137,6 +139,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       releaseState = loaded.release;
       return loaded;
     };
+    const journal = journalFile(pair.save);
     const result = await runSync(a.agent, b.agent, {
       mode,
       dryRun: opts.dryRun,
@@ -148,7 +151,10 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       saveState: async (state) => {
         await saveStateFile(pair.save, state);
         await pair.saved();
+        const mark = journalMark(state);
+        if (mark !== undefined) await journal.covered(mark);
       },
+      journal,
       onProgress: showProgress ? progressPrinter(process.stderr) : undefined,
       // Only --verbose prints every operation: a long first copy need not hold them all for it.
       keepPlan: opts.verbose === true,

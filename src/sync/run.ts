@@ -10,6 +10,8 @@ import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.
 import { inTwoLanes } from './lanes.js';
 import { withSourceMtimes } from './move-mtimes.js';
 import { replicaUidValidity, replicaUids } from './replica-uidvalidity.js';
+import { placementLog, type PlacementJournal } from './journal.js';
+import { recoverPlacements } from './recover-placements.js';
 import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
 import { orientState } from './state-sides.js';
 import { compactFolder, emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
@@ -26,6 +28,8 @@ export interface RunOptions {
   checkpointMs?: number;
   loadState(): Promise<{ state?: SyncState; problem?: string }>;
   saveState(state: SyncState): Promise<void>;
+  /** Where each batch's records are kept while its files are placed, for a run killed before it saves them. */
+  journal?: PlacementJournal;
   onProgress?(event: ProgressEvent): void;
   /**
    * Whether the result's plan lists every operation of a first copy made in passes (default
@@ -401,7 +405,8 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
     }
     // A state saved by a run that named the sides the other way round is used turned round.
     const saved = await options.loadState();
-    const loaded = saved.state ? { ...saved, state: orientState(saved.state, helloA.id, helloB.id) } : saved;
+    const oriented = saved.state ? { ...saved, state: orientState(saved.state, helloA.id, helloB.id) } : saved;
+    const loaded = await recoverPlacements(agents, helloA, helloB, oriented, options.journal, include, options.dryRun ?? false);
     const once: RunOptions = { ...options, loadState: async () => loaded };
     const state = loaded.state;
     // This may be a first copy (into an empty side, or of folders new to a side), which goes in
@@ -549,39 +554,45 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
   // A resumed copy's first pass copies what it finds to copy (a folder cut off halfway) besides.
   let total = messages;
   const done: string[] = [];
-  for (const [i, pass] of passes.entries()) {
-    const inPass = new Set(pass);
-    const last = i === passes.length - 1;
-    const result = await runLocked(agents, helloA, helloB, (n) => inPass.has(n) && include(n), {
-      ...options,
-      loadState: async () => current,
-      saveState: async (state) => {
-        current = { state };
-        unsaved = state;
-        if (!last && Date.now() - lastSave < (options.checkpointMs ?? CHECKPOINT_MS)) return;
-        await options.saveState(state);
-        unsaved = undefined;
-        lastSave = Date.now();
-      },
-      onProgress: (e) => {
-        if (e.phase === 'transfer') options.onProgress?.({ phase: 'transfer', done: copied + e.done, total: resumed && i === 0 ? total + e.total : total });
-        else if (e.phase === 'scan' && i === 0) options.onProgress?.(e);
-      },
-    }, pass, undefined, firstCopy.totals);
-    const state = current.state;
-    if (state) for (const name of pass) if (state.folders[name]) state.folders[name] = compactFolder(state.folders[name] as StateFolder, name);
-    const copiedNow = result.summary.transfers.a + result.summary.transfers.b;
-    copied += copiedNow;
-    if (resumed && i === 0) total += copiedNow;
-    // Whether the saved state was trusted is the first pass's to say: the others' is the passes'.
-    if (i === 0) {
-      merged.stateTrusted = result.stateTrusted;
-      merged.firstMeeting = result.firstMeeting;
+  try {
+    for (const [i, pass] of passes.entries()) {
+      const inPass = new Set(pass);
+      const last = i === passes.length - 1;
+      const result = await runLocked(agents, helloA, helloB, (n) => inPass.has(n) && include(n), {
+        ...options,
+        loadState: async () => current,
+        saveState: async (state) => {
+          current = { state };
+          unsaved = state;
+          if (!last && Date.now() - lastSave < (options.checkpointMs ?? CHECKPOINT_MS)) return;
+          await options.saveState(state);
+          unsaved = undefined;
+          lastSave = Date.now();
+        },
+        onProgress: (e) => {
+          if (e.phase === 'transfer') options.onProgress?.({ phase: 'transfer', done: copied + e.done, total: resumed && i === 0 ? total + e.total : total });
+          else if (e.phase === 'scan' && i === 0) options.onProgress?.(e);
+        },
+      }, pass, undefined, firstCopy.totals);
+      const state = current.state;
+      if (state) for (const name of pass) if (state.folders[name]) state.folders[name] = compactFolder(state.folders[name] as StateFolder, name);
+      const copiedNow = result.summary.transfers.a + result.summary.transfers.b;
+      copied += copiedNow;
+      if (resumed && i === 0) total += copiedNow;
+      // Whether the saved state was trusted is the first pass's to say: the others' is the passes'.
+      if (i === 0) {
+        merged.stateTrusted = result.stateTrusted;
+        merged.firstMeeting = result.firstMeeting;
+      }
+      addPass(merged, result, keepPlan);
+      // Each time all passes so far: a folder written a moment ago is let go of once it has settled.
+      done.push(...pass);
+      await Promise.all([agents.a.release?.(done), agents.b.release?.(done)]);
     }
-    addPass(merged, result, keepPlan);
-    // Each time all passes so far: a folder written a moment ago is let go of once it has settled.
-    done.push(...pass);
-    await Promise.all([agents.a.release?.(done), agents.b.release?.(done)]);
+  } catch (err) {
+    // A pass that failed: the passes before it copied what their state, kept in memory, records.
+    if (unsaved) await options.saveState(unsaved).catch(() => undefined);
+    throw err;
   }
   // A last pass with nothing to write saves nothing: the state of the passes before it, kept in
   // memory between checkpoints, is saved now.
@@ -669,6 +680,7 @@ async function execute(
     return { ...(a !== undefined ? { a } : {}), ...(b !== undefined ? { b } : {}) };
   };
   const placedRecords: Record<string, StateMessage[]> = {};
+  const log = placementLog(options.journal, { idA: helloA.id, idB: helloB.id });
   /** Folders whose records became final while other folders' files were still being placed. */
   const sealed = new Map<string, StateFolder>();
   const buildState = (final: boolean): SyncState => {
@@ -711,6 +723,7 @@ async function execute(
       state.folders[name] = sf;
     }
     state.subscriptions = final ? plan.subscriptionsAfter : oldState?.subscriptions ?? [];
+    log?.mark(state, isUnpublished);
     return state;
   };
 
@@ -745,6 +758,7 @@ async function execute(
   const publish = async (key: string): Promise<void> => {
     const staged = unpublished.get(key);
     if (!staged) return;
+    await log?.publishing(staged.folder, staged.side);
     await agents[staged.side].publishFolder?.(staged.folder);
     unpublished.delete(key);
   };
@@ -784,9 +798,11 @@ async function execute(
   let done = 0;
   const progress = (): void => options.onProgress?.({ phase: 'transfer', done, total });
   const landed = new Set<string>();
-  const record = (folder: string, rec: StateMessage, to: Side, placed: Placed): void => {
+  const record = (folder: string, rec: StateMessage, to: Side, placed: Placed): boolean => {
     landed.add(landedKey(to, folder, placed.guid));
-    if (notePlaced(rec, to, placed)) (placedRecords[folder] ??= []).push(rec);
+    if (!notePlaced(rec, to, placed)) return false;
+    (placedRecords[folder] ??= []).push(rec);
+    return true;
   };
   // A folder with nothing planned but placements has its final records once they are all placed:
   // it is encoded then, while the main thread would otherwise wait for the copying threads.
@@ -821,7 +837,7 @@ async function execute(
     checkpointing = checkpointing.then(async () => {
       // Snapshot first: every record in it was placed before the commit below starts.
       const state = buildState(false);
-      await Promise.all([agents.a.commit(), agents.b.commit()]);
+      await Promise.all([agents.a.commit(), agents.b.commit(), log?.sync()]);
       await options.saveState(state);
     });
     return checkpointing;
@@ -832,11 +848,16 @@ async function execute(
     for (let i = 0; i < group.length; i += BATCH_MESSAGES) {
       const batch = group.slice(i, i + BATCH_MESSAGES);
       tasks.push(async () => {
-        await transferBatch(agents, batch, result, record);
+        const first = batch[0] as (typeof batch)[number];
+        const intent = await log?.before(first.folder, other(first.from), batch.map((t) => t.record));
+        const placed: StateMessage[] = [];
+        await transferBatch(agents, batch, result, (folder, rec, to, p) => {
+          if (record(folder, rec, to, p)) placed.push(rec);
+        });
+        if (intent) await log?.after(intent, placed);
         done += batch.length;
         remaining -= batch.length;
         progress();
-        const first = batch[0] as (typeof batch)[number];
         placedAll(first.folder, batch.length);
         await placedInto(other(first.from), first.folder, batch.length);
         if (remaining === 0) await checkpoint();
@@ -849,25 +870,38 @@ async function execute(
     add(async () => {
       const first = group[0];
       if (!first) return;
-      const placed = await agents[first.side].copyLocal(first.folder, await withSourceMtimes(agents[other(first.side)], group));
+      const requests = await withSourceMtimes(agents[other(first.side)], group);
+      const intent = await log?.before(first.folder, first.side, group.map((c) => c.record));
+      const placed = await agents[first.side].copyLocal(first.folder, requests);
+      const recorded: StateMessage[] = [];
       placed.forEach((p, i) => {
         const c = group[i];
         if (!c) return;
         if (p.vanished) result.vanished++;
-        else record(c.folder, c.record, c.side, p);
+        else if (record(c.folder, c.record, c.side, p)) recorded.push(c.record);
       });
+      if (intent) await log?.after(intent, recorded);
       done += group.length;
       progress();
       placedAll(first.folder, group.length);
       await placedInto(first.side, first.folder, group.length);
     });
   }
-  await drain();
-  await checkpointing;
-  for (const key of [...unpublished.keys()]) await publish(key);
+  try {
+    await drain();
+    await checkpointing;
+    for (const key of [...unpublished.keys()]) await publish(key);
+  } catch (err) {
+    // A run that ends here (exit 1) records what it placed, or a re-run takes it for new mail and
+    // undoes the origin's expunges and moves since. The drain above let every task settle.
+    await checkpointing.catch(() => undefined);
+    await Promise.allSettled([agents.a.commit(), agents.b.commit(), log?.sync()]);
+    await options.saveState(buildState(false)).catch(() => undefined);
+    throw err;
+  }
   if (total > 0) {
     // Deliveries must be durable before anything is expunged (a move's source half) or recorded.
-    await Promise.all([agents.a.commit(), agents.b.commit()]);
+    await Promise.all([agents.a.commit(), agents.b.commit(), log?.sync()]);
     // Recorded before the flag changes and expunges; with none to come (a first copy) the final
     // state follows at once, and writing a whole state twice cost a first copy half a second.
     if (plan.flagChanges.length + plan.expunges.length + plan.deleteFolders.length > 0) await options.saveState(buildState(false));
