@@ -20,6 +20,7 @@ export async function runServe(root: string): Promise<number> {
   const code = await serveSession(process.stdin, process.stdout, {
     open: (request) => LocalAgent.open(dir, { ...request, create: request.create ?? false }),
     log: (line) => process.stderr.write(`${line}\n`),
+    exitNow: (code) => process.exit(code),
   });
   // A stdin still open (a silent client) or a read stuck in the thread pool would keep an
   // orphaned serve alive for good; the session and its lock are over, so the process ends.

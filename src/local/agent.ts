@@ -124,10 +124,10 @@ export class LocalAgent {
 
   async unlock(): Promise<void> {
     await this.publishLeftStaged();
-    await this.abandon();
+    await this.releaseLock();
   }
 
-  async abandon(): Promise<void> {
+  private async releaseLock(): Promise<void> {
     if (this.lockTimer) clearInterval(this.lockTimer);
     const lock = this.lockFile;
     this.lockFile = undefined;

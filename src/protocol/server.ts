@@ -43,7 +43,7 @@ export const PARTIAL_LISTINGS = 'partial-listings';
 /** Announced by a client that sends keep-alives all along: a server may take its silence past --timeout for its end. */
 export const CLIENT_HEARTBEAT = 'client-heartbeat';
 export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES, CLIENT_HEARTBEAT];
-/** How long a session whose client is gone waits for work under way before it lets go of the lock. */
+/** How long a session whose client is gone waits for work under way before the process ends. */
 const ABANDON_AFTER_MS = 10_000;
 
 export interface OpenRequest {
@@ -60,6 +60,12 @@ export interface ServeOptions {
   open(request: OpenRequest): Promise<Agent>;
   /** Diagnostics (stderr): never the protocol stream. */
   log(line: string): void;
+  /**
+   * Ends the process at once, its lock left in place: work stuck after the client left must not
+   * go on writing unlocked, and a lock whose owner is gone is stale, so the next run takes it over
+   * and recovers (a lock removed instead looks like a clean end, and nothing is recovered).
+   */
+  exitNow?(code: number): void;
 }
 
 interface ReadStream {
@@ -271,7 +277,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
   });
   await connection.done;
   const closed = shutdown().then(() => true, (err: Error) => { options.log(`mdsync serve: ${err.message}`); return true; });
-  // Work stuck (a hung filesystem) must not keep the lock of a session nobody is on any more.
+  // Work stuck (a hung filesystem) must not keep going a session nobody is on any more.
   const settled = await Promise.race([closed, new Promise<false>((resolve) => setTimeout(() => resolve(false), ABANDON_AFTER_MS).unref())]);
   // Known only now: a bye that came with requests still being answered is handled after the stream's end.
   if (orderly) {
@@ -281,8 +287,8 @@ export async function serveSession(input: Readable, output: Writable, options: S
   const why = connection.error?.message ?? 'the connection ended without bye';
   options.log(`mdsync serve: ${why}`);
   if (!settled) {
-    options.log('mdsync serve: work still under way after the client left; the lock is released and serve exits');
-    await agent?.abandon?.().catch(() => undefined);
+    options.log('mdsync serve: work still under way after the client left; serve exits, and the next run takes its lock over');
+    options.exitNow?.(1);
   }
   return 1;
 }

@@ -87,6 +87,4 @@ export interface Agent {
    */
   drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean; changed?: string[] }>;
   close(): Promise<void>;
-  /** Lets go of the lock at once, work still under way or not: the process ends next (a serve whose client is gone). */
-  abandon?(): Promise<void>;
 }
