@@ -103,7 +103,7 @@ export class LocalAgent {
   }
 
   async lock(): Promise<void> {
-    this.lockFile = await Dotlock.acquire(join(this.root, LOCK_NAME), { staleMs: LOCK_STALE_MS, waitMs: 0, what: `Maildir ${this.root}` });
+    this.lockFile = await Dotlock.acquire(join(this.root, LOCK_NAME), { staleMs: LOCK_STALE_MS, waitMs: 0, what: `Maildir ${this.root}`, startTicks: true });
     this.recovering = this.lockFile.tookOver;
     // Keep the lock fresh so a long run is never mistaken for a dead one.
     this.lockTimer = setInterval(() => {

@@ -1,9 +1,9 @@
 // Names of the temporary files mdsync creates, and the clean-up of those a killed run left behind.
 // Every temp name carries `mdsync-<pid>@<host>`: a file is only ever removed when its creator is a
-// process of this host that no longer exists or is a zombie, so a live run's (or another program's)
-// files are safe.
+// process of this host that no longer exists, is a zombie or was followed by a later process under
+// its PID, so a live run's (or another program's) files are safe.
 
-import { readdir, rm, unlink } from 'node:fs/promises';
+import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { isErrno } from '../errors.js';
@@ -22,12 +22,17 @@ const TAGGED = /mdsync-(\d+)@([^/]+?)(\.tmp)?$/;
 /** A folder a run was building (staged) in a tmp/ directory: `<time>.F<n>.mdsync-<pid>@<host>`. */
 const STAGED = /^\d+\.F\d+\.mdsync-\d+@[^/]+$/;
 
-/** A temp file made by an mdsync process of this host that has died. */
-export function isDeadLeftover(name: string): boolean {
+/** The temp file `name` in `dir` was made by an mdsync process of this host that has died. */
+export async function isDeadLeftover(dir: string, name: string): Promise<boolean> {
   const m = TAGGED.exec(name);
   if (!m) return false;
   const pid = Number(m[1]);
-  return m[2] === hostname() && pid !== process.pid && !isOwnerAlive(pid);
+  if (m[2] !== hostname() || pid === process.pid) return false;
+  if (!isOwnerAlive(pid)) return true;
+  // Its PID may be a later process's (after a reboot). The ctime, not the mtime: a message's temp
+  // file carries the message's own mtime, and nothing sets a ctime back.
+  const st = await lstat(join(dir, name)).catch(() => undefined);
+  return st !== undefined && !isOwnerAlive(pid, { atMs: st.ctimeMs });
 }
 
 /** Removes a killed run's temp files from a directory, and the folders it was building there (staged); returns how many. */
@@ -41,7 +46,7 @@ export async function removeLeftovers(dir: string): Promise<number> {
   }
   let removed = 0;
   for (const name of names) {
-    if (!isDeadLeftover(name)) continue;
+    if (!(await isDeadLeftover(dir, name))) continue;
     const path = join(dir, name);
     await unlink(path).catch((err) => {
       // A directory goes only where it can be a staged folder: a mail folder may bear any name.

@@ -7,6 +7,12 @@ import { isErrno } from '../errors.js';
 /** The aux vector entry giving USER_HZ, the unit of the start time in /proc/PID/stat. */
 const AT_CLKTCK = 17n;
 
+/**
+ * Room for a file's time against its writer's start found from btime: whole-second mtimes, and a
+ * clock stepped a little after boot (btime moves with it). Ticks, where a file carries them, are exact.
+ */
+const WRITTEN_MARGIN_MS = 5_000;
+
 let ticksPerSecond: number | undefined;
 let bootMs: number | null | undefined;
 
@@ -49,26 +55,44 @@ function signalable(pid: number): boolean {
   }
 }
 
-/**
- * Whether `pid` is a live process that can be the writer of a file written at `writtenMs` (this
- * host's clock): a zombie is dead (kill(pid, 0) succeeds on one), and so is a process that started
- * after the file was written (its PID reused, after a reboot or later in the same boot).
- */
-export function isOwnerAlive(pid: number, writtenMs?: number): boolean {
+/** When a file's writer was alive: its own start time (`ticks`, as /proc/PID/stat gives it), or when the file last changed (`atMs`, this host's clock). */
+export type Written = { ticks: number } | { atMs: number };
+
+/** The fields of /proc/PID/stat after the command name (the state first), or undefined where there is none. */
+function statFields(pid: number | 'self'): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   } catch {
-    // No /proc, or a process /proc hides (hidepid): only a signal can tell, and not its age.
-    return signalable(pid);
+    return undefined;
   }
   // The command name in parentheses may hold spaces and parentheses: fields are counted after the last one.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** This process's start time in clock ticks since boot (field 22 of /proc/self/stat); undefined without /proc. */
+export function ownStartTicks(): number | undefined {
+  const ticks = Number(statFields('self')?.[19]);
+  return Number.isSafeInteger(ticks) ? ticks : undefined;
+}
+
+/**
+ * Whether `pid` is a live process that can be the writer of a file: a zombie is dead (kill(pid, 0)
+ * succeeds on one), and so is a process other than the writer (its PID reused, after a reboot or
+ * later in the same boot): one whose start ticks differ from those the file carries, or, for a
+ * file without them, one that started after the file last changed.
+ */
+export function isOwnerAlive(pid: number, written?: Written): boolean {
+  const fields = statFields(pid);
+  // No /proc, or a process /proc hides (hidepid): only a signal can tell, and not its age.
+  if (!fields) return signalable(pid);
   if (fields[0] === 'Z' || fields[0] === 'X' || fields[0] === 'x') return false;
-  const boot = bootTimeMs();
   const startTicks = Number(fields[19]);
-  if (writtenMs === undefined || boot === null || !Number.isFinite(startTicks)) return true;
+  if (written === undefined || !Number.isFinite(startTicks)) return true;
+  if ('ticks' in written) return startTicks === written.ticks;
+  const boot = bootTimeMs();
+  if (boot === null) return true;
   // btime and the start ticks are both rounded down, so the start found is never later than the
-  // real one (by up to a second and a tick): a writer is never judged to have started after its file.
-  return boot + (startTicks * 1000) / clockTicks() <= writtenMs;
+  // real one (by up to a second and a tick); the margin covers the file's side.
+  return boot + (startTicks * 1000) / clockTicks() <= written.atMs + WRITTEN_MARGIN_MS;
 }

@@ -1,4 +1,4 @@
-// Dotlocks: created by link() of a temp file holding `pid:host`, so creation is atomic even over NFS.
+// Dotlocks: created by link() of a temp file holding `pid:host` (and the holder's start ticks), so creation is atomic even over NFS.
 
 import { constants, type Stats } from 'node:fs';
 import { link, lstat, open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import { isDeadLeftover, tempTag } from './leftovers.js';
-import { isOwnerAlive } from './liveness.js';
+import { isOwnerAlive, ownStartTicks } from './liveness.js';
 
 export interface DotlockOptions {
   /** A lock unchanged for this long is stale even if its owner looks alive. */
@@ -14,11 +14,16 @@ export interface DotlockOptions {
   /** How long to wait for a live lock before giving up (0: fail at once). */
   waitMs: number;
   what: string;
+  /**
+   * Write `pid:host:ticks`, the holder's start time as /proc gives it, judged exactly by the next
+   * taker. Only for a lock only mdsync reads: Dovecot takes a third field for part of the host name.
+   */
+  startTicks?: boolean;
 }
 
 /** A takeover claim older than this belongs to a taker that died: the claim takes milliseconds. */
 const CLAIM_STALE_MS = 10_000;
-/** Enough of a lock file for `pid:host`; nothing more of it is read. */
+/** Enough of a lock file for `pid:host:ticks`; nothing more of it is read. */
 const LOCK_READ_MAX = 256;
 
 /** A lock file as found: which file it is, whose, and whether its owner is gone. */
@@ -47,10 +52,13 @@ async function inspect(path: string, staleMs: number, skewMs: number): Promise<S
     if (!st.isFile()) throw notALockFile(path);
     const buf = Buffer.alloc(LOCK_READ_MAX);
     const { bytesRead } = await handle.read(buf, 0, LOCK_READ_MAX, 0);
-    const m = /^(\d{1,10}):([A-Za-z0-9._-]{1,200})\s*$/.exec(buf.toString('latin1', 0, bytesRead));
+    // An older mdsync matches none of `pid:host:ticks`: it judges such a lock by its age alone, never dead early.
+    const m = /^(\d{1,10}):([A-Za-z0-9._-]{1,200})(?::(\d{1,15}))?\s*$/.exec(buf.toString('latin1', 0, bytesRead));
     const pid = Number(m?.[1]);
     const ours = m?.[2] === hostname() && pid > 0;
-    const stale = (ours && !isOwnerAlive(pid, st.mtimeMs - skewMs)) || Date.now() - st.mtimeMs > staleMs;
+    // A time from the clock (btime, an mtime) can be off by a step of the clock; ticks cannot.
+    const written = m?.[3] !== undefined ? { ticks: Number(m[3]) } : { atMs: st.mtimeMs - skewMs };
+    const stale = (ours && !isOwnerAlive(pid, written)) || Date.now() - st.mtimeMs > staleMs;
     return { dev: st.dev, ino: st.ino, owner: m ? `${m[1]}:${m[2]}` : '?', stale };
   } catch (err) {
     throw fromErrno(err, 'reading lock', path);
@@ -113,7 +121,7 @@ async function sweep(path: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const file = join(dir, name);
-    if (isDeadLeftover(name)) {
+    if (await isDeadLeftover(dir, name)) {
       await unlink(file).catch(() => undefined);
     } else if (/^takeover-\d+$/.test(name.slice(prefix.length))) {
       const st = await lstat(file).catch(() => undefined);
@@ -131,7 +139,8 @@ export class Dotlock {
     let mine: Stats;
     let skewMs: number;
     try {
-      await writeFile(temp, `${process.pid}:${hostname()}\n`, { flag: 'wx' });
+      const ticks = options.startTicks ? ownStartTicks() : undefined;
+      await writeFile(temp, `${process.pid}:${hostname()}${ticks === undefined ? '' : `:${ticks}`}\n`, { flag: 'wx' });
       mine = await stat(temp);
       // Measured after the write, so it errs towards a lock looking younger: its owner alive.
       skewMs = mine.mtimeMs - Date.now();
