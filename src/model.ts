@@ -23,6 +23,8 @@ export interface MessageEntry {
   dovecotGuid?: string;
   /** Hex SHA-256 of the bytes, when this side knows it. */
   hash?: string;
+  /** The file's mtime in whole milliseconds: only where a run asked (`--checksum`). */
+  mtime?: number;
 }
 
 export interface FolderManifest {
@@ -180,6 +182,19 @@ export interface FlagResult {
   vanished: boolean;
   /** Keywords not added: the folder already holds 26 others. */
   dropped?: string[];
+}
+
+/** A message's bytes and arrival date as its file holds them now (`--checksum`). */
+export interface Checksum {
+  hash: string;
+  /** Whole milliseconds since the epoch. */
+  mtime: number;
+}
+
+/** A file's mtime to set (`--checksum` repairing a replica's arrival date). */
+export interface MtimeChange {
+  guid: string;
+  mtime: number;
 }
 
 export interface Warning {

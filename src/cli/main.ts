@@ -22,6 +22,7 @@ export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64 } as con
 
 interface CommonOptions {
   dryRun?: boolean;
+  checksum?: boolean;
   folder: string[];
   exclude: string[];
   maxDelete?: string;
@@ -76,6 +77,7 @@ function addCommon(cmd: Command): Command {
     .option('-x, --exclude <glob>', 'skip folders matching (repeatable)', collect, [])
     .option('--max-delete <n|n%>', 'refuse to expunge more than this many messages per side (default 25% of a side over 100)')
     .option('--force', 'run even when a safety guard would refuse')
+    .option('--checksum', 'compare every message by content and mtime, not by name, and repair what differs (reads every file)')
     .option('--state-dir <dir>', 'where the state of each pair is kept (default $XDG_STATE_HOME/mdsync)')
     .option('--json', 'print one JSON summary object on stdout')
     .option('-q, --quiet', 'print only errors')
@@ -144,6 +146,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       mode,
       dryRun: opts.dryRun,
       force: opts.force,
+      checksum: opts.checksum === true,
       maxDelete,
       includeFolder: folderFilter(opts.folder, opts.exclude),
       jobs,

@@ -30,6 +30,7 @@ export function describePlan(plan: Plan): string[] {
     ].filter(Boolean);
     lines.push(`flags ${f.folder}/${d.guid} on the ${side(f.side)} side: ${parts.join(' ')}`);
   }
+  for (const m of plan.mtimes ?? []) lines.push(`mtime ${m.folder}/${m.change.guid} on the ${side(m.side)} side: ${new Date(m.change.mtime).toISOString()}`);
   for (const e of plan.expunges) lines.push(`expunge ${e.folder}/${e.guid} on the ${side(e.side)} side`);
   for (const f of plan.deleteFolders) lines.push(`delete folder ${f.folder} on the ${side(f.side)} side`);
   for (const s of ['a', 'b'] as const) {
@@ -41,7 +42,7 @@ export function describePlan(plan: Plan): string[] {
 
 export function describeSummary(s: PlanSummary, verb: string): string {
   const pair = (r: { a: number; b: number }): string => `${r.a}/${r.b}`;
-  return `${verb}: copied ${pair(s.transfers)}, moved ${pair(s.copies)}, flags ${pair(s.flagChanges)}, expunged ${pair(s.expunges)}, folders +${pair(s.createFolders)} -${pair(s.deleteFolders)} (first/second side)`;
+  return `${verb}: copied ${pair(s.transfers)}, moved ${pair(s.copies)}, flags ${pair(s.flagChanges)}, expunged ${pair(s.expunges)}, folders +${pair(s.createFolders)} -${pair(s.deleteFolders)}${s.mtimes ? `, mtimes ${pair(s.mtimes)}` : ''} (first/second side)`;
 }
 
 export function progressPrinter(stream: NodeJS.WriteStream): (e: ProgressEvent) => void {

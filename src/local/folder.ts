@@ -450,6 +450,11 @@ export class MaildirFolder {
     this.touchedDirs.add(this.subdirs[item.location]);
   }
 
+  /** Hashes read from the files themselves (`--checksum`): they replace any kept for these names. */
+  learnHashes(found: [guid: string, hash: string][]): void {
+    for (const [guid, hash] of found) this.hashes.set(guid, hash);
+  }
+
   /** The hash of a message's body when known (learned this run, or listed with its file). */
   private knownHash(guid: string): string | undefined {
     return this.hashes.get(guid) ?? this.scan?.files.get(guid)?.hash;

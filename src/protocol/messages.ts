@@ -88,6 +88,9 @@ export const METHODS = {
   release: { args: record({ folders: list(folder) }), result: nothing },
   hash: { args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
   mtimes: { args: record({ folder, guids: list(guid) }), result: list(nullable(mtime)) },
+  // --checksum, asked of a far side that announces checksum: hashes and mtimes read from its files.
+  checksum: { args: record({ folder, guids: list(guid) }), result: list(nullable(record({ hash: hex64, mtime }))) },
+  setMtimes: { args: record({ folder, items: list(record({ guid, mtime })) }), result: list(bool) },
   read: {
     args: record({ folder, guids: list(guid) }),
     // Each item: vanished, or whole `data`, or a `stream` to pull with readChunk.

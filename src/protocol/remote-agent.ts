@@ -5,7 +5,7 @@ import { isStream } from '../body.js';
 import { Digest } from '../digest.js';
 import { MdsyncError } from '../errors.js';
 import type {
-  BodyStream, CopyRequest, Delivery, FlagDelta, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, ListOptions, Placed, ReadResult, UidlistRequest, Warning,
+  BodyStream, Checksum, CopyRequest, Delivery, FlagDelta, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, ListOptions, MtimeChange, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import type { Agent } from '../sync/agent.js';
 import { changesFromWire } from './changes.js';
@@ -13,7 +13,7 @@ import { Connection } from './connection.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PARTIAL_LISTINGS, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
+import { CAPABILITIES, CHECKSUM, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PARTIAL_LISTINGS, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
 import { packDeliveries } from './deliveries.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
@@ -45,7 +45,27 @@ export class RemoteAgent implements Agent {
     private readonly transport: Transport,
     private readonly label: string,
     private readonly info: Hello,
-  ) {}
+  ) {
+    // Only a far side that announces them: an older one leaves --checksum to refuse before anything is read.
+    if (!info.capabilities.includes(CHECKSUM)) {
+      this.checksum = undefined;
+      this.setMtimes = undefined;
+    }
+  }
+
+  checksum?: (folder: string, guids: string[]) => Promise<(Checksum | null)[]> = async (folder, guids) => {
+    const parts = await Promise.all(chunksOf(guids, REQUEST_ITEMS).map((part) => this.ask('checksum', { folder, guids: part })));
+    const out = parts.flat();
+    if (out.length !== guids.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${out.length} checksums for ${guids.length} messages`);
+    return out;
+  };
+
+  setMtimes?: (folder: string, items: MtimeChange[]) => Promise<boolean[]> = async (folder, items) => {
+    const parts = await Promise.all(chunksOf(items, REQUEST_ITEMS).map((part) => this.ask('setMtimes', { folder, items: part })));
+    const out = parts.flat();
+    if (out.length !== items.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${out.length} answers for ${items.length} mtimes`);
+    return out;
+  };
 
   /** Says hello; a far side that never answers is described by its exit status and stderr. */
   static async connect(transport: Transport, label: string, request: OpenRequest, timeoutMs: number, compress = false): Promise<RemoteAgent> {

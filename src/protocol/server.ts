@@ -42,7 +42,9 @@ export const MOVE_MTIMES = 'move-mtimes';
 export const PARTIAL_LISTINGS = 'partial-listings';
 /** Announced by a client that sends keep-alives all along: a server may take its silence past --timeout for its end. */
 export const CLIENT_HEARTBEAT = 'client-heartbeat';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES, CLIENT_HEARTBEAT];
+/** Announced by a server that answers `checksum` and `setMtimes` (a run with --checksum). */
+export const CHECKSUM = 'checksum';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES, CLIENT_HEARTBEAT, CHECKSUM];
 /** How long a session whose client is gone waits for work under way before the process ends. */
 const ABANDON_AFTER_MS = 10_000;
 
@@ -187,6 +189,16 @@ export async function serveSession(input: Readable, output: Writable, options: S
     async mtimes({ folder, guids }) {
       const target = await opened();
       return target.mtimes ? target.mtimes(folder, guids) : guids.map(() => null);
+    },
+    async checksum({ folder, guids }) {
+      const target = await opened();
+      if (!target.checksum) throw new MdsyncError('USAGE', 'this side cannot compare files for --checksum');
+      return target.checksum(folder, guids);
+    },
+    async setMtimes({ folder, items }) {
+      const target = await opened();
+      if (!target.setMtimes) throw new MdsyncError('USAGE', 'this side cannot set mtimes for --checksum');
+      return target.setMtimes(folder, items);
     },
     async read({ folder, guids }) {
       const out: Result<'read'> = [];

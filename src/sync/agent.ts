@@ -2,7 +2,7 @@
 // src/local implements it on disk, src/protocol over a byte stream.
 
 import type {
-  CopyRequest, Delivery, FileDelivered, FolderChanges, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, Hello, Placed, ReadResult, UidlistRequest, Warning,
+  Checksum, CopyRequest, Delivery, FileDelivered, FolderChanges, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, Hello, MtimeChange, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 
 export interface Agent {
@@ -41,6 +41,13 @@ export interface Agent {
   hash(folder: string, guids: string[]): Promise<(string | null)[]>;
   /** Arrival times (mtimes, milliseconds) of messages; null for one that vanished. */
   mtimes?(folder: string, guids: string[]): Promise<(number | null)[]>;
+  /**
+   * `--checksum`: each message's hash and mtime, read from its file where it is (a far side
+   * hashes there: no body crosses), never a hash kept from before; null for one that vanished.
+   */
+  checksum?(folder: string, guids: string[]): Promise<(Checksum | null)[]>;
+  /** `--checksum`: sets messages' mtimes (a replica's arrival dates); false for one that vanished. */
+  setMtimes?(folder: string, items: MtimeChange[]): Promise<boolean[]>;
   /**
    * Reads messages, in the order asked, a batch at a time: one await per batch rather than per
    * message (a first copy reads 100 000). A large body (a stream) comes alone in its batch.

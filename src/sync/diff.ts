@@ -117,6 +117,19 @@ class Planner {
     }
   }
 
+  /**
+   * `--checksum` gave both files' mtimes: they end equal, as verify compares them. The replica (b)
+   * takes a's arrival date in a backup or one-way run; a sync gives both the earlier (a copy that
+   * did not keep dates is the later one).
+   */
+  private sameMtimes(folder: string, ea: MessageEntry, eb: MessageEntry): void {
+    if (ea.mtime === undefined || eb.mtime === undefined || ea.mtime === eb.mtime) return;
+    const mtime = this.input.mode === 'sync' ? Math.min(ea.mtime, eb.mtime) : ea.mtime;
+    for (const [side, e] of [['a', ea], ['b', eb]] as const) {
+      if (e.mtime !== mtime) (this.plan.mtimes ??= []).push({ side, folder, change: { guid: e.guid, mtime } });
+    }
+  }
+
   private setFlags(side: Side, folder: string, e: MessageEntry, target: FlagState): void {
     if (!sameFlags(e, target)) this.plan.flagChanges.push({ side, folder, delta: deltaBetween(e.guid, e, target) });
   }
@@ -131,6 +144,7 @@ class Planner {
     else tb = ta = mergeThreeWay(ea, m.a ?? ea, eb, m.b ?? eb);
     this.setFlags('a', folder, ea, ta);
     this.setFlags('b', folder, eb, tb);
+    this.sameMtimes(folder, ea, eb);
     this.keep(folder, makeMessage(hashOf(ea, m) || hashOf(eb, m), ea.infoRest ?? m.infoRest, record(ea, ta), record(eb, tb)));
   }
 
@@ -181,6 +195,7 @@ class Planner {
     const ta = mode === 'sync' ? tb : ea;
     this.setFlags('a', folder, ea, ta);
     this.setFlags('b', folder, eb, tb);
+    this.sameMtimes(folder, ea, eb);
     this.keep(folder, makeMessage(ea.hash as string, ea.infoRest, record(ea, ta), record(eb, tb)));
     return true;
   }

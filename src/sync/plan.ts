@@ -1,7 +1,7 @@
 // The Plan: everything a run will do, as plain data, with its summary and the safety guards.
 
 import { GuardError } from '../errors.js';
-import type { CopyRequest, FlagDelta, FolderManifest, Location } from '../model.js';
+import type { CopyRequest, FlagDelta, FolderManifest, Location, MtimeChange } from '../model.js';
 import type { Side, StateMessage } from './state.js';
 
 export type Mode = 'sync' | 'one-way' | 'backup';
@@ -38,6 +38,13 @@ export interface Expunge {
   guid: string;
 }
 
+/** `--checksum`: a file's mtime set to the message's arrival date as the other side holds it. */
+export interface MtimeRepair {
+  side: Side;
+  folder: string;
+  change: MtimeChange;
+}
+
 export interface FolderOp {
   side: Side;
   folder: string;
@@ -51,6 +58,8 @@ export interface Plan {
   transfers: Transfer[];
   copies: Copy[];
   flagChanges: FlagChange[];
+  /** Only where entries carried mtimes (`--checksum`): absent otherwise. */
+  mtimes?: MtimeRepair[];
   expunges: Expunge[];
   deleteFolders: FolderOp[];
   /** New subscription lists to write, per side that needs one. */
@@ -70,6 +79,8 @@ export interface PlanSummary {
   expunges: Record<Side, number>;
   createFolders: Record<Side, number>;
   deleteFolders: Record<Side, number>;
+  /** mtimes set (`--checksum`), when there are any. */
+  mtimes?: Record<Side, number>;
 }
 
 export function emptyPlan(mode: Mode): Plan {
@@ -91,13 +102,25 @@ export function summarize(plan: Plan): PlanSummary {
   for (const e of plan.expunges) s.expunges[e.side]++;
   for (const f of plan.createFolders) s.createFolders[f.side]++;
   for (const f of plan.deleteFolders) s.deleteFolders[f.side]++;
+  if (plan.mtimes?.length) {
+    s.mtimes = zero();
+    for (const m of plan.mtimes) s.mtimes[m.side]++;
+  }
   return s;
 }
 
 export function isEmptyPlan(plan: Plan): boolean {
   const s = summarize(plan);
-  return Object.values(s).every((r: Record<Side, number>) => r.a === 0 && r.b === 0) &&
+  return Object.values(s).every((r: Record<Side, number> | undefined) => !r || (r.a === 0 && r.b === 0)) &&
     plan.subscriptions.a === undefined && plan.subscriptions.b === undefined;
+}
+
+/** Folders where the plan places or expunges messages on the second side. */
+export function replicaFolders(plan: Plan): Set<string> {
+  const out = new Set<string>();
+  for (const t of plan.transfers) if (t.from === 'a') out.add(t.folder);
+  for (const op of [...plan.copies, ...plan.expunges]) if (op.side === 'b') out.add(op.folder);
+  return out;
 }
 
 /** A name a placement of this run landed on, or found its bytes already under. */

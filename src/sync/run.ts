@@ -5,7 +5,8 @@ import { GuardError, MdsyncError } from '../errors.js';
 import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
-import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
+import { applyMtimes, fillChecksums } from './checksum.js';
+import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, replicaFolders, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
 import { withSourceMtimes } from './move-mtimes.js';
@@ -36,6 +37,11 @@ export interface RunOptions {
    * true); without it such a run lets go of each pass's plan, and only the summary counts them.
    */
   keepPlan?: boolean;
+  /**
+   * `--checksum`: every folder both sides hold is compared by content and mtime, not trusted by
+   * name and digest (no folder skipped as unchanged), and every difference verify would report repaired.
+   */
+  checksum?: boolean;
 }
 
 export interface ProgressEvent {
@@ -184,14 +190,14 @@ const mayNarrow = (sf: StateFolder | undefined): boolean => sf !== undefined && 
  * first: their records are cut out as needed.
  */
 function readAndNarrow(
-  trusted: SyncState, quiet: Set<string>, skipped: Set<string>, snaps: Record<Side, Snapshot>,
+  trusted: SyncState, quiet: Set<string>, skipped: Set<string>, snaps: Record<Side, Snapshot>, narrowing = true,
 ): { narrowed: Map<string, NarrowFolder> } | { damage: string } {
   const open = Object.keys(trusted.folders).filter((name) => !quiet.has(name));
-  const damage = readRecords(trusted, open, (name) => mayNarrow(trusted.folders[name]));
+  const damage = readRecords(trusted, open, (name) => narrowing && mayNarrow(trusted.folders[name]));
   if (damage) return { damage };
   let narrowed: Map<string, NarrowFolder>;
   try {
-    narrowed = narrowFolders(trusted, quiet, skipped, snaps);
+    narrowed = narrowing ? narrowFolders(trusted, quiet, skipped, snaps) : new Map();
   } catch (err) {
     if (err instanceof StateDamagedError) return { damage: err.message };
     throw err;
@@ -332,10 +338,15 @@ function uidValidityMoved(state: SyncState, now: Record<Side, Map<string, number
   return false;
 }
 
-/** Folders whose dovecot-uidlist a backup must give the replica: the source has one, and the replica says otherwise. */
-function uidsToCopy(mode: Mode, a: Map<string, string>, b: Map<string, string>): string[] {
+/**
+ * Folders whose dovecot-uidlist a backup must give the replica: the source has one, and the
+ * replica says otherwise, or the plan places or expunges there (a collision's fresh name must get
+ * its UID in this run, not the next).
+ */
+function uidsToCopy(mode: Mode, a: Map<string, string>, b: Map<string, string>, plan: Plan): string[] {
   if (mode !== 'backup') return [];
-  return [...a].filter(([name, uids]) => Boolean(uids) && uids !== b.get(name)).map(([name]) => name);
+  const written = replicaFolders(plan);
+  return [...a].filter(([name, uids]) => Boolean(uids) && (uids !== b.get(name) || written.has(name))).map(([name]) => name);
 }
 
 /**
@@ -455,7 +466,9 @@ async function runLocked(
     state = undefined;
   }
   options.onProgress?.({ phase: 'scan', done: 0, total: 2 });
-  const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', state, include, only, listed?.a), snapshot(agents.b, 'b', state, include, only, listed?.b)]);
+  // --checksum: no folder is taken as saved, nor only its changes asked for: every manifest is read.
+  const told = options.checksum ? undefined : state;
+  const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', told, include, only, listed?.a), snapshot(agents.b, 'b', told, include, only, listed?.b)]);
   const snaps = { a: sa.snap, b: sb.snap };
   const validity = { a: sa.uidValidity, b: sb.uidValidity };
   const { skipped, untrusted } = distrust(options.mode, state && filterState(state, include), { a: sa, b: sb }, warnings, failed);
@@ -464,7 +477,7 @@ async function runLocked(
   if (trusted && untrusted.size > 0) trusted = withoutFolders(trusted, untrusted);
   let quiet = quietFolders(trusted, sa, sb);
   for (const snap of [sa, sb]) for (const folder of skipped) snap.snap.folders.delete(folder);
-  const read = trusted ? readAndNarrow(trusted, quiet, skipped, { a: sa, b: sb }) : { narrowed: new Map<string, NarrowFolder>() };
+  const read = trusted ? readAndNarrow(trusted, quiet, skipped, { a: sa, b: sb }, !options.checksum) : { narrowed: new Map<string, NarrowFolder>() };
   const narrowed = 'narrowed' in read ? read.narrowed : new Map<string, NarrowFolder>();
   if ('damage' in read) {
     // Found only now (records are read on first use): the same fallback as a damaged file.
@@ -483,6 +496,7 @@ async function runLocked(
     for (const folder of skipped) snap.snap.folders.delete(folder);
   }
   const input = { mode: options.mode, a: snaps.a, b: snaps.b, state: trusted && narrowedInput(withoutFolders(trusted, quiet), narrowed) };
+  if (options.checksum) await fillChecksums(agents, snaps);
   await fillHashes(agents, snaps, input);
   const plan = diff(input);
   const totals = { a: 0, b: 0 };
@@ -519,7 +533,7 @@ async function runLocked(
   }
   // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
   const learnt = sa.fetched + sb.fetched > 0 || trusted === undefined || untrusted.size > 0 || uidValidityMoved(trusted, validity);
-  const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids).filter(included);
+  const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids, plan).filter(included);
   if (isEmptyPlan(plan) && !learnt && uidFolders.length === 0) {
     await collectWarnings(agents, result, options.mode);
     return result;
@@ -603,9 +617,12 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
 
 /** A pass's result into the whole run's. */
 function addPass(into: RunResult, pass: RunResult, keepPlan: boolean): void {
-  for (const key of Object.keys(into.summary) as (keyof PlanSummary)[]) {
-    into.summary[key].a += pass.summary[key].a;
-    into.summary[key].b += pass.summary[key].b;
+  for (const key of Object.keys(pass.summary) as (keyof PlanSummary)[]) {
+    const from = pass.summary[key];
+    if (!from) continue;
+    const to = (into.summary[key] ??= { a: 0, b: 0 });
+    to.a += from.a;
+    to.b += from.b;
   }
   into.warnings.push(...pass.warnings);
   into.failed.push(...pass.failed);
@@ -623,6 +640,7 @@ function addPass(into: RunResult, pass: RunResult, keepPlan: boolean): void {
   plan.transfers = plan.transfers.concat(p.transfers);
   plan.copies = plan.copies.concat(p.copies);
   plan.flagChanges = plan.flagChanges.concat(p.flagChanges);
+  if (p.mtimes) plan.mtimes = (plan.mtimes ?? []).concat(p.mtimes);
   plan.expunges = plan.expunges.concat(p.expunges);
   plan.deleteFolders = plan.deleteFolders.concat(p.deleteFolders);
   Object.assign(plan.keep, p.keep);
@@ -918,6 +936,7 @@ async function execute(
     });
   }
   await drain();
+  result.vanished += await applyMtimes(agents, plan);
   for (const group of groupBy(expungesAfterPlacing(plan.expunges, landed), (e) => `${e.side}\0${e.folder}`).values()) {
     const first = group[0] as (typeof group)[number];
     add(async () => {

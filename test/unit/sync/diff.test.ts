@@ -616,6 +616,23 @@ describe('regressions', () => {
     expect(plan.transfers.map((t) => t.sourceGuid)).toEqual(['m']);
   });
 
+  // --checksum gives entries their files' mtimes: a replica's changed arrival date is set back.
+  it('backup-checksum-repairs-drift: mtimes that differ are set, b to a\'s (backup, one-way) or both to the earlier (sync)', () => {
+    const s = state({ INBOX: { messages: [agreed('h1', 'm')] } });
+    const a = snapshot({ INBOX: [entry('m', { hash: 'h1' })] });
+    const b = snapshot({ INBOX: [entry('m', { hash: 'h1' })] });
+    (a.folders.get('INBOX')?.messages[0] as { mtime?: number }).mtime = 2000;
+    (b.folders.get('INBOX')?.messages[0] as { mtime?: number }).mtime = 1000;
+    for (const mode of ['backup', 'one-way'] as const) {
+      expect(diff({ mode, state: s, a, b }).mtimes).toEqual([{ side: 'b', folder: 'INBOX', change: { guid: 'm', mtime: 2000 } }]);
+    }
+    const sync = diff({ mode: 'sync', state: s, a, b });
+    expect(sync.mtimes).toEqual([{ side: 'a', folder: 'INBOX', change: { guid: 'm', mtime: 1000 } }]);
+    expect(isEmptyPlan(sync)).toBe(false);
+    expect(summarize(sync).mtimes).toEqual({ a: 1, b: 0 });
+    expect(diff({ mode: 'sync', state: s, a, b: snapshot({ INBOX: [entry('m', { hash: 'h1' })] }) }).mtimes).toBeUndefined();
+  });
+
   // After b deletes a folder, a one-way run keeps it deleted on b (state: onA, not onB). The next
   // one-way run must not read onB=false as "never had it" and create the folder on b again with
   // every message: a run right after a successful one is a no-op (invariant 5), and b's own change
