@@ -123,6 +123,19 @@ export function replicaFolders(plan: Plan): Set<string> {
   return out;
 }
 
+/** Per folder, the replica's names a backup replaces: expunged there and sent from the source under the same name. */
+export function replacedOnReplica(plan: Plan): Map<string, Set<string>> {
+  const expunged = new Set(plan.expunges.filter((x) => x.side === 'b').map((x) => `${x.folder}\0${x.guid}`));
+  const out = new Map<string, Set<string>>();
+  for (const t of plan.transfers) {
+    if (t.from !== 'a' || !expunged.has(`${t.folder}\0${t.sourceGuid}`)) continue;
+    const names = out.get(t.folder) ?? new Set<string>();
+    names.add(t.sourceGuid);
+    out.set(t.folder, names);
+  }
+  return out;
+}
+
 /** A name a placement of this run landed on, or found its bytes already under. */
 export const landedKey = (side: Side, folder: string, guid: string): string => `${side}\0${folder}\0${guid}`;
 

@@ -20,6 +20,18 @@ export function replicaUids(manifest: FolderManifest): ReplicaUids {
   return out;
 }
 
+/**
+ * The replica's UIDs, a file this backup replaced (its bytes were not the source's: a name
+ * collision, or drift --checksum found) counted as its replacement's: the source's message under
+ * a fresh name keeps the GUID and UID the replaced copy had, and is no other message.
+ */
+export function withReplaced(replica: ReplicaUids, request: UidlistRequest, replaced: ReadonlySet<string>): ReplicaUids {
+  if (replaced.size === 0) return replica;
+  const uids = new Map(replica.uids);
+  for (const [name, uid, guid] of request.uids) if (guid !== null && replaced.has(guid) && !uids.has(uid)) uids.set(uid, name);
+  return { ...replica, uids };
+}
+
 export interface UidValidityChoice {
   uidValidity: number;
   /** Chosen anew: under the value it had, the replica's UIDs named other messages than the source's would. */

@@ -6,11 +6,11 @@ import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderList, Fol
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { applyMtimes, fillChecksums } from './checksum.js';
-import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, replicaFolders, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
+import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, replacedOnReplica, replicaFolders, isEmptyPlan, summarize, type MaxDelete, type Mode, type Plan, type PlanSummary, type Transfer } from './plan.js';
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
 import { withSourceMtimes } from './move-mtimes.js';
-import { replicaUidValidity, replicaUids } from './replica-uidvalidity.js';
+import { replicaUidValidity, replicaUids, withReplaced } from './replica-uidvalidity.js';
 import { placementLog, type PlacementJournal } from './journal.js';
 import { recoverPlacements } from './recover-placements.js';
 import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
@@ -357,6 +357,7 @@ function uidsToCopy(mode: Mode, a: Map<string, string>, b: Map<string, string>, 
  */
 async function copyUids(
   agents: Record<Side, Agent>, folders: string[], state: SyncState, saved: SyncState | undefined, listedB: Map<string, number>, warnings: Warning[],
+  replaced: Map<string, Set<string>> = new Map(),
 ): Promise<Map<string, number>> {
   const own = new Map<string, number>();
   for (const name of folders) {
@@ -377,7 +378,8 @@ async function copyUids(
     const request: UidlistRequest = { uidValidity: manifest.uidValidity, nextUid: manifest.nextUid, uids };
     if (manifest.mailboxGuid !== undefined) request.mailboxGuid = manifest.mailboxGuid;
     // A replica without a uidlist (a first copy) gave no UID: its listing need not cross again.
-    const replica = listedB.has(name) ? replicaUids(await agents.b.manifest(name)) : { uids: new Map<number, string>() };
+    const listed = listedB.has(name) ? replicaUids(await agents.b.manifest(name)) : { uids: new Map<number, string>() };
+    const replica = withReplaced(listed, request, replaced.get(name) ?? new Set());
     const choice = replicaUidValidity(request, replica, saved?.folders[name]?.uidValidity, Math.floor(Date.now() / 1000));
     if (choice.renewed) {
       const { from, uid } = choice.renewed;
@@ -950,7 +952,7 @@ async function execute(
     if (subs) await agents[side].writeSubscriptions(subs);
   }
   const final = buildState(true);
-  for (const [name, uidValidity] of await copyUids(agents, uidFolders, final, oldState, validity.b, result.warnings)) {
+  for (const [name, uidValidity] of await copyUids(agents, uidFolders, final, oldState, validity.b, result.warnings, replacedOnReplica(plan))) {
     const sf = final.folders[name];
     if (sf) final.folders[name] = withUidValidity(sf, { ...sf.uidValidity, b: uidValidity });
   }
