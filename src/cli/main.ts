@@ -15,7 +15,7 @@ import { loadEndpointCode, openAgent } from './endpoints.js';
 import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
 import { describePlan, describeSummary, dropOutputToClosedPipes, progressPrinter } from './output.js';
 import { defaultStateDir, loadStateFile, saveStateFile } from './state-file.js';
-import { locatePairState, pairKnown } from './state-key.js';
+import { locatePairState, pairKnown, sideIdentity } from './state-key.js';
 import { journalFile } from './journal-file.js';
 
 export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64 } as const;
@@ -134,7 +134,8 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
         throw err;
       });
     if (!b) return EXIT.OK;
-    const pair = await locatePairState(stateDir, first, second, helloA.id, (await b.agent.hello()).id);
+    const sideIds = { a: sideIdentity(first, helloA.id), b: sideIdentity(second, (await b.agent.hello()).id) };
+    const pair = await locatePairState(stateDir, first, second, sideIds.a, sideIds.b);
     const showProgress = opts.progress ?? (process.stderr.isTTY && !opts.quiet && !opts.json);
     const loadState = async (): Promise<{ state?: SyncState; problem?: string }> => {
       const loaded = await loadStateFile(pair.load ?? pair.save);
@@ -150,6 +151,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       maxDelete,
       includeFolder: folderFilter(opts.folder, opts.exclude),
       jobs,
+      sideIds,
       loadState,
       saveState: async (state) => {
         await saveStateFile(pair.save, state);

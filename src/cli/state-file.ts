@@ -75,18 +75,23 @@ export async function loadStateFile(path: string): Promise<LoadedState> {
 
 /** Temp file, fsync, rename over, fsync the directory: a crash leaves the old state or the new one. */
 export async function saveStateFile(path: string, state: SyncState): Promise<void> {
+  await saveAtomically(path, stateParts(state), crashPoint);
+}
+
+/** Writes a file of the state directory as a state is written: the old file or the new one, whole. */
+export async function saveAtomically(path: string, parts: Iterable<string | Uint8Array>, beforeRename?: () => void): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = `${path}.${tempTag()}.tmp`;
   try {
     const handle = await open(temp, 'w', 0o600);
     try {
-      for (const part of stateParts(state)) await handle.writeFile(part);
+      for (const part of parts) await handle.writeFile(part);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    crashPoint();
+    beforeRename?.();
     await rename(temp, path);
     const d = await open(dir, 'r');
     try {

@@ -10,17 +10,17 @@
 // typed in argument order, is read once, then saved under the new key and removed.
 
 import { createHash } from 'node:crypto';
-import { readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, realpath, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fromErrno, isErrno } from '../errors.js';
 import { describeEndpoint, parseEndpoint } from '../remote/endpoint.js';
-import { tempTag } from '../local/leftovers.js';
+import { olderForm } from '../sync/state-sides.js';
 import { endpointKey } from './endpoints.js';
-import { stateExists, statePath } from './state-file.js';
+import { saveAtomically, stateExists, statePath } from './state-file.js';
 
 const hash = (parts: string[]): string => createHash('sha256').update([...parts].sort().join('\n')).digest('hex').slice(0, 32);
 
-/** A side's identity as the key knows it: a far side's dev:ino means nothing on another host. */
+/** A side's identity as the key and the state know it: a far side's means nothing on another host. */
 export function sideIdentity(endpoint: string, id: string): string {
   const ep = parseEndpoint(endpoint);
   return ep.kind === 'local' ? id : `${describeEndpoint({ ...ep, path: '' })}${id}`;
@@ -77,21 +77,27 @@ export interface PairState {
   saved(): Promise<void>;
 }
 
+/** `idFirst`, `idSecond`: the sides' identities as sideIdentity qualifies them. */
 export async function locatePairState(stateDir: string, first: string, second: string, idFirst: string, idSecond: string): Promise<PairState> {
-  const save = join(stateDir, `${hash([sideIdentity(first, idFirst), sideIdentity(second, idSecond)])}.state`);
+  const save = join(stateDir, `${hash([idFirst, idSecond])}.state`);
   const pointer = await pointerFile(stateDir, first, second);
   let legacy: string | undefined;
   let load: string | undefined;
   if (await stateExists(save)) load = save;
   else load = (await pointedState(pointer)) ?? (legacy = await legacyState(stateDir, first, second));
+  // The previous version's key of these very sides (dev:ino alone): its state goes once saved anew.
+  // Found only through the paths' pointer: by key it could be a removed Maildir's whose inode came back.
+  const older = join(stateDir, `${hash([olderForm(idFirst), olderForm(idSecond)])}.state`);
+  if (load === older && older !== save) legacy = older;
   let pointed = load === save && (await pointedState(pointer)) === save;
   return {
     load, save,
     saved: async () => {
       if (!pointed) {
-        const temp = `${pointer}.${tempTag()}.tmp`;
-        await writeFile(temp, `${basename(save)}\n`, { mode: 0o600 }).then(() => rename(temp, pointer))
-          .catch((err: unknown) => { throw fromErrno(err, 'saving state', pointer); });
+        // As durable as the state it names: a pointer lost in a crash makes the next run a first
+        // meeting. The first run after a reversed order finds it unchanged but rewrites every
+        // folder's records once (turned round, orientState), then saves them in this order.
+        await saveAtomically(pointer, [`${basename(save)}\n`]);
         pointed = true;
       }
       if (legacy) await unlink(legacy).catch(() => undefined);

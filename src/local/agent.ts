@@ -18,6 +18,7 @@ import { removeLeftovers, tempTag } from './leftovers.js';
 import { Dotlock } from './lock.js';
 import { linkable, mtimesOf } from './mtimes.js';
 import type { Separator } from './name.js';
+import { rootIdentity } from './root-identity.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
 
 export interface LocalAgentOptions {
@@ -94,7 +95,7 @@ export class LocalAgent {
       throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
     }
     const owner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : undefined;
-    const agent = new LocalAgent(root, layout, options.separator ?? ':', options.cacheDir ?? defaultCacheDir(), `${st.dev}:${st.ino}`, owner);
+    const agent = new LocalAgent(root, layout, options.separator ?? ':', options.cacheDir ?? defaultCacheDir(), await rootIdentity(root).catch((e: unknown) => { throw fromErrno(e, 'reading', root); }), owner);
     agent.partialListings = options.partialListings ?? false;
     return agent;
   }

@@ -27,6 +27,8 @@ export interface RunOptions {
   jobs?: number;
   /** Least time between two checkpoints (CHECKPOINT_MS unless set). */
   checkpointMs?: number;
+  /** Each side's identity as the state keys it (hello's id unless given). */
+  sideIds?: Record<Side, string>;
   loadState(): Promise<{ state?: SyncState; problem?: string }>;
   saveState(state: SyncState): Promise<void>;
   /** Where each batch's records are kept while its files are placed, for a run killed before it saves them. */
@@ -407,7 +409,9 @@ async function fillHashes(agents: Record<Side, Agent>, snaps: Record<Side, SideS
 export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<RunResult> {
   const agents: Record<Side, Agent> = { a, b };
   const include = options.includeFolder ?? (() => true);
-  const [helloA, helloB] = await Promise.all([a.hello(), b.hello()]);
+  const hellos = await Promise.all([a.hello(), b.hello()]);
+  // The ids the state holds and compares are the caller's (a far side's qualified by its host).
+  const [helloA, helloB] = options.sideIds ? [{ ...hellos[0], id: options.sideIds.a }, { ...hellos[1], id: options.sideIds.b }] : hellos;
   const locked: Agent[] = [];
   try {
     if (!options.dryRun) {
@@ -418,7 +422,9 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
     }
     // A state saved by a run that named the sides the other way round is used turned round.
     const saved = await options.loadState();
-    const oriented = saved.state ? { ...saved, state: orientState(saved.state, helloA.id, helloB.id) } : saved;
+    const orientedState = saved.state && orientState(saved.state, helloA.id, helloB.id);
+    const oriented = !saved.state || orientedState ? { ...saved, state: orientedState }
+      : { ...saved, state: undefined, problem: 'the saved state cannot tell the two sides apart (both have one identity)' };
     const loaded = await recoverPlacements(agents, helloA, helloB, oriented, options.journal, include, options.dryRun ?? false);
     const once: RunOptions = { ...options, loadState: async () => loaded };
     const state = loaded.state;

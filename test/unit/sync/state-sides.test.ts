@@ -51,4 +51,20 @@ describe('orientState', () => {
     expect(orientState(s, 'X', 'Z')).toBe(s);
     expect(orientState(s, 'P', 'Q')).toBe(s);
   });
+
+  it('tells a local side from a far one by its host when their raw ids are equal, and will not guess when alike', () => {
+    const s = { ...loaded(sample()), idA: '5:7:b1', idB: 'far:5:7:b1' };
+    expect(orientState(s, 'far:5:7:b1', '5:7:b1')!.idA).toBe('far:5:7:b1');
+    expect(orientState({ ...s, idB: '5:7:b1' }, '5:7:b1', '5:7:b1')).toBeUndefined();
+    expect(orientState(s, '5:7:b1', '5:7:b1')).toBeUndefined();
+  });
+
+  it('takes a state saved with dev:ino once, and gives it this run\'s ids', () => {
+    const s = { ...loaded(sample()), idA: '5:7', idB: '5:9' };
+    const t = orientState(s, 'far:5:9:b2', '5:7:b1')!;
+    expect([t.idA, t.idB]).toEqual(['far:5:9:b2', '5:7:b1']);
+    expect(t.folders.Drafts!.onB).toBe(true);
+    expect(orientState({ ...s, idB: '5:7' }, '5:7:b1', 'far:5:7:b2')).toBeUndefined();
+    expect(orientState(s, '5:70:b1', '5:9:b3')).toEqual({ ...s, idB: '5:9:b3' });
+  });
 });
