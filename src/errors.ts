@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'ROOT_UNREADABLE'
   | 'SCAN_UNSTABLE'
   | 'BAD_NAME'
+  | 'NOT_A_FILE'
   | 'BAD_FOLDER'
   | 'BAD_UIDLIST'
   | 'BAD_KEYWORDS'

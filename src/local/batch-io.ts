@@ -5,12 +5,13 @@
 // properly.
 
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fchownSync, fstatSync, fsync, fsyncSync, futimesSync, linkSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, type Stats, fchownSync, fstatSync, fsync, fsyncSync, futimesSync, linkSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { crashPoint } from '../crash-point.js';
 import { sha256 } from '../sha256.js';
 
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+// O_NONBLOCK: a FIFO put in a message's place blocks no thread (regular files read as without it).
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
 export interface ReadJob {
@@ -83,7 +84,7 @@ export type Job = ReadJob | WriteJob | CopyJob | HashJob;
  * Runs `use` on the file opened for reading (never through a symbolic link); `otherwise` when it
  * cannot be opened or read: gone, renamed, or anything the one-by-one path will explain.
  */
-function withFile<T>(path: string, otherwise: T, use: (fd: number) => T): T {
+function withFile<T>(path: string, otherwise: T, use: (fd: number, st: Stats) => T): T {
   let fd: number;
   try {
     fd = openSync(path, READ_FLAGS);
@@ -91,7 +92,9 @@ function withFile<T>(path: string, otherwise: T, use: (fd: number) => T): T {
     return otherwise;
   }
   try {
-    return use(fd);
+    // Anything but a regular file (a FIFO, a device) is left to the one-by-one path, which reports it.
+    const st = fstatSync(fd);
+    return st.isFile() ? use(fd, st) : otherwise;
   } catch {
     return otherwise;
   } finally {
@@ -100,9 +103,8 @@ function withFile<T>(path: string, otherwise: T, use: (fd: number) => T): T {
 }
 
 function readOne(path: string, inlineMax: number): ReadOutcome {
-  return withFile<ReadOutcome>(path, { kind: 'again' }, (fd) => {
-    // The descriptor stays valid through later renames: what is read is this message.
-    const st = fstatSync(fd);
+  // The descriptor stays valid through later renames: what is read is this message.
+  return withFile<ReadOutcome>(path, { kind: 'again' }, (fd, st) => {
     if (st.size > inlineMax) return { kind: 'again' };
     // Its own ArrayBuffer (never Node's shared pool): it is handed to the main thread, not copied.
     let data = Buffer.allocUnsafeSlow(st.size);
@@ -262,8 +264,7 @@ let scratch = Buffer.allocUnsafeSlow(256 * 1024);
 
 /** Reads a whole file into the scratch buffer; undefined when it is gone, large or unreadable. */
 function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime: number } | undefined {
-  return withFile<{ data: Buffer; mtime: number } | undefined>(path, undefined, (fd) => {
-    const st = fstatSync(fd);
+  return withFile<{ data: Buffer; mtime: number } | undefined>(path, undefined, (fd, st) => {
     if (st.size > inlineMax) return undefined;
     if (scratch.length < st.size + 1) scratch = Buffer.allocUnsafeSlow(Math.max(st.size + 1, scratch.length * 2));
     // As long as fstat said: a message in new/ or cur/ is complete (delivered through tmp/).
@@ -283,8 +284,7 @@ function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime
  * filesystem will not link (EXDEV, EPERM, EMLINK) or the source moved: the caller copies.
  */
 function linkOne(item: CopyItem): CopyOutcome | undefined {
-  const known = withFile<{ hash: string; size: number; mtime: number } | undefined>(item.source, undefined, (fd) => {
-    const st = fstatSync(fd);
+  const known = withFile<{ hash: string; size: number; mtime: number } | undefined>(item.source, undefined, (fd, st) => {
     return { hash: hashOpen(fd), size: st.size, mtime: Math.floor(st.mtimeMs) };
   });
   if (!known) return undefined;

@@ -12,7 +12,8 @@ import { tempTag } from './leftovers.js';
 import type { Body } from '../model.js';
 
 // A message file replaced by a symbolic link is never followed: it could point out of the Maildir.
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+// O_NONBLOCK: a FIFO put in its place would block open() for good (a regular file reads as without it).
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** Up to `length` bytes at `offset` of an open file (fewer at its end). */
 export function readAtSync(fd: number, offset: number, length: number): Buffer {
@@ -29,13 +30,19 @@ export function readAtSync(fd: number, offset: number, length: number): Buffer {
 export { sha256 };
 
 async function openForRead(path: string): Promise<FileHandle | undefined> {
+  let handle: FileHandle;
   try {
-    return await open(path, READ_FLAGS);
+    handle = await open(path, READ_FLAGS);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     if (isErrno(err, 'ELOOP')) throw new MdsyncError('BAD_NAME', `${path} is a symbolic link: not followed`);
     throw fromErrno(err, 'opening', path);
   }
+  // Put there after the listing found a message (a FIFO, a device, a directory): its reads could block or fail.
+  const regular = await handle.stat().then((st) => st.isFile(), () => true);
+  if (regular) return handle;
+  await handle.close();
+  throw new MdsyncError('NOT_A_FILE', `${path} is not a regular file (a FIFO, a device or a directory): skipped; remove it or move a message there`);
 }
 
 /** Reads a whole file with its mtime; undefined when it does not exist (renamed or expunged meanwhile). */

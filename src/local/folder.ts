@@ -597,11 +597,20 @@ export class MaildirFolder {
     return scan.files.get(guid);
   }
 
+  /** A message file something else replaced (a FIFO…): warned about and taken as vanished (null); any other error thrown. */
+  private notAFile(err: unknown): null {
+    if (!(err instanceof MdsyncError) || err.code !== 'NOT_A_FILE') throw err;
+    this.events.raced();
+    this.events.warn(err.message);
+    return null;
+  }
+
   async read(guid: string): Promise<ReadResult> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const file = await this.locate(guid, attempt > 0);
       if (!file) return { guid, vanished: true };
-      const got = await readBody(this.path(file), BODY_CHUNK);
+      const got = await readBody(this.path(file), BODY_CHUNK).catch((err) => this.notAFile(err));
+      if (got === null) return { guid, vanished: true };
       if (!got) continue;
       return { guid, data: got.data, mtime: got.mtime };
     }
@@ -641,7 +650,8 @@ export class MaildirFolder {
     for (let attempt = 0; attempt < 3; attempt++) {
       const file = await this.locate(guid, attempt > 0);
       if (!file) return undefined;
-      const hash = await hashFile(this.path(file));
+      const hash = await hashFile(this.path(file)).catch((err) => this.notAFile(err));
+      if (hash === null) return undefined;
       if (hash === undefined) continue;
       this.hashes.set(guid, hash);
       return hash;

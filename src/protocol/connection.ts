@@ -23,7 +23,11 @@ export interface ConnectionOptions {
   timeoutMs?: number;
   /** Serving side: answers requests. Requests arriving at a side without one end the session. */
   handle?: Handler;
-  /** Serving side: sent while requests are being worked on, so a busy side is not taken for a dead one. */
+  /**
+   * Serving side: sent while requests are being worked on and progress (work started, a request
+   * answered) was made within three times this (the client's --timeout), so a busy side is not
+   * taken for a dead one, and one stuck in one operation goes silent.
+   */
   keepaliveMs?: number;
   /** Asking side: sent all along, so a serving side can tell a client that is gone from one still at work. */
   heartbeatMs?: number;
@@ -53,6 +57,8 @@ export class Connection {
   private nextId = 1;
   private inFlight = 0;
   private lastHeard = Date.now();
+  /** Serving side: when work last started or a request was last answered. */
+  private lastProgress = Date.now();
   private failure?: MdsyncError;
   private byeReceived = false;
   private timer?: NodeJS.Timeout;
@@ -268,6 +274,7 @@ export class Connection {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 2 ** 32) throw new Error(`bad request id ${String(id)}`);
     if (!isMethod(method)) throw new Error(`unknown message type ${JSON.stringify(String(method).slice(0, 40))}`);
     const checked = METHODS[method].args(args, method);
+    if (this.inFlight === 0) this.lastProgress = Date.now();
     this.inFlight++;
     if (this.inFlight >= MAX_IN_FLIGHT) {
       this.held = true;
@@ -282,7 +289,10 @@ export class Connection {
       answer = Promise.reject(err);
     }
     void answer.then(
-      (value) => this.send([ANSWER, id, value ?? null], UNDEFLATED_ANSWERS.has(method)),
+      (value) => {
+        this.lastProgress = Date.now();
+        return this.send([ANSWER, id, value ?? null], UNDEFLATED_ANSWERS.has(method));
+      },
       async (err: unknown) => {
         await this.send([ERROR, id, errorCode(err), errorText(err)]);
         // A request that breaks the protocol (before hello, out of order…) ends the session.
@@ -372,14 +382,20 @@ export class Connection {
     }
   }
 
-  /** Serving side: how often to show life while busy (a third of the client's --timeout). */
+  /** Serving side: how often to show life while busy and moving (a third of the client's --timeout). */
   setKeepalive(ms: number): void {
     this.options.keepaliveMs = ms;
   }
 
   private startKeepalive(): void {
     if (this.keepalive || !this.options.keepaliveMs) return;
-    this.keepalive = setInterval(() => { void this.send([KEEPALIVE]).catch(() => undefined); }, this.options.keepaliveMs);
+    const every = this.options.keepaliveMs;
+    this.keepalive = setInterval(() => {
+      // A timer alone would keep a side stuck for good (a hung disk) alive in its client's eyes,
+      // defeating --timeout: silence once nothing has moved for the client's --timeout.
+      if (Date.now() - this.lastProgress > 3 * every) return;
+      void this.send([KEEPALIVE]).catch(() => undefined);
+    }, every);
     this.keepalive.unref();
   }
 
