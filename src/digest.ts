@@ -64,10 +64,22 @@ export function digestEntries(entries: Iterable<DigestEntry>): string {
   return d.hex();
 }
 
-/** What a folder's dovecot-uidlist says, as one value: "" without a uidlist; equal values mean equal UIDs and GUIDs. */
+/**
+ * What a folder's dovecot-uidlist says, as one value: "" without a uidlist; equal values mean equal
+ * UIDs and GUIDs. UIDVALIDITY is a line of its own, so the value under another one follows from it.
+ */
 export function digestUids(manifest: Pick<FolderManifest, 'uidValidity' | 'mailboxGuid' | 'messages'>): string {
   if (manifest.uidValidity === undefined) return '';
-  const d = new Digest().addLine(`V${manifest.uidValidity}\tG${manifest.mailboxGuid ?? ''}`, 1);
+  const d = new Digest().addLine(uidValidityLine(manifest.uidValidity), 1).addLine(`G${manifest.mailboxGuid ?? ''}`, 1);
   for (const e of manifest.messages) if (e.uid !== undefined) d.addLine(`${e.guid}\t${e.uid}\t${e.dovecotGuid ?? ''}`, 1);
   return d.hex();
+}
+
+/** digestUids of the same UIDs under another UIDVALIDITY; undefined for a value not from digestUids. */
+export function digestUidsUnder(uids: string, from: number, to: number): string | undefined {
+  return Digest.parse(uids)?.addLine(uidValidityLine(from), -1).addLine(uidValidityLine(to), 1).hex();
+}
+
+function uidValidityLine(uidValidity: number): string {
+  return `V${uidValidity}`;
 }

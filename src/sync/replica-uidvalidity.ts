@@ -1,5 +1,6 @@
 // A backup's replica UIDVALIDITY: the source's, unless taking the source's UIDs under it would give a UID the replica handed out to another message.
 
+import { digestUidsUnder } from '../digest.js';
 import type { FolderManifest, UidlistRequest } from '../model.js';
 import type { Side } from './state.js';
 
@@ -53,7 +54,11 @@ export function replicaUidValidity(
   request: UidlistRequest, replica: ReplicaUids, saved: Partial<Record<Side, number>> | undefined, nowSeconds: number,
 ): UidValidityChoice {
   const current = replica.uidValidity;
-  const keepOwn = saved?.a === request.uidValidity && current !== undefined && current !== request.uidValidity;
+  const keepOwn = current !== undefined && current !== request.uidValidity && (saved?.a !== undefined
+    ? saved.a === request.uidValidity
+    // No record (a state lost or not trusted): a replica above the source's value that gave UIDs got
+    // it from a renewal, and under the source's value its clients may hold UIDs naming other messages.
+    : current > request.uidValidity && (replica.uids.size > 0 || (replica.nextUid ?? 1) > 1));
   const base = keepOwn ? current : request.uidValidity;
   if (current !== base) return { uidValidity: base };
   const reused = reusedUid(request, replica);
@@ -74,4 +79,18 @@ function reusedUid(request: UidlistRequest, replica: ReplicaUids): number | unde
   }
   if (next > request.nextUid) return request.nextUid;
   return undefined;
+}
+
+/**
+ * Whether the replica's folder already holds the source's UIDs (`uids`, digestUids of each side) as
+ * a backup writes them: under the source's UIDVALIDITY, or under the replica's own one the state
+ * records it chose while the source's stayed the same. A no-change run then writes nothing.
+ */
+export function replicaUidsCurrent(
+  uids: Record<Side, string | undefined>, now: Record<Side, number | undefined>, recorded: Partial<Record<Side, number>> | undefined,
+): boolean {
+  if (!uids.a || uids.a === uids.b) return true;
+  const { a, b } = now;
+  if (a === undefined || b === undefined || a === b || recorded?.a !== a || recorded.b !== b) return false;
+  return digestUidsUnder(uids.a, a, b) === uids.b;
 }

@@ -10,7 +10,7 @@ import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, replacedOnRepl
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
 import { withSourceMtimes } from './move-mtimes.js';
-import { replicaUidValidity, replicaUids, withReplaced } from './replica-uidvalidity.js';
+import { replicaUidValidity, replicaUids, replicaUidsCurrent, withReplaced } from './replica-uidvalidity.js';
 import { placementLog, type PlacementJournal } from './journal.js';
 import { recoverPlacements } from './recover-placements.js';
 import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
@@ -345,10 +345,12 @@ function uidValidityMoved(state: SyncState, now: Record<Side, Map<string, number
  * replica says otherwise, or the plan places or expunges there (a collision's fresh name must get
  * its UID in this run, not the next).
  */
-function uidsToCopy(mode: Mode, a: Map<string, string>, b: Map<string, string>, plan: Plan): string[] {
+function uidsToCopy(mode: Mode, sa: Snapshot, sb: Snapshot, state: SyncState | undefined, plan: Plan): string[] {
   if (mode !== 'backup') return [];
   const written = replicaFolders(plan);
-  return [...a].filter(([name, uids]) => Boolean(uids) && (uids !== b.get(name) || written.has(name))).map(([name]) => name);
+  return [...sa.uids].filter(([name, uids]) => Boolean(uids) && (written.has(name) || !replicaUidsCurrent(
+    { a: uids, b: sb.uids.get(name) }, { a: sa.uidValidity.get(name), b: sb.uidValidity.get(name) }, state?.folders[name]?.uidValidity,
+  ))).map(([name]) => name);
 }
 
 /**
@@ -541,7 +543,7 @@ async function runLocked(
   }
   // Nothing to do and nothing new learnt: the saved state is already exact, leave it be.
   const learnt = sa.fetched + sb.fetched > 0 || trusted === undefined || untrusted.size > 0 || uidValidityMoved(trusted, validity);
-  const uidFolders = uidsToCopy(options.mode, sa.uids, sb.uids, plan).filter(included);
+  const uidFolders = uidsToCopy(options.mode, sa, sb, trusted, plan).filter(included);
   if (isEmptyPlan(plan) && !learnt && uidFolders.length === 0) {
     await collectWarnings(agents, result, options.mode);
     return result;

@@ -1,8 +1,9 @@
 // The replica's UIDVALIDITY in a backup: the source's, unless its UIDs would name another message than the replica's did.
 
 import { describe, expect, it } from 'vitest';
-import type { UidlistRequest } from '../../../src/model.js';
-import { replicaUidValidity, type ReplicaUids } from '../../../src/sync/replica-uidvalidity.js';
+import { digestUids } from '../../../src/digest.js';
+import type { MessageEntry, UidlistRequest } from '../../../src/model.js';
+import { replicaUidValidity, replicaUidsCurrent, type ReplicaUids } from '../../../src/sync/replica-uidvalidity.js';
 
 const V = 1_700_000_000;
 const NOW = 1_800_000_000;
@@ -52,5 +53,36 @@ describe('replicaUidValidity', () => {
     const own = NOW;
     const got = replicaUidValidity(source(5), replica(own, 6, [[1, 'm1'], [2, 'm2'], [3, 'm3'], [4, 'm4'], [5, 'again']]), { a: V, b: own }, NOW);
     expect(got).toEqual({ uidValidity: own + 1, renewed: { from: own, uid: 5 } });
+  });
+});
+
+describe('replicaUidValidity without a saved record', () => {
+  it('keeps a value of the replica\'s own above the source\'s where the replica gave UIDs, renewing it at a clash', () => {
+    const own = V + 50;
+    expect(replicaUidValidity(source(3), replica(own, 4, [[1, 'm1'], [2, 'm2'], [3, 'm3']]), undefined, NOW)).toEqual({ uidValidity: own });
+    expect(replicaUidValidity(source(3), replica(own, 4, [[1, 'm1'], [2, 'm2'], [3, 'x']]), undefined, NOW)).toEqual({ uidValidity: NOW, renewed: { from: own, uid: 3 } });
+  });
+
+  it('takes the source\'s where the replica gave no UID under its own, or has one below the source\'s', () => {
+    expect(replicaUidValidity(source(3), replica(V + 50, 1, []), undefined, NOW)).toEqual({ uidValidity: V });
+    expect(replicaUidValidity(source(3), replica(V - 50, 4, [[1, 'x']]), undefined, NOW)).toEqual({ uidValidity: V });
+  });
+});
+
+describe('replicaUidsCurrent', () => {
+  const manifest = (uidValidity: number) => ({ uidValidity, mailboxGuid: 'g', messages: [{ guid: 'm1', uid: 1 }, { guid: 'm2', uid: 2 }] as MessageEntry[] });
+  const onA = digestUids(manifest(V));
+  const own = V + 50;
+
+  it('holds where the replica has the source\'s UIDs, or those under the value of its own the state records', () => {
+    expect(replicaUidsCurrent({ a: onA, b: onA }, { a: V, b: V }, undefined)).toBe(true);
+    expect(replicaUidsCurrent({ a: onA, b: digestUids(manifest(own)) }, { a: V, b: own }, { a: V, b: own })).toBe(true);
+  });
+
+  it('fails where no record names that value, the source\'s moved, or the UIDs differ', () => {
+    expect(replicaUidsCurrent({ a: onA, b: digestUids(manifest(own)) }, { a: V, b: own }, undefined)).toBe(false);
+    expect(replicaUidsCurrent({ a: onA, b: digestUids(manifest(own)) }, { a: V, b: own }, { a: V - 1, b: own })).toBe(false);
+    const other = digestUids({ ...manifest(own), messages: [{ guid: 'm1', uid: 1 }, { guid: 'm2', uid: 3 }] as MessageEntry[] });
+    expect(replicaUidsCurrent({ a: onA, b: other }, { a: V, b: own }, { a: V, b: own })).toBe(false);
   });
 });
