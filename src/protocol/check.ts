@@ -24,6 +24,16 @@ export const text = (max = MAX_TEXT): Check<string> => (v, path) => {
   return v as string;
 };
 
+/**
+ * Free text of the peer's that is shown to the user (its root, its id, a warning): a control
+ * character could drive the user's terminal (an escape sequence rewriting what is on screen).
+ */
+export const line = (max = MAX_TEXT): Check<string> => (v, path) => {
+  const s = text(max)(v, path);
+  if (CONTROL.test(s)) invalid(path, `${JSON.stringify(s.slice(0, 80))} holds a control character`);
+  return s;
+};
+
 export const oneOf = <T extends string>(...values: T[]): Check<T> => (v, path) => {
   if (!values.includes(v as T)) invalid(path, `expected one of ${values.join(', ')}, got ${describe(v)}`);
   return v as T;

@@ -241,7 +241,7 @@ export class Connection {
         const [, id, code, message] = frame as [number, unknown, unknown, unknown];
         const err = new MdsyncError(
           typeof code === 'string' && ERROR_CODE.test(code) ? (code as ErrorCode) : 'REMOTE',
-          `${this.options.label}: ${typeof message === 'string' ? message.slice(0, 4096) : 'error'}`,
+          `${this.options.label}: ${typeof message === 'string' ? shown(message.slice(0, 4096)) : 'error'}`,
         );
         if (id === 0) {
           this.fail(err);
@@ -409,6 +409,11 @@ export class Connection {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.stopKeepalive();
   }
+}
+
+/** The peer's error text as the user's terminal may show it: control characters but line ends as `\xNN`, never an escape sequence. */
+function shown(text: string): string {
+  return text.replace(/[\x00-\x09\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function errorCode(err: unknown): string {

@@ -2,7 +2,7 @@
 
 import type { Layout, MessageEntry } from '../model.js';
 import {
-  bool, bytes, flags, folder, guid, hex32, hex64, infoRest, invalid, keyword, list, location, nullable, oneOf, record, text, tuple, uidlistToken, uint, type Check,
+  bool, bytes, flags, folder, guid, hex32, hex64, infoRest, invalid, keyword, line, list, location, nullable, oneOf, record, text, tuple, uidlistToken, uint, type Check,
 } from './check.js';
 import { MANIFEST_PAGE, MAX_FOLDER, MAX_GUID, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_LIST, MAX_MESSAGE, MAX_TEXT, REQUEST_ITEMS } from './limits.js';
 
@@ -60,10 +60,10 @@ const packedPlaced = record({
 export const METHODS = {
   hello: {
     args: record(
-      { protocol: uint(), program: text(64), capabilities: list(text(64), 64), timeoutMs: uint() },
+      { protocol: uint(), program: line(64), capabilities: list(line(64), 64), timeoutMs: uint() },
       { create: bool, layout, defaultLayout: layout, separator: oneOf(':', '!', ';') },
     ),
-    result: record({ protocol: uint(), program: text(64), capabilities: list(text(64), 64), id: text(256), layout, root: text(MAX_TEXT) }),
+    result: record({ protocol: uint(), program: line(64), capabilities: list(line(64), 64), id: line(256), layout, root: line(MAX_TEXT) }),
   },
   lock: { args: empty, result: nothing },
   unlock: { args: empty, result: nothing },
@@ -134,7 +134,7 @@ export const METHODS = {
   drainWarnings: {
     args: empty,
     // `changed`: folders another program changed since they were listed (an older server sends none).
-    result: record({ warnings: list(record({ message: text(MAX_TEXT) }, { folder: text(MAX_FOLDER) })), raced: bool }, { changed: list(folder) }),
+    result: record({ warnings: list(record({ message: line(MAX_TEXT) }, { folder: line(MAX_FOLDER) })), raced: bool }, { changed: list(folder) }),
   },
 } as const;
 

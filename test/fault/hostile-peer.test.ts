@@ -34,6 +34,8 @@ describe('a hostile or broken remote side', () => {
     ['truncated', /peer:\/srv\/mail: .*exited with code 0/],
     ['unknown-type', /protocol error: unknown frame type 9/],
     ['version', new RegExp(`remote mdsync 9\\.0\\.0 speaks protocol 99, this one \\(mdsync \\S+\\) speaks ${PROTOCOL_VERSION}: install the same mdsync version on both sides`)],
+    ['escape-root', /answer to hello\.root: "\/srv\/\\u001b\]0;owned\\u0007\\u001b\[2Jmail" holds a control character/],
+    ['escape-id', /answer to hello\.id: "1:2\\u001b\[1A\\r" holds a control character/],
     ['evil-folder', /answer to listFolders\.folders\[1\]\[0\]: folder name "\.\.\/\.\.\/etc" has an empty, "\." or "\.\." component/],
     ['evil-guid', /answer to manifest\.entries\[0\]\[0\]: GUID "\.\.\/\.\.\/\.\.\/tmp\/x" contains "\/"/],
     ['nul-keyword', /bad keyword "a\\u0000b"/],
@@ -53,6 +55,8 @@ describe('a hostile or broken remote side', () => {
     expect(r.stderr).toMatch(text);
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // Nothing of the peer's reaches the terminal as an escape sequence.
+    expect(r.stderr).not.toContain('\u001b');
     expect(await readTree(local)).toEqual(before);
   });
 

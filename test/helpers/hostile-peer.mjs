@@ -25,6 +25,8 @@ function offer(method, entry, args) {
 function answer(id, method, args) {
   switch (mode) {
     case 'version': return method === 'hello' ? { ...hello, protocol: 99, program: 'mdsync 9.0.0' } : null;
+    case 'escape-root': return method === 'hello' ? { ...hello, root: '/srv/\u001b]0;owned\u0007\u001b[2Jmail' } : null;
+    case 'escape-id': return method === 'hello' ? { ...hello, id: '1:2\u001b[1A\r' } : null;
     case 'evil-folder': return method === 'listFolders' ? { folders: [['INBOX', digest, 0, '', null, null, null], ['../../etc', digest, 1, '', null, null, null]], subscriptions: [] } : method === 'hello' ? hello : null;
     case 'evil-guid':
       if (method === 'hello') return hello;
