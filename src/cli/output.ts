@@ -1,5 +1,6 @@
 // What the user sees: the plan in words, the summary, a progress line on a terminal.
 
+import { writeSync } from 'node:fs';
 import type { Plan, PlanSummary } from '../sync/plan.js';
 import type { ProgressEvent } from '../sync/run.js';
 
@@ -9,9 +10,17 @@ import type { ProgressEvent } from '../sync/run.js';
  * SIGPIPE, so writes fail with EPIPE instead); a run still finishes its work rather than stop half-way.
  */
 export function dropOutputToClosedPipes(): void {
-  for (const stream of [process.stdout, process.stderr]) {
+  for (const [stream, name] of [[process.stdout, 'standard output'], [process.stderr, 'standard error']] as const) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+      // Any other failure (a full disk behind `> file`) is an error line and exit 1; thrown from
+      // here it would be an uncaught exception with a stack trace.
+      try {
+        writeSync(2, `mdsync: cannot write to ${name} (${err.code ?? err.message}): check where it goes, then run again\n`);
+      } catch {
+        // Standard error itself is what failed: the exit code says it.
+      }
+      process.exit(1);
     });
   }
 }
