@@ -35,12 +35,16 @@ export interface FolderManifest {
   nextUid?: number;
   /** The mailbox GUID of the uidlist header (`G`), when it has one. */
   mailboxGuid?: string;
+  /** GUIDs of names the scan skipped (FolderScan.skipped): neither held nor expunged on this side. */
+  skipped?: string[];
 }
 
 /** What changed on one side of a folder since a digest it had: entries new or altered, names gone. */
 export interface FolderChanges {
   changed: MessageEntry[];
   gone: string[];
+  /** As FolderManifest.skipped. */
+  skipped?: string[];
 }
 
 export interface FolderSummary {

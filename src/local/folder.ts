@@ -423,7 +423,8 @@ export class MaildirFolder {
     const changed = base.added.map((f) => this.fullEntry(f));
     const names = new Set(changed.map((e) => e.guid));
     const gone = [...new Set(base.removed.map((f) => f.guid))].filter((g) => !names.has(g));
-    return { changed, gone };
+    const skipped = this.scan?.skipped;
+    return skipped ? { changed, gone, skipped } : { changed, gone };
   }
 
   /** A manifest entry with what else is known of the message: its hash, its UID. */
@@ -511,6 +512,7 @@ export class MaildirFolder {
     for (const file of scan.files.values()) messages.push(this.fullEntry(file));
     messages.sort((a, b) => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0));
     const manifest: FolderManifest = { name: this.name, messages, digest: this.digest() };
+    if (scan.skipped) manifest.skipped = scan.skipped;
     if (this.uidlist) {
       manifest.uidValidity = this.uidlist.uidValidity;
       manifest.nextUid = this.uidlist.nextUid;

@@ -45,6 +45,11 @@ export interface FolderScan {
   /** False when a directory changed within the last 2 s: the next run must rescan (two changes in one mtime tick). */
   settled: boolean;
   warnings: string[];
+  /**
+   * The GUIDs of names skipped with a warning (guidOfName's): a saved record of one is not taken
+   * as expunged on this side (an earlier version synced names this one skips).
+   */
+  skipped?: string[];
   /** Set when new/ or cur/ is missing: the folder cannot say which messages it lost. */
   damaged?: string;
   /**
@@ -248,6 +253,7 @@ export async function scanFolder(
     }
     const files = new Map<string, ScannedFile>();
     const warnings: string[] = [];
+    const skipped: string[] = [];
     const duplicates: string[] = [];
     const follow = previous && { new: new Follower(previous, 'new', separator), cur: new Follower(previous, 'cur', separator) };
     const mark = ++listings;
@@ -257,10 +263,12 @@ export async function scanFolder(
         if (entry.name.startsWith('.')) continue;
         if (entry.notUtf8) {
           warnings.push(`skipping ${location}/${entry.name} in ${dir}: the file name is not UTF-8; rename it to have it synced`);
+          skipped.push(guidOfName(entry.name, separator));
           continue;
         }
         if (!entry.isFile()) {
           warnings.push(`skipping ${location}/${printableName(entry.name)} in ${dir}: not a regular file`);
+          skipped.push(guidOfName(entry.name, separator));
           continue;
         }
         let file = follow?.[location].find(entry.name);
@@ -270,6 +278,7 @@ export async function scanFolder(
           const problem = unsyncableName(entry.name, guid, separator);
           if (problem) {
             warnings.push(`skipping ${location}/${printableName(entry.name)} in ${dir}: ${problem}`);
+            skipped.push(guid);
             continue;
           }
           file = new ListedFile(entry.name, location, separator, guid);
@@ -296,6 +305,7 @@ export async function scanFolder(
     const scan: FolderScan = { files, stamp: after, settled, warnings };
     if (missing.length > 0) scan.damaged = `${missing.join(' and ')} missing`;
     if (partial) scan.partial = true;
+    if (skipped.length > 0) scan.skipped = skipped;
     if (previous) scan.followed = { mark, anew };
     return scan;
   }

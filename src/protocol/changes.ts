@@ -21,5 +21,7 @@ export function changesFromWire(answer: NonNullable<Result<'changes'>>, label: s
   };
   answer.changed.forEach(([guid], i) => once(guid, `changed[${i}]`));
   answer.gone.forEach((guid, i) => once(guid, `gone[${i}]`));
-  return { changed: answer.changed.map(entryFromWire), gone: answer.gone };
+  const changes: FolderChanges = { changed: answer.changed.map(entryFromWire), gone: answer.gone };
+  if (answer.skipped !== undefined && answer.skipped.length > 0) changes.skipped = answer.skipped;
+  return changes;
 }

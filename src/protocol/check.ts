@@ -105,6 +105,16 @@ export const folder: Check<string> = (v, path) => {
 const INFO_MARKS = [':2,', '!2,', ';2,'];
 
 /** A message GUID is a file's base name: one path component, never hidden, never a control character or an info mark. */
+/**
+ * The GUID of a name a scan skipped: any name an earlier version may have synced (control
+ * characters and info marks included), so only what no file name can be is refused.
+ */
+export const skippedGuid: Check<string> = (v, path) => {
+  const g = guidText(v, path);
+  if (g === '' || g.includes('/')) invalid(path, `${JSON.stringify(g)} is not the GUID of a file name`);
+  return g;
+};
+
 export const guid: Check<string> = (v, path) => {
   const g = guidText(v, path);
   if (g === '') invalid(path, 'empty GUID');

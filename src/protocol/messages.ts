@@ -2,7 +2,7 @@
 
 import type { Layout, MessageEntry } from '../model.js';
 import {
-  bool, bytes, flags, folder, guid, hex32, hex64, infoRest, invalid, keyword, line, list, location, nullable, oneOf, record, text, tuple, uidlistToken, uint, type Check,
+  bool, bytes, flags, folder, guid, hex32, hex64, infoRest, invalid, keyword, line, list, location, nullable, oneOf, record, skippedGuid, text, tuple, uidlistToken, uint, type Check,
 } from './check.js';
 import { MANIFEST_PAGE, MAX_FOLDER, MAX_GUID, MAX_INLINE_BODY, MAX_KEYWORDS, MAX_LIST, MAX_MESSAGE, MAX_TEXT, REQUEST_ITEMS } from './limits.js';
 
@@ -75,14 +75,18 @@ export const METHODS = {
       { partial: list(folder) },
     ),
   },
+  // `skipped` (FolderManifest.skipped), on the first page; an older server sends none.
   manifest: {
     args: record({ folder, start: uint() }),
-    result: record({ digest: text(64), total: uint(), entries: list(wireEntry) }, { uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32), mailboxGuid: uidlistToken }),
+    result: record(
+      { digest: text(64), total: uint(), entries: list(wireEntry) },
+      { uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32), mailboxGuid: uidlistToken, skipped: list(skippedGuid) },
+    ),
   },
   // Nothing when the far side cannot tell what changed since `since`, or has more than a manifest page of it.
   changes: {
     args: record({ folder, since: hex32 }),
-    result: nullable(record({ changed: list(wireEntry, MANIFEST_PAGE), gone: list(guid, MANIFEST_PAGE) })),
+    result: nullable(record({ changed: list(wireEntry, MANIFEST_PAGE), gone: list(guid, MANIFEST_PAGE) }, { skipped: list(skippedGuid, MANIFEST_PAGE) })),
   },
   prepare: { args: record({ folders: list(folder) }), result: nothing },
   release: { args: record({ folders: list(folder) }), result: nothing },

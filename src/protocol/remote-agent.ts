@@ -160,6 +160,7 @@ export class RemoteAgent implements Agent {
       if (first.uidValidity !== undefined) m.uidValidity = first.uidValidity;
       if (first.nextUid !== undefined) m.nextUid = first.nextUid;
       if (first.mailboxGuid !== undefined) m.mailboxGuid = first.mailboxGuid;
+      if (first.skipped !== undefined && first.skipped.length > 0) m.skipped = first.skipped;
       return m;
     }
     throw new MdsyncError('CHANGED_DURING_RUN', `${this.label}: folder ${folder} kept changing while its manifest was read; run again`);

@@ -8,7 +8,7 @@ import type { Agent } from '../sync/agent.js';
 import { VERSION } from '../version.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { Connection } from './connection.js';
-import { MANIFEST_PAGE, MAX_BATCH_BYTES, MAX_STREAMS, PROTOCOL_VERSION } from './limits.js';
+import { MANIFEST_PAGE, MAX_BATCH_BYTES, MAX_LIST, MAX_STREAMS, PROTOCOL_VERSION } from './limits.js';
 import { entryToWire, type Args, type Method, type Result } from './messages.js';
 import { packPlaced } from './placed.js';
 import { deliveriesFromWire } from './deliveries.js';
@@ -47,6 +47,14 @@ export const CHECKSUM = 'checksum';
 export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES, CLIENT_HEARTBEAT, CHECKSUM];
 /** How long a session whose client is gone waits for work under way before the process ends. */
 const ABANDON_AFTER_MS = 10_000;
+
+/** A folder's skipped names, all of them or none: one left out would look expunged to the client. */
+function skippedOnWire(skipped: string[], folder: string): string[] {
+  if (skipped.length > MAX_LIST) {
+    throw new MdsyncError('BAD_NAME', `folder ${folder} holds ${skipped.length} files that cannot be synced, more than one answer may name (${MAX_LIST}); rename or move them out`);
+  }
+  return skipped;
+}
 
 export interface OpenRequest {
   create?: boolean;
@@ -165,14 +173,15 @@ export async function serveSession(input: Readable, output: Writable, options: S
         ...(m.uidValidity !== undefined ? { uidValidity: m.uidValidity } : {}),
         ...(m.nextUid !== undefined ? { nextUid: m.nextUid } : {}),
         ...(m.mailboxGuid !== undefined ? { mailboxGuid: m.mailboxGuid } : {}),
+        ...(m.skipped && start === 0 ? { skipped: skippedOnWire(m.skipped, folder) } : {}),
       };
     },
     async changes({ folder, since }) {
       const target = await opened();
       const got = target.changes ? await target.changes(folder, since) : undefined;
       // More than one page: the client pages through the manifest instead.
-      if (!got || got.changed.length + got.gone.length > MANIFEST_PAGE) return null;
-      return { changed: got.changed.map(entryToWire), gone: got.gone };
+      if (!got || got.changed.length + got.gone.length > MANIFEST_PAGE || (got.skipped?.length ?? 0) > MANIFEST_PAGE) return null;
+      return { changed: got.changed.map(entryToWire), gone: got.gone, ...(got.skipped ? { skipped: got.skipped } : {}) };
     },
     async prepare({ folders }) {
       // Answered at once: the loading goes on beside the requests that follow, which wait for a

@@ -3,6 +3,7 @@
 import type { FolderManifest, MessageEntry } from '../model.js';
 import { applyChange, deltaBetween, mergeThreeWay, sameFlags, union, type FlagState } from './flags.js';
 import { emptyPlan, type Copy, type Expunge, type Mode, type Plan, type Transfer } from './plan.js';
+import { absentAsSkipped, skippedNames, skippedOpposite } from './skipped.js';
 import type { Side, SideRecord, StateFolder, StateMessage, SyncState } from './state.js';
 
 export interface SideSnapshot {
@@ -203,13 +204,14 @@ class Planner {
   diffFolder(folder: string, fa: FolderManifest | undefined, fb: FolderManifest | undefined, sf: StateFolder | undefined): void {
     const mapA = new Map((fa?.messages ?? []).map((e) => [e.guid, e]));
     const mapB = new Map((fb?.messages ?? []).map((e) => [e.guid, e]));
+    const skipped = skippedNames(fa, fb);
     for (const m of standingRecords(mapA, mapB, sf?.messages ?? [])) {
       const ea = m.a ? mapA.get(m.a.guid) : undefined;
       const eb = m.b ? mapB.get(m.b.guid) : undefined;
       if (ea) mapA.delete(ea.guid);
       if (eb) mapB.delete(eb.guid);
       if (ea && eb) this.both(folder, ea, eb, m);
-      else if (this.unconfirmedAbsence(folder, m, ea, eb)) this.keep(folder, m);
+      else if (this.unconfirmedAbsence(folder, m, ea, eb) || absentAsSkipped(skipped, m, ea, eb)) this.keep(folder, m);
       else if (ea) this.oneSide(folder, 'a', ea, m);
       else if (eb) this.oneSide(folder, 'b', eb, m);
     }
@@ -221,8 +223,8 @@ class Planner {
       else newOnA.push(ea);
     }
     const newOnB = this.pairByContent(folder, newOnA, [...mapB.values()]);
-    for (const ea of newOnA) if (!this.waitsForListing(folder, 'a', sf)) this.fresh(folder, 'a', ea);
-    for (const eb of newOnB) if (!this.waitsForListing(folder, 'b', sf)) this.fresh(folder, 'b', eb);
+    for (const ea of newOnA) if (!this.waitsForListing(folder, 'a', sf) && !skippedOpposite(skipped, 'a', ea)) this.fresh(folder, 'a', ea);
+    for (const eb of newOnB) if (!this.waitsForListing(folder, 'b', sf) && !skippedOpposite(skipped, 'b', eb)) this.fresh(folder, 'b', eb);
   }
 
   private isPartial(side: Side, folder: string): boolean {

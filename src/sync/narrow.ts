@@ -14,6 +14,8 @@ export interface NarrowFolder {
   /** Each side's entries for the touched messages, as handed to the diff. */
   entries: Record<Side, MessageEntry[]>;
   digests: Record<Side, Digest>;
+  /** Each side's skipped GUIDs (FolderManifest.skipped), for the diff. */
+  skipped: Record<Side, string[] | undefined>;
 }
 
 function sameEntry(e: MessageEntry, m: StateMessage, r: SideRecord): boolean {
@@ -35,7 +37,7 @@ export function changesFrom(manifest: FolderManifest, records: StateMessage[], s
     byGuid.delete(r.guid);
   }
   for (const e of byGuid.values()) changed.push(e);
-  return { changed, gone };
+  return manifest.skipped ? { changed, gone, skipped: manifest.skipped } : { changed, gone };
 }
 
 /**
@@ -66,7 +68,7 @@ export function narrow(base: StateFolder, changes: Record<Side, FolderChanges>, 
   // less its touched entries. The state's digests after the run add the touched records' outcome.
   for (const e of entries.a) da.remove(e);
   for (const e of entries.b) db.remove(e);
-  return { base, touched, entries, digests: { a: da, b: db } };
+  return { base, touched, entries, digests: { a: da, b: db }, skipped: { a: changes.a.skipped, b: changes.b.skipped } };
 }
 
 /** The narrowed folder's state after the run: the saved records less the touched ones, plus `after`. */

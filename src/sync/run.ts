@@ -212,7 +212,10 @@ function readAndNarrow(
 /** The snapshots of narrowed folders hold only the touched messages' entries. */
 function applyNarrowing(narrowed: Map<string, NarrowFolder>, snaps: Record<Side, Snapshot>): void {
   for (const [name, n] of narrowed) {
-    for (const side of ['a', 'b'] as const) snaps[side].snap.folders.set(name, { name, digest: snaps[side].digests.get(name) as string, messages: n.entries[side] });
+    for (const side of ['a', 'b'] as const) {
+      const skipped = n.skipped[side];
+      snaps[side].snap.folders.set(name, { name, digest: snaps[side].digests.get(name) as string, messages: n.entries[side], ...(skipped ? { skipped } : {}) });
+    }
   }
 }
 

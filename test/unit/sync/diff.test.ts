@@ -27,6 +27,13 @@ function transfer(from: 'a' | 'b', folder: string, guid: string, hash: string, f
   return { from, folder, sourceGuid: guid, flags, keywords, location, record: stateMessage(hash, r, r) };
 }
 
+/** A snapshot whose INBOX scan skipped these names. */
+function skipping(snap: SideSnapshot, guids: string[]): SideSnapshot {
+  const inbox = snap.folders.get('INBOX');
+  if (inbox) inbox.skipped = guids;
+  return snap;
+}
+
 /** The same plan whatever the mode. */
 const inEveryMode = (parts: Partial<Plan>): Record<Mode, Partial<Plan>> => ({ sync: parts, 'one-way': parts, backup: parts });
 
@@ -394,6 +401,27 @@ const rows: Row[] = [
       'one-way': { subscriptions: { b: ['Both', 'NewA', 'NewB'] }, subscriptionsAfter: ['Both', 'DropB', 'NewA'] },
       backup: { subscriptions: { b: ['Both', 'DropB', 'NewA'] }, subscriptionsAfter: ['Both', 'DropB', 'NewA'] },
     },
+  },
+  {
+    rule: 'a recorded message whose file a skipped: neither held nor expunged there, b\'s copy and the record stay',
+    state: state({ INBOX: { messages: [agreed('h1', 'm1')] } }),
+    a: skipping(snapshot({ INBOX: [] }), ['m1']),
+    b: snapshot({ INBOX: [entry('m1', { hash: 'h1' })] }),
+    want: inEveryMode({ keep: { INBOX: [agreed('h1', 'm1')] } }),
+  },
+  {
+    rule: 'a recorded message whose file b skipped: a\'s copy and the record stay',
+    state: state({ INBOX: { messages: [agreed('h1', 'm1')] } }),
+    a: snapshot({ INBOX: [entry('m1', { hash: 'h1' })] }),
+    b: skipping(snapshot({ INBOX: [] }), ['m1']),
+    want: inEveryMode({ keep: { INBOX: [agreed('h1', 'm1')] } }),
+  },
+  {
+    rule: 'a name new on b that a skips: left alone on both sides',
+    state: state({ INBOX: { messages: [] } }),
+    a: skipping(snapshot({ INBOX: [] }), ['m1']),
+    b: snapshot({ INBOX: [entry('m1', { hash: 'h1' })] }),
+    want: inEveryMode({}),
   },
   {
     rule: 'subscriptions unchanged: nothing written',
