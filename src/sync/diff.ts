@@ -37,13 +37,16 @@ function makeMessage(hash: string, infoRest: string | undefined, a?: SideRecord,
   return m;
 }
 
+/** A hash to compare bytes by: a record's '' (never learnt, passed on by recordEntry) is none. */
+const known = (hash: string | undefined): hash is string => hash !== undefined && hash !== '';
+
 /** Sizes or hashes known on both sides that disagree: other bytes, whatever the names say. */
 function differ(ea: MessageEntry, eb: MessageEntry): boolean {
   return (ea.size !== undefined && eb.size !== undefined && ea.size !== eb.size) ||
-    (ea.hash !== undefined && eb.hash !== undefined && ea.hash !== eb.hash);
+    (known(ea.hash) && known(eb.hash) && ea.hash !== eb.hash);
 }
 
-const sameBytes = (ea: MessageEntry, eb: MessageEntry): boolean => ea.hash !== undefined && ea.hash === eb.hash && !differ(ea, eb);
+const sameBytes = (ea: MessageEntry, eb: MessageEntry): boolean => known(ea.hash) && ea.hash === eb.hash && !differ(ea, eb);
 
 /**
  * The saved records that still describe the sides. Set aside, their files met as at a first
@@ -63,7 +66,7 @@ function standingRecords(mapA: Map<string, MessageEntry>, mapB: Map<string, Mess
     const ea = m.a && mapA.get(m.a.guid);
     const eb = m.b && mapB.get(m.b.guid);
     // Hashes only: a name's `,S=` is the size of whoever first took the name, not of a collided file's bytes.
-    if (ea?.hash !== undefined && eb?.hash !== undefined && ea.hash !== eb.hash) aside.add(m);
+    if (ea && eb && known(ea.hash) && known(eb.hash) && ea.hash !== eb.hash) aside.add(m);
   }
   for (const [guid, ea] of mapA) {
     const eb = mapB.get(guid);

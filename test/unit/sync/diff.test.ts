@@ -403,6 +403,18 @@ const rows: Row[] = [
     },
   },
   {
+    // The narrowed diff's entries carry a record's hash, '' where it was never learnt: no collision with b's known hash.
+    rule: 'both present, known, a record hash never learnt (\'\'): flags merge, nothing copied',
+    state: state({ INBOX: { messages: [agreed('', 'm1', { flags: 'S' })] } }),
+    a: snapshot({ INBOX: [entry('m1', { flags: 'S', hash: '' })] }),
+    b: snapshot({ INBOX: [entry('m1', { flags: 'FS', hash: 'h1' })] }),
+    want: {
+      sync: { flagChanges: [{ side: 'a', folder: 'INBOX', delta: delta('m1', { addFlags: 'F' }) }], keep: { INBOX: [agreed('h1', 'm1', { flags: 'FS' })] } },
+      'one-way': { keep: { INBOX: [stateMessage('h1', rec('m1', { flags: 'S' }), rec('m1', { flags: 'FS' }))] } },
+      backup: { flagChanges: [{ side: 'b', folder: 'INBOX', delta: delta('m1', { removeFlags: 'F' }) }], keep: { INBOX: [agreed('h1', 'm1', { flags: 'S' })] } },
+    },
+  },
+  {
     rule: 'a recorded message whose file a skipped: neither held nor expunged there, b\'s copy and the record stay',
     state: state({ INBOX: { messages: [agreed('h1', 'm1')] } }),
     a: skipping(snapshot({ INBOX: [] }), ['m1']),
