@@ -103,6 +103,12 @@ class Output {
   }
 }
 
+/** MDSYNC_CHECKPOINT_MS: the least time between two checkpoints (tests save at every one). */
+function checkpointMsFromEnv(): number | undefined {
+  const ms = process.env.MDSYNC_CHECKPOINT_MS ?? '';
+  return /^\d+$/.test(ms) ? Number(ms) : undefined;
+}
+
 async function doSync(mode: Mode, first: string, second: string, opts: CommonOptions & RemoteFlags): Promise<number> {
   const out = new Output(opts);
   const layout = parseLayout(opts.layout);
@@ -152,6 +158,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       includeFolder: folderFilter(opts.folder, opts.exclude),
       jobs,
       sideIds,
+      checkpointMs: checkpointMsFromEnv(),
       loadState,
       saveState: async (state) => {
         await saveStateFile(pair.save, state);
