@@ -36,6 +36,7 @@ describe('a hostile or broken remote side', () => {
     ['version', new RegExp(`remote mdsync 9\\.0\\.0 speaks protocol 99, this one \\(mdsync \\S+\\) speaks ${PROTOCOL_VERSION}: install the same mdsync version on both sides`)],
     ['escape-root', /answer to hello\.root: "\/srv\/\\u001b\]0;owned\\u0007\\u001b\[2Jmail" holds a control character/],
     ['escape-id', /answer to hello\.id: "1:2\\u001b\[1A\\r" holds a control character/],
+    ['escape-error', /peer:\/srv\/mail: disk \\x1b\]0;owned\\x07\\x1b\[2Jfailed\\x0d/],
     ['evil-folder', /answer to listFolders\.folders\[1\]\[0\]: folder name "\.\.\/\.\.\/etc" has an empty, "\." or "\.\." component/],
     ['evil-guid', /answer to manifest\.entries\[0\]\[0\]: GUID "\.\.\/\.\.\/\.\.\/tmp\/x" contains "\/"/],
     ['nul-keyword', /bad keyword "a\\u0000b"/],

@@ -69,6 +69,9 @@ process.stdin.on('data', (chunk) => {
       case 'truncated': process.stdout.write(frame([1, id, hello]).subarray(0, 20), () => process.exit(0)); break;
       case 'silent': break;
       case 'unknown-type': process.stdout.write(frame([9, id, 'surprise'])); break;
+      case 'escape-error':
+        process.stdout.write(method === 'hello' ? frame([1, id, hello]) : frame([2, id, 'IO', 'disk \u001b]0;owned\u0007\u001b[2Jfailed\r']));
+        break;
       case 'dies-midway':
         if (method === 'hello') process.stdout.write(frame([1, id, hello]));
         else { process.stderr.write('remote: out of memory\n'); process.exit(137); }
