@@ -5,7 +5,7 @@ import { GuardError, MdsyncError } from '../errors.js';
 import type { Agent } from '../sync/agent.js';
 import { runSync, type RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
-import { KEPT_LISTED } from '../sync/passes.js';
+import { PASSES_FROM } from '../sync/passes.js';
 import { journalMark } from '../sync/journal.js';
 import type { SyncState } from '../sync/state.js';
 import { VERSION } from '../version.js';
@@ -103,10 +103,14 @@ class Output {
   }
 }
 
-/** MDSYNC_CHECKPOINT_MS: the least time between two checkpoints (tests save at every one). */
-function checkpointMsFromEnv(): number | undefined {
-  const ms = process.env.MDSYNC_CHECKPOINT_MS ?? '';
-  return /^\d+$/.test(ms) ? Number(ms) : undefined;
+/**
+ * Knobs the tests turn through the environment: MDSYNC_CHECKPOINT_MS, the least time between two
+ * checkpoints (tests save at every one); MDSYNC_PASSES_FROM and MDSYNC_PASS_MESSAGES, when a
+ * first copy goes in passes and how big each is (tests make passes of a message or two).
+ */
+function knobFromEnv(name: string, least: number): number | undefined {
+  const value = process.env[name] ?? '';
+  return /^\d+$/.test(value) && Number(value) >= least ? Number(value) : undefined;
 }
 
 async function doSync(mode: Mode, first: string, second: string, opts: CommonOptions & RemoteFlags): Promise<number> {
@@ -116,6 +120,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   const maxDelete = opts.maxDelete !== undefined ? parseMaxDelete(opts.maxDelete) : undefined;
   const jobs = parsePositiveInt('--jobs', opts.jobs ?? '4');
   const stateDir = opts.stateDir ?? defaultStateDir();
+  const passesFrom = knobFromEnv('MDSYNC_PASSES_FROM', 1);
   const hasState = await pairKnown(stateDir, first, second);
   const remote = remoteOptions(opts);
   // A run reads partial listings (a folder that never holds still): verify does not.
@@ -130,7 +135,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     await loadEndpointCode(second);
     // The run may be a first copy (or one run again), made a few folders at a time (runSync):
     // listings beyond a budget are let go of as they are summed up.
-    void a.agent.prefetch?.({ release: { keep: KEPT_LISTED } });
+    void a.agent.prefetch?.({ release: { keep: passesFrom ?? PASSES_FROM } });
     b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator, partialListings: true }, remote)
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
@@ -158,7 +163,9 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       includeFolder: folderFilter(opts.folder, opts.exclude),
       jobs,
       sideIds,
-      checkpointMs: checkpointMsFromEnv(),
+      checkpointMs: knobFromEnv('MDSYNC_CHECKPOINT_MS', 0),
+      passesFrom,
+      passMessages: knobFromEnv('MDSYNC_PASS_MESSAGES', 1),
       loadState,
       saveState: async (state) => {
         await saveStateFile(pair.save, state);

@@ -5,24 +5,18 @@ import type { Mode } from './plan.js';
 import type { Side } from './state.js';
 
 /**
- * Messages a pass gathers before the next one starts (the last takes what is left).
- * MDSYNC_PASS_MESSAGES sets it (tests make passes of a message or two).
+ * Messages a pass gathers before the next one starts (the last takes what is left), unless
+ * RunOptions.passMessages says (tests make passes of a message or two).
  */
-export const PASS_MESSAGES = Number(process.env.MDSYNC_PASS_MESSAGES) || 10_000;
+export const PASS_MESSAGES = 10_000;
 
 /**
- * Messages from which a first copy goes in passes; MDSYNC_PASSES_FROM sets it. Below, one pass
+ * Messages from which a first copy goes in passes, unless RunOptions.passesFrom says. Below, one pass
  * as ever: passes cost ~5 % in time (~10 % over SSH, the pipeline drained between passes) and at
  * 100 000 messages save only ~15 % of the peak memory; from here on, memory that grows with the
  * Maildir (~750 MB at 300 000) is what matters.
  */
-export const PASSES_FROM = Number(process.env.MDSYNC_PASSES_FROM) || 200_000;
-
-/**
- * Messages whose folders' listings a first copy's sides keep as they sum them up (~300 bytes
- * each); beyond, each folder is let go of, and its names are parsed again in its pass.
- */
-export const KEPT_LISTED = PASSES_FROM;
+export const PASSES_FROM = 200_000;
 
 export interface FirstCopy {
   /** Messages to copy in all (a resumed copy: in its folders new to a side). */

@@ -13,7 +13,7 @@ import { withSourceMtimes } from './move-mtimes.js';
 import { replicaUidValidity, replicaUids, replicaUidsCurrent, withReplaced } from './replica-uidvalidity.js';
 import { placementLog, type PlacementJournal } from './journal.js';
 import { recoverPlacements } from './recover-placements.js';
-import { firstCopyPasses, KEPT_LISTED, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
+import { firstCopyPasses, PASS_MESSAGES, PASSES_FROM, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
 import { orientState } from './state-sides.js';
 import { compactFolder, emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
@@ -27,6 +27,10 @@ export interface RunOptions {
   jobs?: number;
   /** Least time between two checkpoints (CHECKPOINT_MS unless set). */
   checkpointMs?: number;
+  /** Messages from which a first copy goes in passes (PASSES_FROM unless set); each side keeps the listings of as many as it sums them up. */
+  passesFrom?: number;
+  /** Messages a pass gathers (PASS_MESSAGES unless set). */
+  passMessages?: number;
   /** Each side's identity as the state keys it (hello's id unless given). */
   sideIds?: Record<Side, string>;
   loadState(): Promise<{ state?: SyncState; problem?: string }>;
@@ -436,15 +440,17 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
     // This may be a first copy (into an empty side, or of folders new to a side), which goes in
     // passes: each side lets go of its folders' listings as it sums them up beyond a budget, and
     // loads each again in its pass. A state made with other Maildirs is not used.
+    const size = options.passMessages ?? PASS_MESSAGES;
+    const from = options.passesFrom ?? PASSES_FROM;
     const lists = options.dryRun || loaded.problem || (state && (state.idA !== helloA.id || state.idB !== helloB.id))
       ? undefined
-      : await Promise.all([a.listFolders({ release: { keep: KEPT_LISTED } }), b.listFolders({ release: { keep: KEPT_LISTED } })]);
+      : await Promise.all([a.listFolders({ release: { keep: from } }), b.listFolders({ release: { keep: from } })]);
     const listed = lists && { a: lists[0], b: lists[1] };
     // With no state: into an empty side, or (a first copy stopped before it saved one) the
     // folders only one side holds mail in, after those both do.
     const firstCopy = listed && (state
-      ? resumedCopyPasses(options.mode, listed, savedCounts(state), include)
-      : firstCopyPasses(options.mode, listed, include) ?? resumedCopyPasses(options.mode, listed, new Map(), include));
+      ? resumedCopyPasses(options.mode, listed, savedCounts(state), include, size, from)
+      : firstCopyPasses(options.mode, listed, include, size, from) ?? resumedCopyPasses(options.mode, listed, new Map(), include, size, from));
     if (firstCopy) return await runInPasses(agents, helloA, helloB, include, once, firstCopy);
     return await runLocked(agents, helloA, helloB, include, once, undefined, listed);
   } finally {
