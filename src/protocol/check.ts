@@ -106,7 +106,7 @@ const INFO_MARKS = [':2,', '!2,', ';2,'];
 
 /** A message GUID is a file's base name: one path component, never hidden, never a control character or an info mark. */
 /**
- * The GUID of a name a scan skipped: any name an earlier version may have synced (control
+ * The GUID of a name a scan skipped: whatever name an earlier version may have synced (control
  * characters and info marks included), so only what no file name can be is refused.
  */
 export const skippedGuid: Check<string> = (v, path) => {
