@@ -172,6 +172,8 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
   release: { args: { folders: ['INBOX', 'Archive/2024'] }, result: null },
   hash: { args: { folder: 'INBOX', guids: [GUID, 'x'] }, result: [HASH, null] },
   mtimes: { args: { folder: 'INBOX', guids: [GUID, 'x'] }, result: [1600000000000, null] },
+  checksum: { args: { folder: 'INBOX', guids: [GUID, 'x'] }, result: [{ hash: HASH, mtime: 1600000000000 }, null] },
+  setMtimes: { args: { folder: 'INBOX', items: [{ guid: GUID, mtime: 1600000000000 }, { guid: 'x', mtime: 1 }] }, result: [true, false] },
   read: {
     args: { folder: 'INBOX', guids: [GUID] },
     result: [{ guid: GUID, data: new Uint8Array([72, 105]), mtime: 1600000000, hash: HASH }, { guid: 'y', stream: 3, size: 2 ** 21, mtime: 1, hash: HASH }, { guid: 'z', vanished: true }],
