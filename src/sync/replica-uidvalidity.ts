@@ -33,6 +33,18 @@ export function withReplaced(replica: ReplicaUids, request: UidlistRequest, repl
   return { ...replica, uids };
 }
 
+/**
+ * The NEXTUID a backup writes with the UIDs it copied: the source's, but no higher than a UID the
+ * source gave a message this run did not copy (delivered while it ran). Past it, the replica would
+ * seem to have given that UID itself, and the next run would renew its UIDVALIDITY for nothing.
+ */
+export function copiedNextUid(sourceUids: Iterable<number>, request: UidlistRequest): number {
+  const copied = new Set(request.uids.map(([, uid]) => uid));
+  let next = request.nextUid;
+  for (const uid of sourceUids) if (!copied.has(uid)) next = Math.min(next, uid);
+  return next;
+}
+
 export interface UidValidityChoice {
   uidValidity: number;
   /** Chosen anew: under the value it had, the replica's UIDs named other messages than the source's would. */

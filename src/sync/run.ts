@@ -10,7 +10,7 @@ import { checkGuards, emptyPlan, expungesAfterPlacing, landedKey, replacedOnRepl
 import { changesFrom, narrow, narrowedState, type NarrowFolder } from './narrow.js';
 import { inTwoLanes } from './lanes.js';
 import { withSourceMtimes } from './move-mtimes.js';
-import { replicaUidValidity, replicaUids, replicaUidsCurrent, withReplaced } from './replica-uidvalidity.js';
+import { copiedNextUid, replicaUidValidity, replicaUids, replicaUidsCurrent, withReplaced } from './replica-uidvalidity.js';
 import { placementLog, type PlacementJournal } from './journal.js';
 import { recoverPlacements } from './recover-placements.js';
 import { firstCopyPasses, PASS_MESSAGES, PASSES_FROM, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
@@ -387,6 +387,7 @@ async function copyUids(
       if (e.uid !== undefined && onB !== undefined) uids.push([onB, e.uid, dovecotGuid === onB ? null : dovecotGuid]);
     }
     const request: UidlistRequest = { uidValidity: manifest.uidValidity, nextUid: manifest.nextUid, uids };
+    request.nextUid = copiedNextUid(manifest.messages.flatMap((e) => e.uid !== undefined ? [e.uid] : []), request);
     if (manifest.mailboxGuid !== undefined) request.mailboxGuid = manifest.mailboxGuid;
     // A replica without a uidlist (a first copy) gave no UID: its listing need not cross again.
     const listed = listedB.has(name) ? replicaUids(await agents.b.manifest(name)) : { uids: new Map<number, string>() };

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { digestUids } from '../../../src/digest.js';
 import type { MessageEntry, UidlistRequest } from '../../../src/model.js';
-import { replicaUidValidity, replicaUidsCurrent, type ReplicaUids } from '../../../src/sync/replica-uidvalidity.js';
+import { copiedNextUid, replicaUidValidity, replicaUidsCurrent, type ReplicaUids } from '../../../src/sync/replica-uidvalidity.js';
 
 const V = 1_700_000_000;
 const NOW = 1_800_000_000;
@@ -32,6 +32,15 @@ describe('replicaUidValidity', () => {
   it('renews where that UID was given and expunged since, or given past the source\'s NEXTUID', () => {
     expect(replicaUidValidity(source(4), replica(V, 5, [[1, 'm1'], [2, 'm2'], [3, 'm3']]), { a: V, b: V }, NOW).renewed).toEqual({ from: V, uid: 4 });
     expect(replicaUidValidity(source(3), replica(V, 6, [[1, 'm1'], [2, 'm2'], [3, 'm3']]), undefined, NOW).renewed).toEqual({ from: V, uid: 4 });
+  });
+
+  it('takes no UID the source gave during a backup as the replica\'s own: the NEXTUID written stops below the first one not copied', () => {
+    // Delivered on the source while the run copied: UID 4 is listed but not copied, NEXTUID is 6.
+    const written = copiedNextUid([1, 2, 3, 4, 5], { ...source(3), nextUid: 6 });
+    expect(written).toBe(4);
+    const later = replicaUidValidity(source(5), replica(V, written, [[1, 'm1'], [2, 'm2'], [3, 'm3']]), { a: V, b: V }, NOW);
+    expect(later).toEqual({ uidValidity: V });
+    expect(copiedNextUid([1, 2, 3], source(3))).toBe(4);
   });
 
   it('picks a value above the old one and unlike the source\'s, whatever the clock says', () => {
