@@ -932,9 +932,11 @@ async function execute(
   } catch (err) {
     // A run that ends here (exit 1) records what it placed, or a re-run takes it for new mail and
     // undoes the origin's expunges and moves since. The drain above let every task settle.
+    // Saved only where both sides committed (a far side that died cannot say its placements are
+    // durable): otherwise the journal, checked against the disk by the next run, records them.
     await checkpointing.catch(() => undefined);
-    await Promise.allSettled([agents.a.commit(), agents.b.commit(), log?.sync()]);
-    await options.saveState(buildState(false)).catch(() => undefined);
+    const [a, b] = await Promise.allSettled([agents.a.commit(), agents.b.commit(), log?.sync()]);
+    if (a.status === 'fulfilled' && b.status === 'fulfilled') await options.saveState(buildState(false)).catch(() => undefined);
     throw err;
   }
   if (total > 0) {

@@ -121,7 +121,11 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     let copied = 0;
     // Until a stop leaves a folder copied.
     await stopAt(dst, env, async () => (copied = await published()) > 0);
-    expect((await stateClaims(work)).b.size).toBe(0);
+    // A local stop saves nothing. Over serve the far side is the one stopped, and the run that
+    // fails saves what its passes before the failed one copied: never more than is there.
+    const claimed = (await stateClaims(work)).b.size;
+    if (t === localTransport) expect(claimed).toBe(0);
+    else expect(claimed).toBeLessThanOrEqual(copied);
     const again = await run(['backup', '--json', src, t.endpoint(dst)], env);
     expect(again.stderr).toMatch(AFTER_STOP);
     expect(again.code).toBe(0);
