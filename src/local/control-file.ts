@@ -27,6 +27,9 @@ const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 export interface ControlFile {
   data: Buffer;
   mtimeMs: number;
+  /** Inode and size as read: a file replaced or grown since differs in one of them (or its mtime). */
+  ino: number;
+  size: number;
 }
 
 function refused(path: string, what: string): MdsyncError {
@@ -69,7 +72,7 @@ export async function readControlFile(path: string, max: number, options: { pref
       got += bytesRead;
     }
     if (got > max) throw refused(path, `is larger than ${max} bytes`);
-    return { data: buffer.subarray(0, got), mtimeMs: st.mtimeMs };
+    return { data: buffer.subarray(0, got), mtimeMs: st.mtimeMs, ino: st.ino, size: st.size };
   } catch (err) {
     throw fromErrno(err, 'reading', path);
   } finally {

@@ -1,8 +1,9 @@
 // Dovecot's own UIDNEXT for a Maildir folder, read from its index files. dovecot-uidlist's header
 // lags behind: after the highest UID is expunged, only the index still knows that UID was given.
 
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTROL_FILE_MAX, readControlFile } from './control-file.js';
+import { CONTROL_FILE_MAX, readControlFile, type ControlFile } from './control-file.js';
 
 const INDEX_MAJOR = 7;
 const LOG_MAJOR = 1;
@@ -16,6 +17,9 @@ const HEADER_UPDATE = 0x20;
 async function readOptional(path: string, max: number, prefix = false): Promise<Buffer | undefined> {
   return (await readControlFile(path, max, { prefix }).catch(() => undefined))?.data;
 }
+
+/** A dovecot-uidlist.lock older than this is a dead writer's (Dovecot's own stale limit). */
+const UIDLIST_LOCK_STALE_MS = 120_000;
 
 /** A record size in the log: four bytes, 7 bits each with the high bit set, counting 4-byte units. */
 function recordSize(v: number): number {
@@ -64,5 +68,22 @@ export async function dovecotNextUid(dir: string): Promise<number> {
     const log = await readOptional(join(dir, name), CONTROL_FILE_MAX.indexLog);
     if (log) next = Math.max(next, nextUidFromLog(log));
   }
+  return next;
+}
+
+/**
+ * Dovecot's UIDNEXT read beside a dovecot-uidlist already read, or undefined when the two may not
+ * match. Dovecot gives a new UID in its index and in the uidlist under dovecot-uidlist.lock: read
+ * while it does, the index counts a UID the uidlist read does not name yet, and a backup would
+ * give its replica a NEXTUID past a message it does not hold (its next run then renews the
+ * replica's UIDVALIDITY). The uidlist unchanged and no live lock after the index was read: none
+ * of Dovecot's commits overlapped the two reads.
+ */
+export async function nextUidBeside(dir: string, uidlist: ControlFile): Promise<number | undefined> {
+  const next = await dovecotNextUid(dir);
+  const now = await lstat(join(dir, 'dovecot-uidlist')).catch(() => undefined);
+  const lock = await lstat(join(dir, 'dovecot-uidlist.lock')).catch(() => undefined);
+  if (lock && Date.now() - lock.mtimeMs < UIDLIST_LOCK_STALE_MS) return undefined;
+  if (!now || now.ino !== uidlist.ino || now.size !== uidlist.size || now.mtimeMs !== uidlist.mtimeMs) return undefined;
   return next;
 }

@@ -17,7 +17,7 @@ import { fieldOf, parseUidlist, withField, type Uidlist } from './uidlist.js';
 import { lockUidlist, writeUidlist } from './uidlist-write.js';
 import { tempTag } from './leftovers.js';
 import { crashPoint } from '../crash-point.js';
-import { dovecotNextUid } from './dovecot-index.js';
+import { nextUidBeside } from './dovecot-index.js';
 import { fsyncDir, hashFile, laterMtime, makeDirs, readBody, replaceFileBytes, sha256, writeDurable, type Owner } from './fileio.js';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
 import type { IoPool } from './io-pool.js';
@@ -148,6 +148,8 @@ export interface FolderEvents {
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 /** Longest wait for a folder's directories to settle after a run's writes (whole-second filesystems need 2 s: not waited for). */
 const SETTLE_WAIT_MAX_MS = 100;
+/** Reads of dovecot-uidlist and the index while Dovecot commits, before the index is left out (about 0.3 s in all). */
+const UIDLIST_READ_ATTEMPTS = 5;
 /** Files per hashing job. */
 const HASH_BATCH = 256;
 let tmpCounter = 0;
@@ -488,22 +490,31 @@ export class MaildirFolder {
     const keywords = await readKeywords(this.home);
     const ulPath = join(this.home, 'dovecot-uidlist');
     try {
-      // Unusable as a damaged one is: warned about, and the folder synced without its UIDs.
-      const ul = await readControlText(ulPath, CONTROL_FILE_MAX.uidlist);
-      if (ul === undefined) return { keywords };
-      const uidlist = parseUidlist(ul, ulPath);
-      // Dovecot writes records before it moves the header's NEXTUID on, and after an expunge of
-      // the highest UID only its index remembers it: the real UIDNEXT is the highest of the three.
-      let highest = 0;
-      for (const r of uidlist.records.values()) highest = Math.max(highest, r.uid);
-      uidlist.nextUid = Math.max(uidlist.nextUid, highest + 1, await dovecotNextUid(this.home));
-      return { keywords, uidlist };
+      for (let attempt = 1; ; attempt++) {
+        // Unusable as a damaged one is: warned about, and the folder synced without its UIDs.
+        const file = await readControlFile(ulPath, CONTROL_FILE_MAX.uidlist);
+        if (file === undefined) return { keywords };
+        const uidlist = parseUidlist(file.data.toString('utf8'), ulPath);
+        // Dovecot writes records before it moves the header's NEXTUID on, and after an expunge of
+        // the highest UID only its index remembers it: the real UIDNEXT is the highest of the three.
+        const indexNext = await nextUidBeside(this.home, file);
+        if (indexNext === undefined && attempt < UIDLIST_READ_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+          continue;
+        }
+        let highest = 0;
+        for (const r of uidlist.records.values()) highest = Math.max(highest, r.uid);
+        // Still mid-commit after every attempt: the index is left out, and NEXTUID is at worst low.
+        uidlist.nextUid = Math.max(uidlist.nextUid, highest + 1, indexNext ?? 0);
+        return { keywords, uidlist };
+      }
     } catch (err) {
       if (!(err instanceof MdsyncError) || !['BAD_UIDLIST', 'BAD_CONTROL_FILE'].includes(err.code)) throw err;
       this.events.warn(err.message);
       return { keywords };
     }
   }
+
 
   async manifest(): Promise<FolderManifest> {
     if (this.cachedManifest) return this.cachedManifest;
