@@ -200,7 +200,8 @@ function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode,
   const verb = opts.dryRun ? 'would do' : mode;
   out.info(describeSummary(result.summary, verb));
   for (const f of result.failed) out.error(f.folder ? `${f.folder}: ${f.message}` : f.message);
-  const code = result.failed.length > 0 ? EXIT.FAILED : result.raced && !opts.dryRun ? EXIT.CHANGED : EXIT.OK;
+  if (result.refused) out.error(`a run would be refused by a guard: ${result.refused.message}`);
+  const code = result.failed.length > 0 ? EXIT.FAILED : result.refused ? EXIT.GUARD : result.raced && !opts.dryRun ? EXIT.CHANGED : EXIT.OK;
   if (result.raced && !opts.dryRun) out.warn('a side changed during the run; run again to include those changes');
   if (opts.json) {
     process.stdout.write(JSON.stringify({

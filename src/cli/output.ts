@@ -1,7 +1,7 @@
 // What the user sees: the plan in words, the summary, a progress line on a terminal.
 
 import { writeSync } from 'node:fs';
-import type { Plan, PlanSummary } from '../sync/plan.js';
+import { isMoveSource, movedAway, type Plan, type PlanSummary } from '../sync/plan.js';
 import type { ProgressEvent } from '../sync/run.js';
 
 /**
@@ -40,7 +40,9 @@ export function describePlan(plan: Plan): string[] {
     lines.push(`flags ${f.folder}/${d.guid} on the ${side(f.side)} side: ${parts.join(' ')}`);
   }
   for (const m of plan.mtimes ?? []) lines.push(`mtime ${m.folder}/${m.change.guid} on the ${side(m.side)} side: ${new Date(m.change.mtime).toISOString()}`);
-  for (const e of plan.expunges) lines.push(`expunge ${e.folder}/${e.guid} on the ${side(e.side)} side`);
+  // The expunge that ends a move is the move's line above, not a line of its own.
+  const moved = movedAway(plan);
+  for (const e of plan.expunges) if (!isMoveSource(moved, e)) lines.push(`expunge ${e.folder}/${e.guid} on the ${side(e.side)} side`);
   for (const f of plan.deleteFolders) lines.push(`delete folder ${f.folder} on the ${side(f.side)} side`);
   for (const s of ['a', 'b'] as const) {
     const subs = plan.subscriptions[s];

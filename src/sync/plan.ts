@@ -92,14 +92,35 @@ export function emptyPlan(mode: Mode): Plan {
 
 const zero = (): Record<Side, number> => ({ a: 0, b: 0 });
 
+const opKey = (side: Side, folder: string, guid: string): string => `${side}\0${folder}\0${guid}`;
+
+/**
+ * The expunges that finish a move: the plan copies the message from that name into another folder
+ * of the same side, so its content stays on that side. A move is counted once, as a move, never as
+ * an expunge, and the guards count only what leaves a side.
+ */
+export function movedAway(plan: Plan): Set<string> {
+  const sources = new Set(plan.copies.map((c) => opKey(c.side, c.request.fromFolder, c.request.fromGuid)));
+  const out = new Set<string>();
+  for (const e of plan.expunges) {
+    const key = opKey(e.side, e.folder, e.guid);
+    if (sources.has(key)) out.add(key);
+  }
+  return out;
+}
+
+/** Whether an expunge is the end of a move (its key is in `movedAway(plan)`). */
+export const isMoveSource = (moved: Set<string>, e: Expunge): boolean => moved.has(opKey(e.side, e.folder, e.guid));
+
 export function summarize(plan: Plan): PlanSummary {
   const s: PlanSummary = {
     transfers: zero(), copies: zero(), flagChanges: zero(), expunges: zero(), createFolders: zero(), deleteFolders: zero(),
   };
+  const moved = movedAway(plan);
   for (const t of plan.transfers) s.transfers[t.from === 'a' ? 'b' : 'a']++;
   for (const c of plan.copies) s.copies[c.side]++;
   for (const f of plan.flagChanges) s.flagChanges[f.side]++;
-  for (const e of plan.expunges) s.expunges[e.side]++;
+  for (const e of plan.expunges) if (!isMoveSource(moved, e)) s.expunges[e.side]++;
   for (const f of plan.createFolders) s.createFolders[f.side]++;
   for (const f of plan.deleteFolders) s.deleteFolders[f.side]++;
   if (plan.mtimes?.length) {
@@ -195,6 +216,7 @@ export function checkGuards(plan: Plan, options: GuardOptions): void {
   if (plan.mode === 'backup' && options.totals.a === 0 && options.totals.b > 0) {
     throw new GuardError('GUARD_UNMOUNTED', `the source is empty but the replica holds ${options.totals.b} messages: is the source unmounted? Nothing was changed. If the source was really emptied, run with --force`);
   }
+  // Moves are not counted: their content stays on the side (summarize).
   const s = summarize(plan);
   for (const side of ['a', 'b'] as const) {
     const limit = limitFor(options.totals[side], options.maxDelete);
@@ -202,9 +224,18 @@ export function checkGuards(plan: Plan, options: GuardOptions): void {
       throw new GuardError('GUARD_MAX_DELETE', `refusing to expunge ${s.expunges[side]} of ${options.totals[side]} messages on ${names[side]} (limit ${limit}, see --max-delete); nothing was changed. Check the plan with --dry-run, then use --force if it is right`);
     }
   }
+  // A folder whose messages all moved to other folders of that side was renamed, not lost.
+  const moved = movedAway(plan);
+  const movedOut = new Map<string, number>();
+  for (const e of plan.expunges) {
+    if (isMoveSource(moved, e)) movedOut.set(`${e.side}\0${e.folder}`, (movedOut.get(`${e.side}\0${e.folder}`) ?? 0) + 1);
+  }
   for (const op of plan.deleteFolders) {
-    if ((op.messages ?? 0) > BIG_FOLDER) {
-      throw new GuardError('GUARD_FOLDER_DELETE', `refusing to delete folder ${JSON.stringify(op.folder)} holding ${op.messages} messages on ${names[op.side]}; nothing was changed. Use --force if it is right`);
+    const held = op.messages ?? 0;
+    const leaving = held - (movedOut.get(`${op.side}\0${op.folder}`) ?? 0);
+    if (leaving > BIG_FOLDER) {
+      const moves = held > leaving ? `, ${leaving} of them to be expunged (the others move to other folders)` : '';
+      throw new GuardError('GUARD_FOLDER_DELETE', `refusing to delete folder ${JSON.stringify(op.folder)} holding ${held} messages on ${names[op.side]}${moves}; nothing was changed. Check the plan with --dry-run, then use --force if it is right`);
     }
   }
 }

@@ -73,6 +73,8 @@ export interface RunResult {
   resumedCopy?: boolean;
   /** Both sides held mail and no saved state of the pair was trusted: merged as a first meeting. */
   firstMeeting?: boolean;
+  /** A dry run's plan that a guard would refuse (exit 3), with the guard's error. */
+  refused?: GuardError;
 }
 
 const BATCH_MESSAGES = 128;
@@ -538,7 +540,14 @@ async function runLocked(
   // A side that is another directory now and holds a small part of what it held is unmounted too.
   const identityChanged = loaded.state && { a: loaded.state.idA !== helloA.id, b: loaded.state.idB !== helloB.id };
   const roots = { a: helloA.root, b: helloB.root };
-  checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals: wholeTotals ?? totals, stateTotals, identityChanged, roots });
+  let refused: GuardError | undefined;
+  try {
+    checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals: wholeTotals ?? totals, stateTotals, identityChanged, roots });
+  } catch (err) {
+    // A dry run shows the plan a guard would refuse, and which guard: that is what it is for.
+    if (!options.dryRun || !(err instanceof GuardError)) throw err;
+    refused = err;
+  }
   const whole = wholeTotals ?? totals;
   // Said every time: a state lost or never found makes moves since the last run copies, and undoes
   // expunges (a backup makes its replica exact whatever it finds).
@@ -547,6 +556,7 @@ async function runLocked(
     warnings.push({ message: 'first meeting of these two Maildirs (no saved state for the pair): merging both, nothing expunged; a message moved or expunged on one side since they last met comes back' });
   }
   const result: RunResult = { plan, summary: summarize(plan), warnings, failed, raced: false, bytes: 0, vanished: 0, stateTrusted: trusted !== undefined, firstMeeting };
+  if (refused) result.refused = refused;
   if (options.dryRun) {
     await collectWarnings(agents, result, options.mode);
     return result;

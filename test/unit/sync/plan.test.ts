@@ -92,7 +92,7 @@ describe('checkGuards: folder deletion', () => {
   it('refuses deleting a folder of more than 100 messages', () => {
     const err = guardError(() => checkGuards(deleting(101), opts([10_000, 10_000])));
     expect(err.code).toBe('GUARD_FOLDER_DELETE');
-    expect(err.message).toBe('refusing to delete folder "Archive/2020" holding 101 messages on the first side; nothing was changed. Use --force if it is right');
+    expect(err.message).toBe('refusing to delete folder "Archive/2020" holding 101 messages on the first side; nothing was changed. Check the plan with --dry-run, then use --force if it is right');
   });
 
   it('allows it with --force', () => {
