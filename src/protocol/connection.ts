@@ -135,7 +135,15 @@ export class Connection {
       if (this.pending.size === 0) this.lastHeard = Date.now();
       this.pending.set(id, { method, resolve, reject });
     });
-    await this.send([REQUEST, id, method, args], BODIES_ASKED.has(method));
+    // A peer gone while the request is written (EPIPE) fails the answer before it is returned:
+    // unobserved, that rejection would end the process before the far side's exit is known.
+    answer.catch(() => undefined);
+    try {
+      await this.send([REQUEST, id, method, args], BODIES_ASKED.has(method));
+    } catch (err) {
+      this.pending.delete(id);
+      throw err;
+    }
     return answer as Promise<Result<M>>;
   }
 

@@ -3,9 +3,11 @@
 import { spawn } from 'node:child_process';
 import { MdsyncError } from '../errors.js';
 import type { Transport } from '../protocol/remote-agent.js';
+import { cannotRunText, endedText } from './far-side-end.js';
 import { splitWords } from './shell-words.js';
 
 const STDERR_KEEP = 8192;
+const SSH_FAILED = 255;
 
 export interface CommandTarget {
   host: string;
@@ -25,14 +27,15 @@ export function commandArgs(sshCommand: string, target: CommandTarget): { progra
 }
 
 /** Starts the command; its stdin/stdout carry the protocol, its stderr is kept for when it fails. */
-export function startCommand(sshCommand: string, target: CommandTarget, remotePath: string): Transport {
+export function startCommand(sshCommand: string, target: CommandTarget): Transport {
   const { program, args } = commandArgs(sshCommand, target);
   const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  let spawnError: Error | undefined;
-  child.stderr.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-STDERR_KEEP);
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-STDERR_KEEP);
   });
+  const stderrRead = new Promise<void>((resolve) => child.stderr.once('close', resolve));
   // A far side that went away makes writes fail with EPIPE: the connection reports it, not a crash.
   child.stdin.on('error', () => undefined);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -42,28 +45,28 @@ export function startCommand(sshCommand: string, target: CommandTarget, remotePa
     });
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
-  const waitExit = (ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> =>
-    Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
+  const waitFor = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
+    Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
 
   return {
     input: child.stdout,
     output: child.stdin,
     async failure() {
-      const status = await waitExit(3000);
-      if (spawnError) return `cannot run ${program}: ${spawnError.message}`;
-      const said = stderr.trim();
-      const how = status === undefined ? 'is still running' : status.code !== null ? `exited with code ${status.code}` : `was killed by ${status.signal}`;
-      let text = `${program} ${how}${said ? `:\n${said}` : ''}`;
-      if (status?.code === 127) {
-        text += `\n(the remote command "${remotePath}" was not found on ${target.host}: install mdsync there or name it with --remote-path)`;
-      }
-      return text;
+      const status = await waitFor(exited, 3000);
+      if (spawnError) return cannotRunText(program, spawnError);
+      // The exit can come before the last of stderr is read; a grandchild holding it open is not waited for.
+      if (status) await waitFor(stderrRead, 500);
+      if (status === undefined) return endedText(program, 'is still running', stderr);
+      if (status.code === null) return endedText(program, `was killed by ${status.signal}`, stderr);
+      // OpenSSH exits 255 for its own failures (refused, host key, login): the remote command never ran.
+      if (status.code === SSH_FAILED) return endedText(program, `exited with code ${status.code}`, stderr);
+      return endedText('remote command', `exited with code ${status.code}`, stderr, status.code);
     },
     async close() {
       if (!child.stdin.writableEnded) child.stdin.end();
-      if ((await waitExit(5000)) === undefined) {
+      if ((await waitFor(exited, 5000)) === undefined) {
         child.kill('SIGTERM');
-        if ((await waitExit(2000)) === undefined) child.kill('SIGKILL');
+        if ((await waitFor(exited, 2000)) === undefined) child.kill('SIGKILL');
       }
     },
   };

@@ -32,7 +32,7 @@ export async function openRemote(endpoint: Extract<Endpoint, { kind: 'remote' }>
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_S * 1000;
   const target = { host: endpoint.host, user: endpoint.user, port: endpoint.port, remoteCommand: command };
   const transport: Transport = options.sshCommand !== undefined
-    ? startCommand(options.sshCommand, target, remotePath)
+    ? startCommand(options.sshCommand, target)
     : await (await import('./ssh2-transport.js')).startSsh2({ ...target, identities: options.identities ?? [], acceptNewHostKey: options.acceptNewHostKey ?? false, timeoutMs, remotePath });
   return RemoteAgent.connect(transport, describeEndpoint(endpoint), open, timeoutMs, options.compress ?? false);
 }

@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import ssh2, { type AuthenticationType, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { MdsyncError, isErrno } from '../errors.js';
 import type { Transport } from '../protocol/remote-agent.js';
+import { endedText } from './far-side-end.js';
 import { appendHostKey, checkHostKey, hostKeyError, knownKeyTypes } from './known-hosts.js';
 import { resolveHost } from './ssh-config.js';
 
@@ -130,12 +131,12 @@ export async function startSsh2(target: Ssh2Target): Promise<Transport> {
   });
 
   let stderr = '';
-  channel.stderr.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-STDERR_KEEP);
+  channel.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-STDERR_KEEP);
   });
   let status: { code?: number; signal?: string } | undefined;
   channel.on('exit', (code: number | null, signal?: string) => {
-    status = code !== null ? { code } : { signal: signal ?? 'a signal' };
+    status = code !== null ? { code } : { signal: signal ? `SIG${signal.replace(/^SIG/, '')}` : 'a signal' };
   });
   const closed = new Promise<void>((resolve) => {
     channel.on('close', () => resolve());
@@ -150,13 +151,9 @@ export async function startSsh2(target: Ssh2Target): Promise<Transport> {
     output: channel,
     async failure() {
       await waitClosed(3000);
-      const said = stderr.trim();
-      const how = status === undefined ? 'closed the connection' : status.code !== undefined ? `exited with code ${status.code}` : `was killed by ${status.signal}`;
-      let text = `remote command ${how}${said ? `:\n${said}` : ''}`;
-      if (status?.code === 127) {
-        text += `\n(the remote command "${target.remotePath}" was not found on ${hostName}: install mdsync there or name it with --remote-path)`;
-      }
-      return text;
+      if (status === undefined) return endedText('remote command', 'closed the connection', stderr);
+      if (status.code === undefined) return endedText('remote command', `was killed by ${status.signal}`, stderr);
+      return endedText('remote command', `exited with code ${status.code}`, stderr, status.code);
     },
     async close() {
       if (!channel.writableEnded) channel.end();

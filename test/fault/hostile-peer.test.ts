@@ -31,7 +31,7 @@ describe('a hostile or broken remote side', () => {
     ['garbage', /peer:\/srv\/mail: protocol error: undecodable frame/],
     // All 32 bits set: the top one marks a deflated frame, the other 31 its length.
     ['huge', /peer:\/srv\/mail: protocol error: deflated frame of 2147483647 bytes announced \(limit 16777216\)/],
-    ['truncated', /peer:\/srv\/mail: .*exited with code 0/],
+    ['truncated', /^mdsync: peer:\/srv\/mail: remote command exited with code 0\n$/],
     ['unknown-type', /protocol error: unknown frame type 9/],
     ['version', new RegExp(`remote mdsync 9\\.0\\.0 speaks protocol 99, this one \\(mdsync \\S+\\) speaks ${PROTOCOL_VERSION}: install the same mdsync version on both sides`)],
     ['escape-root', /answer to hello\.root: "\/srv\/\\u001b\]0;owned\\u0007\\u001b\[2Jmail" holds a control character/],
@@ -48,9 +48,9 @@ describe('a hostile or broken remote side', () => {
     ['huge-size', /answer to read\[0\]\.size: expected a whole number from 0 to 1099511627776, got 1125899906842624/],
     ['lying-size', /peer:\/srv\/mail: message 1\.M1\.h is longer than the 10 bytes announced/],
     ['bye-early', /peer:\/srv\/mail: the session ended with 1 request\(s\) unanswered/],
-    ['dies-midway', /peer:\/srv\/mail: connection closed by the other side; .* exited with code 137:\nremote: out of memory/],
-    ['crash', /exited with code 3:\nremote: something went wrong/],
-    ['not-found', /exited with code 127:\nsh: 1: mdsync: not found\n\(the remote command "mdsync" was not found on peer: install mdsync there or name it with --remote-path\)/],
+    ['dies-midway', /^mdsync: peer:\/srv\/mail: connection closed by the other side; remote command exited with code 137: "remote: out of memory"\n$/],
+    ['crash', /^mdsync: peer:\/srv\/mail: remote command exited with code 3: "remote: something went wrong"\n$/],
+    ['not-found', /^mdsync: peer:\/srv\/mail: remote command exited with code 127: "sh: 1: mdsync: not found" \(install mdsync there or name it with --remote-path\)\n$/],
   ])('%s: exit 1 with a clear error, no stack trace, nothing written', async (mode, text) => {
     const r = await against(mode);
     expect(r.stderr).toMatch(text);
