@@ -11,6 +11,8 @@ const ANSWER = 1;
 const ERROR = 2;
 const BYE = 3;
 const KEEPALIVE = 4;
+/** The session's first bytes kept, to quote them when they were not a frame. */
+const HEAD_KEEP = 96;
 /** How long requests sent before a bye may still be answered after the peer's stream ended. */
 const BYE_GRACE_MS = 10_000;
 
@@ -73,6 +75,7 @@ export class Connection {
   private discarding = false;
   /** What goes deflated to the peer (it said in hello that it reads deflated frames). */
   private deflate: 'none' | 'metadata' | 'all' = 'none';
+  private head = Buffer.alloc(0);
   /** Protocol bytes written and read (frames, not the transport's own overhead). */
   sent = 0;
   received = 0;
@@ -117,6 +120,11 @@ export class Connection {
 
   get error(): MdsyncError | undefined {
     return this.failure;
+  }
+
+  /** The first bytes the peer sent (a few dozen at most). */
+  get firstBytes(): Buffer {
+    return this.head;
   }
 
   /**
@@ -208,6 +216,7 @@ export class Connection {
     if (this.failure || this.discarding) return;
     this.lastHeard = Date.now();
     this.received += chunk.length;
+    if (this.head.length < HEAD_KEEP) this.head = Buffer.concat([this.head, chunk.subarray(0, HEAD_KEEP - this.head.length)]);
     let frames: unknown[];
     try {
       frames = this.decoder.push(chunk);

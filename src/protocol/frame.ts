@@ -27,6 +27,19 @@ export function encodeFrame(value: unknown, level?: number): Buffer {
   return frame;
 }
 
+/**
+ * The text a session opened with, up to the first byte that is not text; undefined when it opened
+ * with a frame. A frame's first byte is 0x00 or 0x80 (no frame reaches 16 MiB), so text there is
+ * something else speaking before the peer did, such as a remote shell's login banner.
+ */
+export function textBeforeFrames(head: Uint8Array): string | undefined {
+  const decoded = new TextDecoder('utf-8').decode(head);
+  // Opening with a printable character, a line end or ESC (a coloured banner), up to a NUL or a
+  // byte that is not UTF-8 (U+FFFD): a frame's header holds either.
+  const text = /^(?:[^\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f\ufffd][^\x00\ufffd]*)?/.exec(decoded)?.[0] ?? '';
+  return text === '' ? undefined : text;
+}
+
 /** Cuts a byte stream into decoded values; holds at most one partial frame. */
 export class FrameDecoder {
   private parts: Buffer[] = [];

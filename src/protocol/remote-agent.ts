@@ -4,12 +4,14 @@ import type { Readable, Writable } from 'node:stream';
 import { isStream } from '../body.js';
 import { Digest } from '../digest.js';
 import { MdsyncError } from '../errors.js';
+import { quoted } from '../printable.js';
 import type {
   BodyStream, Checksum, CopyRequest, Delivery, FlagDelta, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, ListOptions, MtimeChange, Placed, ReadResult, UidlistRequest, Warning,
 } from '../model.js';
 import type { Agent } from '../sync/agent.js';
 import { changesFromWire } from './changes.js';
 import { Connection } from './connection.js';
+import { textBeforeFrames } from './frame.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
@@ -80,6 +82,10 @@ export class RemoteAgent implements Agent {
       connection.close();
       const why = await transport.failure();
       await transport.close();
+      const banner = err instanceof MdsyncError && err.code === 'PROTOCOL' ? textBeforeFrames(connection.firstBytes) : undefined;
+      if (banner !== undefined) {
+        throw new MdsyncError('PROTOCOL', `${label}: the far side sent text before mdsync spoke: ${quoted(banner, 64)} (a remote shell that prints at login breaks the protocol: keep it quiet for commands, e.g. nothing printed by ~/.bashrc when not interactive)`);
+      }
       if (err instanceof MdsyncError && err.code !== 'REMOTE') throw err;
       throw why ? new MdsyncError('REMOTE', `${label}: ${why}`) : err;
     }

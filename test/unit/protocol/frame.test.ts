@@ -3,7 +3,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, encodeFrame } from '../../../src/protocol/frame.js';
+import { FrameDecoder, encodeFrame, textBeforeFrames } from '../../../src/protocol/frame.js';
 import { MAX_FRAME } from '../../../src/protocol/limits.js';
 
 describe('frames', () => {
@@ -80,5 +80,20 @@ describe('frames', () => {
     expect(new FrameDecoder(2000).push(frame).map((v) => Buffer.from(v as Uint8Array))).toEqual([Buffer.alloc(1000)]);
     const junk = Buffer.from([0x80, 0, 0, 3, 0xff, 0xff, 0xff]);
     expect(() => new FrameDecoder().push(junk)).toThrow(/a deflated frame does not inflate/);
+  });
+});
+
+describe('text where the first frame should be', () => {
+  it.each([
+    ['a frame', encodeFrame([1, 1, 'hello']), undefined],
+    ['a deflated frame', encodeFrame([1, 1, 'x'.repeat(2000)], 1), undefined],
+    ['a banner, then a frame', Buffer.concat([Buffer.from('Welcome to mail\r\n'), encodeFrame([1, 1, null])]), 'Welcome to mail\r\n'],
+    ['a coloured banner in UTF-8', Buffer.from('\x1b[1mBienvenue à bord\x1b[0m\n'), '\x1b[1mBienvenue à bord\x1b[0m\n'],
+    ['a terminal title set, then a frame', Buffer.concat([Buffer.from('\x1b]0;mail\x07hi\n'), encodeFrame([1, 1, null])]), '\x1b]0;mail\x07hi\n'],
+    ['a control character first', Buffer.from('\x05hello'), undefined],
+    ['text cut inside a character', Buffer.from('é').subarray(0, 1), undefined],
+    ['bytes that are not UTF-8', Buffer.from([0xff, 0xfe, 0x41]), undefined],
+  ])('%s', (_, head, text) => {
+    expect(textBeforeFrames(head)).toBe(text);
   });
 });
