@@ -4,6 +4,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'ROOT_MISSING'
   | 'ROOT_UNREADABLE'
+  | 'NOT_A_MAILDIR'
   | 'SCAN_UNSTABLE'
   | 'BAD_NAME'
   | 'NOT_A_FILE'

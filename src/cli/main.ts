@@ -123,13 +123,17 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
   const passesFrom = knobFromEnv('MDSYNC_PASSES_FROM', 1);
   const hasState = await pairKnown(stateDir, first, second);
   const remote = remoteOptions(opts);
-  // A run reads partial listings (a folder that never holds still): verify does not.
-  const a = await openAgent(first, { create: false, separator, partialListings: true }, remote);
+  // A run reads partial listings (a folder that never holds still): verify does not. A backup
+  // only reads its source, which may be read-only (a snapshot).
+  const a = await openAgent(first, { create: false, readOnly: mode === 'backup', separator, partialListings: true }, remote);
   let b: Awaited<ReturnType<typeof openAgent>> | undefined;
   let releaseState: (() => void) | undefined;
   try {
     // A destination is created only by a backup, or by a first sync (no state yet for the pair).
     const helloA = await a.agent.hello();
+    // Locked (or found read-only, for a backup) before the second side is opened: a first side
+    // that cannot be used leaves nothing created on the other.
+    if (!opts.dryRun) await a.agent.lock();
     // Reaching the second side can take a while (SSH): the first reads its folders meanwhile. Its
     // code is loaded before: the reading would hold up the loading and with it the connection.
     await loadEndpointCode(second);
@@ -163,6 +167,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       includeFolder: folderFilter(opts.folder, opts.exclude),
       jobs,
       sideIds,
+      lockedBefore: opts.dryRun ? [] : ['a'],
       checkpointMs: knobFromEnv('MDSYNC_CHECKPOINT_MS', 0),
       passesFrom,
       passMessages: knobFromEnv('MDSYNC_PASS_MESSAGES', 1),

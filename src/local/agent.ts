@@ -13,11 +13,12 @@ import { checksumMany, setMtimesOf } from './checksum.js';
 import { CONTROL_FILE_MAX, readControlText } from './control-file.js';
 import { fsyncDir, makeDirs, replaceFile, type Owner } from './fileio.js';
 import { MaildirFolder } from './folder.js';
-import { INBOX, detectLayout, folderToDir, listFolderDirs, validateFolderName, type FolderDir } from './layout.js';
+import { INBOX, detectLayout, folderToDir, isMaildir, listFolderDirs, validateFolderName, type FolderDir } from './layout.js';
 import { removeLeftovers, tempTag } from './leftovers.js';
 import { Dotlock } from './lock.js';
 import { linkable, mtimesOf } from './mtimes.js';
 import type { Separator } from './name.js';
+import { writeDenied } from './root.js';
 import { rootIdentity } from './root-identity.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
 
@@ -29,6 +30,12 @@ export interface LocalAgentOptions {
   separator?: Separator;
   /** Create the root when it does not exist (a backup's destination). */
   create?: boolean;
+  /**
+   * The run only reads this side (a backup's source): it must hold a Maildir already (an empty or
+   * foreign directory is an error, never an empty source), and where it cannot be written it is
+   * read without its lock, with a warning.
+   */
+  readOnly?: boolean;
   cacheDir?: string;
   /** A folder that never holds still is listed partially (FolderSummary.partial) rather than failing the run: for a caller that reads the mark. */
   partialListings?: boolean;
@@ -63,6 +70,7 @@ export class LocalAgent {
   private readonly uncommitted = new Set<string>();
   private readonly opening = new Map<string, Promise<MaildirFolder>>();
   private partialListings = false;
+  private readOnly = false;
 
   private constructor(
     readonly root: string,
@@ -91,12 +99,17 @@ export class LocalAgent {
     let layout: Layout;
     try {
       layout = options.layout ?? (await detectLayout(root)) ?? options.defaultLayout ?? 'maildir++';
+      if (options.readOnly && !(await isMaildir(root))) {
+        throw new MdsyncError('NOT_A_MAILDIR', `${root} is not a Maildir (no cur/ and no folder in it): is it mounted?`);
+      }
     } catch (err) {
+      if (err instanceof MdsyncError) throw err;
       throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
     }
     const owner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : undefined;
     const agent = new LocalAgent(root, layout, options.separator ?? ':', options.cacheDir ?? defaultCacheDir(), await rootIdentity(root).catch((e: unknown) => { throw fromErrno(e, 'reading', root); }), owner);
     agent.partialListings = options.partialListings ?? false;
+    agent.readOnly = options.readOnly ?? false;
     return agent;
   }
 
@@ -105,6 +118,15 @@ export class LocalAgent {
   }
 
   async lock(): Promise<void> {
+    const denied = await writeDenied(this.root);
+    if (denied && !this.readOnly) {
+      throw new MdsyncError(denied.code, `Maildir ${this.root} cannot be written (${denied.why}): it cannot be locked, and only a backup's source is read without its lock`);
+    }
+    if (denied) {
+      // Nothing is written here, the lock included: the scan tolerates a writer as it does Dovecot.
+      this.warn(undefined, `Maildir ${this.root} cannot be written (${denied.why}): read without its lock: a program writing to it meanwhile is not kept out (a change it makes during the run is reported: run again)`);
+      return;
+    }
     this.lockFile = await Dotlock.acquire(join(this.root, LOCK_NAME), { staleMs: LOCK_STALE_MS, waitMs: 0, what: `Maildir ${this.root}`, startTicks: true });
     this.recovering = this.lockFile.tookOver;
     // Keep the lock fresh so a long run is never mistaken for a dead one.

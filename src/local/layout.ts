@@ -64,6 +64,11 @@ async function hasCur(dir: string): Promise<boolean> {
   }
 }
 
+/** The root holds a Maildir: an INBOX (cur/) or a folder of either layout; not an empty or foreign directory. */
+export async function isMaildir(root: string): Promise<boolean> {
+  return (await hasCur(root)) || (await detectLayout(root)) !== undefined;
+}
+
 /** A directory entry that is a directory, or a symbolic link to one (refused later if it leads outside the root). */
 async function isDirEntry(parent: string, e: Dirent): Promise<boolean> {
   if (e.isDirectory()) return true;

@@ -31,6 +31,11 @@ export interface RunOptions {
   passesFrom?: number;
   /** Messages a pass gathers (PASS_MESSAGES unless set). */
   passMessages?: number;
+  /**
+   * Sides the caller locked before the run (the CLI locks the first before it opens the second,
+   * which it may create): not locked again, and released with the other.
+   */
+  lockedBefore?: Side[];
   /** Each side's identity as the state keys it (hello's id unless given). */
   sideIds?: Record<Side, string>;
   loadState(): Promise<{ state?: SyncState; problem?: string }>;
@@ -427,9 +432,9 @@ export async function runSync(a: Agent, b: Agent, options: RunOptions): Promise<
   const locked: Agent[] = [];
   try {
     if (!options.dryRun) {
-      for (const agent of [a, b]) {
-        await agent.lock();
-        locked.push(agent);
+      for (const side of ['a', 'b'] as const) {
+        if (!options.lockedBefore?.includes(side)) await agents[side].lock();
+        locked.push(agents[side]);
       }
     }
     // A state saved by a run that named the sides the other way round is used turned round.
