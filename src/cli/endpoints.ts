@@ -9,6 +9,8 @@ import type { RemoteOptions } from '../remote/open.js';
 
 export interface OpenOptions {
   create: boolean;
+  /** With `create`: the missing parent directories too (`--mkpath`). */
+  mkpath?: boolean;
   /** The run only reads this side (a backup's source): it must be a Maildir, and is read without its lock where it cannot be written. */
   readOnly?: boolean;
   layout?: Layout;
@@ -39,9 +41,9 @@ export async function loadEndpointCode(text: string): Promise<void> {
 export async function openAgent(text: string, options: OpenOptions, remote: RemoteOptions = {}): Promise<{ agent: Agent & { layout?: Layout }; endpoint: Endpoint }> {
   const endpoint = parseEndpoint(text);
   if (endpoint.kind === 'remote') {
-    const { create, readOnly, layout, defaultLayout, separator, partialListings } = options;
+    const { create, mkpath, readOnly, layout, defaultLayout, separator, partialListings } = options;
     const { openRemote } = await loadRemoteCode();
-    const agent = await openRemote(endpoint, remote, { create, readOnly, layout, defaultLayout, separator, partialListings });
+    const agent = await openRemote(endpoint, remote, { create, mkpath, readOnly, layout, defaultLayout, separator, partialListings });
     return { agent, endpoint };
   }
   const agent = await LocalAgent.open(endpoint.path, options);

@@ -36,6 +36,7 @@ interface CommonOptions {
   separator?: string;
   jobs?: string;
   oneWay?: boolean;
+  mkpath?: boolean;
 }
 
 interface RemoteFlags {
@@ -78,6 +79,7 @@ function addCommon(cmd: Command): Command {
     .option('--max-delete <n|n%>', 'refuse to expunge more than this many messages per side (default 25% of a side over 100)')
     .option('--force', 'run even when a safety guard would refuse')
     .option('--checksum', 'compare every message by content and mtime, not by name, and repair what differs (reads every file)')
+    .option('--mkpath', 'create the missing parent directories of a side that is created (only its last component otherwise)')
     .option('--state-dir <dir>', 'where the state of each pair is kept (default $XDG_STATE_HOME/mdsync)')
     .option('--json', 'print one JSON summary object on stdout')
     .option('-q, --quiet', 'print only errors')
@@ -140,7 +142,7 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     // The run may be a first copy (or one run again), made a few folders at a time (runSync):
     // listings beyond a budget are let go of as they are summed up.
     void a.agent.prefetch?.({ release: { keep: passesFrom ?? PASSES_FROM } });
-    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, layout, defaultLayout: helloA.layout, separator, partialListings: true }, remote)
+    b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, mkpath: opts.mkpath, layout, defaultLayout: helloA.layout, separator, partialListings: true }, remote)
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
           out.info(`${second} does not exist yet: everything would be copied`);

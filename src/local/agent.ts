@@ -18,7 +18,7 @@ import { removeLeftovers, tempTag } from './leftovers.js';
 import { Dotlock } from './lock.js';
 import { linkable, mtimesOf } from './mtimes.js';
 import type { Separator } from './name.js';
-import { writeDenied } from './root.js';
+import { makeRoot, writeDenied } from './root.js';
 import { rootIdentity } from './root-identity.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
 
@@ -28,8 +28,10 @@ export interface LocalAgentOptions {
   /** Layout when the root has no folder to detect it from (a new destination takes the source's). */
   defaultLayout?: Layout;
   separator?: Separator;
-  /** Create the root when it does not exist (a backup's destination). */
+  /** Create the root when it does not exist (a backup's destination): its last component only, unless `mkpath`. */
   create?: boolean;
+  /** With `create`: its missing parent directories too (`--mkpath`). */
+  mkpath?: boolean;
   /**
    * The run only reads this side (a backup's source): it must hold a Maildir already (an empty or
    * foreign directory is an error, never an empty source), and where it cannot be written it is
@@ -92,7 +94,7 @@ export class LocalAgent {
       // A new Maildir belongs to whoever owns the directory it is made in (run as root for a user).
       const parent = await stat(dirname(root)).catch(() => undefined);
       const owner = parent && process.getuid?.() === 0 && parent.uid !== 0 ? { uid: parent.uid, gid: parent.gid } : undefined;
-      await makeDirs(root, owner).catch((e) => { throw fromErrno(e, 'creating', root); });
+      await makeRoot(root, options.mkpath ?? false, owner);
       st = await stat(root);
     }
     if (!st.isDirectory()) throw new MdsyncError('ROOT_UNREADABLE', `${root} is not a directory`);

@@ -61,7 +61,7 @@ export const METHODS = {
   hello: {
     args: record(
       { protocol: uint(), program: line(64), capabilities: list(line(64), 64), timeoutMs: uint() },
-      { create: bool, readOnly: bool, layout, defaultLayout: layout, separator: oneOf(':', '!', ';') },
+      { create: bool, mkpath: bool, readOnly: bool, layout, defaultLayout: layout, separator: oneOf(':', '!', ';') },
     ),
     result: record({ protocol: uint(), program: line(64), capabilities: list(line(64), 64), id: line(256), layout, root: line(MAX_TEXT) }),
   },

@@ -58,6 +58,8 @@ function skippedOnWire(skipped: string[], folder: string): string[] {
 
 export interface OpenRequest {
   create?: boolean;
+  /** With `create`: the root's missing parent directories too. */
+  mkpath?: boolean;
   /** The run only reads this side (a backup's source): LocalAgentOptions.readOnly. */
   readOnly?: boolean;
   layout?: Layout;
@@ -143,7 +145,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
     if (args.capabilities.includes(CLIENT_HEARTBEAT)) connection.setIdleTimeout(args.timeoutMs);
     if (args.capabilities.includes(DEFLATE)) connection.deflateFrames(args.capabilities.includes(DEFLATE_BODIES));
     const opening = await options.open({
-      create: args.create, readOnly: args.readOnly, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator, partialListings: args.capabilities.includes(PARTIAL_LISTINGS),
+      create: args.create, mkpath: args.mkpath, readOnly: args.readOnly, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator, partialListings: args.capabilities.includes(PARTIAL_LISTINGS),
     });
     agent = opening;
     const hello = await opening.hello();

@@ -149,7 +149,7 @@ const GUID = '1600000001.M1P1.host,S=120';
 /** One valid request and one valid answer for every method: the starting points of the mutations. */
 export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = {
   hello: {
-    args: { protocol: PROTOCOL_VERSION, program: 'mdsync 0.1.0', capabilities: ['stream'], timeoutMs: 30_000, create: true, readOnly: false, layout: 'maildir++', separator: ':' },
+    args: { protocol: PROTOCOL_VERSION, program: 'mdsync 0.1.0', capabilities: ['stream'], timeoutMs: 30_000, create: true, mkpath: true, readOnly: false, layout: 'maildir++', separator: ':' },
     result: { protocol: PROTOCOL_VERSION, program: 'mdsync 0.1.0', capabilities: [], id: 'host:/srv/mail', layout: 'fs', root: '/srv/mail' },
   },
   lock: { args: {}, result: null },
