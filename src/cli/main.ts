@@ -1,5 +1,6 @@
 // The command-line program: sync, backup, verify; options and exit codes of DESIGN §10.
 
+import { writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GuardError, MdsyncError } from '../errors.js';
 import type { Agent } from '../sync/agent.js';
@@ -18,7 +19,7 @@ import { defaultStateDir, loadStateFile, saveStateFile } from './state-file.js';
 import { locatePairState, pairKnown, sideIdentity } from './state-key.js';
 import { journalFile } from './journal-file.js';
 
-export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64 } as const;
+export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64, INTERRUPTED: 130 } as const;
 
 interface CommonOptions {
   dryRun?: boolean;
@@ -257,6 +258,7 @@ export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.OK;
   const verbose = argv.includes('-v') || argv.includes('--verbose');
   dropOutputToClosedPipes();
+  stopOnInterrupt();
   process.on('unhandledRejection', (err) => {
     process.exit(handleError(err, verbose));
   });
@@ -269,11 +271,25 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Ctrl-C ends the command at once with exit 130, as a shell reports a program SIGINT killed. Nothing
+ * is left half-done that a re-run does not take up: files are placed whole (tmp/, then link), the
+ * state is replaced whole, the journal records each placement, and the next run takes over the lock.
+ */
+function stopOnInterrupt(): void {
+  process.once('SIGINT', () => {
+    try {
+      writeSync(2, `${process.stderr.isTTY ? '\n' : ''}mdsync: interrupted; run again to finish\n`);
+    } catch {
+      // Standard error is gone: the exit code says it.
+    }
+    process.exit(EXIT.INTERRUPTED);
+  });
+}
+
 function handleError(err: unknown, verbose: boolean): number {
-  if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
-    return EXIT.USAGE;
-  }
+  // Help or the version asked for ends 0; help shown for a missing command (`mdsync` alone) is a usage error.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   if (err instanceof GuardError) {
     process.stderr.write(`mdsync: ${err.message}\n`);
     return EXIT.GUARD;
