@@ -13,7 +13,7 @@ import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
 import type { RemoteOptions } from '../remote/open.js';
 import { loadEndpointCode, openAgent } from './endpoints.js';
-import { folderFilter, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
+import { folderSelection, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator, unmatchedGlobs } from './options.js';
 import { describePlan, describeSummary, dropOutputToClosedPipes, progressPrinter } from './output.js';
 import { defaultStateDir, loadStateFile, saveStateFile } from './state-file.js';
 import { locatePairState, pairKnown, sideIdentity } from './state-key.js';
@@ -161,13 +161,14 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       return loaded;
     };
     const journal = journalFile(pair.save);
+    const folders = folderSelection(opts.folder, opts.exclude);
     const result = await runSync(a.agent, b.agent, {
       mode,
       dryRun: opts.dryRun,
       force: opts.force,
       checksum: opts.checksum === true,
       maxDelete,
-      includeFolder: folderFilter(opts.folder, opts.exclude),
+      includeFolder: (name) => folders.includes(name),
       jobs,
       sideIds,
       lockedBefore: opts.dryRun ? [] : ['a'],
@@ -186,6 +187,9 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
       // Only --verbose prints every operation: a long first copy need not hold them all for it.
       keepPlan: opts.verbose === true,
     });
+    // The run was asked about every folder of both sides: a glob none matched is likely a typo.
+    const unmatched = folders.unmatched();
+    if (unmatched.length > 0) result.warnings.unshift({ message: unmatchedGlobs(unmatched) });
     const wire: Record<string, { sent: number; received: number }> = {};
     if (a.agent.traffic) wire.a = a.agent.traffic();
     if (b.agent.traffic) wire.b = b.agent.traffic();

@@ -31,10 +31,34 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-export function folderFilter(include: string[], exclude: string[]): (name: string) => boolean {
-  const inc = include.map(globToRegExp);
+/** The folders `-f` and `-x` select; it remembers which `-f` globs matched a folder it was asked about. */
+export interface FolderSelection {
+  includes(name: string): boolean;
+  /** The `-f` globs that matched no folder so far. */
+  unmatched(): string[];
+}
+
+export function folderSelection(include: string[], exclude: string[]): FolderSelection {
+  const inc = include.map((glob) => ({ glob, re: globToRegExp(glob), matched: false }));
   const exc = exclude.map(globToRegExp);
-  return (name) => (inc.length === 0 || inc.some((r) => r.test(name))) && !exc.some((r) => r.test(name));
+  return {
+    includes(name) {
+      // Every glob is tried, not only up to the first match: each must learn whether it matched.
+      let selected = inc.length === 0;
+      for (const g of inc) {
+        if (!g.re.test(name)) continue;
+        g.matched = true;
+        selected = true;
+      }
+      return selected && !exc.some((r) => r.test(name));
+    },
+    unmatched: () => inc.filter((g) => !g.matched).map((g) => g.glob),
+  };
+}
+
+/** The words naming `-f` globs that matched no folder on either side. */
+export function unmatchedGlobs(globs: string[]): string {
+  return `${globs.map((g) => `-f ${JSON.stringify(g)}`).join(', ')} ${globs.length === 1 ? 'matches' : 'match'} no folder on either side`;
 }
 
 export function parseLayout(text: string | undefined): Layout | undefined {

@@ -1,14 +1,14 @@
 // `mdsync verify`: reads both sides in full and lists every difference.
 
 import { hashBody } from '../body.js';
+import type { FolderList } from '../model.js';
 import type { Agent } from '../sync/agent.js';
 import { compareSides, type VerifyEntry, type VerifySide } from '../sync/verify.js';
 import type { RemoteOptions } from '../remote/open.js';
 import { openAgent } from './endpoints.js';
-import { folderFilter } from './options.js';
+import { folderSelection, unmatchedGlobs } from './options.js';
 
-async function gather(agent: Agent, include: (name: string) => boolean): Promise<VerifySide> {
-  const list = await agent.listFolders();
+async function gather(agent: Agent, list: FolderList, include: (name: string) => boolean): Promise<VerifySide> {
   const folders = new Map<string, VerifyEntry[]>();
   const uidValidity = new Map<string, number>();
   const unreadable = new Map<string, string>();
@@ -39,12 +39,25 @@ async function gather(agent: Agent, include: (name: string) => boolean): Promise
 }
 
 export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] }, remote: RemoteOptions = {}): Promise<number> {
-  const include = folderFilter(opts.folder, opts.exclude);
+  const selection = folderSelection(opts.folder, opts.exclude);
   const a = await openAgent(first, { create: false }, remote);
   try {
     const b = await openAgent(second, { create: false }, remote);
     try {
-      const [sa, sb] = await Promise.all([gather(a.agent, include), gather(b.agent, include)]);
+      const lists = await Promise.all([a.agent.listFolders(), b.agent.listFolders()]);
+      const selected = lists.flatMap((list) => list.folders.filter((f) => selection.includes(f.name)));
+      // Comparing nothing proves nothing: a glob that matches no folder is an error, not "identical".
+      const unmatched = selection.unmatched();
+      const nothing = unmatched.length > 0 ? unmatchedGlobs(unmatched)
+        : selected.length === 0 && opts.exclude.length > 0 ? (opts.folder.length > 0 ? '-x excludes every folder -f selects' : '-x excludes every folder')
+        : undefined;
+      if (nothing !== undefined) {
+        process.stderr.write(`mdsync: ${nothing}: nothing compared\n`);
+        if (opts.json) process.stdout.write(JSON.stringify({ identical: false, folders: 0, messages: 0, differences: [], error: `${nothing}: nothing compared` }) + '\n');
+        return 1;
+      }
+      const include = (name: string): boolean => selection.includes(name);
+      const [sa, sb] = await Promise.all([gather(a.agent, lists[0], include), gather(b.agent, lists[1], include)]);
       const diffs = compareSides(sa, sb, { uids: opts.uids });
       let messages = 0;
       for (const f of sa.folders.values()) messages += f.length;
