@@ -43,10 +43,11 @@ function describe(e: VerifyEntry): string {
 function compareFolder(folder: string, a: VerifyEntry[], b: VerifyEntry[], out: Difference[], uids: boolean): void {
   const byHash = new Map<string, VerifyEntry[]>();
   for (const e of b) byHash.set(e.hash, [...(byHash.get(e.hash) ?? []), e]);
+  const onlyA: VerifyEntry[] = [];
   for (const ea of a) {
     const candidates = byHash.get(ea.hash);
     if (!candidates || candidates.length === 0) {
-      out.push({ folder, what: `only on the first side: ${ea.guid}` });
+      onlyA.push(ea);
       continue;
     }
     const index = Math.max(0, candidates.findIndex((c) => c.guid === ea.guid));
@@ -62,7 +63,17 @@ function compareFolder(folder: string, a: VerifyEntry[], b: VerifyEntry[], out: 
     }
     if (diffs.length > 0) out.push({ folder, what: `${ea.guid}: ${diffs.join(', ')}` });
   }
-  for (const rest of byHash.values()) for (const eb of rest) out.push({ folder, what: `only on the second side: ${eb.guid} (${describe(eb)})` });
+  // What content did not match: a name both sides hold is one message whose bytes differ.
+  const onlyB = [...byHash.values()].flat();
+  const byGuid = new Map<string, VerifyEntry[]>();
+  for (const eb of onlyB) byGuid.set(eb.guid, [...(byGuid.get(eb.guid) ?? []), eb]);
+  const paired = new Set<VerifyEntry>();
+  for (const ea of onlyA) {
+    const eb = byGuid.get(ea.guid)?.find((e) => !paired.has(e));
+    if (eb) paired.add(eb);
+    out.push({ folder, what: eb ? `${ea.guid}: content differs` : `only on the first side: ${ea.guid}` });
+  }
+  for (const eb of onlyB) if (!paired.has(eb)) out.push({ folder, what: `only on the second side: ${eb.guid} (${describe(eb)})` });
 }
 
 export function compareSides(a: VerifySide, b: VerifySide, options: CompareOptions = {}): Difference[] {

@@ -30,6 +30,15 @@ describe('compareSides', () => {
     ]);
   });
 
+  it('a name on both sides with other bytes is one message whose content differs', () => {
+    const diffs = compareSides(side([entry('a', 'h1'), entry('b', 'h2')]), side([entry('a', 'h9'), entry('c', 'h3')])).map((d) => d.what);
+    expect(diffs).toEqual([
+      'a: content differs',
+      'only on the first side: b',
+      'only on the second side: c (flags "S" keywords [] in cur/ mtime 2020-09-13T12:26:40.000Z)',
+    ]);
+  });
+
   it('compares UIDVALIDITY and UIDs only when asked', () => {
     const a = side([entry('a', 'h1', { uid: 1 }), entry('b', 'h2', { uid: 2 })], 100);
     const b = side([entry('a', 'h1', { uid: 1 }), entry('b', 'h2')], 101);
