@@ -3,6 +3,7 @@
 import { writeSync } from 'node:fs';
 import { isMoveSource, movedAway, type Plan, type PlanSummary } from '../sync/plan.js';
 import type { ProgressEvent } from '../sync/run.js';
+import { decodeMutf7 } from '../local/mutf7.js';
 
 /**
  * A reader that has gone (`mdsync verify A B | head`) is not an error: later output is dropped and
@@ -22,6 +23,18 @@ export function dropOutputToClosedPipes(): void {
       }
       process.exit(1);
     });
+  }
+}
+
+/**
+ * A subscribed name as folder names are shown, in UTF-8: the subscriptions file holds them in
+ * modified UTF-7, and so do the plan and the state. A name that does not decode is shown as it is.
+ */
+export function subscriptionName(name: string): string {
+  try {
+    return decodeMutf7(name);
+  } catch {
+    return name;
   }
 }
 
@@ -46,7 +59,7 @@ export function describePlan(plan: Plan): string[] {
   for (const f of plan.deleteFolders) lines.push(`delete folder ${f.folder} on the ${side(f.side)} side`);
   for (const s of ['a', 'b'] as const) {
     const subs = plan.subscriptions[s];
-    if (subs) lines.push(`subscriptions on the ${side(s)} side: ${subs.join(', ') || '(none)'}`);
+    if (subs) lines.push(`subscriptions on the ${side(s)} side: ${subs.map(subscriptionName).join(', ') || '(none)'}`);
   }
   return lines;
 }

@@ -7,6 +7,7 @@ import { compareSides, type VerifyEntry, type VerifySide } from '../sync/verify.
 import type { RemoteOptions } from '../remote/open.js';
 import { openAgent } from './endpoints.js';
 import { folderSelection, unmatchedGlobs } from './options.js';
+import { subscriptionName } from './output.js';
 
 async function gather(agent: Agent, list: FolderList, include: (name: string) => boolean): Promise<VerifySide> {
   const folders = new Map<string, VerifyEntry[]>();
@@ -35,7 +36,7 @@ async function gather(agent: Agent, list: FolderList, include: (name: string) =>
     }
     folders.set(f.name, entries);
   }
-  return { folders, subscriptions: list.subscriptions, uidValidity, unreadable };
+  return { folders, subscriptions: list.subscriptions.map(subscriptionName), uidValidity, unreadable };
 }
 
 export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] }, remote: RemoteOptions = {}): Promise<number> {
