@@ -1,8 +1,7 @@
-// What the user sees: the plan in words, the summary, a progress line on a terminal.
+// What the user sees: the plan in words and the summary.
 
 import { writeSync } from 'node:fs';
 import { isMoveSource, movedAway, type Plan, type PlanSummary } from '../sync/plan.js';
-import type { ProgressEvent } from '../sync/run.js';
 import { decodeMutf7 } from '../local/mutf7.js';
 
 /**
@@ -67,15 +66,4 @@ export function describePlan(plan: Plan): string[] {
 export function describeSummary(s: PlanSummary, verb: string): string {
   const pair = (r: { a: number; b: number }): string => `${r.a}/${r.b}`;
   return `${verb}: copied ${pair(s.transfers)}, moved ${pair(s.copies)}, flags ${pair(s.flagChanges)}, expunged ${pair(s.expunges)}, folders +${pair(s.createFolders)} -${pair(s.deleteFolders)}${s.mtimes ? `, mtimes ${pair(s.mtimes)}` : ''} (first/second side)`;
-}
-
-export function progressPrinter(stream: NodeJS.WriteStream): (e: ProgressEvent) => void {
-  let last = 0;
-  return (e) => {
-    const now = Date.now();
-    if (e.phase !== 'done' && now - last < 100) return;
-    last = now;
-    if (e.phase === 'done') stream.write('\r\x1b[K');
-    else stream.write(`\r\x1b[K${e.phase} ${e.done}/${e.total}`);
-  };
 }

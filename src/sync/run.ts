@@ -55,10 +55,16 @@ export interface RunOptions {
   checksum?: boolean;
 }
 
+/**
+ * Where a run is: `scan` the sides' folders (done/total: sides), `compare` them into a plan,
+ * `transfer` copies and moves, `flags` and `expunge` (done/total: messages), then `done`.
+ */
 export interface ProgressEvent {
-  phase: 'scan' | 'transfer' | 'flags' | 'expunge' | 'done';
+  phase: 'scan' | 'compare' | 'transfer' | 'flags' | 'expunge' | 'done';
   done: number;
   total: number;
+  /** Message bytes copied so far (transfer). */
+  bytes?: number;
 }
 
 export interface RunResult {
@@ -492,10 +498,19 @@ async function runLocked(
     warnings.push({ message: 'a side is not the Maildir the saved state was made with (moved, restored or re-created): merging as a first meeting (nothing expunged)' });
     state = undefined;
   }
+  let scanned = 0;
+  const sideScanned = <T>(snap: T): T => {
+    options.onProgress?.({ phase: 'scan', done: ++scanned, total: 2 });
+    return snap;
+  };
   options.onProgress?.({ phase: 'scan', done: 0, total: 2 });
   // --checksum: no folder is taken as saved, nor only its changes asked for: every manifest is read.
   const told = options.checksum ? undefined : state;
-  const [sa, sb] = await Promise.all([snapshot(agents.a, 'a', told, include, only, listed?.a), snapshot(agents.b, 'b', told, include, only, listed?.b)]);
+  const [sa, sb] = await Promise.all([
+    snapshot(agents.a, 'a', told, include, only, listed?.a).then(sideScanned),
+    snapshot(agents.b, 'b', told, include, only, listed?.b).then(sideScanned),
+  ]);
+  options.onProgress?.({ phase: 'compare', done: 0, total: 0 });
   const snaps = { a: sa.snap, b: sb.snap };
   const validity = { a: sa.uidValidity, b: sb.uidValidity };
   const { skipped, untrusted } = distrust(options.mode, state && filterState(state, include), { a: sa, b: sb }, warnings, failed);
@@ -619,8 +634,9 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
           lastSave = Date.now();
         },
         onProgress: (e) => {
-          if (e.phase === 'transfer') options.onProgress?.({ phase: 'transfer', done: copied + e.done, total: resumed && i === 0 ? total + e.total : total });
-          else if (e.phase === 'scan' && i === 0) options.onProgress?.(e);
+          if (e.phase === 'transfer') {
+            options.onProgress?.({ phase: 'transfer', done: copied + e.done, total: resumed && i === 0 ? total + e.total : total, bytes: merged.bytes + (e.bytes ?? 0) });
+          } else if (e.phase === 'flags' || e.phase === 'expunge' || (i === 0 && e.phase !== 'done')) options.onProgress?.(e);
         },
       }, pass, undefined, firstCopy.totals);
       const state = current.state;
@@ -646,7 +662,7 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
   // A last pass with nothing to write saves nothing: the state of the passes before it, kept in
   // memory between checkpoints, is saved now.
   if (unsaved) await options.saveState(unsaved);
-  options.onProgress?.({ phase: 'done', done: copied, total });
+  options.onProgress?.({ phase: 'done', done: copied, total, bytes: merged.bytes });
   return merged;
 }
 
@@ -849,7 +865,8 @@ async function execute(
   };
   const total = plan.transfers.length + plan.copies.length;
   let done = 0;
-  const progress = (): void => options.onProgress?.({ phase: 'transfer', done, total });
+  const progress = (): void => options.onProgress?.({ phase: 'transfer', done, total, bytes: result.bytes });
+  if (total > 0) progress();
   const landed = new Set<string>();
   const record = (folder: string, rec: StateMessage, to: Side, placed: Placed): boolean => {
     landed.add(landedKey(to, folder, placed.guid));
@@ -963,6 +980,8 @@ async function execute(
   }
 
   const flagGroups = groupBy(plan.flagChanges, (f) => `${f.side}\0${f.folder}`);
+  const flagged = { done: 0, total: plan.flagChanges.length };
+  if (flagged.total > 0) options.onProgress?.({ phase: 'flags', ...flagged });
   for (const group of flagGroups.values()) {
     const first = group[0] as (typeof group)[number];
     add(async () => {
@@ -970,14 +989,21 @@ async function execute(
       result.vanished += results.filter((r) => r.vanished).length;
       const dropped = results.filter((r) => r.dropped?.length);
       if (dropped.length > 0) forgetDropped(plan.keep[first.folder] ?? [], first.side, dropped);
+      flagged.done += group.length;
+      options.onProgress?.({ phase: 'flags', ...flagged });
     });
   }
   await drain();
   result.vanished += await applyMtimes(agents, plan);
-  for (const group of groupBy(expungesAfterPlacing(plan.expunges, landed), (e) => `${e.side}\0${e.folder}`).values()) {
+  const expunges = expungesAfterPlacing(plan.expunges, landed);
+  const expunged = { done: 0, total: expunges.length };
+  if (expunged.total > 0) options.onProgress?.({ phase: 'expunge', ...expunged });
+  for (const group of groupBy(expunges, (e) => `${e.side}\0${e.folder}`).values()) {
     const first = group[0] as (typeof group)[number];
     add(async () => {
       await agents[first.side].expunge(first.folder, group.map((e) => e.guid));
+      expunged.done += group.length;
+      options.onProgress?.({ phase: 'expunge', ...expunged });
     });
   }
   await drain();
@@ -995,7 +1021,7 @@ async function execute(
   await options.saveState(final);
   await collectWarnings(agents, result, options.mode);
   if (result.vanished > 0) result.raced = true;
-  options.onProgress?.({ phase: 'done', done: total, total });
+  options.onProgress?.({ phase: 'done', done: total, total, bytes: result.bytes });
 }
 
 /**
