@@ -1,5 +1,7 @@
 // Every error mdsync reports on purpose: a class with a stable `code` and a message a user can act on.
 
+import type { PlanSummary } from './sync/plan.js';
+
 export type ErrorCode =
   | 'USAGE'
   | 'ROOT_MISSING'
@@ -42,7 +44,10 @@ export class MdsyncError extends Error {
 }
 
 /** A guard refused the run before anything changed (exit code 3). */
-export class GuardError extends MdsyncError {}
+export class GuardError extends MdsyncError {
+  /** What the refused plan would have done, set by the run that made it (`--json` prints it). */
+  summary?: PlanSummary;
+}
 
 export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' &&

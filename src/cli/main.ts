@@ -16,6 +16,7 @@ import { loadEndpointCode, openAgent } from './endpoints.js';
 import { folderSelection, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator, unmatchedGlobs } from './options.js';
 import { describePlan, describeSummary, dropOutputToClosedPipes } from './output.js';
 import { progressPrinter } from './progress.js';
+import { jsonOfFailedRun, jsonOfRun } from './report.js';
 import { defaultStateDir, loadStateFile, saveStateFile } from './state-file.js';
 import { locatePairState, pairKnown, sideIdentity } from './state-key.js';
 import { journalFile } from './journal-file.js';
@@ -83,7 +84,7 @@ function addCommon(cmd: Command): Command {
     .option('--checksum', 'compare every message by content and mtime, not by name, and repair what differs (reads every file)')
     .option('--mkpath', 'create the missing parent directories of a side that is created (only its last component otherwise)')
     .option('--state-dir <dir>', 'where the state of each pair is kept (default $XDG_STATE_HOME/mdsync)')
-    .option('--json', 'print one JSON summary object on stdout')
+    .option('--json', 'print one JSON summary object on stdout, also when refused or failed')
     .option('-q, --quiet', 'print only errors')
     .option('-v, --verbose', 'print every operation and warning')
     .option('--progress', 'show a progress line on stderr (default: when stderr is a terminal)')
@@ -216,14 +217,18 @@ function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode,
   if (result.refused) out.error(`a run would be refused by a guard: ${result.refused.message}`);
   const code = result.failed.length > 0 ? EXIT.FAILED : result.refused ? EXIT.GUARD : result.raced && !opts.dryRun ? EXIT.CHANGED : EXIT.OK;
   if (result.raced && !opts.dryRun) out.warn('a side changed during the run; run again to include those changes');
-  if (opts.json) {
-    process.stdout.write(JSON.stringify({
-      mode, dryRun: opts.dryRun ?? false, exit: code, summary: result.summary, bytes: result.bytes,
-      vanished: result.vanished, stateTrusted: result.stateTrusted, firstMeeting: result.firstMeeting ?? false, warnings: result.warnings, failed: result.failed, wire,
-      ...(result.passes ? { passes: result.passes } : {}),
-    }) + '\n');
-  }
+  if (opts.json) process.stdout.write(jsonOfRun({ mode, dryRun: opts.dryRun ?? false, exit: code }, result, wire) + '\n');
   return code;
+}
+
+/** A sync or backup; with --json, one that fails or is refused prints its object too (the error goes on to stderr). */
+async function runCommand(mode: Mode, first: string, second: string, opts: CommonOptions & RemoteFlags): Promise<number> {
+  try {
+    return await doSync(mode, first, second, opts);
+  } catch (err) {
+    if (opts.json) process.stdout.write(jsonOfFailedRun({ mode, dryRun: opts.dryRun ?? false, exit: exitCodeOf(err) }, err) + '\n');
+    throw err;
+  }
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -235,10 +240,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   addRemote(addCommon(program.command('sync <a> <b>').description('two-way sync (a → b only with --one-way)')))
     .option('--one-way', "a's changes reach b; b's own changes stay on b")
-    .action(async (a: string, b: string, opts: CommonOptions & RemoteFlags) => setExit(await doSync(opts.oneWay ? 'one-way' : 'sync', a, b, opts)));
+    .action(async (a: string, b: string, opts: CommonOptions & RemoteFlags) => setExit(await runCommand(opts.oneWay ? 'one-way' : 'sync', a, b, opts)));
 
   addRemote(addCommon(program.command('backup <src> <dst>').description('make dst an exact replica of src (created if missing)')))
-    .action(async (a: string, b: string, opts: CommonOptions & RemoteFlags) => setExit(await doSync('backup', a, b, opts)));
+    .action(async (a: string, b: string, opts: CommonOptions & RemoteFlags) => setExit(await runCommand('backup', a, b, opts)));
 
   program.command('serve')
     .description('serve one Maildir on stdin/stdout to a remote mdsync (started by it over SSH)')
@@ -254,7 +259,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-x, --exclude <glob>', 'skip folders matching (repeatable)', collect, [])
     .action(async (a: string, b: string, opts: { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] } & RemoteFlags) => {
       const { runVerify } = await import('./verify.js');
-      setExit(await runVerify(a, b, opts, remoteOptions(opts)));
+      setExit(await runVerify(a, b, opts, remoteOptions(opts), exitCodeOf));
     });
   return program;
 }
@@ -292,21 +297,27 @@ function stopOnInterrupt(): void {
   });
 }
 
-function handleError(err: unknown, verbose: boolean): number {
+/** The exit code an error ends the command with (DESIGN §10). */
+export function exitCodeOf(err: unknown): number {
   // Help or the version asked for ends 0; help shown for a missing command (`mdsync` alone) is a usage error.
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  if (err instanceof GuardError) return EXIT.GUARD;
+  if (err instanceof MdsyncError) return err.code === 'USAGE' ? EXIT.USAGE : EXIT.FAILED;
+  return EXIT.FAILED;
+}
+
+function handleError(err: unknown, verbose: boolean): number {
+  if (err instanceof CommanderError) return exitCodeOf(err);
   if (err instanceof GuardError) {
     process.stderr.write(`mdsync: ${err.message}\n`);
-    return EXIT.GUARD;
-  }
-  if (err instanceof MdsyncError) {
+  } else if (err instanceof MdsyncError) {
     process.stderr.write(`mdsync: ${err.message}\n`);
     if (verbose && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
-    return err.code === 'USAGE' ? EXIT.USAGE : EXIT.FAILED;
+  } else {
+    process.stderr.write(`mdsync: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+    if (verbose) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
   }
-  process.stderr.write(`mdsync: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
-  if (verbose) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
-  return EXIT.FAILED;
+  return exitCodeOf(err);
 }
 
 export type { Agent };

@@ -65,5 +65,5 @@ export function describePlan(plan: Plan): string[] {
 
 export function describeSummary(s: PlanSummary, verb: string): string {
   const pair = (r: { a: number; b: number }): string => `${r.a}/${r.b}`;
-  return `${verb}: copied ${pair(s.transfers)}, moved ${pair(s.copies)}, flags ${pair(s.flagChanges)}, expunged ${pair(s.expunges)}, folders +${pair(s.createFolders)} -${pair(s.deleteFolders)}${s.mtimes ? `, mtimes ${pair(s.mtimes)}` : ''} (first/second side)`;
+  return `${verb}: copied ${pair(s.transfers)}, moved ${pair(s.copies)}, flagged ${pair(s.flagChanges)}, expunged ${pair(s.expunges)}, folders +${pair(s.createFolders)} -${pair(s.deleteFolders)}${s.mtimes ? `, mtimes ${pair(s.mtimes)}` : ''} (first/second side)`;
 }

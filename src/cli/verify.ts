@@ -8,6 +8,7 @@ import type { RemoteOptions } from '../remote/open.js';
 import { openAgent } from './endpoints.js';
 import { folderSelection, unmatchedGlobs } from './options.js';
 import { subscriptionName } from './output.js';
+import { jsonError } from './report.js';
 
 async function gather(agent: Agent, list: FolderList, include: (name: string) => boolean): Promise<VerifySide> {
   const folders = new Map<string, VerifyEntry[]>();
@@ -39,7 +40,19 @@ async function gather(agent: Agent, list: FolderList, include: (name: string) =>
   return { folders, subscriptions: list.subscriptions.map(subscriptionName), uidValidity, unreadable };
 }
 
-export async function runVerify(first: string, second: string, opts: { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] }, remote: RemoteOptions = {}): Promise<number> {
+type VerifyOptions = { json?: boolean; quiet?: boolean; uids?: boolean; folder: string[]; exclude: string[] };
+
+/** `exitOf`: the code an error ends the command with, for the --json object printed when verify fails (the error goes on to stderr). */
+export async function runVerify(first: string, second: string, opts: VerifyOptions, remote: RemoteOptions, exitOf: (err: unknown) => number): Promise<number> {
+  try {
+    return await verify(first, second, opts, remote);
+  } catch (err) {
+    if (opts.json) process.stdout.write(JSON.stringify({ identical: null, exit: exitOf(err), error: jsonError(err) }) + '\n');
+    throw err;
+  }
+}
+
+async function verify(first: string, second: string, opts: VerifyOptions, remote: RemoteOptions): Promise<number> {
   const selection = folderSelection(opts.folder, opts.exclude);
   const a = await openAgent(first, { create: false }, remote);
   try {
@@ -54,7 +67,7 @@ export async function runVerify(first: string, second: string, opts: { json?: bo
         : undefined;
       if (nothing !== undefined) {
         process.stderr.write(`mdsync: ${nothing}: nothing compared\n`);
-        if (opts.json) process.stdout.write(JSON.stringify({ identical: false, folders: 0, messages: 0, differences: [], error: `${nothing}: nothing compared` }) + '\n');
+        if (opts.json) process.stdout.write(JSON.stringify({ identical: false, exit: 1, error: { code: 'NO_FOLDER', message: `${nothing}: nothing compared` }, folders: 0, messages: 0, differences: [] }) + '\n');
         return 1;
       }
       const include = (name: string): boolean => selection.includes(name);
@@ -63,7 +76,7 @@ export async function runVerify(first: string, second: string, opts: { json?: bo
       let messages = 0;
       for (const f of sa.folders.values()) messages += f.length;
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ identical: diffs.length === 0, folders: sa.folders.size, messages, differences: diffs }) + '\n');
+        process.stdout.write(JSON.stringify({ identical: diffs.length === 0, exit: diffs.length === 0 ? 0 : 1, error: null, folders: sa.folders.size, messages, differences: diffs }) + '\n');
       } else if (!opts.quiet) {
         for (const d of diffs) process.stdout.write(`${d.folder ? `${d.folder}: ` : ''}${d.what}\n`);
         process.stdout.write(diffs.length === 0

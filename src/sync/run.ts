@@ -564,8 +564,11 @@ async function runLocked(
   try {
     checkGuards(plan, { force: options.force ?? false, maxDelete: options.maxDelete, totals: wholeTotals ?? totals, stateTotals, identityChanged, roots });
   } catch (err) {
-    // A dry run shows the plan a guard would refuse, and which guard: that is what it is for.
-    if (!options.dryRun || !(err instanceof GuardError)) throw err;
+    if (!(err instanceof GuardError)) throw err;
+    // A refusal says what the plan would have done (--json prints its counts); a dry run shows
+    // the plan a guard would refuse, and which guard: that is what it is for.
+    err.summary = summarize(plan);
+    if (!options.dryRun) throw err;
     refused = err;
   }
   const whole = wholeTotals ?? totals;

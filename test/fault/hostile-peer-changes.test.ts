@@ -44,7 +44,7 @@ describe('a far side answering changes with what cannot be right', () => {
 
     const honest = await cliVia(serveTransport, work)(['sync', local, serveTransport.endpoint(remote), '--json']);
     expect(honest.code).toBe(0);
-    expect(jsonOf(honest).summary.transfers).toEqual({ a: 1, b: 0 });
+    expect(jsonOf(honest).summary.copied).toEqual({ a: 1, b: 0 });
     expect(await contentsByFolder(local)).toEqual(await contentsByFolder(remote));
     expect((await contentsByFolder(local)).get('INBOX')).toHaveLength(4);
   });

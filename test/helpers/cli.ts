@@ -35,9 +35,11 @@ export function runCli(args: string[], home: string, extraEnv: Record<string, st
   });
 }
 
-/** The --json summary line of a run. */
+/** The --json summary line of a run that went ahead (a refused or failed one has error, refusedBy, and a summary only when refused). */
 export function jsonOf(r: CliResult): {
   exit: number;
+  error: { code: string; message: string } | null;
+  refusedBy: string | null;
   bytes: number;
   summary: Record<string, { a: number; b: number }>;
   wire: Record<string, { sent: number; received: number } | undefined>;

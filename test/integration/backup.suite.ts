@@ -120,10 +120,10 @@ export function backupSuite(t: SideTransport): void {
       const r = await backup();
       expect(r.code).toBe(0);
       const j = jsonOf(r);
-      expect(j.summary.transfers).toEqual({ a: 0, b: 2 });
-      expect(j.summary.copies).toEqual({ a: 0, b: 1 });
-      expect(j.summary.flagChanges).toEqual({ a: 0, b: 2 });
-      expect(j.summary.expunges).toEqual({ a: 0, b: 1 }); // the move's own expunge is the move
+      expect(j.summary.copied).toEqual({ a: 0, b: 2 });
+      expect(j.summary.moved).toEqual({ a: 0, b: 1 });
+      expect(j.summary.flagged).toEqual({ a: 0, b: 2 });
+      expect(j.summary.expunged).toEqual({ a: 0, b: 1 }); // the move's own expunge is the move
       const a = (await messageFiles(src)).map(({ path, sha, mtimeMs }) => ({ path, sha, mtimeMs }));
       const after = await messageFiles(dst);
       expect(after.map(({ path, sha, mtimeMs }) => ({ path, sha, mtimeMs }))).toEqual(a);
@@ -143,7 +143,7 @@ export function backupSuite(t: SideTransport): void {
       await unlink(join(src, '.Work.Projects', 'cur', fileName(message('1600000020.M20P1.host', 'nested', { flags: 'D' }))));
       const r = await backup();
       expect(r.code).toBe(0);
-      expect(jsonOf(r).summary.deleteFolders).toEqual({ a: 0, b: 1 });
+      expect(jsonOf(r).summary.foldersDeleted).toEqual({ a: 0, b: 1 });
       expect((await readTree(dst)).some((f) => f.path.startsWith('.Empty/'))).toBe(false);
       expect(await messageFiles(join(dst, '.Work.Projects'))).toEqual([]);
       expect((await cli(['verify', src, far(dst)])).code).toBe(0);

@@ -49,7 +49,7 @@ describe('deflated frames', () => {
     const second = await cliVia(serveTransport, work)(['backup', src, serveTransport.endpoint(dst), '--json', '--force']);
     expect(second.stderr).toBe('');
     expect(second.code).toBe(0);
-    expect(jsonOf(second).summary.expunges).toEqual({ a: 0, b: COUNT });
+    expect(jsonOf(second).summary.expunged).toEqual({ a: 0, b: COUNT });
     const nameBytes = names.reduce((sum, n) => sum + n.length, 0);
     expect(jsonOf(second).wire.b?.sent).toBeLessThan(nameBytes / 2);
     expect(await readdir(join(dst, 'cur'))).toEqual([]);

@@ -62,8 +62,8 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     const summary = jsonOf(first);
     // Archive (45); INBOX, Lists (32); Lists/Dev and Sent (20, the rest).
     expect(summary.passes).toBe(3);
-    expect(summary.summary.transfers).toEqual({ a: 0, b: 97 });
-    expect(summary.summary.createFolders).toEqual({ a: 0, b: 5 });
+    expect(summary.summary.copied).toEqual({ a: 0, b: 97 });
+    expect(summary.summary.foldersCreated).toEqual({ a: 0, b: 5 });
     await expectIdentical(src, dst, '5 folders, 97 messages');
     const again = jsonOf(await run(['backup', '--json', src, t.endpoint(dst)]));
     expect(again.exit).toBe(0);
@@ -84,7 +84,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     const r = await run(['backup', '--json', src, t.endpoint(join(work, 'dst'))], { ...PASSES, MDSYNC_PASSES_FROM: '98' });
     expect(r.code).toBe(0);
     expect(jsonOf(r).passes).toBeUndefined();
-    expect(jsonOf(r).summary.transfers).toEqual({ a: 0, b: 97 });
+    expect(jsonOf(r).summary.copied).toEqual({ a: 0, b: 97 });
   });
 
   it('goes on in passes when a first copy stopped after a checkpoint is run again', async () => {
@@ -100,7 +100,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     const summary = jsonOf(again);
     expect(summary.passes).toBeGreaterThanOrEqual(2);
     // What the state names as copied is not copied again.
-    expect(summary.summary.transfers.b).toBeLessThanOrEqual(97 - claimed);
+    expect(summary.summary.copied.b).toBeLessThanOrEqual(97 - claimed);
     await expectIdentical(src, dst, '5 folders, 97 messages');
     const quiet = jsonOf(await run(['backup', '--json', src, t.endpoint(dst)], env));
     expect(quiet.bytes).toBe(0);
@@ -132,7 +132,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     const summary = jsonOf(again);
     expect(summary.passes).toBeGreaterThanOrEqual(2);
     // What the stop left in place is met, not copied again.
-    expect(summary.summary.transfers.b).toBe(97 - copied);
+    expect(summary.summary.copied.b).toBe(97 - copied);
     await expectIdentical(src, dst, '5 folders, 97 messages');
   });
 
@@ -147,7 +147,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     // Archive, INBOX and Sent (empty); Lists (30); Lists/Dev (20).
     expect(lines).toContain('folders new to a side copied in passes of a few folders: 3 passes, the first over the folders the saved state knows or both sides hold mail in');
     expect(lines.filter((l) => l.startsWith('copy '))).toHaveLength(50);
-    expect(lines).toContain('backup: copied 0/50, moved 0/0, flags 0/0, expunged 0/0, folders +0/3 -0/0 (first/second side)');
+    expect(lines).toContain('backup: copied 0/50, moved 0/0, flagged 0/0, expunged 0/0, folders +0/3 -0/0 (first/second side)');
     await expectIdentical(src, dst, '5 folders, 97 messages');
   });
 
@@ -162,8 +162,8 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     const summary = jsonOf(r);
     expect(summary.passes).toBeUndefined();
     // Archive's 45 moved on the replica; Lists and Lists/Dev copied.
-    expect(summary.summary.copies.b).toBe(45);
-    expect(summary.summary.transfers.b).toBe(50);
+    expect(summary.summary.moved.b).toBe(45);
+    expect(summary.summary.copied.b).toBe(50);
     await expectIdentical(src, dst, '5 folders, 97 messages');
   });
 
@@ -182,8 +182,8 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     const summary = jsonOf(r);
     // Archive, Big, INBOX and Sent (empty); Lists (30); Lists/Dev (20).
     expect(summary.passes).toBe(3);
-    expect(summary.summary.expunges).toEqual({ a: 50, b: 0 });
-    expect(summary.summary.transfers).toEqual({ a: 0, b: 50 });
+    expect(summary.summary.expunged).toEqual({ a: 50, b: 0 });
+    expect(summary.summary.copied).toEqual({ a: 0, b: 50 });
     await expectIdentical(src, dst, '6 folders, 167 messages');
   });
 
@@ -194,7 +194,7 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(jsonOf(r).passes).toBe(3);
-    expect(jsonOf(r).summary.transfers).toEqual({ a: 97, b: 0 });
+    expect(jsonOf(r).summary.copied).toEqual({ a: 97, b: 0 });
     await expectIdentical(empty, src, '5 folders, 97 messages');
   });
 });

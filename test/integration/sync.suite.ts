@@ -88,8 +88,8 @@ export function syncSuite(t: SideTransport): void {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const j = jsonOf(r);
-      expect(j.summary.transfers).toEqual({ a: 1, b: 1 });
-      expect(j.summary.copies).toEqual({ a: 1, b: 0 });
+      expect(j.summary.copied).toEqual({ a: 1, b: 1 });
+      expect(j.summary.moved).toEqual({ a: 1, b: 0 });
       const contents = await expectConverged();
       expect(contents.get('INBOX')).toHaveLength(3); // 1, 4, 10 (2 expunged, 3 moved)
       expect(contents.get('.Archive')).toHaveLength(4); // 5, 6, 11, moved 3

@@ -62,11 +62,11 @@ describe.each([localTransport, serveTransport])('backup --checksum ($name)', (tr
     await utimes(path, before.atime, before.mtime);
     expect((await run(['verify', s, d])).code).toBe(1);
     // An ordinary run trusts names: it finds nothing to do.
-    expect((await run(['backup', s, d])).stdout).toMatch(/copied 0\/0, moved 0\/0, flags 0\/0, expunged 0\/0/);
+    expect((await run(['backup', s, d])).stdout).toMatch(/copied 0\/0, moved 0\/0, flagged 0\/0, expunged 0\/0/);
     const r = await run(['backup', '--checksum', s, d]);
     expect(r.code, r.stderr).toBe(0);
     await clean(run, s, d);
-    expect((await run(['backup', '--checksum', s, d])).stdout).toMatch(/copied 0\/0, moved 0\/0, flags 0\/0, expunged 0\/0/);
+    expect((await run(['backup', '--checksum', s, d])).stdout).toMatch(/copied 0\/0, moved 0\/0, flagged 0\/0, expunged 0\/0/);
   });
 
   it.each([{ how: 'backup', extra: [] as string[] }, { how: 'backup --checksum', extra: ['--checksum'] }])('a same-name collision after the state was lost: clean after one $how', async ({ extra }) => {

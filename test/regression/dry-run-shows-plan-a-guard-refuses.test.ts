@@ -32,7 +32,7 @@ describe.each([localTransport, serveTransport])('a dry run of a plan a guard ref
     expect(r.code).toBe(3);
     const expunges = r.stdout.split('\n').filter((l) => l.startsWith('expunge '));
     expect(expunges).toHaveLength(40);
-    expect(r.stdout).toContain('would do: copied 0/0, moved 0/0, flags 0/0, expunged 0/40,');
+    expect(r.stdout).toContain('would do: copied 0/0, moved 0/0, flagged 0/0, expunged 0/40,');
     expect(r.stderr).toContain('mdsync: a run would be refused by a guard: refusing to expunge 40 of 120 messages on the second side (limit 30, see --max-delete)');
     expect(await readTree(b)).toEqual(before);
 

@@ -37,7 +37,7 @@ describe('a -f glob that matches no folder', () => {
 
   it('verify --json: the error in the object, identical false, exit 1', async () => {
     const r = await runCli(['verify', '--json', '-f', 'Arch*', '-f', 'Sent', a, b], work);
-    expect(JSON.parse(r.stdout)).toMatchObject({ identical: false, error: '-f "Sent" matches no folder on either side: nothing compared' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ identical: false, exit: 1, error: { code: 'NO_FOLDER', message: '-f "Sent" matches no folder on either side: nothing compared' } });
     expect(r.code).toBe(1);
   });
 

@@ -48,7 +48,7 @@ describe.each([localTransport, serveTransport])('a move onto itself ($name)', (t
     expect(verify.code, verify.stdout).toBe(0);
     // And it stays so: the next run finds nothing to do.
     const last = await run([mode, '-v', s, transport.endpoint(d)]);
-    expect(last.stdout).toMatch(/copied 0\/0, moved 0\/0, flags 0\/0, expunged 0\/0/);
+    expect(last.stdout).toMatch(/copied 0\/0, moved 0\/0, flagged 0\/0, expunged 0\/0/);
     expect((await run(['verify', s, transport.endpoint(d)])).code).toBe(0);
   });
 });

@@ -49,7 +49,7 @@ describe.each([localTransport, serveTransport])('moves and renames ($name)', (t:
     const r = await sync('-v');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('sync: copied 0/0, moved 0/40, flags 0/0, expunged 0/0,');
+    expect(r.stdout).toContain('sync: copied 0/0, moved 0/40, flagged 0/0, expunged 0/0,');
     expect(r.stdout.split('\n').filter((l) => l.startsWith('move ')).length).toBe(40);
     expect(r.stdout).not.toMatch(/^expunge /m);
     expect(await curOf(b, '.Archive')).toHaveLength(40);
