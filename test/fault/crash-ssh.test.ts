@@ -1,0 +1,18 @@
+// Crash anywhere over SSH: the far `mdsync serve` or this side killed before a change to a disk,
+// the next run leaves both trees as an uninterrupted run does (test/helpers/crash-sweep.ts).
+
+import { crashSweep } from '../helpers/crash-sweep.js';
+import { useSshd } from '../helpers/sshd-fixture.js';
+import { opensshTransport } from '../helpers/ssh-transports.js';
+import { inPasses } from '../helpers/transports.js';
+
+const sshd = useSshd();
+
+crashSweep([
+  // Every third point (the local sweeps take every one): each point costs three SSH logins.
+  { name: 'backup over SSH, the far side killed', mode: 'backup', transport: () => opensshTransport(sshd), crashIn: 'server', stride: 3, minPoints: 8 },
+  { name: 'two-way sync over SSH, the far side killed', mode: 'sync', transport: () => opensshTransport(sshd), crashIn: 'server', stride: 3, minPoints: 8 },
+  // This side holds the first Maildir, the state and the cache: its own share of the changes.
+  { name: 'two-way sync over SSH, this side killed', mode: 'sync', transport: () => opensshTransport(sshd), crashIn: 'client', stride: 1, minPoints: 10 },
+  { name: 'first copy in passes over SSH, the far side killed', mode: 'sync', transport: () => inPasses(opensshTransport(sshd)), crashIn: 'server', stride: 5, minPoints: 8, firstCopy: true },
+], 34);
