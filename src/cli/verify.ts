@@ -80,7 +80,7 @@ async function verify(first: string, second: string, opts: VerifyOptions, remote
       } else if (!opts.quiet) {
         for (const d of diffs) process.stdout.write(`${d.folder ? `${d.folder}: ` : ''}${d.what}\n`);
         process.stdout.write(diffs.length === 0
-          ? `identical: ${sa.folders.size} folders, ${messages} messages\n`
+          ? `identical: ${counted(sa.folders.size, 'folder')}, ${counted(messages, 'message')}\n`
           : `${diffs.length} difference${diffs.length === 1 ? '' : 's'}\n`);
       }
       return diffs.length === 0 ? 0 : 1;
@@ -90,4 +90,9 @@ async function verify(first: string, second: string, opts: VerifyOptions, remote
   } finally {
     await a.agent.close();
   }
+}
+
+/** `1 folder`, `2 folders`. */
+function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

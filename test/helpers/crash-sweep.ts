@@ -85,6 +85,8 @@ export interface Scenario {
   crashIn: 'client' | 'server';
   /** Every how many points to crash (1: every point). */
   stride: number;
+  /** After every how many repaired points a third run checks that it moves nothing (default 1: every one). */
+  quietEvery?: number;
   /** Fewer points would mean the knob no longer reaches the work. */
   minPoints: number;
   /** The killed run is a first copy into an empty b (made in passes by the transport), not a re-run. */
@@ -201,8 +203,10 @@ describe.each(scenarios)('crash anywhere: $name', (s: Scenario) => {
       expect(await canonical(a), `point ${n}`).toEqual(reference.a);
       expect(await canonical(b), `point ${n}`).toEqual(reference.b);
       expect([...await leftovers(a), ...await leftovers(b)], `point ${n}`).toEqual([]);
-      const quiet = jsonOf(await cliVia(t, work)([s.mode, a, t.endpoint(b), '--json']));
-      expect(quiet.bytes, `point ${n}: a third run moves nothing`).toBe(0);
+      if (crashed % (s.quietEvery ?? 1) === 0) {
+        const quiet = jsonOf(await cliVia(t, work)([s.mode, a, t.endpoint(b), '--json']));
+        expect(quiet.bytes, `point ${n}: a third run moves nothing`).toBe(0);
+      }
     }
     expect(completed, 'the sweep reached the end of the run').toBe(true);
     expect(crashed).toBeGreaterThanOrEqual(s.minPoints);

@@ -50,7 +50,7 @@ export async function expectChangesApplied(work: string, t: SideTransport, a: st
   expect(here.find((f) => f.path.startsWith('new/'))?.mtimeMs).toBe(Date.parse('2024-05-06T07:08:09Z'));
   expect(names.filter((p) => p.includes(inbox(20).base))).toEqual([]);
   const v = await cliVia(t, work)(['verify', a, t.endpoint(b)]);
-  expect(v.stdout).toContain(`identical: 1 folders, ${COUNT} messages`);
+  expect(v.stdout).toContain(`identical: 1 folder, ${COUNT} messages`);
   expect(v.code).toBe(0);
 }
 

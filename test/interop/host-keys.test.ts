@@ -109,7 +109,7 @@ describe('host keys and ~/.ssh/config with the built-in client', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const verify = await runCli(['verify', src, `mail-new.test:${dst}`, '--remote-path', REMOTE_PATH], work, { SSH_AUTH_SOCK: '' });
-    expect(verify.stdout).toContain('identical: 1 folders, 1 messages');
+    expect(verify.stdout).toContain('identical: 1 folder, 1 message');
   });
 
   it('logs in with a key held by ssh-agent (SSH_AUTH_SOCK), no key file needed', async () => {

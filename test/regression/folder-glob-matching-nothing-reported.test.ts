@@ -63,7 +63,7 @@ describe('a -f glob that matches no folder', () => {
     expect(r.code).toBe(0);
     expect((await messageFiles(dst)).map((f) => f.path.split('/')[0])).toEqual(['.Archive']);
     const verify = await runCli(['verify', '-f', 'Archive', a, dst], work);
-    expect(verify.stdout).toMatch(/^identical: 1 folders?, 1 messages?\n$/);
+    expect(verify.stdout).toMatch(/^identical: 1 folder, 1 message\n$/);
     expect(verify.code).toBe(0);
   });
 
