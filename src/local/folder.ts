@@ -166,6 +166,8 @@ export class MaildirFolder {
   private scan?: FolderScan;
   private keywords?: KeywordMap;
   private uidlist?: Uidlist;
+  /** Dovecot committed through every read of the uidlist and index: UIDNEXT is not known this run. */
+  private nextUidUnknown = false;
   private readonly hashes = new Map<string, string>();
   private cachedManifest?: FolderManifest;
   /** The digest of the scan's files as they are now, when known; kept up to date as files are placed and removed. */
@@ -289,6 +291,7 @@ export class MaildirFolder {
       const control = await this.readControlFiles();
       this.keywords = control.keywords;
       this.uidlist = control.uidlist;
+      this.nextUidUnknown = control.nextUidUnknown === true;
       this.scan = { files, stamp: cached.stamp, settled: true, warnings: [] };
       this.loadedFrom = { scan: this.scan, edits: this.edits, hashes: this.hashes.size, record: cached };
       // The cache's digest, under the keyword map as it is now (letters named since change files' entries).
@@ -331,6 +334,7 @@ export class MaildirFolder {
     this.scan = scan;
     this.keywords = control.keywords;
     this.uidlist = control.uidlist;
+    this.nextUidUnknown = control.nextUidUnknown === true;
     this.cachedManifest = undefined;
     // An empty listing's digest is known: placements into a new folder then follow it, and its
     // digest is not computed whole at the end (100 000 entries of a first copy, on nothing else).
@@ -486,7 +490,7 @@ export class MaildirFolder {
     this.sinceBase = undefined;
   }
 
-  private async readControlFiles(): Promise<{ keywords: KeywordMap; uidlist?: Uidlist }> {
+  private async readControlFiles(): Promise<{ keywords: KeywordMap; uidlist?: Uidlist; nextUidUnknown?: boolean }> {
     const keywords = await readKeywords(this.home);
     const ulPath = join(this.home, 'dovecot-uidlist');
     try {
@@ -504,9 +508,13 @@ export class MaildirFolder {
         }
         let highest = 0;
         for (const r of uidlist.records.values()) highest = Math.max(highest, r.uid);
-        // Still mid-commit after every attempt: the index is left out, and NEXTUID is at worst low.
         uidlist.nextUid = Math.max(uidlist.nextUid, highest + 1, indexNext ?? 0);
-        return { keywords, uidlist };
+        if (indexNext !== undefined) return { keywords, uidlist };
+        // Still mid-commit after every attempt (or a lock a dead Dovecot left): without the index,
+        // NEXTUID may be below what a replica was given, so none is told (a backup copies this
+        // folder's UIDs in a later run).
+        this.events.warn(`${ulPath}: Dovecot kept dovecot-uidlist.lock through the scan: the folder's UIDNEXT is read again next run`);
+        return { keywords, uidlist, nextUidUnknown: true };
       }
     } catch (err) {
       if (!(err instanceof MdsyncError) || !['BAD_UIDLIST', 'BAD_CONTROL_FILE'].includes(err.code)) throw err;
@@ -514,7 +522,6 @@ export class MaildirFolder {
       return { keywords };
     }
   }
-
 
   async manifest(): Promise<FolderManifest> {
     if (this.cachedManifest) return this.cachedManifest;
@@ -526,7 +533,7 @@ export class MaildirFolder {
     if (scan.skipped) manifest.skipped = scan.skipped;
     if (this.uidlist) {
       manifest.uidValidity = this.uidlist.uidValidity;
-      manifest.nextUid = this.uidlist.nextUid;
+      if (!this.nextUidUnknown) manifest.nextUid = this.uidlist.nextUid;
       const mailboxGuid = fieldOf(this.uidlist.headerExtra, 'G');
       if (mailboxGuid !== undefined) manifest.mailboxGuid = mailboxGuid;
     }
@@ -544,7 +551,7 @@ export class MaildirFolder {
     const scan = await this.ensureScan();
     // A damaged folder, or one holding files that cannot be synced, is looked at afresh every run
     // (and reported every run) until it is whole.
-    if (scan.damaged || scan.warnings.length > 0) return undefined;
+    if (scan.damaged || scan.warnings.length > 0 || this.nextUidUnknown) return undefined;
     const uidValidity = this.uidlist?.uidValidity;
     return {
       stamp: scan.stamp,
@@ -1041,6 +1048,7 @@ export class MaildirFolder {
       });
     }
     this.uidlist = list;
+    this.nextUidUnknown = false;
     this.cachedManifest = undefined;
     this.markTouched();
     return true;
