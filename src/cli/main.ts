@@ -16,7 +16,7 @@ import { loadEndpointCode, openAgent } from './endpoints.js';
 import { folderSelection, parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator, unmatchedGlobs } from './options.js';
 import { describePlan, describeSummary, dropOutputToClosedPipes } from './output.js';
 import { progressPrinter } from './progress.js';
-import { jsonOfFailedRun, jsonOfRun } from './report.js';
+import { jsonOfFailedRun, jsonOfMissingSide, jsonOfRun } from './report.js';
 import { defaultStateDir, loadStateFile, saveStateFile } from './state-file.js';
 import { locatePairState, pairKnown, sideIdentity } from './state-key.js';
 import { journalFile } from './journal-file.js';
@@ -148,7 +148,9 @@ async function doSync(mode: Mode, first: string, second: string, opts: CommonOpt
     b = await openAgent(second, { create: (mode === 'backup' || !hasState) && !opts.dryRun, mkpath: opts.mkpath, layout, defaultLayout: helloA.layout, separator, partialListings: true }, remote)
       .catch(async (err: unknown) => {
         if (opts.dryRun && err instanceof MdsyncError && err.code === 'ROOT_MISSING') {
-          out.info(`${second} does not exist yet: everything would be copied`);
+          const note = `${second} does not exist yet: everything would be copied`;
+          out.info(note);
+          if (opts.json) process.stdout.write(jsonOfMissingSide({ mode, dryRun: true, exit: EXIT.OK }, note) + '\n');
           return undefined;
         }
         throw err;

@@ -57,3 +57,8 @@ export function jsonOfFailedRun(header: RunHeader, err: unknown): string {
     summary: refused && err.summary ? jsonSummary(err.summary) : null,
   });
 }
+
+/** A dry run into a side that does not exist yet: no plan is made (everything would be copied), the note says so. */
+export function jsonOfMissingSide(header: RunHeader, note: string): string {
+  return JSON.stringify({ ...header, error: null, refusedBy: null, summary: null, warnings: [{ message: note }] });
+}

@@ -4,6 +4,7 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONTROL_FILE_MAX, readControlFile, type ControlFile } from './control-file.js';
+import { UIDLIST_LOCK_STALE_MS } from './uidlist-write.js';
 
 const INDEX_MAJOR = 7;
 const LOG_MAJOR = 1;
@@ -18,8 +19,6 @@ async function readOptional(path: string, max: number, prefix = false): Promise<
   return (await readControlFile(path, max, { prefix }).catch(() => undefined))?.data;
 }
 
-/** A dovecot-uidlist.lock older than this is a dead writer's (Dovecot's own stale limit). */
-const UIDLIST_LOCK_STALE_MS = 120_000;
 
 /** A record size in the log: four bytes, 7 bits each with the high bit set, counting 4-byte units. */
 function recordSize(v: number): number {

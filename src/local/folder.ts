@@ -318,8 +318,13 @@ export class MaildirFolder {
     const cached = previous && cachedFiles(previous, this.separator);
     const followed = cached ?? this.scan?.files;
     const editsBefore = this.edits;
+    // The uidlist before the listing: a UID it names for a file the listing lacks is then an
+    // expunged message's. Read after, it could name a message delivered since, uncopied, whose
+    // UID a backup would pass with the NEXTUID it gives the replica.
+    const uids = await this.readUidlist();
     const scan = await scanFolder(this.where, this.separator, followed, undefined, this.partialListings);
-    const control = await this.readControlFiles();
+    // The keywords after it: a letter a listed name carries is then in the map.
+    const control = { keywords: await readKeywords(this.home), ...uids };
     if (scan.partial) {
       this.events.raced();
       this.events.warn('kept changing while it was listed (deliveries or flag changes all the while): what two listings agreed on is synced now, the rest by the next run');
@@ -492,12 +497,17 @@ export class MaildirFolder {
 
   private async readControlFiles(): Promise<{ keywords: KeywordMap; uidlist?: Uidlist; nextUidUnknown?: boolean }> {
     const keywords = await readKeywords(this.home);
+    return { keywords, ...await this.readUidlist() };
+  }
+
+  /** dovecot-uidlist with the UIDNEXT Dovecot's index adds, read where no Dovecot commit overlapped. */
+  private async readUidlist(): Promise<{ uidlist?: Uidlist; nextUidUnknown?: boolean }> {
     const ulPath = join(this.home, 'dovecot-uidlist');
     try {
       for (let attempt = 1; ; attempt++) {
         // Unusable as a damaged one is: warned about, and the folder synced without its UIDs.
         const file = await readControlFile(ulPath, CONTROL_FILE_MAX.uidlist);
-        if (file === undefined) return { keywords };
+        if (file === undefined) return {};
         const uidlist = parseUidlist(file.data.toString('utf8'), ulPath);
         // Dovecot writes records before it moves the header's NEXTUID on, and after an expunge of
         // the highest UID only its index remembers it: the real UIDNEXT is the highest of the three.
@@ -509,17 +519,17 @@ export class MaildirFolder {
         let highest = 0;
         for (const r of uidlist.records.values()) highest = Math.max(highest, r.uid);
         uidlist.nextUid = Math.max(uidlist.nextUid, highest + 1, indexNext ?? 0);
-        if (indexNext !== undefined) return { keywords, uidlist };
+        if (indexNext !== undefined) return { uidlist };
         // Still mid-commit after every attempt (or a lock a dead Dovecot left): without the index,
         // NEXTUID may be below what a replica was given, so none is told (a backup copies this
         // folder's UIDs in a later run).
         this.events.warn(`${ulPath}: Dovecot kept dovecot-uidlist.lock through the scan: the folder's UIDNEXT is read again next run`);
-        return { keywords, uidlist, nextUidUnknown: true };
+        return { uidlist, nextUidUnknown: true };
       }
     } catch (err) {
       if (!(err instanceof MdsyncError) || !['BAD_UIDLIST', 'BAD_CONTROL_FILE'].includes(err.code)) throw err;
       this.events.warn(err.message);
-      return { keywords };
+      return {};
     }
   }
 

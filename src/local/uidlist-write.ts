@@ -10,7 +10,7 @@ import { Dotlock } from './lock.js';
 import { formatUidlist, type Uidlist } from './uidlist.js';
 
 /** Dovecot's own stale limit for dovecot-uidlist.lock (a dead owner on this host is stale at once). */
-const UIDLIST_LOCK_STALE_MS = 120_000;
+export const UIDLIST_LOCK_STALE_MS = 120_000;
 const UIDLIST_LOCK_WAIT_MS = 30_000;
 
 /** Takes a folder's dovecot-uidlist.lock, under which Dovecot changes dovecot-uidlist and dovecot-keywords. */

@@ -92,25 +92,23 @@ export function emptyPlan(mode: Mode): Plan {
 
 const zero = (): Record<Side, number> => ({ a: 0, b: 0 });
 
-const opKey = (side: Side, folder: string, guid: string): string => `${side}\0${folder}\0${guid}`;
-
 /**
  * The expunges that finish a move: the plan copies the message from that name into another folder
  * of the same side, so its content stays on that side. A move is counted once, as a move, never as
  * an expunge, and the guards count only what leaves a side.
  */
 export function movedAway(plan: Plan): Set<string> {
-  const sources = new Set(plan.copies.map((c) => opKey(c.side, c.request.fromFolder, c.request.fromGuid)));
+  const sources = new Set(plan.copies.map((c) => landedKey(c.side, c.request.fromFolder, c.request.fromGuid)));
   const out = new Set<string>();
   for (const e of plan.expunges) {
-    const key = opKey(e.side, e.folder, e.guid);
+    const key = landedKey(e.side, e.folder, e.guid);
     if (sources.has(key)) out.add(key);
   }
   return out;
 }
 
 /** Whether an expunge is the end of a move (its key is in `movedAway(plan)`). */
-export const isMoveSource = (moved: Set<string>, e: Expunge): boolean => moved.has(opKey(e.side, e.folder, e.guid));
+export const isMoveSource = (moved: Set<string>, e: Expunge): boolean => moved.has(landedKey(e.side, e.folder, e.guid));
 
 export function summarize(plan: Plan): PlanSummary {
   const s: PlanSummary = {

@@ -85,4 +85,14 @@ describe('--json when a run is refused or fails', () => {
     const j = JSON.parse(r.stdout.trim()) as { identical: boolean | null; exit: number; error: { code: string } | null };
     expect(j).toMatchObject({ identical: null, exit: 1, error: { code: 'ROOT_MISSING' } });
   });
+
+  it('a dry run into a side that does not exist yet prints its object, with the note', async () => {
+    const src = join(work, 'src');
+    await makeMaildir(src, [bulkFolder('', 0, 3)]);
+    const r = await runCli(['backup', '-n', '--json', src, join(work, 'missing')], join(work, 'home'));
+    expect(r.code).toBe(0);
+    const j = jsonLine(r.stdout);
+    expect(j).toMatchObject({ mode: 'backup', dryRun: true, exit: 0, error: null, refusedBy: null, summary: null });
+    expect(JSON.stringify(j)).toContain('does not exist yet: everything would be copied');
+  });
 });
