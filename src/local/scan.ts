@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type { Location } from '../model.js';
 import { guidOfName, parseName, printableName, unsyncableName, type ParsedName, type Separator } from './name.js';
-import { agreedListing, type Listing } from './agree.js';
+import { addGuids, agreedListing, missedBy, withFound, type Listing } from './agree.js';
 
 export interface ScannedFile {
   readonly name: string;
@@ -223,6 +223,13 @@ export async function scanFolder(
   const dir = place.dir;
   let lastProblem = '';
   let earlier: Listing<DirEntry> | undefined;
+  /** GUIDs the listings before `earlier` named: a partial listing takes what any of them saw. */
+  const older = new Set<string>();
+  const guidOf = (e: DirEntry): string | undefined => (e.name.startsWith('.') || e.notUtf8 || !e.isFile() ? undefined : guidOfName(e.name, separator));
+  const keep = (listing: Listing<DirEntry>): void => {
+    if (earlier && allowPartial) addGuids(older, earlier, guidOf);
+    earlier = listing;
+  };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 500)));
     const before = await stampFolder(place);
@@ -244,11 +251,19 @@ export async function scanFolder(
     if (!held) {
       lastProblem = 'the directory kept changing';
       if (!allowPartial || !earlier || attempt < PARTIAL_AFTER - 1) {
-        earlier = { new: newEntries, cur: curEntries };
+        keep({ new: newEntries, cur: curEntries });
         continue;
       }
-      const guidOf = (e: DirEntry): string | undefined => (e.name.startsWith('.') || e.notUtf8 || !e.isFile() ? undefined : guidOfName(e.name, separator));
-      ({ new: newEntries, cur: curEntries } = agreedListing(earlier, { new: newEntries, cur: curEntries }, guidOf));
+      const later = { new: newEntries, cur: curEntries };
+      let agreed = agreedListing(earlier, later, guidOf, older);
+      const missed = missedBy(earlier, later, guidOf);
+      if (missed.size > 0) {
+        // The later listing missed these (renamed during it) or they were expunged: a listing
+        // more finds the first under their names now.
+        const [newAgain, curAgain] = await listBoth(place);
+        agreed = withFound(agreed, missed, { new: newAgain ?? [], cur: curAgain ?? [] }, guidOf);
+      }
+      ({ new: newEntries, cur: curEntries } = agreed);
       partial = true;
     }
     const files = new Map<string, ScannedFile>();
@@ -295,7 +310,7 @@ export async function scanFolder(
     }
     if (duplicates.length > 0 && !partial && attempt < MAX_ATTEMPTS - 1) {
       lastProblem = `the same message under two names (${duplicates[0]})`;
-      earlier = { new: newEntries, cur: curEntries };
+      keep({ new: newEntries, cur: curEntries });
       continue;
     }
     for (const pair of duplicates) warnings.push(`two files share one GUID in ${dir}: ${pair}; only the first is synced`);

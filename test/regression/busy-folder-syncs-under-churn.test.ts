@@ -58,7 +58,7 @@ async function baseCounts(root: string): Promise<Map<string, number>> {
 const initialBases = (): string[] => bulkFolder('', 0, MESSAGES).messages.map((m) => m.base);
 
 function expectOnceEach(counts: Map<string, number>, bases: string[], where: string): void {
-  const missing = bases.filter((base) => counts.get(base) !== 1);
+  const missing = bases.filter((base) => counts.get(base) !== 1).map((base) => `${base} ×${counts.get(base) ?? 0}`);
   expect(missing.slice(0, 5), `${missing.length} of ${bases.length} messages not exactly once on ${where}`).toEqual([]);
   expect([...counts.values()].every((c) => c === 1), `no message twice on ${where}`).toBe(true);
 }
@@ -89,7 +89,7 @@ describe('a folder that never settles during the run', () => {
     expect(during.stderr).not.toContain('    at ');
     expect(during.code, during.stderr).toBe(2);
     // Every message that was there before the run is on the replica, once; nothing twice anywhere.
-    expectOnceEach(await baseCounts(b), initialBases(), 'the replica after the busy run');
+    expectOnceEach(await baseCounts(b), initialBases(), `the replica after the busy run (${during.stderr})`);
     expectOnceEach(await baseCounts(a), [...initialBases(), ...delivered], 'the source after the busy run');
 
     const after = await cli([mode, source, b]);
