@@ -89,6 +89,12 @@ export async function startSshd(options: { env?: Record<string, string> } = {}):
   }
   const dir = await mkdtemp(join(tmpdir(), 'mdsync-sshd-'));
   try {
+    // Sessions get a home of their own: the far side writes nothing in the tester's home, and
+    // the login shell does not run the tester's ~/.bashrc (bash reads it for sshd's commands).
+    if (!env.some(([name]) => name === 'HOME')) {
+      mkdirSync(join(dir, 'home'), { mode: 0o700 });
+      env.push(['HOME', join(dir, 'home')]);
+    }
     return await startIn(dir, env);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
