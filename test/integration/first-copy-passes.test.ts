@@ -37,11 +37,17 @@ describe.each([localTransport, serveTransport])('a first copy in passes ($name)'
   const stopAt = async (dst: string, env: Record<string, string>, enough: () => Promise<boolean>): Promise<void> => {
     // This side is the one stopped, not the far `mdsync serve`.
     const far = t.args.includes('--remote-path') ? ['--remote-path', `env -u MDSYNC_CRASH_AFTER ${REMOTE_PATH}`] : [];
-    for (let n = 1; n < 200; n += 5) {
-      for (const dir of [dst, join(work, 'state'), join(work, 'cache')]) await removeDir(dir);
-      const stopped = await run(['backup', src, t.endpoint(dst), ...far], { ...env, MDSYNC_CRASH_AFTER: String(n) });
-      expect(stopped.code, `killed at point ${n}, before its end`).not.toBe(0);
-      if (await enough()) return;
+    // Any point past the one that leaves enough will do, short of the run's end: large steps
+    // first, then small ones back from a run that got to its end.
+    let from = 0;
+    for (const step of [16, 2]) {
+      for (let n = from + step; n < 200; n += step) {
+        for (const dir of [dst, join(work, 'state'), join(work, 'cache')]) await removeDir(dir);
+        const stopped = await run(['backup', src, t.endpoint(dst), ...far], { ...env, MDSYNC_CRASH_AFTER: String(n) });
+        if (stopped.code === 0) break;
+        if (await enough()) return;
+        from = n;
+      }
     }
     throw new Error('no stop left what the test needs');
   };
