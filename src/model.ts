@@ -118,6 +118,8 @@ export interface ReadResult {
   data?: Body;
   mtime?: number;
   hash?: string;
+  /** "device:inode" where the file has other names too (a copy Dovecot made by hard link): `hash` is then set. */
+  inode?: string;
 }
 
 export interface Delivery {
@@ -135,6 +137,8 @@ export interface Delivery {
 /** A delivery whose bytes are a file on this machine (and its mtime that file's). */
 export interface FileDelivery extends Omit<Delivery, 'data' | 'mtime'> {
   path: string;
+  /** The bytes the file must hold: one with others is not delivered (left undefined). */
+  hash?: string;
 }
 
 export interface FileDelivered extends Placed {
@@ -155,6 +159,25 @@ export interface CopyRequest {
    * by writing a new file): where the file copied from has another, its bytes are copied, not linked.
    */
   mtime?: number;
+  /**
+   * A link to another message's bytes (the same bytes in another folder, twins.ts): the hash they
+   * must have. One with others, or that cannot be linked or copied file to file, is not placed
+   * (`vanished`): the caller transfers the message instead.
+   */
+  hash?: string;
+}
+
+/** A message file with more than one name (a copy Dovecot made by hard link): its inode, arrival time and hash. */
+export interface Twin {
+  /** "device:inode", the same for every name of the file on that side. */
+  inode: string;
+  mtime: number;
+  hash: string;
+}
+
+/** A file to copy file to file that has other names (asked for with `twins`): not copied. */
+export interface TwinFound {
+  twin: Twin;
 }
 
 export interface Placed {

@@ -65,5 +65,6 @@ export function describePlan(plan: Plan): string[] {
 
 export function describeSummary(s: PlanSummary, verb: string): string {
   const pair = (r: { a: number; b: number }): string => `${r.a}/${r.b}`;
-  return `${verb}: copied ${pair(s.transfers)}, moved ${pair(s.copies)}, flagged ${pair(s.flagChanges)}, expunged ${pair(s.expunges)}, folders +${pair(s.createFolders)} -${pair(s.deleteFolders)}${s.mtimes ? `, mtimes ${pair(s.mtimes)}` : ''} (first/second side)`;
+  const linked = s.links.a + s.links.b > 0 ? ` (linked ${pair(s.links)})` : '';
+  return `${verb}: copied ${pair(s.transfers)}${linked}, moved ${pair(s.copies)}, flagged ${pair(s.flagChanges)}, expunged ${pair(s.expunges)}, folders +${pair(s.createFolders)} -${pair(s.deleteFolders)}${s.mtimes ? `, mtimes ${pair(s.mtimes)}` : ''} (first/second side)`;
 }

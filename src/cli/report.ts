@@ -8,7 +8,9 @@ type PerSide = { a: number; b: number };
 
 /** The plan's counts in the words of the text summary: on side `a` (the first) and `b` (the second). */
 export interface JsonSummary {
+  /** Sent, or linked to the same bytes the side held (`linked`). */
   copied: PerSide;
+  linked: PerSide;
   moved: PerSide;
   flagged: PerSide;
   expunged: PerSide;
@@ -20,7 +22,7 @@ export interface JsonSummary {
 
 export function jsonSummary(s: PlanSummary): JsonSummary {
   return {
-    copied: s.transfers, moved: s.copies, flagged: s.flagChanges, expunged: s.expunges,
+    copied: s.transfers, linked: s.links, moved: s.copies, flagged: s.flagChanges, expunged: s.expunges,
     foldersCreated: s.createFolders, foldersDeleted: s.deleteFolders,
     ...(s.mtimes ? { mtimes: s.mtimes } : {}),
   };

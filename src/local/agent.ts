@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { crashPoint } from '../crash-point.js';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type {
-  Checksum, FolderChanges, CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, FolderSummary, Hello, Layout, MtimeChange, Placed, ReadResult, UidlistRequest, Warning,
+  Checksum, FolderChanges, CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, FolderSummary, Hello, Layout, MtimeChange, Placed, ReadResult, TwinFound, UidlistRequest, Warning,
 } from '../model.js';
 import { VERSION } from '../version.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
@@ -53,6 +53,7 @@ const RELEASED_LISTINGS = 8;
 const UNREADABLE = new Set(['PERMISSION', 'BAD_FOLDER', 'BAD_CONTROL_FILE']);
 
 export class LocalAgent {
+  readonly linkedCopies = true;
   private readonly folders = new Map<string, MaildirFolder>();
   private cache?: ScanCache;
   private lockFile?: Dotlock;
@@ -363,8 +364,8 @@ export class LocalAgent {
     return (await this.folder(name)).locateMany(guids);
   }
 
-  async deliverFiles(name: string, items: FileDelivery[]): Promise<(FileDelivered | undefined)[]> {
-    return (await this.folder(name)).deliverFiles(items);
+  async deliverFiles(name: string, items: FileDelivery[], options: { twins?: boolean } = {}): Promise<(FileDelivered | TwinFound | undefined)[]> {
+    return (await this.folder(name)).deliverFiles(items, false, options.twins);
   }
 
   async deliver(name: string, items: Delivery[]): Promise<Placed[]> {
@@ -390,8 +391,10 @@ export class LocalAgent {
       }), true);
       copied.forEach((p, j) => {
         const at = located[j]?.i;
-        if (p && at !== undefined) out[at] = { wanted: p.wanted, guid: p.guid, hash: p.hash, existed: p.existed, ...(p.dropped ? { dropped: p.dropped } : {}) };
+        if (p && !('twin' in p) && at !== undefined) out[at] = { wanted: p.wanted, guid: p.guid, hash: p.hash, existed: p.existed, ...(p.dropped ? { dropped: p.dropped } : {}) };
       });
+      // A link to another message's bytes is made as asked or not at all: the caller sends it then.
+      for (const i of indices) if (out[i] === undefined && (items[i] as CopyRequest).hash !== undefined) out[i] = { wanted: (items[i] as CopyRequest).guid, guid: (items[i] as CopyRequest).guid, hash: '', existed: false, vanished: true };
       const rest = indices.filter((i) => out[i] === undefined);
       if (rest.length === 0) continue;
       const placed = await target.copyFrom(source, rest.map((i) => items[i] as CopyRequest));

@@ -22,7 +22,8 @@ export interface ReadJob {
 }
 
 export type ReadOutcome =
-  | { kind: 'ok'; data: Uint8Array; mtime: number }
+  /** `inode` and `hash` where the file has other names too (twins.ts). */
+  | { kind: 'ok'; data: Uint8Array; mtime: number; inode?: string; hash?: string }
   /** Vanished, too large, or anything else: the caller reads it one by one. */
   | { kind: 'again' };
 
@@ -50,6 +51,8 @@ export interface CopyItem {
   source: string;
   tmp: string;
   target: string;
+  /** The bytes the copy must hold: a source with others is not copied (its outcome is `again`). */
+  hash?: string;
 }
 
 /** Messages copied file to file within this machine: the bytes never leave this thread. */
@@ -63,10 +66,13 @@ export interface CopyJob {
   link?: boolean;
   /** As WriteJob's. */
   direct?: boolean;
+  /** A source with other names is not copied: its outcome is a `twin` (twins.ts). */
+  twins?: boolean;
 }
 
 export type CopyOutcome =
   | { kind: 'ok'; hash: string; size: number; mtime: number }
+  | { kind: 'twin'; inode: string; hash: string; mtime: number }
   /** Not copied (source gone or large, name taken, an error): the caller reads and delivers it. */
   | { kind: 'again' };
 
@@ -123,7 +129,12 @@ function readOne(path: string, inlineMax: number): ReadOutcome {
       }
       got += n;
     }
-    return { kind: 'ok', data, mtime: Math.floor(st.mtimeMs) };
+    const out: ReadOutcome = { kind: 'ok', data, mtime: Math.floor(st.mtimeMs) };
+    if (st.nlink > 1) {
+      out.inode = `${st.dev}:${st.ino}`;
+      out.hash = sha256(data);
+    }
+    return out;
   });
 }
 
@@ -263,8 +274,8 @@ function unlinkQuietly(path: string): void {
 let scratch = Buffer.allocUnsafeSlow(256 * 1024);
 
 /** Reads a whole file into the scratch buffer; undefined when it is gone, large or unreadable. */
-function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime: number } | undefined {
-  return withFile<{ data: Buffer; mtime: number } | undefined>(path, undefined, (fd, st) => {
+function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime: number; inode?: string } | undefined {
+  return withFile<{ data: Buffer; mtime: number; inode?: string } | undefined>(path, undefined, (fd, st) => {
     if (st.size > inlineMax) return undefined;
     if (scratch.length < st.size + 1) scratch = Buffer.allocUnsafeSlow(Math.max(st.size + 1, scratch.length * 2));
     // As long as fstat said: a message in new/ or cur/ is complete (delivered through tmp/).
@@ -274,7 +285,8 @@ function readIntoScratch(path: string, inlineMax: number): { data: Buffer; mtime
       if (n === 0) return undefined;
       got += n;
     }
-    return { data: scratch.subarray(0, got), mtime: Math.floor(st.mtimeMs) };
+    const data = scratch.subarray(0, got);
+    return st.nlink > 1 ? { data, mtime: Math.floor(st.mtimeMs), inode: `${st.dev}:${st.ino}` } : { data, mtime: Math.floor(st.mtimeMs) };
   });
 }
 
@@ -287,7 +299,7 @@ function linkOne(item: CopyItem): CopyOutcome | undefined {
   const known = withFile<{ hash: string; size: number; mtime: number } | undefined>(item.source, undefined, (fd, st) => {
     return { hash: hashOpen(fd), size: st.size, mtime: Math.floor(st.mtimeMs) };
   });
-  if (!known) return undefined;
+  if (!known || (item.hash !== undefined && known.hash !== item.hash)) return undefined;
   try {
     // A source renamed since it was hashed fails here (ENOENT): what was hashed is what is linked.
     linkSync(item.source, item.target);
@@ -311,7 +323,11 @@ async function copyAll(job: CopyJob, costly: bigint): Promise<CopyOutcome[]> {
         continue;
       }
       const got = readIntoScratch(item.source, job.inlineMax);
-      if (!got) continue;
+      if (!got || (item.hash !== undefined && sha256(got.data) !== item.hash)) continue;
+      if (job.twins && got.inode !== undefined) {
+        out[index] = { kind: 'twin', inode: got.inode, hash: sha256(got.data), mtime: got.mtime };
+        continue;
+      }
       const file = createOne(index, { tmp: item.tmp, target: item.target, data: got.data, mtimeMs: got.mtime }, job.owner, job.direct);
       sizes[index] = got.data.length;
       mtimes[index] = got.mtime;
@@ -340,6 +356,8 @@ function hashOpen(fd: number): string {
 function hashOne(path: string): HashOutcome {
   return withFile<HashOutcome>(path, { kind: 'again' }, (fd) => ({ kind: 'ok', hash: hashOpen(fd) }));
 }
+
+
 
 async function writeAll(job: WriteJob, costly: bigint): Promise<WriteOutcome[]> {
   const out: WriteOutcome[] = new Array(job.items.length).fill(AGAIN);

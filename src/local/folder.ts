@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import { Digest, digestUids } from '../digest.js';
 import type {
+  TwinFound,
   CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderChanges, FolderManifest, FolderSummary, Location, MessageEntry, Placed, ReadResult, UidlistRequest,
 } from '../model.js';
 import { CONTROL_FILE_MAX, readControlFile, readControlText } from './control-file.js';
@@ -663,7 +664,7 @@ export class MaildirFolder {
       for (const [i, guid] of part.entries()) {
         const got = files[i] ? outcomes[next++] : undefined;
         if (got?.kind === 'ok') {
-          whole.push({ guid, data: got.data, mtime: got.mtime });
+          whole.push(got.inode === undefined ? { guid, data: got.data, mtime: got.mtime } : { guid, data: got.data, mtime: got.mtime, inode: got.inode, hash: got.hash as string });
           continue;
         }
         if (whole.length > 0) yield whole;
@@ -809,36 +810,38 @@ export class MaildirFolder {
    * folder of this Maildir (`sameMaildir`) as hard links where the filesystem allows. Anything
    * else is left undefined, for the caller to read and deliver the usual way.
    */
-  deliverFiles(items: FileDelivery[], sameMaildir = false): Promise<(FileDelivered | undefined)[]> {
-    return this.writing(() => this.deliverFilesNow(items, sameMaildir));
+  deliverFiles(items: FileDelivery[], sameMaildir = false, twins = false): Promise<(FileDelivered | TwinFound | undefined)[]> {
+    return this.writing(() => this.deliverFilesNow(items, sameMaildir, twins));
   }
 
-  private async deliverFilesNow(items: FileDelivery[], sameMaildir: boolean): Promise<(FileDelivered | undefined)[]> {
+  private async deliverFilesNow(items: FileDelivery[], sameMaildir: boolean, twins: boolean): Promise<(FileDelivered | TwinFound | undefined)[]> {
     const scan = await this.ensureScan();
-    const out: (FileDelivered | undefined)[] = items.map(() => undefined);
+    const out: (FileDelivered | TwinFound | undefined)[] = items.map(() => undefined);
     if (scan.damaged) return out;
     await this.learnKeywords([...new Set(items.flatMap((item) => item.keywords))]);
     const direct = this.staged;
-    const batch: { index: number; name: string; letters: string; dropped: string[]; tmp: string; target: string; source: string }[] = [];
+    const batch: { index: number; name: string; letters: string; dropped: string[]; tmp: string; target: string; source: string; hash?: string }[] = [];
     items.forEach((item, i) => {
       if (scan.files.has(item.guid)) return;
       const got = this.letters(item.keywords, item.guid);
       const name = formatName({ guid: item.guid, flags: item.flags, keywordLetters: got.letters, infoRest: item.infoRest }, this.separator, item.location);
-      batch.push({ index: i, name, letters: got.letters, dropped: got.dropped, tmp: direct ? '' : this.tmpName(), target: this.pathOf(item.location, name), source: item.path });
+      batch.push({ index: i, name, letters: got.letters, dropped: got.dropped, tmp: direct ? '' : this.tmpName(), target: this.pathOf(item.location, name), source: item.path, ...(item.hash ? { hash: item.hash } : {}) });
     });
     if (batch.length === 0) return out;
     this.touchedDirs.add(this.subdirs.tmp);
     const outcomes = await (await ioPool()).run({
       kind: 'copy',
-      items: batch.map((b) => ({ source: b.source, tmp: b.tmp, target: b.target })),
+      items: batch.map((b) => ({ source: b.source, tmp: b.tmp, target: b.target, ...(b.hash ? { hash: b.hash } : {}) })),
       inlineMax: BODY_CHUNK,
       ...(this.owner ? { owner: this.owner } : {}),
       link: sameMaildir,
       direct,
+      twins,
     }, this.dir);
     batch.forEach((b, j) => {
       const got = outcomes[j];
       const item = items[b.index] as FileDelivery;
+      if (got?.kind === 'twin') out[b.index] = { twin: { inode: got.inode, hash: got.hash, mtime: got.mtime } };
       if (got?.kind !== 'ok') return;
       this.placed(b.name, item.guid, item, b.letters, got.hash);
       const placed: FileDelivered = { wanted: item.guid, guid: item.guid, hash: got.hash, existed: false, size: got.size };

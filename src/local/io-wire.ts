@@ -36,7 +36,7 @@ export type PackedJob =
   | { kind: 'hash'; paths: Strings }
   /** The batch's bodies one after another in one buffer of their own, handed over rather than copied. */
   | { kind: 'write'; tmps: Strings; targets: Strings; bodies: Uint8Array; ends: Float64Array; mtimes: Float64Array; owner: Owner; direct: boolean }
-  | { kind: 'copy'; sources: Strings; tmps: Strings; targets: Strings; inlineMax: number; owner: Owner; link: boolean; direct: boolean };
+  | { kind: 'copy'; sources: Strings; tmps: Strings; targets: Strings; hashes: Strings; inlineMax: number; owner: Owner; link: boolean; direct: boolean; twins: boolean };
 
 export function packJob(job: Job): PackedJob {
   switch (job.kind) {
@@ -58,7 +58,8 @@ export function packJob(job: Job): PackedJob {
     case 'copy':
       return {
         kind: 'copy', sources: packStrings(job.items.map((i) => i.source)), tmps: packStrings(job.items.map((i) => i.tmp)),
-        targets: packStrings(job.items.map((i) => i.target)), inlineMax: job.inlineMax, owner: job.owner, link: job.link === true, direct: job.direct === true,
+        targets: packStrings(job.items.map((i) => i.target)), hashes: packStrings(job.items.map((i) => i.hash ?? '')), inlineMax: job.inlineMax, owner: job.owner, link: job.link === true, direct: job.direct === true,
+        twins: job.twins === true,
       };
   }
 }
@@ -80,8 +81,9 @@ export function unpackJob(packed: PackedJob): Job {
     case 'copy': {
       const tmps = unpackStrings(packed.tmps);
       const targets = unpackStrings(packed.targets);
-      const items = unpackStrings(packed.sources).map((source, i) => ({ source, tmp: tmps[i] as string, target: targets[i] as string }));
-      return { kind: 'copy', items, inlineMax: packed.inlineMax, ...withOwner(packed.owner), link: packed.link, direct: packed.direct };
+      const hashes = unpackStrings(packed.hashes);
+      const items = unpackStrings(packed.sources).map((source, i) => ({ source, tmp: tmps[i] as string, target: targets[i] as string, ...(hashes[i] ? { hash: hashes[i] } : {}) }));
+      return { kind: 'copy', items, inlineMax: packed.inlineMax, ...withOwner(packed.owner), link: packed.link, direct: packed.direct, twins: packed.twins };
     }
   }
 }
@@ -97,10 +99,12 @@ export function transferOf(packed: PackedJob): ArrayBuffer[] {
 
 type Outcome = ReadOutcome | WriteOutcome | CopyOutcome | HashOutcome;
 
-/** Outcomes of one job: which were done, and what each done one carries (hashes, sizes, mtimes, bodies). */
+/** Outcomes of one job: which were done (1; 2: a copy's twin), and what each carries (hashes, inodes, sizes, mtimes, bodies). */
 export interface PackedOutcomes {
   done: Uint8Array;
   hashes: Strings;
+  /** A file's "device:inode" where it has other names ('' otherwise). */
+  inodes: Strings;
   sizes: Float64Array;
   mtimes: Float64Array;
   /** Bodies read (read jobs), transferred rather than copied. */
@@ -113,26 +117,40 @@ export function packOutcomes(outcomes: Outcome[]): PackedOutcomes {
   const sizes = new Float64Array(n);
   const mtimes = new Float64Array(n);
   outcomes.forEach((o, i) => {
+    if (o.kind === 'twin') {
+      done[i] = 2;
+      mtimes[i] = o.mtime;
+      return;
+    }
     if (o.kind !== 'ok') return;
     done[i] = 1;
     if ('size' in o) sizes[i] = o.size;
     if ('mtime' in o) mtimes[i] = o.mtime;
   });
-  const hashes = packStrings(outcomes.map((o) => (o.kind === 'ok' && 'hash' in o ? o.hash : '')));
+  const hashes = packStrings(outcomes.map((o) => ((o.kind === 'ok' || o.kind === 'twin') && 'hash' in o ? o.hash ?? '' : '')));
+  const inodes = packStrings(outcomes.map((o) => ((o.kind === 'ok' || o.kind === 'twin') && 'inode' in o ? o.inode ?? '' : '')));
   const data = outcomes.map((o) => (o.kind === 'ok' && 'data' in o ? o.data : null));
-  return { done, hashes, sizes, mtimes, data };
+  return { done, hashes, inodes, sizes, mtimes, data };
 }
 
 export function unpackOutcomes(kind: Job['kind'], packed: PackedOutcomes): Outcome[] {
   const hashes = unpackStrings(packed.hashes);
+  const inodes = unpackStrings(packed.inodes);
   return Array.from(packed.done, (done, i): Outcome => {
     if (!done) return { kind: 'again' };
     const hash = hashes[i] as string;
+    const inode = inodes[i] as string;
+    if (done === 2) return { kind: 'twin', inode, hash, mtime: packed.mtimes[i] as number };
     switch (kind) {
       case 'read': {
         // Bodies cross as plain Uint8Arrays: the same bytes, seen as Buffers again.
         const data = packed.data[i] as Uint8Array;
-        return { kind: 'ok', data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), mtime: packed.mtimes[i] as number };
+        const out: ReadOutcome = { kind: 'ok', data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), mtime: packed.mtimes[i] as number };
+        if (inode) {
+          out.inode = inode;
+          out.hash = hash;
+        }
+        return out;
       }
       case 'copy':
         return { kind: 'ok', hash, size: packed.sizes[i] as number, mtime: packed.mtimes[i] as number };

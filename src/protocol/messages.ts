@@ -98,7 +98,8 @@ export const METHODS = {
   read: {
     args: record({ folder, guids: list(guid) }),
     // Each item: vanished, or whole `data`, or a `stream` to pull with readChunk.
-    result: list(record({ guid }, { vanished: bool, data: bytes(MAX_INLINE_BODY), mtime, hash: hex64, size, stream: streamId })),
+    // `inode` (with `hash`): the file has other names there (announced by linked-copies).
+    result: list(record({ guid }, { vanished: bool, data: bytes(MAX_INLINE_BODY), mtime, hash: hex64, size, stream: streamId, inode: line(64) })),
   },
   readChunk: { args: record({ stream: streamId, seq: uint() }), result: bytes(MAX_INLINE_BODY) },
   closeStream: { args: record({ stream: streamId }), result: nothing },
@@ -111,7 +112,7 @@ export const METHODS = {
   uploadChunk: { args: record({ stream: streamId, seq: uint(), data: bytes(MAX_INLINE_BODY) }), result: nothing },
   uploadEnd: { args: record({ stream: streamId }), result: placed },
   copyLocal: {
-    args: record({ folder, items: list(record({ fromFolder: folder, fromGuid: guid, guid, flags, keywords, location }, { infoRest, mtime })) }),
+    args: record({ folder, items: list(record({ fromFolder: folder, fromGuid: guid, guid, flags, keywords, location }, { infoRest, mtime, hash: hex64 })) }),
     result: list(placed),
   },
   setFlags: {

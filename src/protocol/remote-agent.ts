@@ -15,7 +15,7 @@ import { textBeforeFrames } from './frame.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, CHECKSUM, DEFLATE, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PARTIAL_LISTINGS, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
+import { CAPABILITIES, CHECKSUM, DEFLATE, LINKED_COPIES, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PARTIAL_LISTINGS, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
 import { packDeliveries } from './deliveries.js';
 
 /** A byte stream to a serving mdsync, and what to say when it broke. */
@@ -53,7 +53,10 @@ export class RemoteAgent implements Agent {
       this.checksum = undefined;
       this.setMtimes = undefined;
     }
+    this.linkedCopies = info.capabilities.includes(LINKED_COPIES);
   }
+
+  readonly linkedCopies: boolean;
 
   checksum?: (folder: string, guids: string[]) => Promise<(Checksum | null)[]> = async (folder, guids) => {
     const parts = await Promise.all(chunksOf(guids, REQUEST_ITEMS).map((part) => this.ask('checksum', { folder, guids: part })));
@@ -218,6 +221,7 @@ export class RemoteAgent implements Agent {
         if (item.vanished) return { guid: item.guid, vanished: true };
         const got: ReadResult = { guid: item.guid, mtime: item.mtime ?? Date.now() };
         if (item.hash !== undefined) got.hash = item.hash;
+        if (item.inode !== undefined && item.hash !== undefined && this.linkedCopies) got.inode = item.inode;
         if (item.data) got.data = item.data;
         else if (item.stream !== undefined && item.size !== undefined) got.data = { size: item.size, chunks: this.pull(item.stream, item.size, item.guid) };
         else throw new MdsyncError('PROTOCOL', `${this.label}: message ${item.guid} came without its bytes`);

@@ -44,7 +44,9 @@ export const PARTIAL_LISTINGS = 'partial-listings';
 export const CLIENT_HEARTBEAT = 'client-heartbeat';
 /** Announced by a server that answers `checksum` and `setMtimes` (a run with --checksum). */
 export const CHECKSUM = 'checksum';
-export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES, CLIENT_HEARTBEAT, CHECKSUM];
+/** Announced by a server that tells a read message's `inode` where it has other names, and links a copyLocal item that names a `hash` only to those bytes. */
+export const LINKED_COPIES = 'linked-copies';
+export const CAPABILITIES: string[] = ['stream-bodies', 'manifest-pages', FOLDER_CHANGES, DEFLATE, PREPARE, PACKED_PLACED, PACKED_DELIVERIES, STAGED_FOLDERS, STAGED_CONTENTS, RELEASE_FOLDERS, MOVE_MTIMES, CLIENT_HEARTBEAT, CHECKSUM, LINKED_COPIES];
 /** How long a session whose client is gone waits for work under way before the process ends. */
 const ABANDON_AFTER_MS = 10_000;
 
@@ -323,6 +325,7 @@ function readItem(got: ReadResult): Result<'read'>[number] {
   if (got.vanished) item.vanished = true;
   if (got.mtime !== undefined) item.mtime = got.mtime;
   if (got.hash !== undefined) item.hash = got.hash;
+  if (got.inode !== undefined && got.hash !== undefined) item.inode = got.inode;
   if (got.data && !isStream(got.data)) item.data = got.data;
   return item;
 }

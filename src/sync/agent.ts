@@ -2,7 +2,7 @@
 // src/local implements it on disk, src/protocol over a byte stream.
 
 import type {
-  Checksum, CopyRequest, Delivery, FileDelivered, FolderChanges, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, Hello, MtimeChange, Placed, ReadResult, UidlistRequest, Warning,
+  Checksum, CopyRequest, Delivery, FileDelivered, FolderChanges, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, Hello, MtimeChange, Placed, ReadResult, TwinFound, UidlistRequest, Warning,
 } from '../model.js';
 
 export interface Agent {
@@ -46,6 +46,12 @@ export interface Agent {
    * hashes there: no body crosses), never a hash kept from before; null for one that vanished.
    */
   checksum?(folder: string, guids: string[]): Promise<(Checksum | null)[]>;
+  /**
+   * Whether this side tells which messages it reads have other names (ReadResult.inode), and links
+   * a copyLocal item that names a `hash` only to those bytes (twins.ts); false for a far side of
+   * an older version: copies are then sent as any message.
+   */
+  readonly linkedCopies?: boolean;
   /** `--checksum`: sets messages' mtimes (a replica's arrival dates); false for one that vanished. */
   setMtimes?(folder: string, items: MtimeChange[]): Promise<boolean[]>;
   /**
@@ -62,7 +68,7 @@ export interface Agent {
    * Only on this machine: delivers messages by copying files another local side located. An
    * undefined result means not delivered (the file moved, a name was taken): read and deliver it.
    */
-  deliverFiles?(folder: string, items: FileDelivery[]): Promise<(FileDelivered | undefined)[]>;
+  deliverFiles?(folder: string, items: FileDelivery[], options?: { twins?: boolean }): Promise<(FileDelivered | TwinFound | undefined)[]>;
   deliver(folder: string, items: Delivery[]): Promise<Placed[]>;
   /** A move's target half, from bytes this side already holds in another folder. */
   copyLocal(folder: string, items: CopyRequest[]): Promise<Placed[]>;

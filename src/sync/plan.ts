@@ -73,7 +73,9 @@ export interface Plan {
 }
 
 export interface PlanSummary {
+  /** Messages copied to each side: sent, or linked to bytes it held (`links`, counted as a run makes them). */
   transfers: Record<Side, number>;
+  links: Record<Side, number>;
   copies: Record<Side, number>;
   flagChanges: Record<Side, number>;
   expunges: Record<Side, number>;
@@ -112,7 +114,7 @@ export const isMoveSource = (moved: Set<string>, e: Expunge): boolean => moved.h
 
 export function summarize(plan: Plan): PlanSummary {
   const s: PlanSummary = {
-    transfers: zero(), copies: zero(), flagChanges: zero(), expunges: zero(), createFolders: zero(), deleteFolders: zero(),
+    transfers: zero(), links: zero(), copies: zero(), flagChanges: zero(), expunges: zero(), createFolders: zero(), deleteFolders: zero(),
   };
   const moved = movedAway(plan);
   for (const t of plan.transfers) s.transfers[t.from === 'a' ? 'b' : 'a']++;

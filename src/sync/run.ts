@@ -2,7 +2,7 @@
 
 import { bodySize, isStream } from '../body.js';
 import { GuardError, MdsyncError } from '../errors.js';
-import type { Delivery, FileDelivery, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
+import type { CopyRequest, Delivery, FileDelivery, FlagResult, FolderChanges, FolderList, FolderManifest, Hello, Placed, UidlistRequest, Warning } from '../model.js';
 import type { Agent } from './agent.js';
 import { diff, hashNeeds, type SideSnapshot } from './diff.js';
 import { applyMtimes, fillChecksums } from './checksum.js';
@@ -13,6 +13,7 @@ import { withSourceMtimes } from './move-mtimes.js';
 import { copiedNextUid, replicaUidValidity, replicaUids, replicaUidsCurrent, withReplaced } from './replica-uidvalidity.js';
 import { placementLog, type PlacementJournal } from './journal.js';
 import { recoverPlacements } from './recover-placements.js';
+import { Twins, type Link } from './twins.js';
 import { firstCopyPasses, PASS_MESSAGES, PASSES_FROM, resumedCopyPasses, type FirstCopy, type SavedCounts } from './passes.js';
 import { orientState } from './state-sides.js';
 import { compactFolder, emptyState, isConverged, notePlaced, patchFolder, readRecords, sealedFolder, StateDamagedError, sideCount, sideDigest, sideEntries, withUidValidity, withoutKeywords, type Presence, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
@@ -669,6 +670,14 @@ async function runInPasses(agents: Record<Side, Agent>, helloA: Hello, helloB: H
   return merged;
 }
 
+/**
+ * A saved state's records folder by folder, each read when asked for (twins.ts looks hashes up in
+ * them): all its folders, those of other passes and left out by -f too (a link is to bytes only).
+ */
+function* savedRecords(state: SyncState | undefined): Iterable<[string, () => StateMessage[]]> {
+  for (const [name, sf] of Object.entries(state?.folders ?? {})) yield [name, () => sf.messages];
+}
+
 /** A pass's result into the whole run's. */
 function addPass(into: RunResult, pass: RunResult, keepPlan: boolean): void {
   for (const key of Object.keys(pass.summary) as (keyof PlanSummary)[]) {
@@ -915,29 +924,76 @@ async function execute(
     });
     return checkpointing;
   };
+  // Messages whose file has other names on the sending side, linked where the other side holds the bytes.
+  const twins = new Twins(agents, plan.keep, savedRecords(oldState));
+  /** Sends a batch of one folder's transfers, each recorded as placed; `twins`: linked later where it can. */
+  const send = async (batch: Transfer[], linking: Twins | undefined): Promise<void> => {
+    const first = batch[0] as Transfer;
+    const intent = await log?.before(first.folder, other(first.from), batch.map((t) => t.record));
+    const placed: StateMessage[] = [];
+    const deferred = await transferBatch(agents, batch, result, (folder, rec, to, p) => {
+      if (record(folder, rec, to, p)) placed.push(rec);
+    }, linking?.from(first.from) ? linking : undefined);
+    if (intent) await log?.after(intent, placed);
+    const sent = batch.length - deferred;
+    done += sent;
+    progress();
+    placedAll(first.folder, sent);
+    await placedInto(other(first.from), first.folder, sent);
+  };
   const transferTasks = transferGroups.map((group) => {
     let remaining = group.length;
     const tasks: (() => Promise<void>)[] = [];
     for (let i = 0; i < group.length; i += BATCH_MESSAGES) {
       const batch = group.slice(i, i + BATCH_MESSAGES);
       tasks.push(async () => {
-        const first = batch[0] as (typeof batch)[number];
-        const intent = await log?.before(first.folder, other(first.from), batch.map((t) => t.record));
-        const placed: StateMessage[] = [];
-        await transferBatch(agents, batch, result, (folder, rec, to, p) => {
-          if (record(folder, rec, to, p)) placed.push(rec);
-        });
-        if (intent) await log?.after(intent, placed);
-        done += batch.length;
+        await send(batch, twins);
         remaining -= batch.length;
-        progress();
-        placedAll(first.folder, batch.length);
-        await placedInto(other(first.from), first.folder, batch.length);
         if (remaining === 0) await checkpoint();
       });
     }
     return { size: group.length, tasks };
   });
+  /** Links (twins.ts), once the transfers they may link to are placed; what was not linked is sent. */
+  const placeLinks = async (): Promise<void> => {
+    const unlinked: Transfer[] = [];
+    for (const group of groupBy(twins.links, (l) => `${l.side}\0${l.folder}`).values()) {
+      add(async () => {
+        const { side, folder } = group[0] as Link;
+        const ready: { l: Link; request: CopyRequest }[] = [];
+        for (const l of group) {
+          // After a transfer of this run: to the name its message got there, if it landed.
+          const got = l.after ? l.after.record[side]?.guid : l.request.fromGuid;
+          if (got !== undefined && (!l.after || landed.has(landedKey(side, l.after.folder, got)))) ready.push({ l, request: { ...l.request, fromGuid: got } });
+          else unlinked.push(l.transfer);
+        }
+        const intent = await log?.before(folder, side, ready.map(({ l }) => l.transfer.record));
+        const placed = ready.length > 0 ? await agents[side].copyLocal(folder, ready.map((r) => r.request)) : [];
+        const recorded: StateMessage[] = [];
+        placed.forEach((p, i) => {
+          const l = (ready[i] as { l: Link }).l;
+          if (p.vanished) unlinked.push(l.transfer);
+          else if (record(folder, l.transfer.record, side, p)) recorded.push(l.transfer.record);
+        });
+        if (intent) await log?.after(intent, recorded);
+        const linked = placed.filter((p) => !p.vanished).length;
+        result.summary.links[side] += linked;
+        done += linked;
+        progress();
+        placedAll(folder, linked);
+        await placedInto(side, folder, linked);
+      });
+    }
+    await drain();
+    if (unlinked.length === 0) return;
+    for (const group of groupBy(unlinked, (t) => `${t.from}\0${t.folder}`).values()) {
+      for (let i = 0; i < group.length; i += BATCH_MESSAGES) {
+        const batch = group.slice(i, i + BATCH_MESSAGES);
+        add(() => send(batch, undefined));
+      }
+    }
+    await drain();
+  };
   for (const task of inTwoLanes(transferTasks)) add(task);
   for (const [, group] of groupBy(plan.copies, (c) => `${c.side}\0${c.folder}`)) {
     add(async () => {
@@ -962,6 +1018,7 @@ async function execute(
   }
   try {
     await drain();
+    if (twins.links.length > 0) await placeLinks();
     await checkpointing;
     for (const key of [...unpublished.keys()]) await publish(key);
   } catch (err) {
@@ -1052,12 +1109,14 @@ function forgetDropped(records: StateMessage[], side: Side, results: FlagResult[
   }
 }
 
+/** Transfers a batch of one folder's messages; returns how many were left to `twins` to link (not sent). */
 async function transferBatch(
   agents: Record<Side, Agent>, batch: Transfer[], result: RunResult,
-  record: (folder: string, rec: StateMessage, to: Side, placed: Placed) => void,
-): Promise<void> {
+  record: (folder: string, rec: StateMessage, to: Side, placed: Placed) => void, twins?: Twins,
+): Promise<number> {
   const first = batch[0];
-  if (!first) return;
+  if (!first) return 0;
+  let deferred = 0;
   const from = first.from;
   const to = other(from);
   const source = agents[from];
@@ -1065,23 +1124,39 @@ async function transferBatch(
   if (source.locate && target.deliverFiles) {
     // Both sides on this machine: file to file, the bytes never pass through here.
     const paths = await source.locate(first.folder, batch.map((t) => t.sourceGuid));
-    const located = batch.flatMap((t, i) => (paths[i] ? [{ t, path: paths[i] as string }] : []));
-    const delivered = await target.deliverFiles(first.folder, located.map(({ t, path }) => {
-      const item: FileDelivery = { guid: t.sourceGuid, path, flags: t.flags, keywords: t.keywords, location: t.location };
-      if (t.infoRest !== undefined) item.infoRest = t.infoRest;
-      return item;
-    }));
+    let located = batch.flatMap((t, i) => (paths[i] ? [{ t, path: paths[i] as string }] : []));
     const done = new Set<Transfer>();
-    delivered.forEach((p, i) => {
-      const t = located[i]?.t;
-      if (!p || !t) return;
-      done.add(t);
-      result.bytes += p.size;
-      record(first.folder, t.record, to, p);
-    });
+    const deliver = async (options: { twins?: boolean }): Promise<void> => {
+      const delivered = await (target.deliverFiles as NonNullable<Agent['deliverFiles']>)(first.folder, located.map(({ t, path }) => {
+        const item: FileDelivery = { guid: t.sourceGuid, path, flags: t.flags, keywords: t.keywords, location: t.location };
+        if (t.infoRest !== undefined) item.infoRest = t.infoRest;
+        return item;
+      }), options);
+      const again: typeof located = [];
+      delivered.forEach((p, i) => {
+        const at = located[i];
+        if (!p || !at) return;
+        if ('twin' in p) {
+          // A file with other names: linked later, or (the first of its names) copied now.
+          if (twins?.found(at.t, p.twin)) {
+            done.add(at.t);
+            deferred++;
+          } else {
+            again.push(at);
+          }
+          return;
+        }
+        done.add(at.t);
+        result.bytes += p.size;
+        record(first.folder, at.t.record, to, p);
+      });
+      located = again;
+    };
+    await deliver({ twins: twins !== undefined });
+    if (located.length > 0) await deliver({});
     // What could not go file to file (moved meanwhile, large, a name taken) goes the usual way.
     batch = batch.filter((t) => !done.has(t));
-    if (batch.length === 0) return;
+    if (batch.length === 0) return deferred;
   }
   const bySource = new Map(batch.map((t) => [t.sourceGuid, t]));
   let pending: { t: Transfer; d: Delivery }[] = [];
@@ -1106,6 +1181,10 @@ async function transferBatch(
       result.vanished++;
       continue;
     }
+    if (got.inode !== undefined && got.hash !== undefined && twins?.found(t, { inode: got.inode, hash: got.hash, mtime: got.mtime ?? Date.now() })) {
+      deferred++;
+      continue;
+    }
     const d: Delivery = { guid: t.sourceGuid, data: got.data, mtime: got.mtime ?? Date.now(), flags: t.flags, keywords: t.keywords, location: t.location };
     if (t.infoRest !== undefined) d.infoRest = t.infoRest;
     if (isStream(got.data)) {
@@ -1120,6 +1199,7 @@ async function transferBatch(
     if (pendingBytes >= BATCH_BYTES) await flush();
   }
   await flush();
+  return deferred;
 }
 
 export { GuardError };

@@ -3,7 +3,7 @@
 // frames pass through unchanged except what MODE alters (`-e "node peer-proxy.mjs MODE"`):
 //   old                    a server from before `changes`, `prepare` and `place`: hello announces
 //                          none of folder-changes, prepare, packed-placed, packed-deliveries,
-//                          staged-folders and staged-contents, and any of those requests ends the
+//                          staged-folders, staged-contents and linked-copies, and any of those requests ends the
 //                          session as it would there
 //   unpacked               a server from before `placePacked`: hello does not announce
 //                          packed-deliveries, staged-folders nor staged-contents, and those requests end the session
@@ -77,13 +77,13 @@ const NEWER = {
   uncontents: ['staged-contents'],
   unstaged: ['staged-folders', 'staged-contents'],
   unpacked: ['packed-deliveries', 'staged-folders', 'staged-contents'],
-  old: ['folder-changes', 'prepare', 'packed-placed', 'packed-deliveries', 'staged-folders', 'staged-contents'],
+  old: ['folder-changes', 'prepare', 'packed-placed', 'packed-deliveries', 'staged-folders', 'staged-contents', 'linked-copies'],
 }[mode] ?? [];
 const NEWER_REQUESTS = {
   uncontents: ['stageFolder'],
   unstaged: ['publishFolder', 'stageFolder'],
   unpacked: ['placePacked', 'publishFolder', 'stageFolder'],
-  old: ['changes', 'prepare', 'place', 'placePacked', 'publishFolder', 'stageFolder'],
+  old: ['changes', 'prepare', 'place', 'placePacked', 'publishFolder', 'stageFolder', 'twins'],
 }[mode] ?? [];
 const older = NEWER.length > 0;
 

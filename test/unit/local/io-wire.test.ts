@@ -20,8 +20,8 @@ describe('packJob / unpackJob', () => {
       direct: false,
     },
     { kind: 'write', items: [{ tmp: '', target: '/m/tmp/stage/cur/x', data: new Uint8Array(0), mtimeMs: 0 }], direct: true },
-    { kind: 'copy', items: paths.map((source, i) => ({ source, tmp: `/m/tmp/c${i}`, target: `${source}x` })), inlineMax: 4096, link: true, direct: false },
-    { kind: 'copy', items: [{ source: '/a', tmp: '', target: '/b' }], inlineMax: 1, owner: { uid: 0, gid: 0 }, link: false, direct: true },
+    { kind: 'copy', items: paths.map((source, i) => ({ source, tmp: `/m/tmp/c${i}`, target: `${source}x` })), inlineMax: 4096, link: true, direct: false, twins: false },
+    { kind: 'copy', items: [{ source: '/a', tmp: '', target: '/b', hash: 'c'.repeat(64) }], inlineMax: 1, owner: { uid: 0, gid: 0 }, link: false, direct: true, twins: true },
   ];
   for (const job of jobs) {
     it(`unpacks a ${job.kind} job of ${'paths' in job ? job.paths.length : job.items.length} as it was`, () => {
@@ -53,6 +53,7 @@ describe('packOutcomes / unpackOutcomes', () => {
       { kind: 'ok', hash: 'a'.repeat(64), size: 4531, mtime: 1_546_406_112_000 },
       { kind: 'again' },
       { kind: 'ok', hash: 'b'.repeat(64), size: 0, mtime: 0 },
+      { kind: 'twin', inode: '2049:77', hash: 'd'.repeat(64), mtime: 1_546_406_112_000 },
     ];
     expect(unpackOutcomes('copy', structuredClone(packOutcomes(outcomes)))).toEqual(outcomes);
   });
@@ -65,6 +66,12 @@ describe('packOutcomes / unpackOutcomes', () => {
     expect(Buffer.isBuffer(ok.data)).toBe(true);
     expect(ok.data.toString()).toBe('From: x\r\n\r\nhi');
     expect(ok.mtime).toBe(123);
+  });
+
+  it('unpacks a read outcome of a file with other names with its inode and hash', () => {
+    const outcomes: ReadOutcome[] = [{ kind: 'ok', data: Buffer.from('x'), mtime: 5, inode: '2049:12', hash: 'e'.repeat(64) }, { kind: 'ok', data: Buffer.from('y'), mtime: 6 }];
+    const got = unpackOutcomes('read', structuredClone(packOutcomes(outcomes))) as Extract<ReadOutcome, { kind: 'ok' }>[];
+    expect(got.map((o) => [o.inode, o.hash])).toEqual([['2049:12', 'e'.repeat(64)], [undefined, undefined]]);
   });
 
   it('unpacks write and hash outcomes', () => {

@@ -169,7 +169,7 @@ describe('summarize / isEmptyPlan / countMessages', () => {
       b: snapshot({ INBOX: [entry('m1'), entry('m2'), entry('new-b1', { hash: 'h4' }), entry('new-b2', { hash: 'h5' })] }, ['X']),
     });
     expect(summarize(plan)).toEqual({
-      transfers: { a: 2, b: 1 }, copies: { a: 0, b: 0 }, flagChanges: { a: 0, b: 1 }, expunges: { a: 0, b: 1 },
+      transfers: { a: 2, b: 1 }, links: { a: 0, b: 0 }, copies: { a: 0, b: 0 }, flagChanges: { a: 0, b: 1 }, expunges: { a: 0, b: 1 },
       createFolders: { a: 0, b: 0 }, deleteFolders: { a: 0, b: 0 },
     });
     expect(plan.subscriptions).toEqual({ b: ['X', 'Y'] });
