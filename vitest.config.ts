@@ -11,9 +11,21 @@ class LongestFirst extends BaseSequencer {
   }
 }
 
+/** A project per kind of test, each its own directories: `npm run test:unit` is the fast tier. */
+const project = (name: string, dirs: string[]) => ({ extends: true as const, test: { name, include: dirs.map((d) => `test/${d}/**/*.test.ts`) } });
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    projects: [
+      // The engine and the modules alone, no process started: seconds.
+      project('unit', ['unit']),
+      // Real files and child processes: runs, `mdsync serve`, one regression test per bug fixed, the benchmark's smoke run.
+      project('integration', ['integration', 'regression', 'bench']),
+      // A real sshd and a real Dovecot.
+      project('interop', ['interop']),
+      // Kills, full disks, hostile peers, odd Maildirs, concurrent writers.
+      project('fault', ['fault']),
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
