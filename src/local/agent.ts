@@ -377,10 +377,21 @@ export class LocalAgent {
     const out: Placed[] = [];
     const bySource = new Map<string, number[]>();
     items.forEach((item, i) => bySource.set(item.fromFolder, [...(bySource.get(item.fromFolder) ?? []), i]));
+    const unlinked = (i: number): Placed => ({ wanted: (items[i] as CopyRequest).guid, guid: (items[i] as CopyRequest).guid, hash: '', existed: false, vanished: true });
     for (const [fromFolder, indices] of bySource) {
-      const source = await this.folder(fromFolder);
+      let source: MaildirFolder;
+      let paths: (string | null)[];
+      try {
+        source = await this.folder(fromFolder);
+        paths = await source.locateMany(indices.map((i) => (items[i] as CopyRequest).fromGuid));
+      } catch (err) {
+        // Links to another message's bytes (twins.ts) name folders from records that may be out of
+        // date (deleted, unreadable since): not linked, the caller sends them. A move's source is not.
+        if (!(err instanceof MdsyncError) || indices.some((i) => (items[i] as CopyRequest).hash === undefined)) throw err;
+        for (const i of indices) out[i] = unlinked(i);
+        continue;
+      }
       // A hard link on the I/O threads (else file to file); what that cannot do (moved meanwhile) the usual way.
-      const paths = await source.locateMany(indices.map((i) => (items[i] as CopyRequest).fromGuid));
       const found = indices.flatMap((i, j) => (paths[j] ? [{ i, path: paths[j] as string }] : []));
       // A file with another arrival time than the copy must have is copied: its mtime stays its own.
       const ok = await linkable(found.map((f) => f.path), found.map((f) => (items[f.i] as CopyRequest).mtime));
@@ -394,7 +405,7 @@ export class LocalAgent {
         if (p && !('twin' in p) && at !== undefined) out[at] = { wanted: p.wanted, guid: p.guid, hash: p.hash, existed: p.existed, ...(p.dropped ? { dropped: p.dropped } : {}) };
       });
       // A link to another message's bytes is made as asked or not at all: the caller sends it then.
-      for (const i of indices) if (out[i] === undefined && (items[i] as CopyRequest).hash !== undefined) out[i] = { wanted: (items[i] as CopyRequest).guid, guid: (items[i] as CopyRequest).guid, hash: '', existed: false, vanished: true };
+      for (const i of indices) if (out[i] === undefined && (items[i] as CopyRequest).hash !== undefined) out[i] = unlinked(i);
       const rest = indices.filter((i) => out[i] === undefined);
       if (rest.length === 0) continue;
       const placed = await target.copyFrom(source, rest.map((i) => items[i] as CopyRequest));

@@ -51,7 +51,7 @@ export interface CopyItem {
   source: string;
   tmp: string;
   target: string;
-  /** The bytes the copy must hold: a source with others is not copied (its outcome is `again`). */
+  /** Linked only, to a source with these bytes; otherwise not copied (its outcome is `again`). */
   hash?: string;
 }
 
@@ -322,8 +322,10 @@ async function copyAll(job: CopyJob, costly: bigint): Promise<CopyOutcome[]> {
         out[index] = linked;
         continue;
       }
+      // A link to another message's bytes is a link or nothing (the caller sends the message then).
+      if (item.hash !== undefined) continue;
       const got = readIntoScratch(item.source, job.inlineMax);
-      if (!got || (item.hash !== undefined && sha256(got.data) !== item.hash)) continue;
+      if (!got) continue;
       if (job.twins && got.inode !== undefined) {
         out[index] = { kind: 'twin', inode: got.inode, hash: sha256(got.data), mtime: got.mtime };
         continue;

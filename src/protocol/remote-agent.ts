@@ -221,7 +221,7 @@ export class RemoteAgent implements Agent {
         if (item.vanished) return { guid: item.guid, vanished: true };
         const got: ReadResult = { guid: item.guid, mtime: item.mtime ?? Date.now() };
         if (item.hash !== undefined) got.hash = item.hash;
-        if (item.inode !== undefined && item.hash !== undefined && this.linkedCopies) got.inode = item.inode;
+        if (item.inode !== undefined && item.hash !== undefined && item.data && this.linkedCopies) got.inode = item.inode;
         if (item.data) got.data = item.data;
         else if (item.stream !== undefined && item.size !== undefined) got.data = { size: item.size, chunks: this.pull(item.stream, item.size, item.guid) };
         else throw new MdsyncError('PROTOCOL', `${this.label}: message ${item.guid} came without its bytes`);
@@ -324,7 +324,9 @@ export class RemoteAgent implements Agent {
 
   async copyLocal(folder: string, items: CopyRequest[]): Promise<Placed[]> {
     const parts = await Promise.all(chunksOf(items, REQUEST_ITEMS).map((part) => this.ask('copyLocal', { folder, items: part })));
-    return parts.flat();
+    const out = parts.flat();
+    if (out.length !== items.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${out.length} answers for ${items.length} copies`);
+    return out;
   }
 
   async setFlags(folder: string, deltas: FlagDelta[]): Promise<FlagResult[]> {

@@ -925,7 +925,13 @@ async function execute(
     return checkpointing;
   };
   // Messages whose file has other names on the sending side, linked where the other side holds the bytes.
-  const twins = new Twins(agents, plan.keep, savedRecords(oldState));
+  const present = (folder: string, side: Side): boolean => {
+    const planned = plan.folderPresence[folder];
+    if (planned) return planned[side];
+    const saved = oldState?.folders[folder];
+    return saved !== undefined && (side === 'a' ? saved.onA : saved.onB);
+  };
+  const twins = new Twins(agents, plan.keep, savedRecords(oldState), present);
   /** Sends a batch of one folder's transfers, each recorded as placed; `twins`: linked later where it can. */
   const send = async (batch: Transfer[], linking: Twins | undefined): Promise<void> => {
     const first = batch[0] as Transfer;
@@ -967,8 +973,9 @@ async function execute(
           if (got !== undefined && (!l.after || landed.has(landedKey(side, l.after.folder, got)))) ready.push({ l, request: { ...l.request, fromGuid: got } });
           else unlinked.push(l.transfer);
         }
-        const intent = await log?.before(folder, side, ready.map(({ l }) => l.transfer.record));
+        const intent = ready.length > 0 ? await log?.before(folder, side, ready.map(({ l }) => l.transfer.record)) : undefined;
         const placed = ready.length > 0 ? await agents[side].copyLocal(folder, ready.map((r) => r.request)) : [];
+        if (placed.length !== ready.length) throw new MdsyncError('PROTOCOL', `the ${side === 'a' ? 'first' : 'second'} side answered ${placed.length} of ${ready.length} links in ${folder}`);
         const recorded: StateMessage[] = [];
         placed.forEach((p, i) => {
           const l = (ready[i] as { l: Link }).l;
@@ -1181,7 +1188,7 @@ async function transferBatch(
       result.vanished++;
       continue;
     }
-    if (got.inode !== undefined && got.hash !== undefined && twins?.found(t, { inode: got.inode, hash: got.hash, mtime: got.mtime ?? Date.now() })) {
+    if (got.inode !== undefined && got.hash !== undefined && !isStream(got.data) && twins?.found(t, { inode: got.inode, hash: got.hash, mtime: got.mtime ?? Date.now() })) {
       deferred++;
       continue;
     }

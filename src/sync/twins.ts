@@ -49,6 +49,8 @@ export class Twins {
     private readonly agents: Record<Side, Agent>,
     private readonly keep: Record<string, StateMessage[]>,
     private readonly savedRecords: Iterable<[string, () => StateMessage[]]>,
+    /** Whether a side holds a folder after this run's plan (a record of one it deleted gives no source). */
+    private readonly present: (folder: string, side: Side) => boolean = () => true,
   ) {}
 
   /** Whether transfers from this side are looked at: both sides must know linked copies. */
@@ -70,6 +72,8 @@ export class Twins {
     }
     const key = `${t.from}\0${twin.inode}`;
     const first = this.firstOfFile.get(key);
+    // The first name met again (its file-to-file copy fell back to reading it): it is sent.
+    if (first === t) return false;
     if (!first) {
       this.firstOfFile.set(key, t);
       return false;
@@ -102,9 +106,10 @@ export class Twins {
 
   private learn(folder: string, records: StateMessage[]): void {
     const held = this.held as Map<string, Held>;
+    const sides = (['a', 'b'] as const).filter((side) => this.present(folder, side));
     for (const rec of records) {
       if (!rec.hash) continue;
-      for (const side of ['a', 'b'] as const) {
+      for (const side of sides) {
         const own = rec[side];
         const key = `${side}\0${rec.hash}`;
         if (own && !held.has(key)) held.set(key, { folder, guid: own.guid });

@@ -83,7 +83,7 @@ const NEWER_REQUESTS = {
   uncontents: ['stageFolder'],
   unstaged: ['publishFolder', 'stageFolder'],
   unpacked: ['placePacked', 'publishFolder', 'stageFolder'],
-  old: ['changes', 'prepare', 'place', 'placePacked', 'publishFolder', 'stageFolder', 'twins'],
+  old: ['changes', 'prepare', 'place', 'placePacked', 'publishFolder', 'stageFolder'],
 }[mode] ?? [];
 const older = NEWER.length > 0;
 

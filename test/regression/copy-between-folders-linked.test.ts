@@ -2,7 +2,7 @@
 // maildir_copy_with_hardlinks: IMAP COPY, doveadm copy). It was sent and written again on the
 // other side: a copy of a 3013-byte message cost 6026 bytes and two files there.
 
-import { readdir, readFile, stat, appendFile, link } from 'node:fs/promises';
+import { appendFile, link, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { doveadm, dovecotWorkDir } from '../helpers/dovecot.js';
@@ -119,8 +119,11 @@ describe.each([localTransport, serveTransport, opensshTransport(server)])('a cop
     const dry = await run(['backup', '-n', a, t.endpoint(b)]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('would do: copied 0/8, moved 0/0,');
-    // Someone wrote into a replica's message file (a Maildir never does): its bytes are not the message's.
+    // Someone wrote into a replica's message file (a Maildir never does), its mtime kept: only its
+    // bytes say it is not the message any more.
+    const { atime, mtime } = await stat(replicaFile);
     await appendFile(replicaFile, 'tampered\n');
+    await utimes(replicaFile, atime, mtime);
     const r = await run(['backup', '--json', a, t.endpoint(b)]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -132,6 +135,24 @@ describe.each([localTransport, serveTransport, opensshTransport(server)])('a cop
     expect(archive.map((f) => f.bytes).sort()).toEqual(sources.map((f) => f.bytes).sort());
     expect(out.bytes).toBe(sizeOf(archive.filter((f) => f.nlink === 1)));
     expect(archive.filter((f) => f.nlink === 1)).toHaveLength(1);
+  });
+});
+
+describe('a copy whose original is in a folder the other side deleted since', () => {
+  it('is sent, and the run ends 0', async () => {
+    const t = localTransport;
+    const cli = cliVia(t, work);
+    expect((await cli(['sync', a, b])).code).toBe(0);
+    await doveadm(config, a, ['copy', 'Archive', 'mailbox', 'Work', 'all']);
+    await rm(join(b, '.Work'), { recursive: true });
+    const r = await cli(['sync', '--json', a, b]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = json(r);
+    expect(out.summary.linked).toEqual({ a: 0, b: 0 });
+    expect(out.bytes).toBe(sizeOf(await filesOf(a, '.Archive')));
+    expect(await filesOf(b, '.Archive')).toHaveLength(4);
+    await expectSameContents();
   });
 });
 

@@ -3,7 +3,7 @@
 // or a failure leaves the file to the caller and nothing behind in tmp/.
 
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -104,3 +104,36 @@ for (const [mode, costly] of [['one after another', 10n ** 15n], ['all at once',
     });
   });
 }
+
+describe('copies of a file with other names (twins.ts)', () => {
+  it('links a source only when its bytes have the hash asked, and never copies it byte for byte instead', async () => {
+    const source = join(root, 'source');
+    await writeFile(source, body(3));
+    const items = [
+      { source, tmp: '', target: target(1), hash: sha256(body(3)) },
+      { source, tmp: '', target: target(2), hash: sha256(body(4)) },
+    ];
+    const linked = (await runJob({ kind: 'copy', items, inlineMax: 1 << 20, link: true, direct: true })) as CopyOutcome[];
+    expect(linked[0]).toMatchObject({ kind: 'ok', hash: sha256(body(3)) });
+    expect(linked[1]).toEqual({ kind: 'again' });
+    expect((await stat(target(1))).ino).toBe((await stat(source)).ino);
+    // Not in one Maildir (no link asked): not copied either.
+    const other = (await runJob({ kind: 'copy', items: [{ source, tmp: '', target: target(5), hash: sha256(body(3)) }], inlineMax: 1 << 20, direct: true })) as CopyOutcome[];
+    expect(other[0]).toEqual({ kind: 'again' });
+    expect(await readdir(cur)).toEqual([target(1).slice(cur.length + 1)]);
+  });
+
+  it('hands back a source with other names as a twin, uncopied, when asked; a file with one name is copied', async () => {
+    const single = join(root, 'single');
+    const twin = join(root, 'twin');
+    await writeFile(single, body(1));
+    await writeFile(twin, body(2));
+    await link(twin, join(root, 'twin-elsewhere'));
+    const items = [single, twin].map((source, i) => ({ source, tmp: join(tmp, `t${i}`), target: target(i) }));
+    const out = (await runJob({ kind: 'copy', items, inlineMax: 1 << 20, twins: true })) as CopyOutcome[];
+    expect(out[0]).toMatchObject({ kind: 'ok', hash: sha256(body(1)) });
+    const st = await stat(twin);
+    expect(out[1]).toEqual({ kind: 'twin', inode: `${st.dev}:${st.ino}`, hash: sha256(body(2)), mtime: Math.floor(st.mtimeMs) });
+    expect(await readdir(cur)).toEqual([target(0).slice(cur.length + 1)]);
+  });
+});
