@@ -49,7 +49,7 @@ export interface Agent {
   /**
    * Whether this side tells which messages it reads have other names (ReadResult.inode), and links
    * a copyLocal item that names a `hash` only to those bytes (twins.ts); false for a far side of
-   * an older version: copies are then sent as any message.
+   * an older version: copies are then sent like the others.
    */
   readonly linkedCopies?: boolean;
   /** `--checksum`: sets messages' mtimes (a replica's arrival dates); false for one that vanished. */

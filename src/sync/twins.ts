@@ -1,6 +1,6 @@
 // Transfers made as hard links where the receiving side holds the bytes already. A copy Dovecot
 // makes between folders (IMAP COPY, a Sieve fileinto :copy) is one file under two names
-// (maildir_copy_with_hardlinks): sent as any message, it would cross the wire and take the disk
+// (maildir_copy_with_hardlinks): sent like the others, it would cross the wire and take the disk
 // space a second time on the other side. The sending side says which files it reads have other
 // names (a field of the fstat it makes anyway: nothing is asked of a file with one name).
 
