@@ -86,7 +86,7 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 function isHeaderFolder(h: unknown): h is HeaderFolder {
   if (typeof h !== 'object' || h === null) return false;
   const r = h as Record<string, unknown>;
-  return Array.isArray(r.stamp) && r.stamp.length === 4 && r.stamp.every(isString) && typeof r.settled === 'boolean' &&
+  return Array.isArray(r.stamp) && r.stamp.length === 6 && r.stamp.every(isString) && typeof r.settled === 'boolean' &&
     isString(r.digest) && isCount(r.count) && isString(r.uids) && isString(r.keywords) && isCount(r.at) && isCount(r.bytes) &&
     (r.uidValidity === undefined || isCount(r.uidValidity));
 }

@@ -392,8 +392,8 @@ export class MaildirFolder {
     if (this.changedByOthers) return true;
     const stamp = this.scan?.stamp ?? this.fromCache?.stamp;
     if (stamp === undefined || this.touched || this.staged) return false;
-    const now = await Promise.all([this.subdirs.new, this.subdirs.cur].map((d) => stat(d, { bigint: true }).then((s) => String(s.mtimeNs), () => '0')));
-    return now[0] !== stamp[0] || now[1] !== stamp[1];
+    const now = await stampFolder(this.where);
+    return [0, 1, 4, 5].some((i) => now[i] !== stamp[i]);
   }
 
   /** The digest of the scan's files (computed whole only when no earlier digest can be followed). */

@@ -36,8 +36,12 @@ export class ListedFile implements ScannedFile {
   }
 }
 
-/** What a folder's scan depends on: nanosecond mtimes of new/, cur/, dovecot-uidlist, dovecot-keywords. */
-export type FolderStamp = [string, string, string, string];
+/**
+ * What a folder's scan depends on: nanosecond mtimes of new/, cur/, dovecot-uidlist,
+ * dovecot-keywords, then ctimes of new/ and cur/. A directory's mtime can be set back (rsync -a
+ * gives it the source's; a copy made in the same clock tick has the same one): its ctime cannot.
+ */
+export type FolderStamp = [string, string, string, string, string, string];
 
 export interface FolderScan {
   files: Map<string, ScannedFile>;
@@ -76,11 +80,14 @@ const MAX_ATTEMPTS = 8;
 /** Attempts after which a folder that never holds still is listed partially, where the caller takes that. */
 const PARTIAL_AFTER = 4;
 
-async function mtimeNs(path: string): Promise<bigint> {
+type Times = { mtimeNs: bigint; ctimeNs: bigint };
+
+async function timesNs(path: string): Promise<Times> {
   try {
-    return (await stat(path, { bigint: true })).mtimeNs;
+    const st = await stat(path, { bigint: true });
+    return { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return 0n;
+    if (isErrno(err, 'ENOENT')) return { mtimeNs: 0n, ctimeNs: 0n };
     throw fromErrno(err, 'checking', path);
   }
 }
@@ -99,10 +106,13 @@ const placeOf = (at: string | FolderPlace): FolderPlace => (typeof at === 'strin
 
 export async function stampFolder(at: string | FolderPlace): Promise<FolderStamp> {
   const place = placeOf(at);
-  const values = await Promise.all(
-    [place.new, place.cur, join(place.dir, 'dovecot-uidlist'), join(place.dir, 'dovecot-keywords')].map(mtimeNs),
-  );
-  return values.map(String) as FolderStamp;
+  const [dirs, files] = await Promise.all([
+    Promise.all([place.new, place.cur].map(timesNs)),
+    Promise.all([join(place.dir, 'dovecot-uidlist'), join(place.dir, 'dovecot-keywords')].map(timesNs)),
+  ]);
+  const [n, c] = dirs as [Times, Times];
+  const [u, k] = files as [Times, Times];
+  return [n.mtimeNs, c.mtimeNs, u.mtimeNs, k.mtimeNs, n.ctimeNs, c.ctimeNs].map(String) as FolderStamp;
 }
 
 /** A directory entry: the Dirent itself where every name is UTF-8 (no object per entry made). */
@@ -329,6 +339,7 @@ export async function scanFolder(
 
 /** Whether new/ and cur/ of this stamp were last changed more than an mtime tick before `nowNs`. */
 function isSettled(stamp: FolderStamp, nowNs: bigint): boolean {
+  // By mtimes: a change after an mtime was set back sets it to now, and the stamp's ctimes tell too.
   const mtimes = [stamp[0], stamp[1]].map(BigInt);
   const newest = mtimes.reduce((a, b) => (a > b ? a : b));
   const coarse = mtimes.every((m) => m % 1_000_000_000n === 0n);
