@@ -4,7 +4,7 @@
 // saved at the moment of the crash must never claim a message the disk does not hold.
 
 import { execFileSync } from 'node:child_process';
-import { access, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { access, link, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, runCli, type CliResult } from './cli.js';
@@ -121,6 +121,11 @@ async function prepare(work: string, cli: (args: string[]) => Promise<CliResult>
   await addMessage(a, '', { ...msg(23, 'F'), letters: 'b' });
   await makeMaildir(a, [{ dir: '.Projects', messages: [24, 25].map((n) => msg(n)) }]);
   await addMessage(a, '.Sent', msg(27));
+  // Copies as Dovecot makes them, one file under a new name in another folder: of a message both
+  // sides hold, and of one new this run (linked on the other side: to its bytes there, or to the
+  // first of the file's names sent).
+  await link(join(a, 'cur', fileName(msg(6))), join(a, '.Sent', 'cur', `${base(41)}:2,S`));
+  await link(join(a, '.Sent', 'cur', fileName(msg(27))), join(a, '.Archive', 'cur', `${base(42)}:2,S`));
   await addMessage(a, '.Sent', { ...msg(28, ''), location: 'new' });
   await rename(join(a, 'cur', fileName(msg(1))), join(a, 'cur', fileName({ ...msg(1, 'FS'), letters: 'a' })));
   await rename(join(a, 'cur', fileName(msg(2))), join(a, 'cur', fileName(msg(2, ''))));
