@@ -6,7 +6,7 @@ import { GuardError, MdsyncError } from '../errors.js';
 import type { Agent } from '../sync/agent.js';
 import { runSync, type RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
-import { PASSES_FROM } from '../sync/passes.js';
+import { PASSES_FROM } from '../sync/tuning.js';
 import { journalMark } from '../sync/journal.js';
 import type { SyncState } from '../sync/state.js';
 import { VERSION } from '../version.js';

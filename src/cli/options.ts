@@ -2,7 +2,7 @@
 
 import { MdsyncError } from '../errors.js';
 import type { Layout } from '../model.js';
-import type { MaxDelete } from '../sync/plan.js';
+import type { MaxDelete } from '../sync/guards.js';
 import { SEPARATORS, type Separator } from '../local/name.js';
 
 export function parseMaxDelete(text: string): MaxDelete {

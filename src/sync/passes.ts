@@ -3,20 +3,7 @@
 import type { FolderList } from '../model.js';
 import type { Mode } from './plan.js';
 import type { Side } from './state.js';
-
-/**
- * Messages a pass gathers before the next one starts (the last takes what is left), unless
- * RunOptions.passMessages says (tests make passes of a message or two).
- */
-export const PASS_MESSAGES = 10_000;
-
-/**
- * Messages from which a first copy goes in passes, unless RunOptions.passesFrom says. Below, one pass
- * as ever: passes cost ~5 % in time (~10 % over SSH, the pipeline drained between passes) and at
- * 100 000 messages save only ~15 % of the peak memory; from here on, memory that grows with the
- * Maildir (~750 MB at 300 000) is what matters.
- */
-export const PASSES_FROM = 200_000;
+import { PASS_MESSAGES, PASSES_FROM } from './tuning.js';
 
 export interface FirstCopy {
   /** Messages to copy in all (a resumed copy: in its folders new to a side). */

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { GuardError } from '../../../src/errors.js';
 import { diff } from '../../../src/sync/diff.js';
-import { checkGuards, countMessages, expungesAfterPlacing, landedKey, isEmptyPlan, limitFor, summarize, type GuardOptions, type Plan } from '../../../src/sync/plan.js';
+import { checkGuards, limitFor, type GuardOptions } from '../../../src/sync/guards.js';
+import { countMessages, expungesAfterPlacing, landedKey, isEmptyPlan, summarize, type Plan } from '../../../src/sync/plan.js';
 import { errorOf } from '../../helpers/errors.js';
 import { agreed, entry, snapshot, state } from '../../helpers/manifest.js';
 
