@@ -1,25 +1,31 @@
 // LocalAgent: the Agent operations on one Maildir root on this machine.
 
-import { chown, realpath, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
-import { crashPoint } from '../crash-point.js';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { rm, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MdsyncError, fromErrno } from '../errors.js';
 import type {
   Checksum, FolderChanges, CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, FolderSummary, Hello, Layout, MtimeChange, Placed, ReadResult, TwinFound, UidlistRequest, Warning,
 } from '../model.js';
 import { VERSION } from '../version.js';
-import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './cache.js';
 import { checksumMany, setMtimesOf } from './checksum.js';
+import { Confinement } from './confine.js';
 import { CONTROL_FILE_MAX, readControlText } from './control-file.js';
-import { fsyncDir, makeDirs, replaceFile, type Owner } from './fileio.js';
-import { MaildirFolder } from './folder.js';
-import { INBOX, detectLayout, folderToDir, isMaildir, listFolderDirs, validateFolderName, type FolderDir } from './layout.js';
-import { removeLeftovers, tempTag } from './leftovers.js';
+import { copyLocal } from './copy-local.js';
+import { fsyncDir, replaceFile, type Owner } from './fileio.js';
+import { createFolder, deleteFolder, stageContents, type Folders } from './folder-admin.js';
+import type { MaildirFolder } from './folder.js';
+import { cleanTmp } from './folder-dirs.js';
+import { hashMessages, locateMessages, readMessages } from './read.js';
+import { expunge, setFlags } from './rename.js';
+import { listFolderDirs, validateFolderName, type FolderDir } from './layout.js';
+import { removeLeftovers } from './leftovers.js';
+import { summarizeFolders, type Listing } from './listing.js';
 import { Dotlock } from './lock.js';
-import { linkable, mtimesOf } from './mtimes.js';
+import { mtimesOf } from './mtimes.js';
 import type { Separator } from './name.js';
-import { makeRoot, writeDenied } from './root.js';
-import { rootIdentity } from './root-identity.js';
+import { FolderRegistry } from './registry.js';
+import { openRoot, writeDenied } from './root.js';
+import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './scan-cache.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
 
 export interface LocalAgentOptions {
@@ -46,15 +52,11 @@ export interface LocalAgentOptions {
 const LOCK_NAME = 'mdsync.lock';
 const LOCK_STALE_MS = 5 * 60_000;
 const LOCK_TOUCH_MS = 60_000;
-let stagingCounter = 0;
-/** Folders listed at once when each may be let go of once summed up. */
-const RELEASED_LISTINGS = 8;
-/** Errors that make one folder unreadable without saying anything about the rest of the Maildir. */
-const UNREADABLE = new Set(['PERMISSION', 'BAD_FOLDER', 'BAD_CONTROL_FILE']);
 
 export class LocalAgent {
   readonly linkedCopies = true;
-  private readonly folders = new Map<string, MaildirFolder>();
+  private readonly registry: FolderRegistry;
+  private readonly confinement: Confinement;
   private cache?: ScanCache;
   private lockFile?: Dotlock;
   private lockTimer?: NodeJS.Timeout;
@@ -66,54 +68,34 @@ export class LocalAgent {
   /** The listings read ahead (prefetch), settled or failed. */
   private prefetching?: Promise<void>;
   private cacheChanged = false;
-  private realRoot?: string;
   /** Releases under way: close() waits for them. */
   private readonly releases = new Set<Promise<void>>();
   /** Directories of released folders written since the last commit (to fsync). */
   private readonly uncommitted = new Set<string>();
-  private readonly opening = new Map<string, Promise<MaildirFolder>>();
-  private partialListings = false;
-  private readOnly = false;
 
   private constructor(
     readonly root: string,
     readonly layout: Layout,
-    private readonly separator: Separator,
     private readonly cacheDir: string,
     private readonly id: string,
-    private readonly owner?: Owner,
-  ) {}
+    private readonly readOnly: boolean,
+    registry: { separator: Separator; owner?: Owner; partialListings: boolean },
+  ) {
+    this.confinement = new Confinement(root);
+    this.owner = registry.owner;
+    this.registry = new FolderRegistry({
+      root, layout, ...registry, confine: this.confinement,
+      events: (name) => ({ warn: (message) => this.warn(name, message), raced: () => { this.raced = true; } }),
+    });
+  }
+
+  private readonly owner?: Owner;
 
   static async open(rootPath: string, options: LocalAgentOptions = {}): Promise<LocalAgent> {
-    const root = resolve(rootPath);
-    let st;
-    try {
-      st = await stat(root);
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
-      if (!options.create) throw new MdsyncError('ROOT_MISSING', `Maildir ${root} does not exist (is it mounted?)`);
-      // A new Maildir belongs to whoever owns the directory it is made in (run as root for a user).
-      const parent = await stat(dirname(root)).catch(() => undefined);
-      const owner = parent && process.getuid?.() === 0 && parent.uid !== 0 ? { uid: parent.uid, gid: parent.gid } : undefined;
-      await makeRoot(root, options.mkpath ?? false, owner);
-      st = await stat(root);
-    }
-    if (!st.isDirectory()) throw new MdsyncError('ROOT_UNREADABLE', `${root} is not a directory`);
-    let layout: Layout;
-    try {
-      layout = options.layout ?? (await detectLayout(root)) ?? options.defaultLayout ?? 'maildir++';
-      if (options.readOnly && !(await isMaildir(root))) {
-        throw new MdsyncError('NOT_A_MAILDIR', `${root} is not a Maildir (no cur/ and no folder in it): is it mounted?`);
-      }
-    } catch (err) {
-      if (err instanceof MdsyncError) throw err;
-      throw new MdsyncError('ROOT_UNREADABLE', `cannot read Maildir ${root}: ${(err as Error).message}`);
-    }
-    const owner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : undefined;
-    const agent = new LocalAgent(root, layout, options.separator ?? ':', options.cacheDir ?? defaultCacheDir(), await rootIdentity(root).catch((e: unknown) => { throw fromErrno(e, 'reading', root); }), owner);
-    agent.partialListings = options.partialListings ?? false;
-    agent.readOnly = options.readOnly ?? false;
-    return agent;
+    const r = await openRoot(rootPath, options);
+    return new LocalAgent(r.root, r.layout, options.cacheDir ?? defaultCacheDir(), r.id, options.readOnly ?? false, {
+      separator: options.separator ?? ':', partialListings: options.partialListings ?? false, ...(r.owner ? { owner: r.owner } : {}),
+    });
   }
 
   async hello(): Promise<Hello> {
@@ -167,12 +149,12 @@ export class LocalAgent {
    * when even that fails.
    */
   private async publishLeftStaged(): Promise<void> {
-    for (const folder of this.folders.values()) {
+    for (const folder of this.registry.live()) {
       if (!folder.staged) continue;
-      await folder.publish((dir) => this.confine(dir)).catch(async (err) => {
+      await folder.publish((dir) => this.confinement.folder(dir)).catch(async (err) => {
         this.warn(folder.name, `folder ${folder.name} was not published: ${(err as Error).message}; the copies made of its messages were removed`);
         await folder.discard();
-        this.folders.delete(folder.name);
+        this.registry.forget(folder.name);
       });
     }
   }
@@ -185,74 +167,9 @@ export class LocalAgent {
     this.warnings.push(folder === undefined ? { message } : { folder, message });
   }
 
-  private folderFor(name: string, dir: string, staging?: string): MaildirFolder {
-    let folder = this.folders.get(name);
-    if (!folder) {
-      folder = new MaildirFolder(name, join(this.root, dir), this.separator, {
-        warn: (message) => this.warn(name, message),
-        raced: () => { this.raced = true; },
-      }, this.owner, staging);
-      folder.partialListings = this.partialListings;
-      this.folders.set(name, folder);
-    }
-    return folder;
-  }
-
   /** The folder by canonical name; it must exist on disk (or have been created in this run). */
-  private async folder(name: string): Promise<MaildirFolder> {
-    validateFolderName(name);
-    const known = this.folders.get(name);
-    if (known) return known;
-    // Concurrent requests for one folder share one check: none may use it before it is confined.
-    let pending = this.opening.get(name);
-    if (!pending) {
-      pending = this.openFolder(name).finally(() => this.opening.delete(name));
-      this.opening.set(name, pending);
-    }
-    return pending;
-  }
-
-  private async openFolder(name: string): Promise<MaildirFolder> {
-    const rel = folderToDir(name, this.layout);
-    const dir = join(this.root, rel);
-    try {
-      await stat(join(dir, 'cur'));
-      await this.confine(dir);
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) throw new MdsyncError('BAD_FOLDER', `no folder ${JSON.stringify(name)} in ${this.root}`);
-      throw fromErrno(err, 'opening folder', dir);
-    }
-    return this.folderFor(name, rel);
-  }
-
-  /**
-   * Refuses a folder whose directory, or its cur/new/tmp, resolves outside the root through a
-   * symbolic link: whatever a peer asks for, nothing outside the served Maildir is opened.
-   */
-  private async confine(dir: string): Promise<void> {
-    this.realRoot ??= await realpath(this.root);
-    const inside = (p: string): boolean => p === this.realRoot || p.startsWith(`${this.realRoot}${sep}`);
-    for (const path of [dir, join(dir, 'cur'), join(dir, 'new'), join(dir, 'tmp')]) {
-      let real: string;
-      try {
-        real = await realpath(path);
-      } catch (err) {
-        if (isErrno(err, 'ENOENT')) continue;
-        throw fromErrno(err, 'opening folder', path);
-      }
-      if (!inside(real)) throw new MdsyncError('BAD_FOLDER', `${path} leads outside the Maildir ${this.root} (a symbolic link to ${real}): refused`);
-    }
-  }
-
-  /** The deepest existing directory on the way to `dir` must lie inside the root. */
-  private async confineNew(dir: string): Promise<void> {
-    let existing = dir;
-    for (;;) {
-      const found = await stat(existing).then(() => true, () => false);
-      if (found || existing === this.root) break;
-      existing = dirname(existing);
-    }
-    await this.confine(existing);
+  private folder(name: string): Promise<MaildirFolder> {
+    return this.registry.open(name);
   }
 
   prefetch(options: ListOptions = {}): Promise<void> {
@@ -265,7 +182,7 @@ export class LocalAgent {
     // One after another, in the order they will be written: the first delivery waits for one.
     for (const name of folders) {
       // Whatever fails here fails again, and is reported, where the folder is written.
-      await this.folders.get(name)?.prepare().catch(() => undefined);
+      await this.registry.known(name)?.prepare().catch(() => undefined);
     }
   }
 
@@ -296,33 +213,10 @@ export class LocalAgent {
   }
 
   /** `keep`: folders summed up beyond this many messages are let go of (release). */
-  private async summaries(dirs: FolderDir[], keep?: number): Promise<FolderSummary[]> {
-    const hasInbox = await stat(join(this.root, 'cur')).then(() => true, () => false);
-    let kept = 0;
-    // A folder that exists but cannot be read is listed as such, never left out: left out, it
-    // would read as deleted, and the other side's copy would be expunged.
-    const summarize = async (d: FolderDir): Promise<FolderSummary> => {
-      try {
-        // Confined once, as folder() does: a run lists its folders again at every pass.
-        if (!this.folders.has(d.name)) await this.confine(join(this.root, d.dir));
-        const folder = this.folderFor(d.name, d.dir);
-        const summary = { name: d.name, ...await folder.summary(this.cache?.folders[d.name]) };
-        if (keep !== undefined && (kept += summary.messages) > keep && folder.spareListing) await this.releaseFolder(folder);
-        return summary;
-      } catch (err) {
-        if (!(err instanceof MdsyncError) || !UNREADABLE.has(err.code)) throw err;
-        return { name: d.name, digest: '', messages: 0, uids: '', unreadable: err.message };
-      }
-    };
-    const listed = dirs.filter((d) => d.name !== INBOX || hasInbox);
-    const recorded = (d: FolderDir): boolean => this.cache?.folders[d.name] !== undefined;
-    if (keep === undefined || listed.every(recorded)) return Promise.all(listed.map(summarize));
-    // Folders the scan cache does not know, which may be let go of, are listed a few at a time:
-    // all at once, every listing is in memory together, and the heap grows to several times that
-    // before it is collected. (Most folders with a record are summed up from it, nothing listed.)
-    const { default: PQueue } = await import('p-queue');
-    const queue = new PQueue({ concurrency: RELEASED_LISTINGS });
-    return Promise.all(listed.map((d) => (recorded(d) ? summarize(d) : queue.add(() => summarize(d)))));
+  private summaries(dirs: FolderDir[], keep?: number): Promise<FolderSummary[]> {
+    const listing: Listing = { root: this.root, registry: this.registry, confine: this.confinement, release: (folder) => this.releaseFolder(folder) };
+    if (this.cache) listing.cache = this.cache;
+    return summarizeFolders(listing, dirs, keep);
   }
 
   async manifest(name: string): Promise<FolderManifest> {
@@ -335,33 +229,33 @@ export class LocalAgent {
 
   async hash(name: string, guids: string[]): Promise<(string | null)[]> {
     const folder = await this.folder(name);
-    return (await folder.hashMany(guids)).map((h) => h ?? null);
+    return (await hashMessages(folder, guids)).map((h) => h ?? null);
   }
 
   async mtimes(name: string, guids: string[]): Promise<(number | null)[]> {
-    return mtimesOf(await (await this.folder(name)).locateMany(guids));
+    return mtimesOf(await locateMessages(await this.folder(name), guids));
   }
 
   async *read(name: string, guids: string[]): AsyncIterable<ReadResult[]> {
     const folder = await this.folder(name);
-    yield* folder.readMany(guids);
+    yield* readMessages(folder, guids);
   }
 
   async checksum(name: string, guids: string[]): Promise<(Checksum | null)[]> {
     const folder = await this.folder(name);
-    const got = await checksumMany((g) => folder.locateMany(g), guids);
+    const got = await checksumMany((g) => locateMessages(folder, g), guids);
     // A delivery onto one of these names then compares with the bytes there now, not a kept hash.
-    folder.learnHashes(got.flatMap((c, i) => (c ? [[guids[i] as string, c.hash] as [string, string]] : [])));
+    folder.index.learnHashes(got.flatMap((c, i) => (c ? [[guids[i] as string, c.hash] as [string, string]] : [])));
     return got;
   }
 
   async setMtimes(name: string, items: MtimeChange[]): Promise<boolean[]> {
     const folder = await this.folder(name);
-    return setMtimesOf((g) => folder.locateMany(g), items);
+    return setMtimesOf((g) => locateMessages(folder, g), items);
   }
 
   async locate(name: string, guids: string[]): Promise<(string | null)[]> {
-    return (await this.folder(name)).locateMany(guids);
+    return locateMessages(await this.folder(name), guids);
   }
 
   async deliverFiles(name: string, items: FileDelivery[], options: { twins?: boolean } = {}): Promise<(FileDelivered | TwinFound | undefined)[]> {
@@ -373,147 +267,46 @@ export class LocalAgent {
   }
 
   async copyLocal(name: string, items: CopyRequest[]): Promise<Placed[]> {
-    const target = await this.folder(name);
-    const out: Placed[] = [];
-    const bySource = new Map<string, number[]>();
-    items.forEach((item, i) => bySource.set(item.fromFolder, [...(bySource.get(item.fromFolder) ?? []), i]));
-    const unlinked = (i: number): Placed => ({ wanted: (items[i] as CopyRequest).guid, guid: (items[i] as CopyRequest).guid, hash: '', existed: false, vanished: true });
-    for (const [fromFolder, indices] of bySource) {
-      let source: MaildirFolder;
-      let paths: (string | null)[];
-      try {
-        source = await this.folder(fromFolder);
-        paths = await source.locateMany(indices.map((i) => (items[i] as CopyRequest).fromGuid));
-      } catch (err) {
-        // Links to another message's bytes (twins.ts) name folders from records that may be out of
-        // date (deleted, unreadable since): not linked, the caller sends them. A move's source is not.
-        if (!(err instanceof MdsyncError) || indices.some((i) => (items[i] as CopyRequest).hash === undefined)) throw err;
-        for (const i of indices) out[i] = unlinked(i);
-        continue;
-      }
-      // A hard link on the I/O threads (else file to file); what that cannot do (moved meanwhile) the usual way.
-      const found = indices.flatMap((i, j) => (paths[j] ? [{ i, path: paths[j] as string }] : []));
-      // A file with another arrival time than the copy must have is copied: its mtime stays its own.
-      const ok = await linkable(found.map((f) => f.path), found.map((f) => (items[f.i] as CopyRequest).mtime));
-      const located = found.filter((_, j) => ok[j]);
-      const copied = await target.deliverFiles(located.map(({ i, path }) => {
-        const { fromFolder: _from, fromGuid: _guid, mtime: _mtime, ...rest } = items[i] as CopyRequest;
-        return { ...rest, path };
-      }), true);
-      copied.forEach((p, j) => {
-        const at = located[j]?.i;
-        if (p && !('twin' in p) && at !== undefined) out[at] = { wanted: p.wanted, guid: p.guid, hash: p.hash, existed: p.existed, ...(p.dropped ? { dropped: p.dropped } : {}) };
-      });
-      // A link to another message's bytes is made as asked or not at all: the caller sends it then.
-      for (const i of indices) if (out[i] === undefined && (items[i] as CopyRequest).hash !== undefined) out[i] = unlinked(i);
-      const rest = indices.filter((i) => out[i] === undefined);
-      if (rest.length === 0) continue;
-      const placed = await target.copyFrom(source, rest.map((i) => items[i] as CopyRequest));
-      placed.forEach((p, j) => { out[rest[j] as number] = p; });
-    }
-    return out;
+    return copyLocal(await this.folder(name), items, (from) => this.folder(from));
   }
 
   async setFlags(name: string, deltas: FlagDelta[]): Promise<FlagResult[]> {
-    return (await this.folder(name)).setFlags(deltas);
+    return setFlags(await this.folder(name), deltas);
   }
 
   async expunge(name: string, guids: string[]): Promise<number> {
-    return (await this.folder(name)).expunge(guids);
+    return expunge(await this.folder(name), guids);
   }
 
-  /**
-   * Creates a folder; `staged`: one the run is about to fill, built aside in the root's tmp/ and
-   * moved into place whole by publishFolder (Maildir++: a folder there is one directory), or,
-   * where it cannot be (INBOX, the fs layout, a folder there already), created and its new/ and
-   * cur/ built aside (stageFolder).
-   */
+  /** Creates a folder; `staged`: one the run is about to fill, built aside and published whole (folder-admin.ts). */
   async createFolder(name: string, options: { staged?: boolean } = {}): Promise<void> {
-    validateFolderName(name);
-    const rel = folderToDir(name, this.layout);
-    const dir = join(this.root, rel);
-    await this.confineNew(dir);
-    // confineNew checked the root and its tmp/, where the folder is built, lie inside the root.
-    const stage = options.staged === true && rel !== '' && this.layout === 'maildir++' && !(await stat(dir).then(() => true, () => false));
-    const staging = stage ? this.stagingDir() : undefined;
-    const home = staging ?? dir;
-    try {
-      crashPoint();
-      for (const sub of ['cur', 'new', 'tmp']) await makeDirs(join(home, sub), this.owner);
-      if (rel !== '' && this.layout === 'maildir++') {
-        await writeFile(join(home, 'maildirfolder'), '', { flag: 'a' });
-        if (this.owner) await chown(join(home, 'maildirfolder'), this.owner.uid, this.owner.gid);
-      }
-    } catch (err) {
-      throw fromErrno(err, 'creating folder', home);
-    }
-    this.folders.delete(name);
-    const folder = this.folderFor(name, rel, staging);
-    folder.touched = true;
-    for (const sub of ['cur', 'new', 'tmp']) folder.touchedDirs.add(join(home, sub));
-    folder.touchedDirs.add(home);
-    folder.touchedDirs.add(dirname(home));
-    folder.touchedDirs.add(this.root);
-    // A folder that cannot be built aside whole (INBOX, the fs layout) has its new/ and cur/ built aside.
-    if (options.staged === true && !stage) await this.stageContents(folder);
+    await createFolder(this.admin(), name, options);
   }
 
-  /**
-   * The run is about to fill this folder, which holds no message: its new/ and cur/ are built in
-   * the root's tmp/ and put in place of the empty ones by publishFolder (MaildirFolder.stageContents).
-   */
+  /** The run is about to fill this folder, which holds no message: its new/ and cur/ are built aside until publishFolder. */
   async stageFolder(name: string): Promise<boolean> {
-    return this.stageContents(await this.folder(name));
-  }
-
-  private async stageContents(folder: MaildirFolder): Promise<boolean> {
-    // The root's tmp/, where they are built, must lie inside the root.
-    await this.confineNew(join(this.root, 'tmp', 'staging'));
-    return folder.stageContents(this.stagingDir());
-  }
-
-  /** A new directory in the root's tmp/, named as mdsync's temp files are (a killed run's is removed by the next). */
-  private stagingDir(): string {
-    return join(this.root, 'tmp', `${Date.now()}.F${++stagingCounter}.${tempTag()}`);
+    return stageContents(this.admin(), await this.folder(name));
   }
 
   /** Moves a staged folder into place (createFolder); nothing for a folder that is not staged. */
   async publishFolder(name: string): Promise<void> {
-    await (await this.folder(name)).publish((dir) => this.confine(dir));
+    await (await this.folder(name)).publish((dir) => this.confinement.folder(dir));
   }
 
   async deleteFolder(name: string): Promise<boolean> {
-    if (name === INBOX) return false;
-    const folder = await this.folder(name);
-    if (folder.stagedWhole) {
-      await folder.discard();
-      this.folders.delete(name);
-      return true;
-    }
-    await folder.discard();
-    if (!(await folder.isEmpty())) {
+    const done = await deleteFolder(this.admin(), name, () => {
+      if (this.cache) delete this.cache.folders[name];
+      this.cacheChanged = true;
+    });
+    if (done === 'not-empty') {
       this.raced = true;
       this.warn(name, `folder ${name} was not deleted: messages arrived in it during the run`);
-      return false;
     }
-    try {
-      crashPoint();
-      for (const sub of ['cur', 'new', 'tmp']) await rm(join(folder.dir, sub), { recursive: true, force: true });
-      for (const file of ['maildirfolder', 'dovecot-uidlist', 'dovecot-keywords', 'dovecot.index', 'dovecot.index.log', 'dovecot.index.cache', 'dovecot-uidlist.lock']) {
-        await rm(join(folder.dir, file), { force: true });
-      }
-      await rmdir(folder.dir).catch((err) => {
-        // fs layout: a parent keeps its child folders.
-        if (!isErrno(err, 'ENOTEMPTY', 'EEXIST')) throw err;
-      });
-    } catch (err) {
-      throw fromErrno(err, 'deleting folder', folder.dir);
-    }
-    this.folders.delete(name);
-    if (this.cache) delete this.cache.folders[name];
-    this.cacheChanged = true;
-    await fsyncDir(join(folder.dir, '..'));
-    return true;
+    return done === 'deleted';
+  }
+
+  private admin(): Folders {
+    return { root: this.root, layout: this.layout, registry: this.registry, confine: this.confinement, ...(this.owner ? { owner: this.owner } : {}) };
   }
 
   async writeSubscriptions(names: string[]): Promise<void> {
@@ -538,7 +331,7 @@ export class LocalAgent {
    */
   release(names: string[]): Promise<void> {
     const done = Promise.all(names.map(async (name) => {
-      const folder = this.folders.get(name);
+      const folder = this.registry.known(name);
       if (folder) await this.releaseFolder(folder);
     })).then(() => undefined);
     this.releases.add(done);
@@ -558,7 +351,7 @@ export class LocalAgent {
   async commit(): Promise<void> {
     const dirs = new Set<string>(this.uncommitted);
     this.uncommitted.clear();
-    for (const folder of this.folders.values()) {
+    for (const folder of this.registry.all()) {
       for (const d of folder.touchedDirs) dirs.add(d);
       folder.touchedDirs.clear();
     }
@@ -566,7 +359,7 @@ export class LocalAgent {
   }
 
   async drainWarnings(): Promise<{ warnings: Warning[]; raced: boolean; changed: string[] }> {
-    const folders = [...this.folders.values()];
+    const folders = this.registry.all();
     const changed = await Promise.all(folders.map((f) => f.changedSinceListed().catch(() => false)));
     const out = { warnings: this.warnings, raced: this.raced, changed: folders.filter((_, i) => changed[i]).map((f) => f.name) };
     this.warnings = [];
@@ -582,9 +375,9 @@ export class LocalAgent {
       await this.publishLeftStaged();
       if (this.cache) {
         let changed = this.cacheChanged;
-        await Promise.all([...this.folders.values()].map(async (folder) => {
+        await Promise.all(this.registry.all().map(async (folder) => {
           if (folder.touched) {
-            await folder.cleanTmp();
+            await cleanTmp(folder.subdirs.tmp);
             await folder.settle().catch(() => undefined);
           }
           const record = await folder.toCache().catch(() => undefined);

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { CONTROL_FILE_MAX, readControlFile, type ControlFile } from './control-file.js';
 import { UIDLIST_LOCK_STALE_MS } from './uidlist-write.js';
 
+/** Dovecot's index files of a folder: removed where mdsync rewrites what they index (UIDs), or the folder. */
+export const DOVECOT_INDEX_FILES = ['dovecot.index', 'dovecot.index.log', 'dovecot.index.log.2', 'dovecot.index.cache'] as const;
+
 const INDEX_MAJOR = 7;
 const LOG_MAJOR = 1;
 // mail_index_header: next_uid is the uint32 at byte 28; compat_flags at byte 12.
