@@ -4,7 +4,10 @@ import type { FolderManifest, MessageEntry } from '../model.js';
 import { applyChange, deltaBetween, mergeThreeWay, sameFlags, union, type FlagState } from './flags.js';
 import { emptyPlan, type Copy, type Expunge, type Mode, type Plan, type Transfer } from './plan.js';
 import { absentAsSkipped, skippedNames, skippedOpposite } from './skipped.js';
-import type { Side, SideRecord, StateFolder, StateMessage, SyncState } from './state.js';
+import { hashOf, makeMessage, record, standingRecords } from './diff-records.js';
+import type { Side, StateFolder, StateMessage, SyncState } from './state.js';
+
+export { hashNeeds } from './hash-needs.js';
 
 export interface SideSnapshot {
   /** Every folder this side has, with its full manifest (unchanged ones rebuilt from the state). */
@@ -24,65 +27,6 @@ export interface DiffInput {
 
 const INBOX = 'INBOX';
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
-
-function record(e: MessageEntry, t: FlagState = e): SideRecord {
-  return { guid: e.guid, flags: t.flags, keywords: t.keywords, location: t.location };
-}
-
-function makeMessage(hash: string, infoRest: string | undefined, a?: SideRecord, b?: SideRecord): StateMessage {
-  const m: StateMessage = { hash };
-  if (infoRest !== undefined) m.infoRest = infoRest;
-  if (a) m.a = a;
-  if (b) m.b = b;
-  return m;
-}
-
-/** A hash to compare bytes by: a record's '' (never learnt, passed on by recordEntry) is none. */
-const known = (hash: string | undefined): hash is string => hash !== undefined && hash !== '';
-
-/** Sizes or hashes known on both sides that disagree: other bytes, whatever the names say. */
-function differ(ea: MessageEntry, eb: MessageEntry): boolean {
-  return (ea.size !== undefined && eb.size !== undefined && ea.size !== eb.size) ||
-    (known(ea.hash) && known(eb.hash) && ea.hash !== eb.hash);
-}
-
-const sameBytes = (ea: MessageEntry, eb: MessageEntry): boolean => known(ea.hash) && ea.hash === eb.hash && !differ(ea, eb);
-
-/**
- * The saved records that still describe the sides. Set aside, their files met as at a first
- * meeting (nothing expunged): a record whose two files now hold other bytes (one replaced behind
- * our back), and those a name contradicts: both sides hold it with the same bytes and no record
- * links the two (an rsync put it back after a collision gave one side's copy a fresh name). Left
- * standing, the first would look converged and the second plan a move onto itself plus an
- * expunge of the only copy.
- */
-function standingRecords(mapA: Map<string, MessageEntry>, mapB: Map<string, MessageEntry>, messages: StateMessage[]): StateMessage[] {
-  const byA = new Map<string, StateMessage>();
-  const byB = new Map<string, StateMessage>();
-  const aside = new Set<StateMessage>();
-  for (const m of messages) {
-    if (m.a) byA.set(m.a.guid, m);
-    if (m.b) byB.set(m.b.guid, m);
-    const ea = m.a && mapA.get(m.a.guid);
-    const eb = m.b && mapB.get(m.b.guid);
-    // Hashes only: a name's `,S=` is the size of whoever first took the name, not of a collided file's bytes.
-    if (ea && eb && known(ea.hash) && known(eb.hash) && ea.hash !== eb.hash) aside.add(m);
-  }
-  for (const [guid, ea] of mapA) {
-    const eb = mapB.get(guid);
-    const ma = byA.get(guid);
-    const mb = byB.get(guid);
-    if (!eb || (ma !== undefined && ma === mb) || (ma === undefined && mb === undefined) || !sameBytes(ea, eb)) continue;
-    if (ma) aside.add(ma);
-    if (mb) aside.add(mb);
-  }
-  return aside.size === 0 ? messages : messages.filter((m) => !aside.has(m));
-}
-
-/** What is known of a message's content: from the entry, else from its state record. */
-function hashOf(e: MessageEntry, m?: StateMessage): string {
-  return e.hash ?? m?.hash ?? '';
-}
 
 class Planner {
   readonly plan: Plan;
@@ -411,90 +355,4 @@ export function diff(input: DiffInput): Plan {
   planner.detectMoves();
   mergeSubscriptions(input, plan);
   return plan;
-}
-
-/** Names both sides hold, not unknown to both, that no saved record links together (sizes agreeing): both hashes. */
-function namesNotLinked(input: DiffInput, folder: string, messages: Record<Side, MessageEntry[]>, need: (side: Side, folder: string, e: MessageEntry) => void): void {
-  const together = new Set<string>();
-  const known = new Set<string>();
-  for (const m of input.state?.folders[folder]?.messages ?? []) {
-    if (m.a && m.a.guid === m.b?.guid) together.add(m.a.guid);
-    for (const r of [m.a, m.b]) if (r) known.add(r.guid);
-  }
-  const onB = new Map(messages.b.map((e) => [e.guid, e]));
-  for (const ea of messages.a) {
-    const eb = onB.get(ea.guid);
-    if (!eb || together.has(ea.guid) || !known.has(ea.guid) || differ(ea, eb)) continue;
-    need('a', folder, ea);
-    need('b', folder, eb);
-  }
-}
-
-/** Which messages need a content hash before `diff` can decide: first meetings, and moves. */
-export function hashNeeds(input: DiffInput): { side: Side; folder: string; guids: string[] }[] {
-  const needs = new Map<string, { side: Side; folder: string; guids: Set<string> }>();
-  const need = (side: Side, folder: string, e: MessageEntry): void => {
-    if (e.hash !== undefined) return;
-    const key = `${side}\0${folder}`;
-    const n = needs.get(key) ?? { side, folder, guids: new Set<string>() };
-    n.guids.add(e.guid);
-    needs.set(key, n);
-  };
-  const disappeared: Record<Side, boolean> = { a: false, b: false };
-  const fresh: { side: Side; folder: string; entries: MessageEntry[] }[] = [];
-  const names = new Set([...input.a.folders.keys(), ...input.b.folders.keys(), ...Object.keys(input.state?.folders ?? {})]);
-  for (const folder of names) {
-    const messages = { a: input.a.folders.get(folder)?.messages ?? [], b: input.b.folders.get(folder)?.messages ?? [] };
-    const known: Record<Side, Set<string>> = { a: new Set(), b: new Set() };
-    let crossed = false;
-    for (const m of input.state?.folders[folder]?.messages ?? []) {
-      if (m.a) known.a.add(m.a.guid);
-      if (m.b) known.b.add(m.b.guid);
-      if (m.a?.guid !== m.b?.guid) crossed = true;
-    }
-    // Records that pair two names (after a collision): a name both sides hold that no record links
-    // together is compared by content (standingRecords).
-    if (crossed) namesNotLinked(input, folder, messages, need);
-    // Only what the state does not know is looked at one by one: usually a handful per folder.
-    const unknown: Record<Side, MessageEntry[]> = { a: [], b: [] };
-    for (const side of ['a', 'b'] as const) {
-      let stillThere = 0;
-      for (const e of messages[side]) {
-        if (known[side].has(e.guid)) stillThere++;
-        else unknown[side].push(e);
-      }
-      if (stillThere < known[side].size) disappeared[side] = true;
-    }
-    if (unknown.a.length === 0 || unknown.b.length === 0) {
-      // New on one side only (a first copy's every message): no name or size to meet on the other.
-      for (const side of ['a', 'b'] as const) if (unknown[side].length > 0) fresh.push({ side, folder, entries: unknown[side] });
-      continue;
-    }
-    const unknownB = new Map(unknown.b.map((e) => [e.guid, e]));
-    const metByName = new Set<string>();
-    const newHere: { side: Side; folder: string; e: MessageEntry }[] = [];
-    for (const ea of unknown.a) {
-      const eb = unknownB.get(ea.guid);
-      // The same new name on both sides: the bytes decide, unless the sizes already tell a collision.
-      if (eb && (ea.size === undefined || eb.size === undefined || ea.size === eb.size)) {
-        need('a', folder, ea);
-        need('b', folder, eb);
-        metByName.add(eb.guid);
-      } else {
-        newHere.push({ side: 'a', folder, e: ea });
-      }
-    }
-    for (const eb of unknown.b) {
-      if (!metByName.has(eb.guid)) newHere.push({ side: 'b', folder, e: eb });
-    }
-    // New on both sides under two names with one size: perhaps one message (the same move made on
-    // both sides, or a delivery renamed after a name collision and not yet recorded when a run died).
-    const newSizes: Record<Side, Set<number | undefined>> = { a: new Set(), b: new Set() };
-    for (const f of newHere) newSizes[f.side].add(f.e.size);
-    for (const f of newHere) if (f.e.size !== undefined && newSizes[other(f.side)].has(f.e.size)) need(f.side, folder, f.e);
-    for (const f of newHere) fresh.push({ side: f.side, folder, entries: [f.e] });
-  }
-  // A move shows as a message gone from one folder and a new one in another, on the same side.
-  for (const f of fresh) if (disappeared[f.side]) for (const e of f.entries) need(f.side, f.folder, e);
-  return [...needs.values()].map((n) => ({ side: n.side, folder: n.folder, guids: [...n.guids] }));
 }
