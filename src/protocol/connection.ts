@@ -5,14 +5,9 @@ import { MdsyncError, type ErrorCode } from '../errors.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
 import { MAX_IN_FLIGHT } from './limits.js';
 import { METHODS, isMethod, type Args, type Method, type Result } from './messages.js';
+import { Keepalives } from './keep-alives.js';
+import { ANSWER, BODIES_ASKED, HEAD_KEEP, BYE, ERROR, ERROR_CODE, KEEPALIVE, REQUEST, UNDEFLATED_ANSWERS, errorCode, errorText, shown } from './frame-kinds.js';
 
-const REQUEST = 0;
-const ANSWER = 1;
-const ERROR = 2;
-const BYE = 3;
-const KEEPALIVE = 4;
-/** The session's first bytes kept, to quote them when they were not a frame. */
-const HEAD_KEEP = 96;
 /** How long requests sent before a bye may still be answered after the peer's stream ended. */
 const BYE_GRACE_MS = 10_000;
 
@@ -43,16 +38,6 @@ interface Pending {
   reject(err: Error): void;
 }
 
-const ERROR_CODE = /^[A-Z][A-Z_]{0,39}$/;
-/** Requests that carry message bodies, and requests whose answers do. */
-const BODIES_ASKED: ReadonlySet<string> = new Set<Method>(['deliver', 'place', 'placePacked', 'uploadChunk']);
-/**
- * Answers sent as they are: bodies (as requests with bodies), and `place` answers, which are
- * SHA-256 hashes as bytes: deflate cannot shrink those, and trying cost the far side of a first
- * copy of 100 000 messages a tenth of a second of zlib for nothing.
- */
-const UNDEFLATED_ANSWERS: ReadonlySet<string> = new Set<Method>(['read', 'readChunk', 'place', 'placePacked']);
-
 export class Connection {
   private readonly decoder = new FrameDecoder();
   private readonly pending = new Map<number, Pending>();
@@ -64,7 +49,8 @@ export class Connection {
   private failure?: MdsyncError;
   private byeReceived = false;
   private timer?: NodeJS.Timeout;
-  private keepalive?: NodeJS.Timeout;
+  /** Serving side: shows life while busy and moving (keep-alives.ts). */
+  private readonly keepalive: Keepalives;
   private heartbeat?: NodeJS.Timeout;
   /** Serving side: end the session when the peer sent nothing for this long. */
   private idleTimeoutMs?: number;
@@ -84,6 +70,7 @@ export class Connection {
 
   constructor(private readonly input: Readable, private readonly output: Writable, private readonly options: ConnectionOptions) {
     this.finished = new Promise((resolve) => { this.finish = resolve; });
+    this.keepalive = new Keepalives(() => { void this.send([KEEPALIVE]).catch(() => undefined); }, () => this.lastProgress);
     input.on('data', (chunk: Buffer) => this.receive(chunk));
     input.on('end', () => this.ended());
     input.on('close', () => this.ended());
@@ -297,7 +284,7 @@ export class Connection {
       this.held = true;
       this.input.pause();
     }
-    this.startKeepalive();
+    this.keepalive.start(this.options.keepaliveMs);
     let answer: Promise<unknown>;
     try {
       // Called synchronously, in arrival order: stream chunks are checked for order as they come.
@@ -324,7 +311,7 @@ export class Connection {
         this.input.resume();
       }
       if (this.inFlight === 0) {
-        this.stopKeepalive();
+        this.keepalive.stop();
         this.idle?.();
       }
     });
@@ -404,39 +391,9 @@ export class Connection {
     this.options.keepaliveMs = ms;
   }
 
-  private startKeepalive(): void {
-    if (this.keepalive || !this.options.keepaliveMs) return;
-    const every = this.options.keepaliveMs;
-    this.keepalive = setInterval(() => {
-      // A timer alone would keep a side stuck for good (a hung disk) alive in its client's eyes,
-      // defeating --timeout: silence once nothing has moved for the client's --timeout.
-      if (Date.now() - this.lastProgress > 3 * every) return;
-      void this.send([KEEPALIVE]).catch(() => undefined);
-    }, every);
-    this.keepalive.unref();
-  }
-
-  private stopKeepalive(): void {
-    if (this.keepalive) clearInterval(this.keepalive);
-    this.keepalive = undefined;
-  }
-
   private stopTimers(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.stopKeepalive();
+    this.keepalive.stop();
   }
-}
-
-/** The peer's error text as the user's terminal may show it: control characters but line ends as `\xNN`, never an escape sequence. */
-function shown(text: string): string {
-  return text.replace(/[\x00-\x09\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-function errorCode(err: unknown): string {
-  return err instanceof MdsyncError ? err.code : 'IO';
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
