@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { doveadm, dovecotWorkDir, fetchMessages } from '../helpers/dovecot.js';
+import { dovecotWorkDir, fetchMessages } from '../helpers/dovecot.js';
 import { makeMaildir, message, removeDir } from '../helpers/maildir.js';
 import { cliVia, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 

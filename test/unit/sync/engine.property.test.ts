@@ -64,8 +64,6 @@ interface Interval {
   synced: Set<number>;
 }
 
-const sortChars = (s: string): string => [...new Set(s)].sort().join('');
-
 class World {
   readonly sides: Record<Side, MemoryMaildir> = { a: new MemoryMaildir('ahost'), b: new MemoryMaildir('bhost') };
   private readonly agents: Record<Side, MemoryAgent>;
