@@ -15,11 +15,11 @@ import { textBeforeFrames } from './frame.js';
 import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
 import { entryFromWire, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, CHECKSUM, DEFLATE, LINKED_COPIES, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PARTIAL_LISTINGS, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './server.js';
+import { CAPABILITIES, CHECKSUM, DEFLATE, LINKED_COPIES, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PARTIAL_LISTINGS, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './capabilities.js';
 import { packDeliveries } from './deliveries.js';
 
-/** A byte stream to a serving mdsync, and what to say when it broke. */
-export interface Transport {
+/** What a RemoteAgent needs of its transport (src/remote/transport.ts): a byte stream to a serving mdsync, and what to say when it broke. */
+export interface SessionStreams {
   input: Readable;
   output: Writable;
   /** Why the far side went away (its exit status and stderr), when known. */
@@ -44,7 +44,7 @@ async function* pieces(body: BodyStream | Uint8Array): AsyncGenerator<Uint8Array
 export class RemoteAgent implements Agent {
   private constructor(
     private readonly connection: Connection,
-    private readonly transport: Transport,
+    private readonly transport: SessionStreams,
     private readonly label: string,
     private readonly info: Hello,
   ) {
@@ -73,7 +73,7 @@ export class RemoteAgent implements Agent {
   };
 
   /** Says hello; a far side that never answers is described by its exit status and stderr. */
-  static async connect(transport: Transport, label: string, request: OpenRequest, timeoutMs: number, compress = false): Promise<RemoteAgent> {
+  static async connect(transport: SessionStreams, label: string, request: OpenRequest, timeoutMs: number, compress = false): Promise<RemoteAgent> {
     // Keep-alives all along, at a third of --timeout: the far side takes silence past it for our end.
     const connection = new Connection(transport.input, transport.output, { label, timeoutMs, heartbeatMs: Math.max(200, Math.floor(timeoutMs / 3)) });
     const { partialListings, ...open } = request;

@@ -2,8 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { MdsyncError } from '../errors.js';
-import type { Transport } from '../protocol/remote-agent.js';
-import { cannotRunText, endedText } from './far-side-end.js';
+import { cannotRunText, endedText, type Transport } from './transport.js';
 import { splitWords } from './shell-words.js';
 
 const STDERR_KEEP = 8192;

@@ -4,8 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import ssh2, { type AuthenticationType, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { MdsyncError, isErrno } from '../errors.js';
-import type { Transport } from '../protocol/remote-agent.js';
-import { endedText } from './far-side-end.js';
+import { endedText, type Transport } from './transport.js';
 import { appendHostKey, checkHostKey, hostKeyError, knownKeyTypes } from './known-hosts.js';
 import { resolveHost } from './ssh-config.js';
 

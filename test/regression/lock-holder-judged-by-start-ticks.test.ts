@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../src/protocol/frame.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/limits.js';
-import { CAPABILITIES } from '../../src/protocol/server.js';
+import { CAPABILITIES } from '../../src/protocol/capabilities.js';
 import { runCli } from '../helpers/cli.js';
 import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
 import { BIN } from '../helpers/transports.js';

@@ -7,7 +7,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalAgent } from '../../../src/local/agent.js';
 import { RemoteAgent } from '../../../src/protocol/remote-agent.js';
-import { serveSession, type OpenRequest } from '../../../src/protocol/server.js';
+import type { OpenRequest } from '../../../src/protocol/capabilities.js';
+import { serveSession } from '../../../src/protocol/server.js';
 import { makeMaildir, message, removeDir, tempDir } from '../../helpers/maildir.js';
 
 let work: string;

@@ -1,7 +1,7 @@
 // How a far side's end reads: one line, the line of stderr that says what went wrong, quoted.
 
 import { expect, it } from 'vitest';
-import { cannotRunText, endedText, lastStderrLine } from '../../../src/remote/far-side-end.js';
+import { cannotRunText, endedText, lastStderrLine } from '../../../src/remote/transport.js';
 
 it.each([
   ['one line', 'bash: mdsync: command not found\n', 'bash: mdsync: command not found'],

@@ -1,6 +1,12 @@
-// How the far side's command ended, in one line: what a user reads when a remote side fails to start or goes away.
+// A transport to a far mdsync (ssh2-transport.ts, command-transport.ts): the byte stream a
+// RemoteAgent speaks over, and how the far side's command ended, in one line: what a user reads
+// when a remote side fails to start or goes away.
 
 import { quoted } from '../printable.js';
+import type { SessionStreams } from '../protocol/remote-agent.js';
+
+/** A byte stream to a serving mdsync, and what to say when it broke. */
+export type Transport = SessionStreams;
 
 /** A shell's "command not found" status. */
 export const NOT_FOUND = 127;
