@@ -26,7 +26,7 @@ export function endpointKey(text: string): string {
 
 let remoteCode: Promise<typeof import('../remote/open.js')> | undefined;
 
-/** The code that reaches a far side: loaded for a remote side only (the protocol and its codec cost a local run 20 ms of start-up). */
+/** The code that reaches a far side: loaded for a remote side only (the protocol and its codec would lengthen a local run's start-up). */
 function loadRemoteCode(): Promise<typeof import('../remote/open.js')> {
   remoteCode ??= import('../remote/open.js');
   return remoteCode;

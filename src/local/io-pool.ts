@@ -16,9 +16,8 @@ const WORKERS = 2;
 /** Below this many files a batch runs inline: starting a thread costs more. */
 const INLINE_BELOW = 16;
 /**
- * Files of larger batches run inline before the threads are started: starting two costs ~70 ms
- * of CPU, more than a run of a few hundred changes spends on its file I/O (the benchmark's 200×
- * changes move 370 files in such batches, and the run is 7 % faster without the threads).
+ * Files of larger batches run inline before the threads are started: starting two costs more CPU
+ * than a run of a few hundred changes spends on its file I/O (docs/performance.md, "Copies").
  */
 export const START_AFTER_FILES = 1024;
 
@@ -93,7 +92,7 @@ export class IoPool {
   /**
    * Runs a job on a thread. Jobs of one `lane` (the folder they write) go to the thread already
    * writing it, unless another thread is idle: two threads creating, linking and unlinking names
-   * in one directory wait on its lock, which cost 10% of a two-thread write of 100 000 files.
+   * in one directory wait on its lock.
    */
   run(job: ReadJob, lane?: string): Promise<ReadOutcome[]>;
   run(job: WriteJob, lane?: string): Promise<WriteOutcome[]>;

@@ -1,8 +1,7 @@
 // Jobs and outcomes of batch-io.ts as they cross between threads: the strings of a batch joined
 // into one with their ends beside it, its numbers in typed arrays. A structured clone copies a
 // flat string or array in one step, where a batch of objects costs a walk over each object's
-// properties on both threads: in a first copy of 100 000 messages, 0.2 s on the main thread and
-// as much on each copying thread.
+// properties on both threads, a first copy's largest cost after the copying itself.
 
 import type { CopyOutcome, HashOutcome, Job, ReadOutcome, WriteOutcome } from './batch-io.js';
 
@@ -91,7 +90,7 @@ export function unpackJob(packed: PackedJob): Job {
 /**
  * What a packed job hands over instead of copying: a write job's bodies. A structured clone of
  * the bodies themselves copies each twice (into the message, out of it) through a growing
- * buffer: 0.6 s of a far side's main thread in a 100 000-message first copy over SSH.
+ * buffer, on the main thread of a far side that writes a first copy.
  */
 export function transferOf(packed: PackedJob): ArrayBuffer[] {
   return packed.kind === 'write' ? [packed.bodies.buffer as ArrayBuffer] : [];

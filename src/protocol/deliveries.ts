@@ -1,9 +1,9 @@
 // Deliveries as `placePacked` sends them: the GUIDs of a batch as one text, one per line (a GUID
 // holds no control character), its flags likewise, its locations one letter each; mtimes,
-// keywords, the rest of each name's info and the bodies as lists. A far side decoded a `place`
-// request of 128 messages as three short strings and a map a message, each field checked under a
-// path of its own: a fifth of a second of its main thread in a 100 000-message first copy, and
-// 150 MB of garbage from decoding the short strings alone. Three long texts split in milliseconds.
+// keywords, the rest of each name's info and the bodies as lists. A map a message, each field
+// checked under a path of its own, cost the far side's main thread more than the copy's own work
+// and left a short string per field as garbage; three long texts split at once
+// (docs/performance.md, "On the wire").
 
 import { MdsyncError } from '../errors.js';
 import type { Delivery } from '../model.js';

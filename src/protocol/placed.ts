@@ -1,7 +1,7 @@
 // Answers to `place` (what `deliver` answers, packed): each message's SHA-256 as 32 bytes and
 // whether it was already there as one byte, in the order asked; only a message placed under
-// another name, or with keywords dropped, is named. A first copy of 100 000 messages got 6.5 MB
-// of names and hex hashes (deflated) in answer to `deliver`, and gets 3.3 MB from `place`.
+// another name, or with keywords dropped, is named: half the bytes of names and hex hashes
+// (docs/performance.md, "On the wire").
 
 import { MdsyncError } from '../errors.js';
 import type { Placed } from '../model.js';
