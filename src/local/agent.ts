@@ -23,6 +23,7 @@ import { summarizeFolders, type Listing } from './listing.js';
 import { Dotlock } from './lock.js';
 import { mtimesOf } from './mtimes.js';
 import type { Separator } from './name.js';
+import { expectFiles } from './pool.js';
 import { FolderRegistry } from './registry.js';
 import { openRoot, writeDenied } from './root.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './scan-cache.js';
@@ -178,7 +179,8 @@ export class LocalAgent {
     return this.prefetching;
   }
 
-  async prepare(folders: string[]): Promise<void> {
+  async prepare(folders: string[], files?: number): Promise<void> {
+    if (files !== undefined) expectFiles(files);
     // One after another, in the order they will be written: the first delivery waits for one.
     for (const name of folders) {
       // Whatever fails here fails again, and is reported, where the folder is written.

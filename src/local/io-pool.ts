@@ -20,6 +20,11 @@ const INLINE_BELOW = 16;
  * than a run of a few hundred changes spends on its file I/O (docs/performance.md, "Copies").
  */
 export const START_AFTER_FILES = 1024;
+/**
+ * A run that announces fewer files than this (IoPool.expect) never starts the threads: it would
+ * be over before they had loaded and taken a share of the work (docs/performance.md, "Copies").
+ */
+export const THREADS_FROM_FILES = 4096;
 
 interface Pending {
   kind: Job['kind'];
@@ -52,6 +57,8 @@ export class IoPool {
   /** Files of batches run inline that could have gone to a thread. */
   private inlined = 0;
   private threadJobs = 0;
+  /** Message files the runs of this process announced they are about to move (0: none said). */
+  private expected = 0;
 
   constructor(private readonly workerFile: string = WORKER_FILE) {
     this.available = existsSync(workerFile);
@@ -61,6 +68,11 @@ export class IoPool {
   get activity(): { inlineFiles: number; threadsStarted: number; threadsReady: number; threadJobs: number } {
     const slots = this.slots ?? [];
     return { inlineFiles: this.inlined, threadsStarted: slots.length, threadsReady: slots.filter(isReady).length, threadJobs: this.threadJobs };
+  }
+
+  /** A run is about to move this many message files (LocalAgent.prepare): few, and the threads are not started. */
+  expect(files: number): void {
+    this.expected += files;
   }
 
   private start(): Slot[] {
@@ -103,7 +115,8 @@ export class IoPool {
     if (!this.available || size < INLINE_BELOW) return runJob(job);
     // Threads take jobs once they have loaded their code: until then jobs run here, and a run
     // never waits for a thread to start.
-    const slots = this.inlined < START_AFTER_FILES ? [] : this.start().filter(isReady);
+    const few = this.inlined < START_AFTER_FILES || (this.expected > 0 && this.expected < THREADS_FROM_FILES);
+    const slots = few ? [] : this.start().filter(isReady);
     if (slots.length === 0) {
       this.inlined += size;
       return runJob(job);

@@ -4,8 +4,22 @@
 import type { IoPool } from './io-pool.js';
 
 let poolCode: Promise<typeof import('./io-pool.js')> | undefined;
+let pool: IoPool | undefined;
+/** Files announced before the pool's code was loaded. */
+let announced = 0;
 
 export async function ioPool(): Promise<IoPool> {
   poolCode ??= import('./io-pool.js');
-  return (await poolCode).ioPool;
+  const loaded = (await poolCode).ioPool;
+  if (!pool) {
+    pool = loaded;
+    if (announced > 0) pool.expect(announced);
+  }
+  return pool;
+}
+
+/** A run is about to move this many message files through the pool (IoPool.expect). */
+export function expectFiles(files: number): void {
+  if (pool) pool.expect(files);
+  else announced += files;
 }

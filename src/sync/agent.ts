@@ -21,9 +21,10 @@ export interface Agent {
   /**
    * Starts loading the listings of folders the run is about to write, in this order, while it
    * reads what it will deliver: a far side does this meanwhile instead of at its first write into
-   * each folder. Never fails; nothing needs to wait for it.
+   * each folder. `files`: the message files the run is about to place there (a side may choose how
+   * to do its I/O by it). Never fails; nothing needs to wait for it.
    */
-  prepare?(folders: string[]): Promise<void>;
+  prepare?(folders: string[], files?: number): Promise<void>;
   /**
    * The run is done with these folders for now (a first copy goes a few folders at a time): a
    * side may let go of what it holds of them, and load them again if asked. Never fails.

@@ -120,11 +120,13 @@ class Execution {
   private prepare(transferGroups: Transfer[][]): void {
     const { plan } = this.ctx;
     for (const side of ['a', 'b'] as const) {
+      const into = transferGroups.filter((g) => g[0]?.from !== side);
       const written = new Set([
-        ...inTwoLanes(transferGroups.filter((g) => g[0]?.from !== side).map((g) => ({ size: g.length, tasks: [g[0]?.folder ?? ''] }))),
+        ...inTwoLanes(into.map((g) => ({ size: g.length, tasks: [g[0]?.folder ?? ''] }))),
         ...[...plan.copies, ...plan.flagChanges, ...plan.expunges].filter((op) => op.side === side).map((op) => op.folder),
       ]);
-      if (written.size > 0) void this.agents[side].prepare?.([...written]).catch(() => undefined);
+      const files = into.reduce((n, g) => n + g.length, 0) + plan.copies.filter((c) => c.side === side).length;
+      if (written.size > 0) void this.agents[side].prepare?.([...written], files).catch(() => undefined);
     }
   }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IoPool, START_AFTER_FILES } from '../../../src/local/io-pool.js';
+import { IoPool, START_AFTER_FILES, THREADS_FROM_FILES } from '../../../src/local/io-pool.js';
 
 // The compiled thread (npm test builds it first): run from sources, the pool finds none.
 const WORKER = fileURLToPath(new URL('../../../dist/src/local/io-worker.js', import.meta.url));
@@ -60,5 +60,24 @@ describe('IoPool', () => {
     const reads = await pool.run({ kind: 'read', paths, inlineMax: 1 << 20 });
     expect(pool.activity.threadJobs).toBe(2);
     expect(reads.map((r) => (r.kind === 'ok' ? Buffer.from(r.data).toString() : r.kind))).toEqual(bodies.map((b) => b.toString()));
+  });
+});
+
+describe('IoPool told how many files a run moves', () => {
+  it(`starts no thread for a run of fewer than ${THREADS_FROM_FILES} files, past ${START_AFTER_FILES} too`, async () => {
+    const pool = new IoPool(WORKER);
+    pool.expect(THREADS_FROM_FILES - 1);
+    const batches = Math.ceil((THREADS_FROM_FILES - 1) / BATCH);
+    for (let i = 0; i < batches; i++) await hashBatch(pool);
+    expect(pool.activity).toEqual({ inlineFiles: batches * BATCH, threadsStarted: 0, threadsReady: 0, threadJobs: 0 });
+  });
+
+  it('starts them as ever for a larger one', async () => {
+    const pool = new IoPool(WORKER);
+    pool.expect(THREADS_FROM_FILES);
+    const batches = Math.ceil(START_AFTER_FILES / BATCH);
+    for (let i = 0; i < batches; i++) await hashBatch(pool);
+    await hashBatch(pool);
+    expect(pool.activity.threadsStarted).toBe(2);
   });
 });
