@@ -4,7 +4,7 @@
 
 import { link, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { bodySize, isStream } from '../body.js';
+import { BODY_CHUNK, bodySize, isStream } from '../body.js';
 import { crashPoint } from '../crash-point.js';
 import { fromErrno, isErrno } from '../errors.js';
 import type { CopyRequest, Delivery, FileDelivered, FileDelivery, Placed, TwinFound } from '../model.js';
@@ -16,7 +16,6 @@ import type { FolderScan } from './scan.js';
 import { tempTag } from './leftovers.js';
 import { ioPool } from './pool.js';
 import { hashMessage, readMessage } from './read.js';
-import { BODY_CHUNK } from '../body.js';
 
 /**
  * Places messages: tmp/ + fsync + mtime, then link() into new/ or cur/. link(), not rename():

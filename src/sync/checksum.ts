@@ -5,9 +5,8 @@ import { MdsyncError } from '../errors.js';
 import type { Agent } from './agent.js';
 import type { SideSnapshot } from './diff.js';
 import type { Plan } from './plan.js';
-import type { Side } from './state.js';
+import { SIDE_NAME, type Side } from './state.js';
 
-const SIDE_NAME: Record<Side, string> = { a: 'first', b: 'second' };
 
 /** Refuses before anything is read or changed when a side (an older far side) cannot do it. */
 function requireChecksums(agents: Record<Side, Agent>): void {

@@ -5,7 +5,7 @@ import { applyChange, deltaBetween, mergeThreeWay, sameFlags, union, type FlagSt
 import { emptyPlan, type Copy, type Expunge, type Mode, type Plan, type Transfer } from './plan.js';
 import { absentAsSkipped, skippedNames, skippedOpposite } from './skipped.js';
 import { hashOf, makeMessage, record, standingRecords } from './diff-records.js';
-import type { Side, StateFolder, StateMessage, SyncState } from './state.js';
+import { other, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 export { hashNeeds } from './hash-needs.js';
 
@@ -26,7 +26,6 @@ export interface DiffInput {
 }
 
 const INBOX = 'INBOX';
-const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
 class Planner {
   readonly plan: Plan;

@@ -4,9 +4,7 @@
 import type { MessageEntry } from '../model.js';
 import type { DiffInput } from './diff.js';
 import { differ } from './diff-records.js';
-import type { Side } from './state.js';
-
-const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+import { other, type Side } from './state.js';
 
 /** Names both sides hold, not unknown to both, that no saved record links together (sizes agreeing): both hashes. */
 function namesNotLinked(input: DiffInput, folder: string, messages: Record<Side, MessageEntry[]>, need: (side: Side, folder: string, e: MessageEntry) => void): void {

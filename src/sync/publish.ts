@@ -7,8 +7,7 @@
 import type { Agent } from './agent.js';
 import type { PlacementLog } from './journal.js';
 import type { Plan, Transfer } from './plan.js';
-import { other } from './run-types.js';
-import type { Side } from './state.js';
+import { other, type Side } from './state.js';
 
 const keyOf = (side: Side, folder: string): string => `${side}\0${folder}`;
 

@@ -4,11 +4,9 @@
 import type { Hello } from '../model.js';
 import type { Agent } from './agent.js';
 import { placementLog, type JournalEntry, type PlacementJournal } from './journal.js';
-import { emptyState, patchFolder, StateDamagedError, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
+import { emptyState, other, patchFolder, StateDamagedError, type Side, type StateFolder, type StateMessage, type SyncState } from './state.js';
 
 type Loaded = { state?: SyncState; problem?: string };
-
-const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
 /**
  * A record is taken only where the receiving side holds the name it was placed under, with the

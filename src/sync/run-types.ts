@@ -82,8 +82,6 @@ export interface RunResult {
   refused?: GuardError;
 }
 
-export const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
-export const SIDE_NAME: Record<Side, string> = { a: 'first', b: 'second' };
 
 /** A run's start, under the locks: the sides, what it was asked, the state it loaded. */
 export interface RunStart {

@@ -7,8 +7,8 @@ import { MdsyncError } from '../errors.js';
 import type { Delivery, FileDelivery, Placed } from '../model.js';
 import type { Agent } from './agent.js';
 import type { Transfer } from './plan.js';
-import { other, type RunResult } from './run-types.js';
-import type { Side, StateMessage } from './state.js';
+import type { RunResult } from './run-types.js';
+import { other, SIDE_NAME, type Side, type StateMessage } from './state.js';
 import { BATCH_BYTES } from './tuning.js';
 import type { Twins } from './twins.js';
 
@@ -79,7 +79,7 @@ export async function transferBatch(
   };
   for await (const results of agents[from].read(first.folder, batch.map((t) => t.sourceGuid))) for (const got of results) {
     const t = bySource.get(got.guid);
-    if (!t) throw new MdsyncError('IO', `the ${from === 'a' ? 'first' : 'second'} side sent a message that was not asked for: ${got.guid}`);
+    if (!t) throw new MdsyncError('IO', `the ${SIDE_NAME[from]} side sent a message that was not asked for: ${got.guid}`);
     if (got.vanished || !got.data) {
       result.vanished++;
       continue;

@@ -5,9 +5,9 @@
 import type { FolderChanges, Warning } from '../model.js';
 import { changesFrom, narrow, type NarrowFolder } from './narrow.js';
 import type { Mode } from './plan.js';
-import { SIDE_NAME, type Scanned, type Trusted } from './run-types.js';
+import type { Scanned, Trusted } from './run-types.js';
 import { fetchAsSaved, fetchChanged, fillFromState, quietFolders, type Snapshot } from './snapshot.js';
-import { isConverged, readRecords, StateDamagedError, type Side, type StateFolder, type SyncState } from './state.js';
+import { isConverged, readRecords, SIDE_NAME, StateDamagedError, type Side, type StateFolder, type SyncState } from './state.js';
 
 /** The trust phase: skipped and untrusted folders, the quiet and the narrowed, the snapshots completed. */
 export async function trust(ctx: Scanned): Promise<Trusted> {

@@ -7,9 +7,7 @@
 import type { CopyRequest, Twin } from '../model.js';
 import type { Agent } from './agent.js';
 import type { Transfer } from './plan.js';
-import { StateDamagedError, type Side, type StateMessage } from './state.js';
-
-const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+import { other, StateDamagedError, type Side, type StateMessage } from './state.js';
 
 /**
  * A transfer made as a hard link on the receiving side, to the bytes it holds already

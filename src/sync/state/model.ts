@@ -46,6 +46,10 @@ export interface SyncState {
 
 export type Side = 'a' | 'b';
 
+export const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+/** How a message names a side: the first (a) or the second (b) argument of the run. */
+export const SIDE_NAME: Record<Side, string> = { a: 'first', b: 'second' };
+
 export function emptyState(idA: string, idB: string): SyncState {
   return { version: STATE_VERSION, idA, idB, folders: {}, subscriptions: [] };
 }
