@@ -285,6 +285,7 @@ export class MaildirFolder {
     if (!record?.settled || this.index.scan !== scan || this.index.edits !== edits || this.touched || this.deliveries.size > 0) return undefined;
     this.fromCache = record;
     this.index.clear();
+    this.loadedFrom = undefined;
     return record;
   }
 
