@@ -7,6 +7,11 @@ export const MAX_KEYWORDS = 26;
 export class KeywordMap {
   private readonly names: (string | undefined)[] = [];
   private dirty = false;
+  /**
+   * The names of each set of letters asked for, one array per set: a folder's files carry few
+   * sets, and its entries then share them (frozen, so none is changed for all).
+   */
+  private readonly named = new Map<string, string[]>();
 
   static parse(text: string, path: string): KeywordMap {
     const map = new KeywordMap();
@@ -44,13 +49,23 @@ export class KeywordMap {
 
   /** Keyword names for a file's letters; letters with no name are reported through `unknown`. */
   namesFor(letters: string, unknown: (letter: string) => void): string[] {
+    const known = this.named.get(letters);
+    if (known) return known;
     const out: string[] = [];
+    let whole = true;
     for (const letter of letters) {
       const name = this.nameOf(letter);
-      if (name === undefined) unknown(letter);
-      else out.push(name);
+      if (name === undefined) {
+        unknown(letter);
+        whole = false;
+      } else {
+        out.push(name);
+      }
     }
-    return out.sort();
+    const names = Object.freeze(out.sort()) as string[];
+    // Letters without a name are reported for each file that carries them: never kept.
+    if (whole) this.named.set(letters, names);
+    return names;
   }
 
   /** Letters for names, assigning free letters to new names; names past the 26th are returned as dropped. */
@@ -67,6 +82,7 @@ export class KeywordMap {
         }
         this.names[index] = name;
         this.dirty = true;
+        this.named.clear();
       }
       letters += String.fromCharCode(97 + index);
     }

@@ -19,7 +19,22 @@ export type MessageTuple = [string, string | 0, RecordTuple | 0, RecordTuple | 0
 
 const toTuple = (r: SideRecord): RecordTuple => [r.guid, r.flags, r.keywords, r.location === 'new' ? 'n' : 'c'];
 
-const fromTuple = (t: RecordTuple): SideRecord => ({ guid: t[0], flags: t[1], keywords: t[2], location: t[3] === 'n' ? 'new' : 'cur' });
+const fromTuple = (t: RecordTuple, keywords: (names: string[]) => string[]): SideRecord =>
+  ({ guid: t[0], flags: t[1], keywords: keywords(t[2]), location: t[3] === 'n' ? 'new' : 'cur' });
+
+/** One array per set of keyword names among records decoded together: a folder's records carry few sets. */
+function keywordSets(): (names: string[]) => string[] {
+  const sets = new Map<string, string[]>();
+  return (names) => {
+    if (!Array.isArray(names)) return names;
+    const key = JSON.stringify(names);
+    const known = sets.get(key);
+    if (known) return known;
+    const frozen = Object.freeze(names) as string[];
+    sets.set(key, frozen);
+    return frozen;
+  };
+}
 
 export const toMessageTuple = (m: StateMessage): MessageTuple => [
   m.hash, m.infoRest ?? 0, m.a ? toTuple(m.a) : 0, !m.b ? 0 : m.a && sameRecord(m.a, m.b) ? 1 : toTuple(m.b),
@@ -160,14 +175,16 @@ export function lookUpRecords(lines: SavedLine[], name: string, keys: Set<string
 }
 
 export function fromTuples(tuples: MessageTuple[]): StateMessage[] {
+  const keywords = keywordSets();
   return tuples.map((t: MessageTuple): StateMessage => {
     const m: StateMessage = { hash: t[0] };
     if (t[1] !== 0) m.infoRest = t[1];
-    if (t[2] !== 0) m.a = fromTuple(t[2]);
+    if (t[2] !== 0) m.a = fromTuple(t[2], keywords);
+    // A record the same on both sides is one object, as a run makes it (records are replaced, never changed).
     if (t[3] === 1) {
-      if (m.a) m.b = { ...m.a };
+      if (m.a) m.b = m.a;
     } else if (t[3] !== 0) {
-      m.b = fromTuple(t[3]);
+      m.b = fromTuple(t[3], keywords);
     }
     return m;
   });

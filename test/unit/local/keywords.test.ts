@@ -79,6 +79,27 @@ describe('KeywordMap.lettersFor / knownLetters', () => {
   });
 });
 
+describe('KeywordMap.namesFor', () => {
+  it('gives the files carrying one set of letters one frozen array, and the names given since', () => {
+    const map = KeywordMap.parse('0 $Forwarded\n1 todo\n', 'dovecot-keywords');
+    const none = (): void => undefined;
+    const first = map.namesFor('ba', none);
+    expect(first).toEqual(['$Forwarded', 'todo']);
+    expect(map.namesFor('ba', none)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => (first as string[]).push('x')).toThrow(TypeError);
+    // A letter named since changes what the same letters say.
+    const unknown: string[] = [];
+    expect(map.namesFor('ac', (l) => unknown.push(l))).toEqual(['$Forwarded']);
+    map.lettersFor(['later']);
+    expect(map.namesFor('ac', (l) => unknown.push(l))).toEqual(['$Forwarded', 'later']);
+    // An unnamed letter is reported each time it is met.
+    expect(map.namesFor('ad', (l) => unknown.push(l))).toEqual(['$Forwarded']);
+    expect(map.namesFor('ad', (l) => unknown.push(l))).toEqual(['$Forwarded']);
+    expect(unknown).toEqual(['c', 'd', 'd']);
+  });
+});
+
 describe('isValidKeyword', () => {
   it.each(['$Label1', 'Junk', 'a[b', 'ümlaut', 'x'.repeat(255)])('accepts %j', (k) => {
     expect(isValidKeyword(k)).toBe(true);
