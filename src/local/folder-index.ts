@@ -8,8 +8,9 @@ import type { FolderChanges, FolderManifest, Location, MessageEntry } from '../m
 import type { KeywordMap } from './keywords.js';
 import { carrying, keepsLetters, lettersNamedSince, parseKeywords } from './keyword-letters.js';
 import { sortChars, type Separator } from './name.js';
-import type { FolderScan, ScannedFile } from './scan.js';
-import { packFiles, type CachedFolder } from './scan-cache.js';
+import type { FileTable, ScannedFile } from './file-table.js';
+import type { FolderScan } from './scan.js';
+import type { CachedFolder } from './scan-cache.js';
 import { fieldOf, type Uidlist } from './uidlist.js';
 import type { UidlistRead } from './control-files.js';
 
@@ -44,7 +45,7 @@ export class FolderIndex {
   }
 
   /** The listing a cache record holds (`files`, unpacked), its digest taken over under the keyword map as it is now. */
-  fromRecord(record: CachedFolder, files: Map<string, ScannedFile>, control: Control): FolderScan {
+  fromRecord(record: CachedFolder, files: FileTable, control: Control): FolderScan {
     this.useControl(control);
     const scan: FolderScan = { files, stamp: record.stamp, settled: true, warnings: [] };
     this.scan = scan;
@@ -68,7 +69,7 @@ export class FolderIndex {
    */
   replace(
     scan: FolderScan, control: Control,
-    before: { files: Map<string, ScannedFile>; digest: Digest | undefined; keywords: KeywordMap | undefined; followedUnchanged: boolean } | undefined,
+    before: { files: FileTable; digest: Digest | undefined; keywords: KeywordMap | undefined; followedUnchanged: boolean } | undefined,
   ): boolean {
     // Assigned together: a concurrent caller never sees a scan without its keyword map.
     this.scan = scan;
@@ -81,23 +82,29 @@ export class FolderIndex {
     if (!before) return false;
     const added: ScannedFile[] = [];
     const removed: ScannedFile[] = [];
-    // The listing the scan followed, unchanged since: the files it listed again carry its mark,
-    // and only the others are looked up (a scan running beside it may have marked one as its own).
-    const again = before.followedUnchanged ? scan.followed : undefined;
-    if (again) added.push(...again.anew);
-    else for (const file of scan.files.values()) if (before.files.get(file.guid) !== file) added.push(file);
-    for (const file of before.files.values()) {
-      if ((again && file.listing === again.mark) || scan.files.get(file.guid) === file) continue;
+    // The listing the scan followed, unchanged since: which of its files it listed again is known,
+    // and no file is looked up in the other listing.
+    // (Packed by the scan, it holds only files with a packed index, unless it holds a name no listing makes.)
+    const followed = before.followedUnchanged && scan.followed?.previous === before.files && before.files.size === before.files.packedCount ? scan.followed : undefined;
+    const gone = (file: ScannedFile): void => {
       removed.push(file);
       // A renamed message keeps its hash (its GUID names the same body).
       if (file.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, file.hash);
+    };
+    if (followed) {
+      added.push(...followed.anew);
+      const previous = followed.previous;
+      for (let i = 0; i < previous.packedCount; i++) if (!followed.again[i]) gone(previous.fileAt(i));
+    } else {
+      for (const file of scan.files.values()) if (!before.files.holds(file)) added.push(file);
+      for (const file of before.files.values()) if (!scan.files.holds(file)) gone(file);
     }
     const cameOrWent = added.length > 0 || removed.length > 0;
     const { digest: beforeDigest, keywords: beforeKeywords } = before;
     if (!beforeDigest || beforeKeywords === undefined || !keepsLetters(beforeKeywords, control.keywords)) return cameOrWent;
     // Files listed again under their names whose keywords changed all the same (a letter got a name).
     for (const file of carrying(scan.files.values(), lettersNamedSince(beforeKeywords, control.keywords), this.separator)) {
-      if (before.files.get(file.guid) !== file) continue;
+      if (!before.files.holds(file)) continue;
       removed.push(file);
       added.push(file);
     }
@@ -198,7 +205,7 @@ export class FolderIndex {
       uids: this.uidlist ? digestUids(this.manifest(name)) : '',
       ...(uidValidity !== undefined ? { uidValidity } : {}),
       keywords: (this.keywords as KeywordMap).format(),
-      files: packFiles(scan.files.values(), (f) => f.hash ?? this.hashes.get(f.guid)),
+      files: scan.files.toRecord(this.hashes.size > 0 ? (guid) => this.hashes.get(guid) : undefined),
     };
   }
 
@@ -236,7 +243,7 @@ export class FolderIndex {
     const before = files.get(file.guid);
     if (before?.hash !== undefined && !this.hashes.has(file.guid)) this.hashes.set(file.guid, before.hash);
     if (this.scanDigest && before) this.scanDigest.remove(this.entryOf(before));
-    files.set(file.guid, file);
+    files.set(file);
     this.scanDigest?.add(this.entryOf(file));
     this.sinceBase = undefined;
   }

@@ -21,7 +21,7 @@ export interface ParsedName {
   size?: number;
 }
 
-const MAX_NAME = 255;
+export const MAX_NAME = 255;
 /** Flag letters a name may carry: as many as the wire takes. */
 const MAX_FLAGS = 64;
 
@@ -100,6 +100,12 @@ export function printableName(name: string): string {
 export function guidOfName(name: string, preferred: Separator = ':'): string {
   const found = findInfo(name, preferred);
   return found ? name.slice(0, found.at) : name;
+}
+
+/** The length of the GUID part (guidOfName's) of the name text[from, end), found in place: names joined in one string. */
+export function guidLengthIn(text: string, from: number, end: number, preferred: Separator = ':'): number {
+  // On the name alone: a search of the whole text for a mark the name lacks would cross every name.
+  return findInfo(text.slice(from, end), preferred)?.at ?? end - from;
 }
 
 /**

@@ -9,8 +9,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readAtSync, replaceFileBytes } from './fileio.js';
 import { removeLeftovers } from './leftovers.js';
-import { checkName, type Separator } from './name.js';
-import { ListedFile, type FolderStamp, type ScannedFile } from './scan.js';
+import { FileTable } from './file-table.js';
+import type { Separator } from './name.js';
+import type { FolderStamp } from './scan.js';
 
 // The header is JSON: parsed natively, where a decoder module would cost a local run's start-up
 // more than the parse. Version 9: listings skip names that do not round-trip (unsyncableName), which
@@ -121,67 +122,14 @@ export interface CachedFolder {
   uidValidity?: number;
   /** The folder's dovecot-keywords as the digest saw it: the digest follows changes only under the same map. */
   keywords: string;
-  /** The folder's files (packFiles), or where to read them: only when the folder's files are needed. */
+  /** The folder's files (FileTable.toRecord), or where to read them: only when the folder's files are needed. */
   files: Uint8Array | (() => Uint8Array);
 }
 
-/**
- * A folder's files as the cache keeps them: names joined by NUL (never in a file name), one
- * letter per location, hashes joined by NUL; three UTF-8 byte strings after their three lengths
- * (32-bit, big-endian). No record per message: writing and reading tens of thousands of them is
- * then nearly free.
- */
-export function packFiles(files: Iterable<ScannedFile>, hashOf: (file: ScannedFile) => string | undefined): Uint8Array {
-  const names: string[] = [];
-  const hashes: string[] = [];
-  let locations = '';
-  for (const f of files) {
-    names.push(f.name);
-    hashes.push(hashOf(f) ?? '');
-    locations += f.location === 'new' ? 'n' : 'c';
-  }
-  const parts = [names.join('\0'), locations, hashes.join('\0')];
-  const lengths = parts.map((p) => Buffer.byteLength(p, 'utf8'));
-  const out = Buffer.allocUnsafe(12 + lengths.reduce((a, b) => a + b, 0));
-  let at = 12;
-  parts.forEach((part, i) => {
-    out.writeUInt32BE(lengths[i] as number, i * 4);
-    at += out.write(part, at, 'utf8');
-  });
-  return out;
-}
-
-/** The three strings of packFiles; undefined when the bytes are not that. */
-function unpackFiles(packed: Uint8Array): [string, string, string] | undefined {
-  const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
-  if (bytes.length < 12) return undefined;
-  const lengths = [0, 1, 2].map((i) => bytes.readUInt32BE(i * 4));
-  if (12 + lengths.reduce((a, b) => a + b, 0) !== bytes.length) return undefined;
-  let at = 12;
-  return lengths.map((length) => bytes.toString('utf8', at, (at += length))) as [string, string, string];
-}
-
-/** The files of a cache record by GUID; undefined when the record is damaged (the folder is then rescanned). */
-export function cachedFiles(record: CachedFolder, separator: Separator): Map<string, ScannedFile> | undefined {
+/** The files of a cache record (FileTable.toRecord); undefined when the record is damaged (the folder is then rescanned). */
+export function cachedFiles(record: CachedFolder, separator: Separator): FileTable | undefined {
   try {
-    const unpacked = unpackFiles(typeof record.files === 'function' ? record.files() : record.files);
-    if (!unpacked) return undefined;
-    const [names, locations, hashes] = unpacked;
-    const files = new Map<string, ScannedFile>();
-    if (names === '') return files;
-    const nameList = names.split('\0');
-    const hashList = hashes.split('\0');
-    if (locations.length !== nameList.length || hashList.length !== nameList.length) return undefined;
-    for (let i = 0; i < nameList.length; i++) {
-      const name = nameList[i] as string;
-      // The cache is a file like any other: a name in it that no scan could have listed is damage.
-      checkName(name);
-      const file = new ListedFile(name, locations[i] === 'n' ? 'new' : 'cur', separator);
-      const hash = hashList[i];
-      if (hash) file.hash = hash;
-      files.set(file.guid, file);
-    }
-    return files.size === nameList.length ? files : undefined;
+    return FileTable.fromRecord(typeof record.files === 'function' ? record.files() : record.files, separator);
   } catch {
     return undefined;
   }

@@ -4,37 +4,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MdsyncError, fromErrno, isErrno } from '../errors.js';
 import type { Location } from '../model.js';
-import { guidOfName, parseName, printableName, unsyncableName, type ParsedName, type Separator } from './name.js';
+import { guidOfName, printableName, unsyncableName, type Separator } from './name.js';
 import { addGuids, agreedListing, missedBy, withFound, type Listing } from './agree.js';
+import { FileTable, FileTableBuilder } from './file-table.js';
+import type { Packed, ScannedFile } from './packed-files.js';
 
-export interface ScannedFile {
-  readonly name: string;
-  readonly location: Location;
-  readonly guid: string;
-  readonly parsed: ParsedName;
-  /** SHA-256 of the body, when known. */
-  hash?: string;
-  /** The last scan that listed this file again (FolderScan.followed.mark). */
-  listing?: number;
-}
-
-/** A listed file whose name is parsed only when asked: most names of a large folder never are. */
-export class ListedFile implements ScannedFile {
-  #parsed?: ParsedName;
-  readonly guid: string;
-  hash?: string;
-  listing?: number;
-
-  /** `name` must have passed unsyncableName (or checkName, read from the cache). */
-  constructor(readonly name: string, readonly location: Location, private readonly separator: Separator, guid?: string) {
-    this.guid = guid ?? guidOfName(name, separator);
-  }
-
-  get parsed(): ParsedName {
-    this.#parsed ??= parseName(this.name, this.separator);
-    return this.#parsed;
-  }
-}
+export { ListedFile, type ScannedFile } from './file-table.js';
 
 /**
  * What a folder's scan depends on: nanosecond mtimes of new/, cur/, dovecot-uidlist,
@@ -44,7 +19,7 @@ export class ListedFile implements ScannedFile {
 export type FolderStamp = [string, string, string, string, string, string];
 
 export interface FolderScan {
-  files: Map<string, ScannedFile>;
+  files: FileTable;
   stamp: FolderStamp;
   /** False when a directory changed within the last 2 s: the next run must rescan (two changes in one mtime tick). */
   settled: boolean;
@@ -62,14 +37,12 @@ export interface FolderScan {
    */
   partial?: boolean;
   /**
-   * Set when a previous listing was followed: the mark its files listed again now carry
-   * (ScannedFile.listing), and the files listed anew. What came and went is then known without
+   * Set when a previous listing was followed: that listing, which of its files (by packed index)
+   * were listed again, and the files listed anew. What came and went is then known without
    * looking every file up in both listings.
    */
-  followed?: { mark: number; anew: ScannedFile[] };
+  followed?: { previous: FileTable; again: Uint8Array; anew: ScannedFile[] };
 }
-
-let listings = 0;
 
 // Two changes within one mtime tick look like one: a directory changed less than a tick ago may
 // change again unseen. Filesystems with whole-second mtimes get the 2 s rule; finer ones a margin
@@ -159,42 +132,45 @@ const MAX_MISSES = 64;
  * again after it: half its names missed the one expected).
  */
 class Follower {
-  private readonly order: ScannedFile[] = [];
+  /** The previous listing's files of this directory (packed indices), in the order listed. */
+  private readonly order: number[] = [];
   /** The two places followed, and when each last found a name. */
   private readonly at = [0, 0];
   private readonly lastFound = [0, 0];
   private finds = 0;
   private misses = 0;
   /** Each file's place in the order, built at the first file found elsewhere than expected. */
-  private places?: Map<ScannedFile, number>;
+  private places?: Map<number, number>;
 
-  constructor(private readonly byGuid: ReadonlyMap<string, ScannedFile>, private readonly location: Location, private readonly separator: Separator) {
-    for (const file of byGuid.values()) if (file.location === location) this.order.push(file);
+  /** `previous` must be packed (FileTable.pack): every file has an index. */
+  constructor(private readonly previous: FileTable, private readonly location: Location, private readonly separator: Separator) {
+    for (let i = 0; i < previous.packedCount; i++) if (previous.isLive(i) && previous.locationAt(i) === location) this.order.push(i);
   }
 
-  /** The previous file of this name in this directory, if there was one. */
-  find(name: string): ScannedFile | undefined {
+  /** The packed index of the previous file of this name in this directory, or -1. */
+  find(name: string): number {
     this.finds++;
+    const previous = this.previous;
     if (this.misses < MAX_MISSES) {
       for (let c = 0; c < 2; c++) {
         const from = this.at[c] as number;
         const end = Math.min(from + LOOK_AHEAD, this.order.length);
         for (let k = from; k < end; k++) {
-          const file = this.order[k] as ScannedFile;
-          if (file.name !== name) continue;
+          const index = this.order[k] as number;
+          if (!previous.nameIs(index, name)) continue;
           this.at[c] = k + 1;
           this.lastFound[c] = this.finds;
           this.misses = 0;
-          return file;
+          return index;
         }
       }
       this.misses++;
     }
-    const known = this.byGuid.get(guidOfName(name, this.separator));
-    if (!known || known.name !== name || known.location !== this.location) return undefined;
+    const known = previous.indexOf(guidOfName(name, this.separator));
+    if (known < 0 || !previous.nameIs(known, name) || previous.locationAt(known) !== this.location) return -1;
     if (this.misses < MAX_MISSES) {
       // Found elsewhere: the place followed that found nothing for longer goes on from here.
-      this.places ??= new Map(this.order.map((file, k) => [file, k]));
+      this.places ??= new Map(this.order.map((index, k) => [index, k]));
       const c = (this.lastFound[0] as number) <= (this.lastFound[1] as number) ? 0 : 1;
       this.at[c] = (this.places.get(known) ?? -1) + 1;
       this.lastFound[c] = this.finds;
@@ -226,7 +202,7 @@ function sameNames(x: (DirEntry[] | undefined)[], y: (DirEntry[] | undefined)[])
  * still is not given up on: it is listed partially (FolderScan.partial).
  */
 export async function scanFolder(
-  at: string | FolderPlace, separator: Separator, previous?: ReadonlyMap<string, ScannedFile>, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n,
+  at: string | FolderPlace, separator: Separator, previous?: FileTable, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n,
   allowPartial = false,
 ): Promise<FolderScan> {
   const place = placeOf(at);
@@ -276,13 +252,15 @@ export async function scanFolder(
       ({ new: newEntries, cur: curEntries } = agreed);
       partial = true;
     }
-    const files = new Map<string, ScannedFile>();
+    const files = new FileTableBuilder(separator, newEntries.length + curEntries.length);
     const warnings: string[] = [];
     const skipped: string[] = [];
     const duplicates: string[] = [];
+    previous?.pack();
+    const packed = previous?.packed;
     const follow = previous && { new: new Follower(previous, 'new', separator), cur: new Follower(previous, 'cur', separator) };
-    const mark = ++listings;
-    const anew: ScannedFile[] = [];
+    const again = previous && new Uint8Array(previous.packedCount);
+    const anew: number[] = [];
     for (const [location, entries] of [['new', newEntries], ['cur', curEntries]] as const) {
       for (const entry of entries) {
         if (entry.name.startsWith('.')) continue;
@@ -296,9 +274,11 @@ export async function scanFolder(
           skipped.push(guidOfName(entry.name, separator));
           continue;
         }
-        let file = follow?.[location].find(entry.name);
-        const listedAgain = file !== undefined;
-        if (!file) {
+        const before = follow?.[location].find(entry.name) ?? -1;
+        let guidLength: number;
+        if (before >= 0) {
+          guidLength = (packed as Packed).guidLengths[before] as number;
+        } else {
           const guid = guidOfName(entry.name, separator);
           const problem = unsyncableName(entry.name, guid, separator);
           if (problem) {
@@ -306,16 +286,16 @@ export async function scanFolder(
             skipped.push(guid);
             continue;
           }
-          file = new ListedFile(entry.name, location, separator, guid);
+          guidLength = guid.length;
         }
-        const seen = files.get(file.guid);
-        if (seen) {
-          duplicates.push(`${seen.location}/${seen.name} and ${location}/${entry.name}`);
+        const seen = before >= 0 ? files.addFrom(packed as Packed, before, entry.name, location) : files.add(entry.name, location, guidLength);
+        if (seen >= 0) {
+          const first = files.fileAt(seen);
+          duplicates.push(`${first.location}/${first.name} and ${location}/${entry.name}`);
           continue;
         }
-        files.set(file.guid, file);
-        if (listedAgain) file.listing = mark;
-        else anew.push(file);
+        if (before >= 0) (again as Uint8Array)[before] = 1;
+        else anew.push(files.size - 1);
       }
     }
     if (duplicates.length > 0 && !partial && attempt < MAX_ATTEMPTS - 1) {
@@ -327,11 +307,12 @@ export async function scanFolder(
     // A partial listing is never settled: the scan cache does not stand by it.
     const settled = !partial && isSettled(after, nowNs());
     const missing = [newListed ? '' : 'new/', curListed ? '' : 'cur/'].filter(Boolean);
-    const scan: FolderScan = { files, stamp: after, settled, warnings };
+    const table = FileTable.built(separator, files);
+    const scan: FolderScan = { files: table, stamp: after, settled, warnings };
     if (missing.length > 0) scan.damaged = `${missing.join(' and ')} missing`;
     if (partial) scan.partial = true;
     if (skipped.length > 0) scan.skipped = skipped;
-    if (previous) scan.followed = { mark, anew };
+    if (previous) scan.followed = { previous, again: again as Uint8Array, anew: anew.map((i) => table.fileAt(i)) };
     return scan;
   }
   throw new MdsyncError('SCAN_UNSTABLE', `folder ${dir} kept changing while it was scanned (${lastProblem}); run again`);

@@ -1,8 +1,9 @@
 // Maildir file names: base (GUID), `,S=` size, `:2,` info with flags, keyword letters and the rest.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../../helpers/errors.js';
-import { formatName, freshGuid, guidOfName, infoMayHold, parseName, printableName, unsyncableName, SEPARATORS, type ParsedName, type Separator } from '../../../src/local/name.js';
+import { formatName, freshGuid, guidLengthIn, guidOfName, infoMayHold, parseName, printableName, unsyncableName, SEPARATORS, type ParsedName, type Separator } from '../../../src/local/name.js';
 
 const BASE = '1600000000.M123P456.host';
 
@@ -217,5 +218,16 @@ describe('unsyncableName', () => {
 describe('printableName', () => {
   it('shows control characters and the backslash as \\xNN, the rest as it is', () => {
     expect(printableName('a\nb\tc\x7fd\\e\u0085f\u2028g\u00e9')).toBe('a\\x0ab\\x09c\\x7fd\\x5ce\\x85f\\u2028g\u00e9');
+  });
+});
+
+describe('guidLengthIn', () => {
+  it("finds the GUID guidOfName finds, of a name among others joined in one string", () => {
+    const part = fc.array(fc.constantFrom('a', '1', '.', ',', ':', '!', ';', '2', 'S', ':2,', '!2,', ';2,'), { minLength: 1, maxLength: 12 }).map((p) => p.join(''));
+    fc.assert(fc.property(part, part, part, fc.constantFrom(...SEPARATORS), (before, name, after, preferred) => {
+      const text = `${before}\0${name}\0${after}\0`;
+      const from = before.length + 1;
+      expect(guidLengthIn(text, from, from + name.length, preferred)).toBe(guidOfName(name, preferred).length);
+    }), { numRuns: 2000 });
   });
 });

@@ -4,17 +4,9 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanFolder, type ScannedFile } from '../../../src/local/scan.js';
-
-/** A previous listing that counts how often a file is looked up by GUID. */
-class CountingListing extends Map<string, ScannedFile> {
-  lookups = 0;
-  override get(guid: string): ScannedFile | undefined {
-    this.lookups++;
-    return super.get(guid);
-  }
-}
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FileTable } from '../../../src/local/file-table.js';
+import { scanFolder } from '../../../src/local/scan.js';
 
 describe('scanFolder following a previous listing', () => {
   let dir: string;
@@ -32,12 +24,17 @@ describe('scanFolder following a previous listing', () => {
     expect(listed).toHaveLength(200);
     // The listing before held every other file first: the directory now lists two runs of it
     // interleaved, as after two threads wrote the folder at once.
-    const previous = new CountingListing([...listed.filter((_, i) => i % 2 === 0), ...listed.filter((_, i) => i % 2 === 1)].map((f) => [f.guid, f]));
+    const previous = FileTable.of(':', [...listed.filter((_, i) => i % 2 === 0), ...listed.filter((_, i) => i % 2 === 1)]);
+    previous.pack();
+    // A file looked up by its GUID in the listing before.
+    const lookups = vi.spyOn(previous, 'indexOf');
     const again = await scanFolder(dir, ':', previous);
     expect(again.files.size).toBe(200);
-    for (const file of listed) expect(again.files.get(file.guid)).toBe(file);
+    for (const file of listed) expect(again.files.holds(file)).toBe(true);
+    // Every file of the listing before was listed again, none anew.
+    expect([...(again.followed?.again ?? [])]).toEqual(new Array(200).fill(1));
     expect(again.followed?.anew).toEqual([]);
-    expect(previous.lookups).toBeLessThanOrEqual(4);
+    expect(lookups.mock.calls.length).toBeLessThanOrEqual(4);
   });
 
   it('tells files listed again from files renamed, added and gone', async () => {
@@ -49,9 +46,13 @@ describe('scanFolder following a previous listing', () => {
     writeFileSync(join(dir, 'new', '1800000000.M1P1.host'), 'new\n');
     const again = await scanFolder(dir, ':', first.files);
     expect(again.files.size).toBe(200);
-    expect(again.files.get(kept.guid)).toBe(kept);
-    expect(again.files.get(renamed.guid)).not.toBe(renamed);
+    const listedAgain = (guid: string): boolean => again.followed?.again[first.files.indexOf(guid)] === 1;
+    expect(again.files.holds(kept)).toBe(true);
+    expect(listedAgain(kept.guid)).toBe(true);
+    expect(again.files.holds(renamed)).toBe(false);
+    expect(listedAgain(renamed.guid)).toBe(false);
     expect(again.files.get(renamed.guid)?.name).toBe(`${renamed.guid}:2,FS`);
+    expect(listedAgain(gone.guid)).toBe(false);
     expect(again.files.has(gone.guid)).toBe(false);
     expect(again.files.get('1800000000.M1P1.host')?.location).toBe('new');
     expect(again.followed?.anew.map((f) => f.name).sort()).toEqual([`${renamed.guid}:2,FS`, '1800000000.M1P1.host'].sort());
