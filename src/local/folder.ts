@@ -133,7 +133,6 @@ export class MaildirFolder {
   private fromCache?: CachedFolder;
   /** The record the scan was rebuilt from, the edits and hashes learnt then: while all hold, the record is still the scan's. */
   private loadedFrom?: { scan: FolderScan; edits: number; hashes: number; record: CachedFolder };
-
   private loading?: Promise<FolderScan>;
 
   /** The folder's scan, from the cache record or the disk; concurrent callers share one load. */
