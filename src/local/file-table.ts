@@ -120,11 +120,15 @@ export class FileTable {
     return true;
   }
 
-  /** Every file, the packed ones first, each a new object (files set meanwhile may or may not come). */
+  /**
+   * Every file, the packed ones first, each a new object: the files as they were when asked for,
+   * also when the table is packed meanwhile (a caller that awaits between files).
+   */
   *values(): IterableIterator<ScannedFile> {
     const p = this.p;
+    const loose = [...this.loose.values()];
     for (let i = 0; i < p.count; i++) if (!((p.states[i] as number) & GONE)) yield p.fileAt(i, this.separator);
-    yield* [...this.loose.values()];
+    yield* loose;
   }
 
   /** Packs the files set since packing with the others: afterwards every file has a packed index. */

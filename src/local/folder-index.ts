@@ -86,6 +86,8 @@ export class FolderIndex {
     // and no file is looked up in the other listing.
     // (Packed by the scan, it holds only files with a packed index, unless it holds a name no listing makes.)
     const followed = before.followedUnchanged && scan.followed?.previous === before.files && before.files.size === before.files.packedCount ? scan.followed : undefined;
+    // Read once, here: kept, it would hold the listing before as long as this one.
+    scan.followed = undefined;
     const gone = (file: ScannedFile): void => {
       removed.push(file);
       // A renamed message keeps its hash (its GUID names the same body).

@@ -1,6 +1,7 @@
 // A folder let go of between the passes of a first copy (MaildirFolder.release) kept the listing
 // it had been loaded from its cache record: every folder of the source stayed in memory, file by
-// file, through all the passes (100 000 messages: the whole source's listing at the peak).
+// file, through all the passes (100 000 messages: the whole source's listing at the peak). And a
+// folder listed again kept the listing before it, which the new listing had followed.
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -46,5 +47,17 @@ it('a folder let go of holds no listing, also when it was loaded from its cache 
   // Loaded again from the record it was let go of as (the pass that copies it), then let go of again.
   expect(await folder.manifest()).toEqual(listed);
   expect(await listingCollectedAfterRelease(folder)).toBe(true);
+  expect(await folder.manifest()).toEqual(listed);
+});
+
+it('a folder listed again holds no listing of before, which the new one followed', async () => {
+  const folder = new MaildirFolder('INBOX', root, ':', events);
+  const listed = await folder.manifest();
+  const before = new WeakRef(folder.index.scan?.files as object);
+  await folder.rescan();
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  expect(before.deref()).toBeUndefined();
   expect(await folder.manifest()).toEqual(listed);
 });

@@ -104,6 +104,19 @@ describe('FileTable', () => {
     expect(table.size).toBe(found);
   });
 
+  it('gives every file it held when asked, also when packed while they are given', () => {
+    const table = FileTable.of(':', [new ListedFile('1.M1P1.host:2,S', 'cur', ':', '1.M1P1.host')]);
+    table.pack();
+    table.set(new ListedFile('2.M2P1.host', 'new', ':', '2.M2P1.host'));
+    const given: string[] = [];
+    for (const file of table.values()) {
+      given.push(file.guid);
+      // A caller that awaits between files: a placement or a cache record packs the table meanwhile.
+      table.pack();
+    }
+    expect(given.sort()).toEqual(['1.M1P1.host', '2.M2P1.host']);
+  });
+
   it('takes a cache record holding damage for none', () => {
     const good = FileTable.of(':', [new ListedFile('1.M1P1.host:2,S', 'cur', ':', '1.M1P1.host'), new ListedFile('2.M2P1.host', 'new', ':', '2.M2P1.host')]);
     const record = Buffer.from(good.toRecord(() => undefined));
