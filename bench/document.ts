@@ -1,31 +1,45 @@
-// The report file: the side-by-side part and the scale section, each kept when a run does not redo it.
+// The report file: the side-by-side part, the scale section and the small-mailbox section, each
+// kept when a run does not redo it.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const SCALE_START = '<!-- scale:start -->';
-const SCALE_END = '<!-- scale:end -->';
+const SECTIONS = ['small', 'scale'] as const;
+type Section = (typeof SECTIONS)[number];
 
 interface Parts {
   body?: string;
   scale?: string;
+  small?: string;
 }
 
+const marks = (name: Section): [string, string] => [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
+
 function split(text: string): Parts {
-  const start = text.indexOf(SCALE_START);
-  const end = text.indexOf(SCALE_END);
-  if (start < 0 || end < start) return { body: text.trim() || undefined };
-  return {
-    body: (text.slice(0, start) + text.slice(end + SCALE_END.length)).trim() || undefined,
-    scale: text.slice(start + SCALE_START.length, end).trim() || undefined,
-  };
+  const parts: Parts = {};
+  let rest = text;
+  for (const name of SECTIONS) {
+    const [open, close] = marks(name);
+    const start = rest.indexOf(open);
+    const end = rest.indexOf(close);
+    if (start < 0 || end < start) continue;
+    parts[name] = rest.slice(start + open.length, end).trim() || undefined;
+    rest = rest.slice(0, start) + rest.slice(end + close.length);
+  }
+  parts.body = rest.trim() || undefined;
+  return parts;
 }
 
 /** Writes `path` with the parts given; a part left undefined is kept from the file as it was. */
 export function writeReport(path: string, fresh: Parts): void {
   const old = existsSync(path) ? split(readFileSync(path, 'utf8')) : {};
   const body = fresh.body ?? old.body ?? '# mdsync benchmark';
-  const scale = fresh.scale ?? old.scale;
+  let text = `${body.trim()}\n`;
+  for (const name of SECTIONS) {
+    const part = fresh[name] ?? old[name];
+    const [open, close] = marks(name);
+    if (part) text += `\n${open}\n${part.trim()}\n${close}\n`;
+  }
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${body.trim()}\n${scale ? `\n${SCALE_START}\n${scale.trim()}\n${SCALE_END}\n` : ''}`);
+  writeFileSync(path, text);
 }

@@ -23,6 +23,9 @@ export interface BenchOptions {
   sideBySide: boolean;
   scale: boolean;
   scaleSizes: number[];
+  /** Run the small-mailbox section (first copies of 50, 2 000, 20 000 messages against rsync). */
+  small: boolean;
+  smallSizes: number[];
   scaleFolders: number;
   /** Verify after every repetition, not only the first. */
   verifyAll: boolean;
@@ -49,6 +52,8 @@ export const USAGE = `usage: node dist/bench/bench.js [options]
   --scale            also run the scale test; --scale-only runs nothing else
   --scale-sizes LIST message counts for the scale test (default 100000,300000,1000000)
   --scale-folders N  folders in the scale test (default 200)
+  --small            also run the small mailboxes (first copies against rsync); --small-only runs nothing else
+  --small-sizes LIST message counts for them (default 50,2000,20000)
   --keep             keep the work dir`;
 
 function positive(name: string, value: string): number {
@@ -85,6 +90,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       'scale-only': { type: 'boolean', default: false },
       'scale-sizes': { type: 'string', default: '100000,300000,1000000' },
       'scale-folders': { type: 'string', default: '200' },
+      small: { type: 'boolean', default: false },
+      'small-only': { type: 'boolean', default: false },
+      'small-sizes': { type: 'string', default: '50,2000,20000' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -93,6 +101,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     process.exit(0);
   }
   const scaleOnly = values['scale-only'] === true;
+  const smallOnly = values['small-only'] === true;
   return {
     messages: positive('messages', values.messages as string),
     folders: positive('folders', values.folders as string),
@@ -105,10 +114,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     local: values['no-local'] !== true,
     ssh: values['no-ssh'] !== true,
     doveadm: values['no-doveadm'] !== true,
-    sideBySide: !scaleOnly,
-    scale: scaleOnly || values.scale === true,
+    sideBySide: !scaleOnly && !smallOnly,
+    scale: scaleOnly || (values.scale === true && !smallOnly),
     scaleSizes: (values['scale-sizes'] as string).split(',').map((s) => positive('scale-sizes', s.trim())).sort((a, b) => a - b),
     scaleFolders: positive('scale-folders', values['scale-folders'] as string),
+    small: smallOnly || (values.small === true && !scaleOnly),
+    smallSizes: (values['small-sizes'] as string).split(',').map((s) => positive('small-sizes', s.trim())).sort((a, b) => a - b),
     verifyAll: values['verify-all'] === true,
     syscalls: values.syscalls === true,
     rsyncFsync: values['rsync-fsync'] === true,

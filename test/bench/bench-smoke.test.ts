@@ -69,7 +69,7 @@ describe('npm run bench on a tiny corpus', () => {
     const out = join(work, 'RESULTS.md');
     const r = await run([
       '--messages', String(MESSAGES), '--folders', '4', '--runs', '1', '--changes', '5',
-      '--scale', '--scale-sizes', '200,400', '--scale-folders', '10', '--dir', work, '--out', out,
+      '--scale', '--scale-sizes', '200,400', '--scale-folders', '10', '--small', '--small-sizes', '20', '--dir', work, '--out', out,
     ]);
     output = `${r.stdout}\n${r.stderr}`;
     expect(r.code, output).toBe(0);
@@ -128,6 +128,15 @@ describe('npm run bench on a tiny corpus', () => {
     expect(report).toMatch(/rsync does not fsync/);
     expect(report).toContain('- **doveadm**: runs as the `mail` user');
   });
+
+  it('has the small mailboxes: a first copy and a no-change re-run against rsync', () => {
+    const rows = rowsUnder(report, 'Small mailboxes: first copy and no-change re-run, mdsync backup against rsync -a --delete');
+    for (const run of ['first copy', 'no-change re-run']) {
+      const row = rows.find((r) => r[0] === '20 (2)' && r[1] === run);
+      expect(row, `${run}\n${report}`).toBeDefined();
+      for (const cell of (row as string[]).slice(2)) expect(cell, (row as string[]).join(' | ')).toMatch(/^\d+(\.\d+)?( s| MB|×)$/);
+    }
+  });
 });
 
 describe('npm run bench -- --rsync-fsync', () => {
@@ -159,3 +168,4 @@ describe('npm run bench -- --rsync-fsync', () => {
     expect(report).not.toContain('- **doveadm**');
   });
 });
+
