@@ -8,7 +8,9 @@ import { inPasses, localTransport } from '../helpers/transports.js';
 // its own comparison with the uninterrupted run already).
 crashSweep([
   { name: 'backup, local', mode: 'backup', transport: () => localTransport, crashIn: 'client', stride: 1, minPoints: 30, quietEvery: 3 },
-  { name: 'two-way sync, local', mode: 'sync', transport: () => localTransport, crashIn: 'client', stride: 1, minPoints: 30, quietEvery: 3 },
+  // Every other point (every point would take CI past its 20 minutes on two cores); the backup
+  // above takes every point.
+  { name: 'two-way sync, local', mode: 'sync', transport: () => localTransport, crashIn: 'client', stride: 2, minPoints: 30, quietEvery: 3 },
   // A folder at a time: killed between passes as well as inside them. Each pass goes through the
   // same points again, so every other point still reaches each of them.
   { name: 'first copy in passes, local', mode: 'backup', transport: () => inPasses(localTransport), crashIn: 'client', stride: 2, minPoints: 30, firstCopy: true, quietEvery: 3 },

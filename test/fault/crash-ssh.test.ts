@@ -14,6 +14,6 @@ crashSweep([
   { name: 'backup over SSH, the far side killed', mode: 'backup', transport: () => opensshTransport(sshd), crashIn: 'server', stride: 4, minPoints: 8, quietEvery: 3 },
   { name: 'two-way sync over SSH, the far side killed', mode: 'sync', transport: () => opensshTransport(sshd), crashIn: 'server', stride: 4, minPoints: 8, quietEvery: 3 },
   // This side holds the first Maildir, the state and the cache: its own share of the changes.
-  { name: 'two-way sync over SSH, this side killed', mode: 'sync', transport: () => opensshTransport(sshd), crashIn: 'client', stride: 3, minPoints: 6, quietEvery: 3 },
+  { name: 'two-way sync over SSH, this side killed', mode: 'sync', transport: () => opensshTransport(sshd), crashIn: 'client', stride: 2, minPoints: 6, quietEvery: 3 },
   { name: 'first copy in passes over SSH, the far side killed', mode: 'sync', transport: () => inPasses(opensshTransport(sshd)), crashIn: 'server', stride: 5, minPoints: 8, firstCopy: true, quietEvery: 3 },
 ], 30);
