@@ -53,23 +53,3 @@ export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoEx
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' &&
     codes.includes((err as NodeJS.ErrnoException).code as string);
 }
-
-/** Maps an errno from the filesystem to an MdsyncError naming what was being done and where. */
-export function fromErrno(err: unknown, doing: string, path: string): MdsyncError {
-  if (err instanceof MdsyncError) return err;
-  const e = err as NodeJS.ErrnoException;
-  switch (e?.code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return new MdsyncError('ENOSPACE', `disk full while ${doing} ${path}: free some space and run again`, { cause: err });
-    case 'EROFS':
-      return new MdsyncError('READ_ONLY', `read-only filesystem while ${doing} ${path}`, { cause: err });
-    case 'EACCES':
-    case 'EPERM':
-      return new MdsyncError('PERMISSION', `permission denied while ${doing} ${path}`, { cause: err });
-    case 'ENOENT':
-      return new MdsyncError('NOT_FOUND', `no such file while ${doing} ${path}`, { cause: err });
-    default:
-      return new MdsyncError('IO', `${e?.code ?? 'error'} while ${doing} ${path}: ${e?.message ?? String(err)}`, { cause: err });
-  }
-}

@@ -3,8 +3,9 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fromErrno, isErrno } from '../errors.js';
+import { isErrno } from '../errors.js';
 import type { JournalEntry, PlacementJournal } from '../sync/journal.js';
+import { fromErrno, fsyncPathSync } from '../local/disk.js';
 
 /** The journal holds names, flags and hashes of the batches placed since the last saved state, never message bytes. */
 export function journalFile(statePath: string): PlacementJournal {
@@ -110,19 +111,9 @@ export function journalFile(statePath: string): PlacementJournal {
             fsyncSync(current.fd);
             continue;
           }
-          const fd = openSync(pathOf(n), 'r');
-          try {
-            fsyncSync(fd);
-          } finally {
-            closeSync(fd);
-          }
+          fsyncPathSync(pathOf(n));
         }
-        const d = openSync(dir, 'r');
-        try {
-          fsyncSync(d);
-        } finally {
-          closeSync(d);
-        }
+        fsyncPathSync(dir);
         unsynced.clear();
       } catch (err) {
         throw fromErrno(err, 'saving the journal in', dir);

@@ -2,14 +2,14 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { crashPoint } from '../crash-point.js';
-import { fromErrno, isErrno } from '../errors.js';
+import { isErrno } from '../errors.js';
 import { readAtSync } from '../local/fileio.js';
-import { removeLeftovers, tempTag } from '../local/leftovers.js';
+import { removeLeftovers } from '../local/leftovers.js';
 import { parseState, stateParts, type SyncState } from '../sync/state.js';
+import { fromErrno, replaceFile } from '../local/disk.js';
 
 export function defaultStateDir(): string {
   return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'mdsync');
@@ -73,34 +73,12 @@ export async function loadStateFile(path: string): Promise<LoadedState> {
   }
 }
 
-/** Temp file, fsync, rename over, fsync the directory: a crash leaves the old state or the new one. */
+/** Temp file, fsync, rename over, fsync the directory (disk.ts): a crash leaves the old state or the new one. */
 export async function saveStateFile(path: string, state: SyncState): Promise<void> {
-  await saveAtomically(path, stateParts(state), crashPoint);
+  await saveAtomically(path, stateParts(state));
 }
 
 /** Writes a file of the state directory as a state is written: the old file or the new one, whole. */
-export async function saveAtomically(path: string, parts: Iterable<string | Uint8Array>, beforeRename?: () => void): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = `${path}.${tempTag()}.tmp`;
-  try {
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      for (const part of parts) await handle.writeFile(part);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    beforeRename?.();
-    await rename(temp, path);
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw fromErrno(err, 'saving state', path);
-  }
+export function saveAtomically(path: string, parts: Iterable<string | Uint8Array>): Promise<void> {
+  return replaceFile(path, parts, { makeDir: true, doing: 'saving state' });
 }

@@ -12,11 +12,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, realpath, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fromErrno, isErrno } from '../errors.js';
+import { isErrno } from '../errors.js';
 import { describeEndpoint, parseEndpoint } from '../remote/endpoint.js';
 import { olderForm } from '../sync/state-sides.js';
 import { endpointKey } from './endpoints.js';
 import { saveAtomically, stateExists, statePath } from './state-file.js';
+import { fromErrno } from '../local/disk.js';
 
 const hash = (parts: string[]): string => createHash('sha256').update([...parts].sort().join('\n')).digest('hex').slice(0, 32);
 

@@ -2,7 +2,7 @@
 
 import { rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MdsyncError, fromErrno } from '../errors.js';
+import { MdsyncError } from '../errors.js';
 import type {
   Checksum, FolderChanges, CopyRequest, Delivery, FileDelivered, FileDelivery, FlagDelta, FlagResult, FolderList, FolderManifest, ListOptions, FolderSummary, Hello, Layout, MtimeChange, Placed, ReadResult, TwinFound, UidlistRequest, Warning,
 } from '../model.js';
@@ -11,7 +11,6 @@ import { checksumMany, setMtimesOf } from './checksum.js';
 import { Confinement } from './confine.js';
 import { CONTROL_FILE_MAX, readControlText } from './control-file.js';
 import { copyLocal } from './copy-local.js';
-import { fsyncDir, replaceFile, type Owner } from './fileio.js';
 import { createFolder, deleteFolder, stageContents, type Folders } from './folder-admin.js';
 import type { MaildirFolder } from './folder.js';
 import { cleanTmp } from './folder-dirs.js';
@@ -28,6 +27,7 @@ import { FolderRegistry } from './registry.js';
 import { openRoot, writeDenied } from './root.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './scan-cache.js';
 import { formatSubscriptions, parseSubscriptions } from './subscriptions.js';
+import { fromErrno, fsyncDir, type Owner, replaceFile } from './disk.js';
 
 export interface LocalAgentOptions {
   /** Forces a layout (`--layout`). */
@@ -313,7 +313,7 @@ export class LocalAgent {
 
   async writeSubscriptions(names: string[]): Promise<void> {
     names.forEach(validateFolderName);
-    await replaceFile(join(this.root, 'subscriptions'), formatSubscriptions(names), this.owner);
+    await replaceFile(join(this.root, 'subscriptions'), formatSubscriptions(names), this.owner ? { owner: this.owner } : {});
   }
 
   async writeUidlist(name: string, request: UidlistRequest): Promise<boolean> {

@@ -5,14 +5,12 @@
 // properly.
 
 import { createHash } from 'node:crypto';
-import { closeSync, constants, type Stats, fchownSync, fstatSync, fsync, fsyncSync, futimesSync, linkSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { crashPoint } from '../crash-point.js';
+import { closeSync, constants, type Stats, fstatSync, openSync, readSync } from 'node:fs';
 import { sha256 } from '../sha256.js';
+import { createOpenSync, fsyncLater, fsyncNow, linkNewSync, removeQuietlySync } from './disk.js';
 
 // O_NONBLOCK: a FIFO put in a message's place blocks no thread (regular files read as without it).
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
 export interface ReadJob {
   kind: 'read';
@@ -159,36 +157,14 @@ const AGAIN = Object.freeze({ kind: 'again' as const });
  * when that name is taken. Throws with nothing left behind.
  */
 function createOne(index: number, item: WriteItem, owner: WriteJob['owner'], direct = false): Created | undefined {
-  crashPoint();
   const path = direct ? item.target : item.tmp;
-  let fd: number;
-  try {
-    fd = openSync(path, CREATE_FLAGS, 0o600);
-  } catch (err) {
-    if (direct && (err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw err;
-  }
-  try {
-    if (owner) fchownSync(fd, owner.uid, owner.gid);
-    let done = 0;
-    while (done < item.data.length) done += writeSync(fd, item.data, done, item.data.length - done);
-    // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond.
-    const t = (item.mtimeMs + 0.5) / 1000;
-    // Before the fsync, so one fsync makes the bytes and the arrival date durable.
-    futimesSync(fd, t, t);
-  } catch (err) {
-    // Never left behind; least of all half written under its own name, passing for a message.
-    closeSync(fd);
-    unlinkQuietly(path);
-    throw err;
-  }
+  const fd = createOpenSync(path, item.data, item.mtimeMs, owner, direct ? 'undefined' : 'throw');
+  if (fd === undefined) return undefined;
   return { index, fd, path, target: direct ? undefined : item.target, hash: sha256(item.data) };
 }
 
 /** An fsync slower than this is a device's (not tmpfs'): the batch's other fsyncs are then issued together. */
 const COSTLY_FSYNC_NS = 50_000n;
-
-const fsyncLater = promisify(fsync);
 
 /**
  * fsyncs every file; the error each met, if any. Where an fsync costs (a disk), all are issued at
@@ -200,9 +176,8 @@ const fsyncLater = promisify(fsync);
 async function makeDurable(files: Created[], costly: bigint): Promise<unknown[]> {
   const errors: unknown[] = new Array(files.length);
   const syncNow = (k: number): void => {
-    crashPoint();
     try {
-      fsyncSync(files[k].fd);
+      fsyncNow(files[k].fd);
     } catch (err) {
       errors[k] = err;
     }
@@ -216,7 +191,6 @@ async function makeDurable(files: Created[], costly: bigint): Promise<unknown[]>
   }
   await Promise.all(
     files.slice(1).map((file, k) => {
-      crashPoint();
       return fsyncLater(file.fd).catch((err: unknown) => {
         errors[k + 1] = err;
       });
@@ -242,7 +216,7 @@ async function place(files: Created[], costly: bigint, placed: (file: Created) =
       ok = false;
     }
     if (!ok) {
-      unlinkQuietly(file.path);
+      removeQuietlySync(file.path);
       continue;
     }
     if (file.target === undefined) {
@@ -250,23 +224,12 @@ async function place(files: Created[], costly: bigint, placed: (file: Created) =
       continue;
     }
     try {
-      crashPoint();
-      // link(), never rename(): link fails where the name exists, rename would overwrite it.
-      linkSync(file.path, file.target);
-      placed(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') stopped = true;
+      if (linkNewSync(file.path, file.target)) placed(file);
+    } catch {
+      stopped = true;
     } finally {
-      unlinkQuietly(file.path);
+      removeQuietlySync(file.path);
     }
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone: nothing to clean.
   }
 }
 
@@ -302,9 +265,9 @@ function linkOne(item: CopyItem): CopyOutcome | undefined {
   if (!known || (item.hash !== undefined && known.hash !== item.hash)) return undefined;
   try {
     // A source renamed since it was hashed fails here (ENOENT): what was hashed is what is linked.
-    linkSync(item.source, item.target);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EEXIST' ? { kind: 'again' } : undefined;
+    if (!linkNewSync(item.source, item.target)) return { kind: 'again' };
+  } catch {
+    return undefined;
   }
   return { kind: 'ok', ...known };
 }

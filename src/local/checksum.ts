@@ -5,9 +5,9 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { BODY_CHUNK, isStream } from '../body.js';
-import { fromErrno } from '../errors.js';
 import type { Checksum, MtimeChange } from '../model.js';
 import { readBody, sha256 } from './fileio.js';
+import { fromErrno, utimeOf } from './disk.js';
 
 /** Where each message's file is (null where unknown), as the folder's listing says. */
 export type Locate = (guids: string[]) => Promise<(string | null)[]>;
@@ -31,9 +31,7 @@ async function setFileMtime(path: string, mtime: number): Promise<boolean> {
     throw fromErrno(err, 'opening', path);
   }
   try {
-    // Half a millisecond on, so the mtime read back in whole milliseconds is `mtime` (as deliveries do).
-    const t = (mtime + 0.5) / 1000;
-    await handle.utimes(t, t);
+    await handle.utimes(utimeOf(mtime), utimeOf(mtime));
     return true;
   } catch (err) {
     throw fromErrno(err, 'setting the mtime of', path);

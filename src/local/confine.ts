@@ -3,7 +3,8 @@
 
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
+import { fromErrno } from './disk.js';
 
 export class Confinement {
   private realRoot?: string;

@@ -2,7 +2,8 @@
 
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
+import { fromErrno } from './disk.js';
 
 /**
  * The most bytes read of each control file. A file past its bound is refused, never read whole:

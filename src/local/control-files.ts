@@ -4,14 +4,14 @@
 
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
 import type { UidlistRequest } from '../model.js';
 import { CONTROL_FILE_MAX, readControlFile } from './control-file.js';
 import { DOVECOT_INDEX_FILES, nextUidBeside } from './dovecot-index.js';
-import { laterMtime, replaceFileBytes, type Owner } from './fileio.js';
 import { KeywordMap } from './keywords.js';
 import { parseUidlist, withField, type Uidlist } from './uidlist.js';
 import { lockUidlist, writeUidlist } from './uidlist-write.js';
+import { fromErrno, laterMtime, type Owner, replaceFile } from './disk.js';
 
 /** Reads of dovecot-uidlist and the index while Dovecot commits, before the index is left out (about 0.3 s in all). */
 const UIDLIST_READ_ATTEMPTS = 5;
@@ -69,7 +69,7 @@ export async function addKeywordNames(home: string, names: string[], label: stri
     const fresh = old ? KeywordMap.parse(old.data.toString('utf8'), path) : new KeywordMap();
     fresh.lettersFor(names.filter((n) => !fresh.has(n)));
     // Dovecot re-reads the file only when its mtime moves on by a whole second.
-    if (fresh.changed) await replaceFileBytes(path, Buffer.from(fresh.takeChanges()), true, laterMtime(old?.mtimeMs), owner);
+    if (fresh.changed) await replaceFile(path, fresh.takeChanges(), { mtimeMs: laterMtime(old?.mtimeMs), ...(owner ? { owner } : {}) });
     // Taken into use before the lock goes: a listing read meanwhile finds the map the file says.
     apply(fresh);
   } finally {

@@ -2,13 +2,10 @@
 // straight under the name in a staged folder no reader sees; many small bodies in one batch on the
 // I/O threads, the rest one by one; and files of another local Maildir copied file to file.
 
-import { link, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { BODY_CHUNK, bodySize, isStream } from '../body.js';
-import { crashPoint } from '../crash-point.js';
-import { fromErrno, isErrno } from '../errors.js';
 import type { CopyRequest, Delivery, FileDelivered, FileDelivery, Placed, TwinFound } from '../model.js';
-import { hashFile, makeDirs, sha256, writeDurable } from './fileio.js';
+import { hashFile, sha256, writeDurable } from './fileio.js';
 import type { MaildirFolder } from './folder.js';
 import { keywordLetters, learnKeywords } from './folder-keywords.js';
 import { formatName, freshGuid } from './name.js';
@@ -16,6 +13,7 @@ import type { FolderScan } from './scan.js';
 import { tempTag } from './leftovers.js';
 import { ioPool } from './pool.js';
 import { hashMessage, readMessage } from './read.js';
+import { fromErrno, linkNew, makeDirs, removeQuietly } from './disk.js';
 
 /**
  * Places messages: tmp/ + fsync + mtime, then link() into new/ or cur/. link(), not rename():
@@ -140,21 +138,17 @@ async function placeOne(folder: MaildirFolder, item: Delivery, letters: string):
     if (scan.files.has(guid)) guid = freshGuid(bodySize(item.data), hostname());
     for (;;) {
       const name = formatName({ guid, flags: item.flags, keywordLetters: letters, infoRest: item.infoRest }, folder.separator, item.location);
-      try {
-        crashPoint();
-        await link(tmp, folder.pathOf(item.location, name));
+      if (await linkNew(tmp, folder.pathOf(item.location, name), 'delivering to')) {
         folder.placed(name, guid, item, letters, hash);
         return { wanted: item.guid, guid, hash, existed: false };
-      } catch (err) {
-        if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'delivering to', folder.pathOf(item.location, name));
-        // Another process delivered this exact name since our scan.
-        folder.events.raced();
-        if ((await hashFile(folder.pathOf(item.location, name))) === hash) return { wanted: item.guid, guid, hash, existed: true };
-        guid = freshGuid(bodySize(item.data), hostname());
       }
+      // Another process delivered this exact name since our scan.
+      folder.events.raced();
+      if ((await hashFile(folder.pathOf(item.location, name))) === hash) return { wanted: item.guid, guid, hash, existed: true };
+      guid = freshGuid(bodySize(item.data), hostname());
     }
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    await removeQuietly(tmp);
   }
 }
 

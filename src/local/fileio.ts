@@ -1,15 +1,14 @@
-// Small file primitives with the durability rules Maildir needs: fsync'd writes, atomic replace.
+// Reading message files (never through a symbolic link, never blocking on a FIFO), and writing one
+// by disk.ts's rules.
 
 import { createHash } from 'node:crypto';
 import { constants, readSync } from 'node:fs';
-import { chown, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 import { BODY_CHUNK, isStream } from '../body.js';
-import { crashPoint } from '../crash-point.js';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
 import { sha256 } from '../sha256.js';
-import { tempTag } from './leftovers.js';
 import type { Body } from '../model.js';
+import { crashPoint, createFile, fromErrno, type Owner } from './disk.js';
 
 // A message file replaced by a symbolic link is never followed: it could point out of the Maildir.
 // O_NONBLOCK: a FIFO put in its place would block open() for good (a regular file reads as without it).
@@ -134,107 +133,7 @@ async function writeBody(handle: FileHandle, data: Body, path: string): Promise<
   return hash.digest('hex');
 }
 
-/**
- * Who owns what mdsync creates in a Maildir: run as root on someone else's Maildir, new files and
- * directories take the Maildir owner's uid and gid, or the mail server running as that user could
- * not read them. Undefined: the process's own, as the filesystem gives them.
- */
-export interface Owner {
-  uid: number;
-  gid: number;
-}
-
-/**
- * Creates a file (never replacing one) with what `write` writes, sets its mtime and fsyncs it. On
- * any failure the file is removed: no partial file is ever left.
- */
-async function createDurable<T>(path: string, write: (handle: FileHandle) => Promise<T>, mtimeMs?: number, owner?: Owner): Promise<T> {
-  let handle;
-  crashPoint();
-  try {
-    handle = await open(path, 'wx', 0o600);
-  } catch (err) {
-    throw fromErrno(err, 'creating', path);
-  }
-  let written: T;
-  try {
-    if (owner) await handle.chown(owner.uid, owner.gid);
-    written = await write(handle);
-    if (mtimeMs !== undefined) {
-      // Seconds as a double lose the last nanoseconds: aim at the middle of the millisecond so
-      // the file reads back with exactly this millisecond.
-      const t = (mtimeMs + 0.5) / 1000;
-      await handle.utimes(t, t);
-    }
-    crashPoint();
-    // After the mtime, so one fsync makes the bytes and the arrival date durable.
-    await handle.sync();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw fromErrno(err, 'writing', path);
-  }
-  await handle.close();
-  return written;
-}
-
-/** Writes a new message file durably (createDurable); returns the SHA-256 of what was written. */
+/** Writes a new message file by disk.ts's rules (createFile); returns the SHA-256 of what was written. */
 export function writeDurable(path: string, data: Body, mtimeMs?: number, owner?: Owner): Promise<string> {
-  return createDurable(path, (handle) => writeBody(handle, data, path), mtimeMs, owner);
-}
-
-/** Replaces a small control file atomically: temp file, fsync, rename over, fsync the directory. */
-export async function replaceFile(path: string, text: string, owner?: Owner): Promise<void> {
-  await replaceFileBytes(path, Buffer.from(text), true, undefined, owner);
-}
-
-/** mkdir -p, giving every directory it creates to `owner`. */
-export async function makeDirs(path: string, owner?: Owner): Promise<void> {
-  const first = await mkdir(path, { recursive: true, mode: 0o700 });
-  if (!owner || first === undefined) return;
-  let dir = first;
-  await chown(dir, owner.uid, owner.gid);
-  for (const part of relative(first, path).split(sep).filter(Boolean)) {
-    dir = join(dir, part);
-    await chown(dir, owner.uid, owner.gid);
-  }
-}
-
-/**
- * An mtime for a file replacing one last changed at `oldMs`: now, or the second after the old
- * file's if that is not yet past (Dovecot notices a changed control file by its mtime in seconds).
- */
-export function laterMtime(oldMs: number | undefined, now = Date.now()): number {
-  const oldSecond = oldMs === undefined ? -1 : Math.floor(oldMs / 1000);
-  return oldSecond >= Math.floor(now / 1000) ? (oldSecond + 1) * 1000 : now;
-}
-
-export async function replaceFileBytes(path: string, data: Uint8Array | readonly Uint8Array[], durable: boolean, mtimeMs?: number, owner?: Owner): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${tempTag()}.tmp`);
-  await unlink(temp).catch(() => undefined);
-  await createDurable(temp, async (handle) => {
-    // Each writeFile goes on from where the last one ended.
-    for (const chunk of data instanceof Uint8Array ? [data] : data) await handle.writeFile(chunk);
-  }, mtimeMs, owner);
-  crashPoint();
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw fromErrno(err, 'replacing', path);
-  }
-  if (durable) await fsyncDir(dirname(path));
-}
-
-export async function fsyncDir(path: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-    await handle.sync();
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return;
-    throw fromErrno(err, 'syncing directory', path);
-  } finally {
-    await handle?.close();
-  }
+  return createFile(path, (handle) => writeBody(handle, data, path), mtimeMs, owner);
 }

@@ -3,17 +3,16 @@
 
 import { chown, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { crashPoint } from '../crash-point.js';
-import { fromErrno, isErrno } from '../errors.js';
+import { isErrno } from '../errors.js';
 import type { Layout } from '../model.js';
 import type { Confinement } from './confine.js';
 import { DOVECOT_INDEX_FILES } from './dovecot-index.js';
-import { fsyncDir, makeDirs, type Owner } from './fileio.js';
 import type { MaildirFolder } from './folder.js';
 import { holdsNoMessage } from './folder-dirs.js';
 import { INBOX, folderToDir, validateFolderName } from './layout.js';
 import { tempTag } from './leftovers.js';
 import type { FolderRegistry } from './registry.js';
+import { crashPoint, fromErrno, fsyncDir, makeDirs, type Owner } from './disk.js';
 
 let stagingCounter = 0;
 

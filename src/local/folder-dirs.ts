@@ -3,8 +3,9 @@
 
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromErrno, isErrno } from '../errors.js';
+import { isErrno } from '../errors.js';
 import type { Location } from '../model.js';
+import { fromErrno } from './disk.js';
 
 const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 

@@ -15,7 +15,7 @@ import type { Separator } from './name.js';
 import { scanFolder, settleDelayMs, stampFolder, type FolderPlace, type FolderScan, type ScannedFile } from './scan.js';
 import { cachedFiles, type CachedFolder } from './scan-cache.js';
 import { discard, publishNow, stageContents } from './staging.js';
-import type { Owner } from './fileio.js';
+import { type Owner } from './disk.js';
 
 export interface FolderEvents {
   warn(message: string): void;

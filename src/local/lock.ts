@@ -4,9 +4,10 @@ import { constants, type Stats } from 'node:fs';
 import { link, lstat, open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
 import { isDeadLeftover, tempTag } from './leftovers.js';
 import { isOwnerAlive, ownStartTicks } from './liveness.js';
+import { fromErrno } from './disk.js';
 
 export interface DotlockOptions {
   /** A lock unchanged for this long is stale even if its owner looks alive. */

@@ -3,13 +3,13 @@
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
 import type { Layout } from '../model.js';
 import type { Confinement } from './confine.js';
-import type { Owner } from './fileio.js';
 import { MaildirFolder, type FolderEvents } from './folder.js';
 import { folderToDir, validateFolderName } from './layout.js';
 import type { Separator } from './name.js';
+import { fromErrno, type Owner } from './disk.js';
 
 export interface RegistryOptions {
   root: string;

@@ -2,14 +2,12 @@
 // delta to the flags the file has now, never link+unlink; an unlink. ENOENT: the file moved under
 // us, looked up again in a listing taken again.
 
-import { rename, unlink } from 'node:fs/promises';
-import { crashPoint } from '../crash-point.js';
-import { fromErrno, isErrno } from '../errors.js';
 import type { FlagDelta, FlagResult } from '../model.js';
 import type { MaildirFolder } from './folder.js';
 import { keywordLetters, learnKeywords } from './folder-keywords.js';
 import type { KeywordMap } from './keywords.js';
 import { formatName, sortChars } from './name.js';
+import { removeFile, renameFile } from './disk.js';
 
 /** Applies flag deltas to the flags each file has now, so a concurrent client's change is kept. */
 export async function setFlags(folder: MaildirFolder, deltas: FlagDelta[]): Promise<FlagResult[]> {
@@ -39,15 +37,8 @@ async function renameOne(folder: MaildirFolder, delta: FlagDelta, letters: { add
     const location = delta.location ?? file.location;
     const name = formatName({ guid: p.guid, flags, keywordLetters, infoRest: p.infoRest, opaqueInfo: p.opaqueInfo }, p.separator ?? folder.separator, location);
     if (name === file.name && location === file.location) return { guid: delta.guid, vanished: false };
-    const to = folder.pathOf(location, name);
-    try {
-      // rename(), never link+unlink: a flag change must not be able to leave two copies.
-      crashPoint();
-      await rename(folder.path(file), to);
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) continue;
-      throw fromErrno(err, 'renaming', folder.path(file));
-    }
+    // rename(), never link+unlink: a flag change must not be able to leave two copies.
+    if (!(await renameFile(folder.path(file), folder.pathOf(location, name), 'renaming'))) continue;
     folder.index.putFile({ name, location, guid: p.guid, parsed: { ...p, flags, keywordLetters } });
     folder.touchedDirs.add(folder.subdirs[location]);
     folder.touchedDirs.add(folder.subdirs[file.location]);
@@ -63,16 +54,11 @@ export async function expunge(folder: MaildirFolder, guids: string[]): Promise<n
     for (let attempt = 0; attempt < 3; attempt++) {
       const file = await folder.locate(guid, attempt > 0);
       if (!file) break;
-      try {
-        crashPoint();
-        await unlink(folder.path(file));
-        folder.index.dropFile(guid);
-        folder.touchedDirs.add(folder.subdirs[file.location]);
-        removed++;
-        break;
-      } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw fromErrno(err, 'expunging', folder.path(file));
-      }
+      if (!(await removeFile(folder.path(file), 'expunging'))) continue;
+      folder.index.dropFile(guid);
+      folder.touchedDirs.add(folder.subdirs[file.location]);
+      removed++;
+      break;
     }
   }
   folder.markTouched();

@@ -4,11 +4,11 @@
 import { constants } from 'node:fs';
 import { access, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
 import type { Layout } from '../model.js';
-import { makeDirs, type Owner } from './fileio.js';
 import { detectLayout, isMaildir } from './layout.js';
 import { rootIdentity } from './root-identity.js';
+import { fromErrno, makeDirs, type Owner } from './disk.js';
 
 export interface OpenedRoot {
   root: string;

@@ -7,11 +7,12 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readAtSync, replaceFileBytes } from './fileio.js';
+import { readAtSync } from './fileio.js';
 import { removeLeftovers } from './leftovers.js';
 import { FileTable } from './file-table.js';
 import type { Separator } from './name.js';
 import type { FolderStamp } from './scan.js';
+import { replaceFile } from './disk.js';
 
 // The header is JSON: parsed natively, where a decoder module would cost a local run's start-up
 // more than the parse. Version 9: listings skip names that do not round-trip (unsyncableName), which
@@ -108,7 +109,7 @@ export async function saveCache(cacheDir: string, cache: ScanCache): Promise<voi
   const header = Buffer.from(JSON.stringify({ version: VERSION, root: cache.root, folders } satisfies Header), 'utf8');
   const prefix = Buffer.alloc(4);
   prefix.writeUInt32BE(header.length, 0);
-  await replaceFileBytes(cachePath(cacheDir, cache.root), [prefix, header, ...lists], false);
+  await replaceFile(cachePath(cacheDir, cache.root), [prefix, header, ...lists], { durable: false });
 }
 
 /** What the scan cache keeps of a folder between runs. */

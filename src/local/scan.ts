@@ -2,12 +2,13 @@
 
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
 import type { Location } from '../model.js';
 import { guidOfName, printableName, unsyncableName, type Separator } from './name.js';
 import { addGuids, agreedListing, missedBy, withFound, type Listing } from './agree.js';
 import { FileTable, FileTableBuilder } from './file-table.js';
 import type { Packed, ScannedFile } from './packed-files.js';
+import { fromErrno } from './disk.js';
 
 export { ListedFile, type ScannedFile } from './file-table.js';
 

@@ -3,13 +3,12 @@
 // put in place of its empty ones. Where another program took the name meanwhile, the staged files
 // are linked in beside what it put there: nothing is overwritten.
 
-import { chmod, chown, link, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, readdir, rm, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { crashPoint } from '../crash-point.js';
-import { MdsyncError, fromErrno, isErrno } from '../errors.js';
+import { MdsyncError, isErrno } from '../errors.js';
 import type { Location } from '../model.js';
-import { fsyncDir, hashFile, makeDirs, replaceFileBytes } from './fileio.js';
+import { hashFile } from './fileio.js';
 import type { MaildirFolder } from './folder.js';
 import { holdsNoMessage, subdirsOf } from './folder-dirs.js';
 import type { KeywordMap } from './keywords.js';
@@ -17,6 +16,7 @@ import { LETTERS, readKeywords } from './keyword-letters.js';
 import { guidOfName } from './name.js';
 import type { FolderScan } from './scan.js';
 import { lockUidlist } from './uidlist-write.js';
+import { fromErrno, fsyncDir, linkNew, makeDirs, moveDir, replaceFile } from './disk.js';
 
 /** `confine` refuses a directory leading out of the Maildir: the folder that took the name is written only if it passes. */
 export async function publishNow(folder: MaildirFolder, confine: (dir: string) => Promise<void>): Promise<void> {
@@ -26,11 +26,7 @@ export async function publishNow(folder: MaildirFolder, confine: (dir: string) =
   await folder.keywordSaves;
   await Promise.all([folder.subdirs.cur, folder.subdirs.new, staging].map(fsyncDir));
   if (whole) {
-    try {
-      crashPoint();
-      await rename(staging, folder.dir);
-    } catch (err) {
-      if (!isErrno(err, 'EEXIST', 'ENOTEMPTY')) throw fromErrno(err, 'publishing folder', folder.dir);
+    if (!(await moveDir(staging, folder.dir, 'publishing folder'))) {
       folder.events.raced();
       await confine(folder.dir);
       await mergeInto(folder, staging, ['new', 'cur'], true);
@@ -41,15 +37,9 @@ export async function publishNow(folder: MaildirFolder, confine: (dir: string) =
     const target = subdirsOf(folder.dir);
     const left: Location[] = [];
     for (const location of ['new', 'cur'] as const) {
-      try {
-        crashPoint();
-        await rename(folder.subdirs[location], target[location]);
-        // In place now: a publication tried again after a failure (at unlock) finds it there.
-        folder.subdirs[location] = target[location];
-      } catch (err) {
-        if (!isErrno(err, 'EEXIST', 'ENOTEMPTY')) throw fromErrno(err, 'publishing folder', target[location]);
-        left.push(location);
-      }
+      // In place now: a publication tried again after a failure (at unlock) finds it there.
+      if (await moveDir(folder.subdirs[location], target[location], 'publishing folder')) folder.subdirs[location] = target[location];
+      else left.push(location);
     }
     if (left.length > 0) {
       folder.events.raced();
@@ -119,7 +109,7 @@ async function mergeInto(folder: MaildirFolder, staging: string, locations: Loca
     const lock = await lockUidlist(folder.dir, `folder ${folder.name}`);
     try {
       const theirs = await readKeywords(folder.dir);
-      if (theirs.format() === '') await replaceFileBytes(join(folder.dir, 'dovecot-keywords'), Buffer.from(ours.format()), true, undefined, folder.owner);
+      if (theirs.format() === '') await replaceFile(join(folder.dir, 'dovecot-keywords'), ours.format(), folder.owner ? { owner: folder.owner } : {});
       else if (![...LETTERS].every((l) => ours.nameOf(l) === undefined || ours.nameOf(l) === theirs.nameOf(l))) throw taken('its dovecot-keywords naming other keywords');
     } finally {
       await lock.release();
@@ -140,13 +130,7 @@ async function mergeInto(folder: MaildirFolder, staging: string, locations: Loca
       continue;
     }
     const to = `${target[file.location]}/${file.name}`;
-    try {
-      crashPoint();
-      await link(from, to);
-    } catch (err) {
-      if (!isErrno(err, 'EEXIST')) throw fromErrno(err, 'delivering to', to);
-      if ((await hashFile(to)) !== (file.hash ?? (await hashFile(from)))) throw taken(`${to} holding another message`);
-    }
+    if (!(await linkNew(from, to, 'delivering to')) && (await hashFile(to)) !== (file.hash ?? (await hashFile(from)))) throw taken(`${to} holding another message`);
   }
   await Promise.all([target.cur, target.new].map(fsyncDir));
   await rm(staging, { recursive: true, force: true }).catch((err) => { throw fromErrno(err, 'removing', staging); });

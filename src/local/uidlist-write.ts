@@ -1,11 +1,9 @@
 // Writing dovecot-uidlist by Dovecot's rules: under dovecot-uidlist.lock, a whole new file renamed over the old.
 
-import { rename, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crashPoint } from '../crash-point.js';
-import { fromErrno, isErrno } from '../errors.js';
-import { tempTag } from './leftovers.js';
-import { fsyncDir, laterMtime, writeDurable, type Owner } from './fileio.js';
+import { isErrno } from '../errors.js';
+import { fromErrno, laterMtime, type Owner, replaceFile } from './disk.js';
 import { Dotlock } from './lock.js';
 import { formatUidlist, type Uidlist } from './uidlist.js';
 
@@ -26,24 +24,13 @@ export function lockUidlist(dir: string, what: string): Promise<Dotlock> {
 export async function writeUidlist(dir: string, list: Uidlist, what: string, owner?: Owner): Promise<void> {
   const path = join(dir, 'dovecot-uidlist');
   const lock = await lockUidlist(dir, `the uidlist of ${what}`);
-  const temp = join(dir, `.dovecot-uidlist.${tempTag()}.tmp`);
   try {
     const old = await stat(path).catch((err) => {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw fromErrno(err, 'reading', path);
     });
-    const mtime = laterMtime(old?.mtimeMs);
-    await unlink(temp).catch(() => undefined);
-    await writeDurable(temp, Buffer.from(formatUidlist(list)), mtime, owner);
-    crashPoint();
-    try {
-      await rename(temp, path);
-    } catch (err) {
-      throw fromErrno(err, 'replacing', path);
-    }
-    await fsyncDir(dir);
+    await replaceFile(path, formatUidlist(list), { mtimeMs: laterMtime(old?.mtimeMs), ...(owner ? { owner } : {}) });
   } finally {
-    await unlink(temp).catch(() => undefined);
     await lock.release();
   }
 }
