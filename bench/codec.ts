@@ -37,8 +37,8 @@ function frames(): { name: string; value: unknown }[] {
   return [
     { name: `manifest page (${MANIFEST_PAGE} entries)`, value: [1, 7, { digest: hex(16), total: MANIFEST_PAGE, entries }] },
     {
-      name: 'placePacked (128 bodies)',
-      value: [0, 9, 'placePacked', {
+      name: 'deliver (128 bodies)',
+      value: [0, 9, 'deliver', {
         folder: 'Archive/2024', guids: names.join('\n'), flags: names.map(() => 'S').join('\n'), locations: 'c'.repeat(128),
         mtimes: names.map((_, i) => 1_600_000_000_000 + i), keywords: names.map(() => []), infoRest: names.map(() => null), data: bodies,
       }],

@@ -98,8 +98,6 @@ export interface Hello {
   version: string;
   layout: Layout;
   root: string;
-  /** What a far side's protocol offers beyond the base requests (e.g. `folder-changes`); none for a local side. */
-  capabilities: string[];
 }
 
 /** A large message's bytes, read once, in order: bodies over a few MiB never sit whole in memory. */

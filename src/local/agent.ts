@@ -100,7 +100,7 @@ export class LocalAgent {
   }
 
   async hello(): Promise<Hello> {
-    return { id: this.id, version: VERSION, layout: this.layout, root: this.root, capabilities: [] };
+    return { id: this.id, version: VERSION, layout: this.layout, root: this.root };
   }
 
   async lock(): Promise<void> {

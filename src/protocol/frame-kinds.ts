@@ -15,12 +15,12 @@ export const HEAD_KEEP = 96;
 
 export const ERROR_CODE = /^[A-Z][A-Z_]{0,39}$/;
 /** Requests that carry message bodies, and requests whose answers do. */
-export const BODIES_ASKED: ReadonlySet<string> = new Set<Method>(['deliver', 'place', 'placePacked', 'uploadChunk']);
+export const BODIES_ASKED: ReadonlySet<string> = new Set<Method>(['deliver', 'uploadChunk']);
 /**
- * Answers sent as they are: bodies (as requests with bodies), and `place` answers, which are
+ * Answers sent as they are: bodies (as requests with bodies), and `deliver` answers, which are
  * SHA-256 hashes as bytes: deflate cannot shrink those, and trying costs CPU for nothing.
  */
-export const UNDEFLATED_ANSWERS: ReadonlySet<string> = new Set<Method>(['read', 'readChunk', 'place', 'placePacked']);
+export const UNDEFLATED_ANSWERS: ReadonlySet<string> = new Set<Method>(['read', 'readChunk', 'deliver']);
 
 /** The peer's error text as the user's terminal may show it: control characters but line ends as `\xNN`, never an escape sequence. */
 export function shown(text: string): string {

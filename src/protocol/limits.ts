@@ -1,6 +1,9 @@
 // Every bound the wire protocol enforces, in one place: what a peer may send and what we buffer.
 
-export const PROTOCOL_VERSION = 2;
+/** Two ends speak when their versions are equal; a method is asked only of a far side whose minor is at least the method's (messages.ts). */
+export const PROTOCOL_VERSION = 3;
+/** Raised when a method is added (with that minor in the message table), never for a change to one. */
+export const PROTOCOL_MINOR = 0;
 
 /** Largest frame accepted or sent (refused from the 4-byte header, before any allocation). */
 export const MAX_FRAME = 16 * 1024 * 1024;

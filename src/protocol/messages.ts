@@ -35,12 +35,11 @@ export function entryFromWire([g, f, k, l, s, r, u, h, d]: WireEntry): MessageEn
 const deliveryMeta = { guid, mtime, flags, keywords, location };
 const deliveryOptional = { infoRest };
 const placed = record({ wanted: guid, guid, hash: text(64), existed: bool }, { vanished: bool, dropped: keywords });
-const deliveries = record({ folder, items: list(record({ ...deliveryMeta, data: bytes(MAX_INLINE_BODY) }, deliveryOptional)) });
 /**
  * See deliveries.ts: a batch's GUIDs and flags as lines of one text each, its locations one letter
  * each; each line is checked as `place` checks its field when the batch is unpacked.
  */
-const packedDeliveries = record({
+const deliveries = record({
   folder,
   guids: text(MAX_LIST * (MAX_GUID + 1)),
   flags: text(MAX_LIST * 65),
@@ -51,32 +50,44 @@ const packedDeliveries = record({
   data: list(bytes(MAX_INLINE_BODY)),
 });
 /** See placed.ts: SHA-256s of 32 bytes and one byte for "already there", in order; the exceptions named. */
-const packedPlaced = record({
+const placedBatch = record({
   hashes: bytes(32 * REQUEST_ITEMS),
   existed: bytes(REQUEST_ITEMS),
   others: list(record({ at: uint(REQUEST_ITEMS - 1) }, { guid, vanished: bool, dropped: keywords }), REQUEST_ITEMS),
 });
 
+/**
+ * Every method with the minor protocol version that brought it: a client asks a method only of a
+ * far side whose hello announced at least that minor (limits.ts). `hello`'s own fields are only
+ * ever added, optional, so that two versions can always tell each other theirs.
+ */
 export const METHODS = {
   hello: {
+    minor: 0,
     args: record(
-      { protocol: uint(), program: line(64), capabilities: list(line(64), 64), timeoutMs: uint() },
-      { create: bool, mkpath: bool, readOnly: bool, layout, defaultLayout: layout, separator: oneOf(':', '!', ';') },
+      { protocol: uint(), program: line(64), timeoutMs: uint() },
+      {
+        minor: uint(), create: bool, mkpath: bool, readOnly: bool, layout, defaultLayout: layout, separator: oneOf(':', '!', ';'),
+        // --compress: message bodies deflated both ways (frames are deflated always); the client reads FolderSummary.partial.
+        compress: bool, partialListings: bool,
+      },
     ),
-    result: record({ protocol: uint(), program: line(64), capabilities: list(line(64), 64), id: line(256), layout, root: line(MAX_TEXT) }),
+    result: record({ protocol: uint(), program: line(64), id: line(256), layout, root: line(MAX_TEXT) }, { minor: uint() }),
   },
-  lock: { args: empty, result: nothing },
-  unlock: { args: empty, result: nothing },
+  lock: { minor: 0, args: empty, result: nothing },
+  unlock: { minor: 0, args: empty, result: nothing },
   listFolders: {
+    minor: 0,
     args: record({}, { release: record({ keep: uint() }), folders: list(folder) }),
-    // `partial`: folders listed partially (FolderSummary.partial), sent only to a client that asked for partial-listings.
+    // `partial`: folders listed partially (FolderSummary.partial), sent only to a client that asked for them in hello.
     result: record(
       { folders: list(tuple(folder, text(64), uint(), text(64), nullable(uint(2 ** 32)), nullable(text(MAX_TEXT)), nullable(text(MAX_TEXT)))), subscriptions: list(folder) },
       { partial: list(folder) },
     ),
   },
-  // `skipped` (FolderManifest.skipped), on the first page; an older server sends none.
+  // `skipped` (FolderManifest.skipped), on the first page.
   manifest: {
+    minor: 0,
     args: record({ folder, start: uint() }),
     result: record(
       { digest: text(64), total: uint(), entries: list(wireEntry) },
@@ -85,65 +96,69 @@ export const METHODS = {
   },
   // Nothing when the far side cannot tell what changed since `since`, or has more than a manifest page of it.
   changes: {
+    minor: 0,
     args: record({ folder, since: hex32 }),
     result: nullable(record({ changed: list(wireEntry, MANIFEST_PAGE), gone: list(guid, MANIFEST_PAGE) }, { skipped: list(skippedGuid, MANIFEST_PAGE) })),
   },
-  prepare: { args: record({ folders: list(folder) }), result: nothing },
-  release: { args: record({ folders: list(folder) }), result: nothing },
-  hash: { args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
-  mtimes: { args: record({ folder, guids: list(guid) }), result: list(nullable(mtime)) },
-  // --checksum, asked of a far side that announces checksum: hashes and mtimes read from its files.
-  checksum: { args: record({ folder, guids: list(guid) }), result: list(nullable(record({ hash: hex64, mtime }))) },
-  setMtimes: { args: record({ folder, items: list(record({ guid, mtime })) }), result: list(bool) },
+  prepare: { minor: 0, args: record({ folders: list(folder) }), result: nothing },
+  release: { minor: 0, args: record({ folders: list(folder) }), result: nothing },
+  hash: { minor: 0, args: record({ folder, guids: list(guid) }), result: list(nullable(hex64)) },
+  mtimes: { minor: 0, args: record({ folder, guids: list(guid) }), result: list(nullable(mtime)) },
+  // --checksum: hashes and mtimes read from the far side's files.
+  checksum: { minor: 0, args: record({ folder, guids: list(guid) }), result: list(nullable(record({ hash: hex64, mtime }))) },
+  setMtimes: { minor: 0, args: record({ folder, items: list(record({ guid, mtime })) }), result: list(bool) },
   read: {
+    minor: 0,
     args: record({ folder, guids: list(guid) }),
     // Each item: vanished, or whole `data`, or a `stream` to pull with readChunk.
-    // `inode` (with `hash`): the file has other names there (announced by linked-copies).
+    // `inode` (with `hash`): the file has other names there.
     result: list(record({ guid }, { vanished: bool, data: bytes(MAX_INLINE_BODY), mtime, hash: hex64, size, stream: streamId, inode: line(64) })),
   },
-  readChunk: { args: record({ stream: streamId, seq: uint() }), result: bytes(MAX_INLINE_BODY) },
-  closeStream: { args: record({ stream: streamId }), result: nothing },
-  deliver: { args: deliveries, result: list(placed) },
-  // `deliver` with a packed answer, asked of a far side that announces packed-placed.
-  place: { args: deliveries, result: packedPlaced },
-  // `place` with the request packed too, asked of a far side that announces packed-deliveries.
-  placePacked: { args: packedDeliveries, result: packedPlaced },
-  upload: { args: record({ folder, item: record({ ...deliveryMeta, size }, deliveryOptional) }), result: streamId },
-  uploadChunk: { args: record({ stream: streamId, seq: uint(), data: bytes(MAX_INLINE_BODY) }), result: nothing },
-  uploadEnd: { args: record({ stream: streamId }), result: placed },
+  readChunk: { minor: 0, args: record({ stream: streamId, seq: uint() }), result: bytes(MAX_INLINE_BODY) },
+  closeStream: { minor: 0, args: record({ stream: streamId }), result: nothing },
+  deliver: { minor: 0, args: deliveries, result: placedBatch },
+  upload: { minor: 0, args: record({ folder, item: record({ ...deliveryMeta, size }, deliveryOptional) }), result: streamId },
+  uploadChunk: { minor: 0, args: record({ stream: streamId, seq: uint(), data: bytes(MAX_INLINE_BODY) }), result: nothing },
+  uploadEnd: { minor: 0, args: record({ stream: streamId }), result: placed },
   copyLocal: {
+    minor: 0,
     args: record({ folder, items: list(record({ fromFolder: folder, fromGuid: guid, guid, flags, keywords, location }, { infoRest, mtime, hash: hex64 })) }),
     result: list(placed),
   },
   setFlags: {
+    minor: 0,
     args: record({
       folder,
       deltas: list(record({ guid, addFlags: flags, removeFlags: flags, addKeywords: keywords, removeKeywords: keywords }, { location })),
     }),
     result: list(record({ guid, vanished: bool }, { dropped: keywords })),
   },
-  expunge: { args: record({ folder, guids: list(guid) }), result: uint() },
-  createFolder: { args: record({ folder }, { staged: bool }), result: nothing },
-  stageFolder: { args: record({ folder }), result: bool },
-  publishFolder: { args: record({ folder }), result: nothing },
-  deleteFolder: { args: record({ folder }), result: bool },
-  writeSubscriptions: { args: record({ names: list(folder) }), result: nothing },
+  expunge: { minor: 0, args: record({ folder, guids: list(guid) }), result: uint() },
+  createFolder: { minor: 0, args: record({ folder }, { staged: bool }), result: nothing },
+  stageFolder: { minor: 0, args: record({ folder }), result: bool },
+  publishFolder: { minor: 0, args: record({ folder }), result: nothing },
+  deleteFolder: { minor: 0, args: record({ folder }), result: bool },
+  writeSubscriptions: { minor: 0, args: record({ names: list(folder) }), result: nothing },
   writeUidlist: {
+    minor: 0,
     args: record(
       { folder, uidValidity: uint(2 ** 32), nextUid: uint(2 ** 32), uids: list(tuple(guid, uint(2 ** 32), nullable(uidlistToken))) },
       { mailboxGuid: uidlistToken },
     ),
     result: bool,
   },
-  commit: { args: empty, result: nothing },
+  commit: { minor: 0, args: empty, result: nothing },
   drainWarnings: {
+    minor: 0,
     args: empty,
-    // `changed`: folders another program changed since they were listed (an older server sends none).
+    // `changed`: folders another program changed since they were listed.
     result: record({ warnings: list(record({ message: line(MAX_TEXT) }, { folder: line(MAX_FOLDER) })), raced: bool }, { changed: list(folder) }),
   },
 } as const;
 
 export type Method = keyof typeof METHODS;
+/** The minor version that brought a method (what a far side must announce for it to be asked). */
+export const minorOf = (method: Method): number => METHODS[method].minor;
 export type Args<M extends Method> = ReturnType<(typeof METHODS)[M]['args']>;
 export type Result<M extends Method> = ReturnType<(typeof METHODS)[M]['result']>;
 

@@ -1,4 +1,4 @@
-// Answers to `place` (what `deliver` answers, packed): each message's SHA-256 as 32 bytes and
+// Answers to `deliver`, packed: each message's SHA-256 as 32 bytes and
 // whether it was already there as one byte, in the order asked; only a message placed under
 // another name, or with keywords dropped, is named: half the bytes of names and hex hashes
 // (docs/performance.md, "On the wire").
@@ -7,7 +7,7 @@ import { MdsyncError } from '../errors.js';
 import type { Placed } from '../model.js';
 import type { Result } from './messages.js';
 
-type PackedPlaced = Result<'place'>;
+type PackedPlaced = Result<'deliver'>;
 type Other = PackedPlaced['others'][number];
 
 const HASH_BYTES = 32;
@@ -33,9 +33,9 @@ export function packPlaced(placed: Placed[]): PackedPlaced {
 }
 
 /** The outcomes of delivering `wanted` (the GUIDs asked for, in order), or a PROTOCOL error naming the field. */
-export function placedFromWire(answer: PackedPlaced, wanted: string[], label: string, folder: string, method: 'place' | 'placePacked' = 'place'): Placed[] {
+export function placedFromWire(answer: PackedPlaced, wanted: string[], label: string, folder: string): Placed[] {
   const fail = (field: string, why: string): never => {
-    throw new MdsyncError('PROTOCOL', `${label}: protocol error: answer to ${method}.${field} (folder ${JSON.stringify(folder)}): ${why}`);
+    throw new MdsyncError('PROTOCOL', `${label}: protocol error: answer to deliver.${field} (folder ${JSON.stringify(folder)}): ${why}`);
   };
   const n = wanted.length;
   if (answer.hashes.length !== HASH_BYTES * n) fail('hashes', `${answer.hashes.length} bytes for ${n} messages (${HASH_BYTES} each)`);

@@ -12,11 +12,11 @@ import type { Agent } from '../sync/agent.js';
 import { changesFromWire } from './changes.js';
 import { Connection } from './connection.js';
 import { textBeforeFrames } from './frame.js';
-import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
-import { entryFromWire, type Args, type Result } from './messages.js';
+import { MAX_BATCH_BYTES, MAX_INLINE_BODY, PROTOCOL_MINOR, PROTOCOL_VERSION, REQUEST_ITEMS, STREAM_WINDOW } from './limits.js';
+import { entryFromWire, minorOf, type Args, type Result } from './messages.js';
 import { placedFromWire } from './placed.js';
-import { CAPABILITIES, CHECKSUM, DEFLATE, LINKED_COPIES, DEFLATE_BODIES, FOLDER_CHANGES, MOVE_MTIMES, PARTIAL_LISTINGS, PACKED_DELIVERIES, PACKED_PLACED, PREPARE, PROGRAM, RELEASE_FOLDERS, STAGED_CONTENTS, STAGED_FOLDERS, type OpenRequest } from './capabilities.js';
-import { packDeliveries } from './deliveries.js';
+import { PROGRAM, type OpenRequest } from './hello.js';
+import { packDeliveries, type WireDelivery } from './deliveries.js';
 
 /** What a RemoteAgent needs of its transport (src/remote/transport.ts): a byte stream to a serving mdsync, and what to say when it broke. */
 export interface SessionStreams {
@@ -47,40 +47,35 @@ export class RemoteAgent implements Agent {
     private readonly transport: SessionStreams,
     private readonly label: string,
     private readonly info: Hello,
-  ) {
-    // Only a far side that announces them: an older one leaves --checksum to refuse before anything is read.
-    if (!info.capabilities.includes(CHECKSUM)) {
-      this.checksum = undefined;
-      this.setMtimes = undefined;
-    }
-    this.linkedCopies = info.capabilities.includes(LINKED_COPIES);
-  }
+    /** The far side's minor protocol version: which methods it knows (messages.ts). */
+    private readonly farMinor: number,
+  ) {}
 
-  readonly linkedCopies: boolean;
+  readonly linkedCopies = true;
 
-  checksum?: (folder: string, guids: string[]) => Promise<(Checksum | null)[]> = async (folder, guids) => {
+  async checksum(folder: string, guids: string[]): Promise<(Checksum | null)[]> {
     const parts = await Promise.all(chunksOf(guids, REQUEST_ITEMS).map((part) => this.ask('checksum', { folder, guids: part })));
     const out = parts.flat();
     if (out.length !== guids.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${out.length} checksums for ${guids.length} messages`);
     return out;
-  };
+  }
 
-  setMtimes?: (folder: string, items: MtimeChange[]) => Promise<boolean[]> = async (folder, items) => {
+  async setMtimes(folder: string, items: MtimeChange[]): Promise<boolean[]> {
     const parts = await Promise.all(chunksOf(items, REQUEST_ITEMS).map((part) => this.ask('setMtimes', { folder, items: part })));
     const out = parts.flat();
     if (out.length !== items.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${out.length} answers for ${items.length} mtimes`);
     return out;
-  };
+  }
 
   /** Says hello; a far side that never answers is described by its exit status and stderr. */
   static async connect(transport: SessionStreams, label: string, request: OpenRequest, timeoutMs: number, compress = false): Promise<RemoteAgent> {
     // Keep-alives all along, at a third of --timeout: the far side takes silence past it for our end.
     const connection = new Connection(transport.input, transport.output, { label, timeoutMs, heartbeatMs: Math.max(200, Math.floor(timeoutMs / 3)) });
     const { partialListings, ...open } = request;
-    const capabilities = [...CAPABILITIES, ...(compress ? [DEFLATE_BODIES] : []), ...(partialListings ? [PARTIAL_LISTINGS] : [])];
     let answer: Result<'hello'>;
     try {
-      answer = await connection.request('hello', { protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities, timeoutMs, ...open });
+      const asked = { protocol: PROTOCOL_VERSION, minor: PROTOCOL_MINOR, program: PROGRAM, timeoutMs, ...open, ...(compress ? { compress } : {}), ...(partialListings ? { partialListings } : {}) };
+      answer = await connection.request('hello', asked);
     } catch (err) {
       connection.close();
       const why = await transport.failure();
@@ -97,9 +92,9 @@ export class RemoteAgent implements Agent {
       await transport.close();
       throw new MdsyncError('PROTOCOL_VERSION', `${label}: remote ${answer.program} speaks protocol ${answer.protocol}, this one (${PROGRAM}) speaks ${PROTOCOL_VERSION}: install the same mdsync version on both sides`);
     }
-    if (answer.capabilities.includes(DEFLATE)) connection.deflateFrames(compress);
-    const hello: Hello = { id: answer.id, version: answer.program, layout: answer.layout, root: answer.root, capabilities: answer.capabilities };
-    return new RemoteAgent(connection, transport, label, hello);
+    connection.deflateFrames(compress);
+    const hello: Hello = { id: answer.id, version: answer.program, layout: answer.layout, root: answer.root };
+    return new RemoteAgent(connection, transport, label, hello, answer.minor ?? 0);
   }
 
   /** Protocol bytes sent to and received from the far side so far. */
@@ -112,6 +107,9 @@ export class RemoteAgent implements Agent {
   }
 
   private ask<M extends Parameters<Connection['request']>[0]>(method: M, args: Args<M>): Promise<Result<M>> {
+    if (minorOf(method) > this.farMinor) {
+      return Promise.reject(new MdsyncError('PROTOCOL_VERSION', `${this.label}: remote ${this.info.version} does not know ${method} (protocol ${PROTOCOL_VERSION}.${minorOf(method)}, it speaks ${PROTOCOL_VERSION}.${this.farMinor}): install the same mdsync version on both sides`));
+    }
     return this.connection.request(method, args).catch(async (err: unknown) => { throw await this.explain(err); });
   }
 
@@ -176,26 +174,23 @@ export class RemoteAgent implements Agent {
   }
 
   async release(folders: string[]): Promise<void> {
-    if (!this.info.capabilities.includes(RELEASE_FOLDERS) || folders.length === 0) return;
+    if (folders.length === 0) return;
     await Promise.all(chunksOf(folders, REQUEST_ITEMS).map((part) => this.ask('release', { folders: part }))).catch(() => undefined);
   }
 
   async prepare(folders: string[]): Promise<void> {
-    // An older far side does not know the request: it loads each folder at its first write.
-    if (!this.info.capabilities.includes(PREPARE) || folders.length === 0) return;
+    if (folders.length === 0) return;
     await this.ask('prepare', { folders: folders.slice(0, REQUEST_ITEMS) }).catch(() => undefined);
   }
 
   async changes(folder: string, since: string): Promise<FolderChanges | undefined> {
-    // An older far side does not know the request; a digest not in this version's form matches no listing there.
-    if (!this.info.capabilities.includes(FOLDER_CHANGES) || !Digest.parse(since)) return undefined;
+    // A digest not in this version's form matches no listing there.
+    if (!Digest.parse(since)) return undefined;
     const answer = await this.ask('changes', { folder, since });
     return answer ? changesFromWire(answer, this.label, folder) : undefined;
   }
 
   async mtimes(folder: string, guids: string[]): Promise<(number | null)[]> {
-    // An older far side does not know the request: its moves keep the file's own mtime.
-    if (!this.info.capabilities.includes(MOVE_MTIMES)) return guids.map(() => null);
     const parts = await Promise.all(chunksOf(guids, REQUEST_ITEMS).map((part) => this.ask('mtimes', { folder, guids: part })));
     const out = parts.flat();
     if (out.length !== guids.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${out.length} mtimes for ${guids.length} messages`);
@@ -221,7 +216,7 @@ export class RemoteAgent implements Agent {
         if (item.vanished) return { guid: item.guid, vanished: true };
         const got: ReadResult = { guid: item.guid, mtime: item.mtime ?? Date.now() };
         if (item.hash !== undefined) got.hash = item.hash;
-        if (item.inode !== undefined && item.hash !== undefined && item.data && this.linkedCopies) got.inode = item.inode;
+        if (item.inode !== undefined && item.hash !== undefined && item.data) got.inode = item.inode;
         if (item.data) got.data = item.data;
         else if (item.stream !== undefined && item.size !== undefined) got.data = { size: item.size, chunks: this.pull(item.stream, item.size, item.guid) };
         else throw new MdsyncError('PROTOCOL', `${this.label}: message ${item.guid} came without its bytes`);
@@ -273,13 +268,8 @@ export class RemoteAgent implements Agent {
       batch = [];
       batchBytes = 0;
       const wire = indices.map((i) => wireDelivery(items[i] as Delivery));
-      const capabilities = this.info.capabilities;
       const wanted = wire.map((w) => w.guid);
-      const answered = capabilities.includes(PACKED_DELIVERIES)
-        ? this.ask('placePacked', packDeliveries(folder, wire)).then((packed) => placedFromWire(packed, wanted, this.label, folder, 'placePacked'))
-        : capabilities.includes(PACKED_PLACED)
-          ? this.ask('place', { folder, items: wire }).then((packed) => placedFromWire(packed, wanted, this.label, folder))
-          : this.ask('deliver', { folder, items: wire });
+      const answered = this.ask('deliver', packDeliveries(folder, wire)).then((packed) => placedFromWire(packed, wanted, this.label, folder));
       work.push(answered.then((placed) => {
         if (placed.length !== indices.length) throw new MdsyncError('PROTOCOL', `${this.label}: ${placed.length} results for ${indices.length} deliveries`);
         placed.forEach((p, j) => { out[indices[j] as number] = p; });
@@ -340,17 +330,15 @@ export class RemoteAgent implements Agent {
   }
 
   async createFolder(name: string, options: { staged?: boolean } = {}): Promise<void> {
-    // A far side from before staged folders knows only the plain request.
-    const staged = options.staged === true && this.info.capabilities.includes(STAGED_FOLDERS);
-    await this.ask('createFolder', staged ? { folder: name, staged } : { folder: name });
+    await this.ask('createFolder', options.staged === true ? { folder: name, staged: true } : { folder: name });
   }
 
   async stageFolder(name: string): Promise<boolean> {
-    return this.info.capabilities.includes(STAGED_CONTENTS) ? this.ask('stageFolder', { folder: name }) : false;
+    return this.ask('stageFolder', { folder: name });
   }
 
   async publishFolder(name: string): Promise<void> {
-    if (this.info.capabilities.includes(STAGED_FOLDERS)) await this.ask('publishFolder', { folder: name });
+    await this.ask('publishFolder', { folder: name });
   }
 
   deleteFolder(name: string): Promise<boolean> {
@@ -388,9 +376,9 @@ function wireMeta(d: Omit<Delivery, 'data'>): Omit<Args<'upload'>['item'], 'size
   return meta;
 }
 
-function wireDelivery(d: Delivery): Args<'deliver'>['items'][number] {
+function wireDelivery(d: Delivery): WireDelivery {
   // The body set on the meta's own object, not spread into a second: made for every message a first copy sends.
-  const item = wireMeta(d) as Args<'deliver'>['items'][number];
+  const item = wireMeta(d) as WireDelivery;
   item.data = d.data as Uint8Array;
   return item;
 }

@@ -3,12 +3,12 @@
 import type { Readable, Writable } from 'node:stream';
 import { isStream } from '../body.js';
 import { MdsyncError } from '../errors.js';
-import type { Delivery, ReadResult } from '../model.js';
+import type { ReadResult } from '../model.js';
 import type { Agent } from '../sync/agent.js';
-import { PROGRAM, DEFLATE, DEFLATE_BODIES, PARTIAL_LISTINGS, CLIENT_HEARTBEAT, CAPABILITIES, type OpenRequest } from './capabilities.js';
+import { PROGRAM, type OpenRequest } from './hello.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { Connection } from './connection.js';
-import { MANIFEST_PAGE, MAX_BATCH_BYTES, MAX_LIST, MAX_STREAMS, PROTOCOL_VERSION } from './limits.js';
+import { MANIFEST_PAGE, MAX_BATCH_BYTES, MAX_LIST, MAX_STREAMS, PROTOCOL_MINOR, PROTOCOL_VERSION } from './limits.js';
 import { entryToWire, type Args, type Method, type Result } from './messages.js';
 import { packPlaced } from './placed.js';
 import { deliveriesFromWire } from './deliveries.js';
@@ -97,14 +97,15 @@ export async function serveSession(input: Readable, output: Writable, options: S
       throw new MdsyncError('PROTOCOL_VERSION', `remote ${PROGRAM} speaks protocol ${PROTOCOL_VERSION}, this one (${args.program}) speaks ${args.protocol}: install the same mdsync version on both sides`);
     }
     connection.setKeepalive(Math.max(200, Math.floor(args.timeoutMs / 3)));
-    if (args.capabilities.includes(CLIENT_HEARTBEAT)) connection.setIdleTimeout(args.timeoutMs);
-    if (args.capabilities.includes(DEFLATE)) connection.deflateFrames(args.capabilities.includes(DEFLATE_BODIES));
+    // The client sends keep-alives all along: its silence past its --timeout is a dead client.
+    connection.setIdleTimeout(args.timeoutMs);
+    connection.deflateFrames(args.compress === true);
     const opening = await options.open({
-      create: args.create, mkpath: args.mkpath, readOnly: args.readOnly, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator, partialListings: args.capabilities.includes(PARTIAL_LISTINGS),
+      create: args.create, mkpath: args.mkpath, readOnly: args.readOnly, layout: args.layout, defaultLayout: args.defaultLayout, separator: args.separator, partialListings: args.partialListings === true,
     });
     agent = opening;
     const hello = await opening.hello();
-    return { protocol: PROTOCOL_VERSION, program: PROGRAM, capabilities: CAPABILITIES, id: hello.id, layout: hello.layout, root: hello.root };
+    return { protocol: PROTOCOL_VERSION, minor: PROTOCOL_MINOR, program: PROGRAM, id: hello.id, layout: hello.layout, root: hello.root };
   };
 
   const handlers: Handlers = {
@@ -203,9 +204,7 @@ export async function serveSession(input: Readable, output: Writable, options: S
       else s?.queue.abort(new MdsyncError('REMOTE', 'the message upload was abandoned'));
       return null;
     },
-    deliver: async ({ folder, items }) => (await opened()).deliver(folder, items as Delivery[]),
-    place: async ({ folder, items }) => packPlaced(await (await opened()).deliver(folder, items as Delivery[])),
-    placePacked: async (packed) => {
+    deliver: async (packed) => {
       // Unpacked (and every field checked) before the folder is opened or anything written.
       const items = deliveriesFromWire(packed);
       return packPlaced(await (await opened()).deliver(packed.folder, items));

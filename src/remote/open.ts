@@ -4,7 +4,7 @@ import { MdsyncError } from '../errors.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
 import { RemoteAgent } from '../protocol/remote-agent.js';
 import type { Transport } from './transport.js';
-import type { OpenRequest } from '../protocol/capabilities.js';
+import type { OpenRequest } from '../protocol/hello.js';
 import { startCommand } from './command-transport.js';
 import { describeEndpoint, type Endpoint } from './endpoint.js';
 import { shellQuote } from './shell-words.js';

@@ -1,4 +1,4 @@
-// A far side that bends its answer to `placePacked` (the answer `place` gets too): a clear protocol error, nothing lost, and the next
+// A far side that bends its answer to `deliver`: a clear protocol error, nothing lost, and the next
 // honest run converges without a message written twice.
 
 import { join } from 'node:path';
@@ -24,13 +24,13 @@ afterEach(async () => {
   await removeDir(work);
 });
 
-describe('a far side answering placePacked with what cannot be right', () => {
+describe('a far side answering deliver with what cannot be right', () => {
   it.each([
-    ['short-hashes', /protocol error: answer to placePacked\.hashes \(folder "(INBOX|Work)"\): \d+ bytes for \d messages \(32 each\)/],
-    ['existed-2', /protocol error: answer to placePacked\.existed\[0\] \(folder "(INBOX|Work)"\): expected 0 or 1, got 2/],
-    ['out-of-range', /protocol error: answer to placePacked\.others\[0\]\.at \(folder "(INBOX|Work)"\): message \d of \d/],
-    ['named-twice', /protocol error: answer to placePacked\.others\[1\]\.at \(folder "(INBOX|Work)"\): message 0 named twice/],
-    ['evil-guid', /protocol error: answer to placePacked\.others\[0\]\.guid: GUID "\.\.\/x" contains "\/"/],
+    ['short-hashes', /protocol error: answer to deliver\.hashes \(folder "(INBOX|Work)"\): \d+ bytes for \d messages \(32 each\)/],
+    ['existed-2', /protocol error: answer to deliver\.existed\[0\] \(folder "(INBOX|Work)"\): expected 0 or 1, got 2/],
+    ['out-of-range', /protocol error: answer to deliver\.others\[0\]\.at \(folder "(INBOX|Work)"\): message \d of \d/],
+    ['named-twice', /protocol error: answer to deliver\.others\[1\]\.at \(folder "(INBOX|Work)"\): message 0 named twice/],
+    ['evil-guid', /protocol error: answer to deliver\.others\[0\]\.guid: GUID "\.\.\/x" contains "\/"/],
   ])('%s: exit 1 naming the far side and the field, the source untouched; the next honest run places each message once', async (alteration, text) => {
     const source = await readTree(local);
     const r = await cliVia(proxyTransport(`place:${alteration}`), work)(['backup', local, serveTransport.endpoint(remote)]);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../src/protocol/frame.js';
-import { PROTOCOL_VERSION } from '../../src/protocol/limits.js';
+import { PROTOCOL_MINOR, PROTOCOL_VERSION } from '../../src/protocol/limits.js';
 import { makeMaildir, message, readTree, removeDir, tempDir } from '../helpers/maildir.js';
 import { BIN } from '../helpers/transports.js';
 
@@ -55,7 +55,7 @@ function serve(input: Buffer[], options: { keepOpenMs?: number } = {}): Promise<
   });
 }
 
-const hello = encodeFrame([0, 1, 'hello', { protocol: PROTOCOL_VERSION, program: 'test', capabilities: [], timeoutMs: 30_000 }]);
+const hello = encodeFrame([0, 1, 'hello', { protocol: PROTOCOL_VERSION, minor: PROTOCOL_MINOR, program: 'test', timeoutMs: 30_000 }]);
 const request = (id: number, method: string, args: unknown): Buffer => encodeFrame([0, id, method, args]);
 /** A packed delivery of two messages into INBOX, with `bent` fields. */
 const packed = (bent: Record<string, unknown>): Record<string, unknown> => ({
@@ -86,10 +86,10 @@ describe('mdsync serve against a hostile client', () => {
     expect(answer[2].folders).toEqual([['INBOX', expect.any(String), 1, '', null, null, null]]);
   });
 
-  it('announces changes, and answers nothing for a digest it never had', async () => {
+  it('announces its protocol version and minor, and answers nothing to changes since a digest it never had', async () => {
     const s = await serve([hello, request(2, 'changes', { folder: 'INBOX', since: '0'.repeat(32) }), encodeFrame([3])], { keepOpenMs: 1000 });
     expect(s.code).toBe(0);
-    expect(s.frames).toContainEqual([1, 1, expect.objectContaining({ capabilities: expect.arrayContaining(['folder-changes']) })]);
+    expect(s.frames).toContainEqual([1, 1, expect.objectContaining({ protocol: PROTOCOL_VERSION, minor: PROTOCOL_MINOR })]);
     expect(s.frames).toContainEqual([1, 2, null]);
   });
 
@@ -115,7 +115,7 @@ describe('mdsync serve against a hostile client', () => {
   });
 
   it('reports a truncated frame', async () => {
-    const whole = request(1, 'hello', { protocol: PROTOCOL_VERSION, program: 'x'.repeat(40), capabilities: [], timeoutMs: 1000 });
+    const whole = request(1, 'hello', { protocol: PROTOCOL_VERSION, program: 'x'.repeat(40), timeoutMs: 1000 });
     const s = await serve([whole.subarray(0, 30)]);
     expectCleanFailure(s, /connection closed by the other side in the middle of a frame \(30 bytes of it received\)/);
   });
@@ -132,7 +132,7 @@ describe('mdsync serve against a hostile client', () => {
   });
 
   it('refuses a different protocol version with a clear message', async () => {
-    const s = await serve([request(1, 'hello', { protocol: 99, program: 'mdsync 9.0.0', capabilities: [], timeoutMs: 1000 })], { keepOpenMs: 500 });
+    const s = await serve([request(1, 'hello', { protocol: 99, program: 'mdsync 9.0.0', timeoutMs: 1000 })], { keepOpenMs: 500 });
     expect(errors(s)[0]).toEqual([2, 1, 'PROTOCOL_VERSION', expect.stringMatching(new RegExp(`remote mdsync \\S+ speaks protocol ${PROTOCOL_VERSION}, this one \\(mdsync 9\\.0\\.0\\) speaks 99`))]);
     expect(s.code).toBe(1);
   });
@@ -146,12 +146,12 @@ describe('mdsync serve against a hostile client', () => {
     ['a digest not in hex', 'changes', { folder: 'INBOX', since: '../../outside/cur/00000000000000' }, /changes\.since: expected a folder digest \(32 hex digits\)/],
     ['a ".." folder asked for its changes', 'changes', { folder: 'INBOX/../../outside', since: '0'.repeat(32) }, /changes\.folder: folder name .* has an empty, "\." or "\.\." component/],
     ['a huge size', 'upload', { folder: 'INBOX', item: { guid: 'x', mtime: 0, flags: '', keywords: [], location: 'new', size: 2 ** 50 } }, /upload\.item\.size: expected a whole number from 0 to 1099511627776/],
-    ['a packed GUID with "/"', 'placePacked', packed({ guids: '1600000002.M2P1.host\n../../outside/cur/x' }), /placePacked\.guids\[1\]: GUID "\.\.\/\.\.\/outside\/cur\/x" contains "\/"/],
-    ['packed GUIDs one line short', 'placePacked', packed({ guids: '1600000002.M2P1.host' }), /placePacked\.guids: expected 2 lines \(one a message\), got 1/],
-    ['packed flags one line long', 'placePacked', packed({ flags: 'S\nS\nS' }), /placePacked\.flags: expected 2 lines \(one a message\), got 3/],
-    ['a packed location neither c nor n', 'placePacked', packed({ locations: 'ct' }), /placePacked\.locations\[1\]: expected c or n, got "t"/],
-    ['packed mtimes one short', 'placePacked', packed({ mtimes: [0] }), /placePacked\.mtimes: expected 2 entries \(one a message\), got 1/],
-    ['a packed flag that is a keyword letter', 'placePacked', packed({ flags: 'S\nSa' }), /placePacked\.flags\[1\]: bad flags "Sa"/],
+    ['a packed GUID with "/"', 'deliver', packed({ guids: '1600000002.M2P1.host\n../../outside/cur/x' }), /deliver\.guids\[1\]: GUID "\.\.\/\.\.\/outside\/cur\/x" contains "\/"/],
+    ['packed GUIDs one line short', 'deliver', packed({ guids: '1600000002.M2P1.host' }), /deliver\.guids: expected 2 lines \(one a message\), got 1/],
+    ['packed flags one line long', 'deliver', packed({ flags: 'S\nS\nS' }), /deliver\.flags: expected 2 lines \(one a message\), got 3/],
+    ['a packed location neither c nor n', 'deliver', packed({ locations: 'ct' }), /deliver\.locations\[1\]: expected c or n, got "t"/],
+    ['packed mtimes one short', 'deliver', packed({ mtimes: [0] }), /deliver\.mtimes: expected 2 entries \(one a message\), got 1/],
+    ['a packed flag that is a keyword letter', 'deliver', packed({ flags: 'S\nSa' }), /deliver\.flags\[1\]: bad flags "Sa"/],
     ['a ".." folder to publish', 'publishFolder', { folder: '../outside' }, /publishFolder\.folder: folder name "\.\.\/outside" has an empty, "\." or "\.\." component/],
     ['a ".." folder to stage', 'stageFolder', { folder: '../outside' }, /stageFolder\.folder: folder name "\.\.\/outside" has an empty, "\." or "\.\." component/],
     ['a staged folder asked for with a string', 'createFolder', { folder: 'Work', staged: 'yes' }, /createFolder\.staged: expected true or false, got/],
@@ -202,7 +202,7 @@ describe('mdsync serve against a hostile client', () => {
       hello,
       request(2, 'manifest', { folder: 'Evil', start: 0 }),
       request(3, 'manifest', { folder: 'Other', start: 0 }),
-      request(4, 'deliver', { folder: 'Other', items: [{ guid: 'planted', mtime: 0, flags: '', keywords: [], location: 'new', data: Buffer.from('x') }] }),
+      request(4, 'deliver', { folder: 'Other', guids: 'planted', flags: '', locations: 'n', mtimes: [0], keywords: [[]], infoRest: [null], data: [Buffer.from('x')] }),
       request(5, 'createFolder', { folder: 'Evil/Sub' }),
       request(6, 'listFolders', {}),
       encodeFrame([3]),

@@ -149,8 +149,8 @@ const GUID = '1600000001.M1P1.host,S=120';
 /** One valid request and one valid answer for every method: the starting points of the mutations. */
 export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = {
   hello: {
-    args: { protocol: PROTOCOL_VERSION, program: 'mdsync 0.1.0', capabilities: ['stream'], timeoutMs: 30_000, create: true, mkpath: true, readOnly: false, layout: 'maildir++', separator: ':' },
-    result: { protocol: PROTOCOL_VERSION, program: 'mdsync 0.1.0', capabilities: [], id: 'host:/srv/mail', layout: 'fs', root: '/srv/mail' },
+    args: { protocol: PROTOCOL_VERSION, minor: 0, program: 'mdsync 0.1.0', timeoutMs: 30_000, compress: true, partialListings: true, create: true, mkpath: true, readOnly: false, layout: 'maildir++', separator: ':' },
+    result: { protocol: PROTOCOL_VERSION, minor: 0, program: 'mdsync 0.1.0', id: 'host:/srv/mail', layout: 'fs', root: '/srv/mail' },
   },
   lock: { args: {}, result: null },
   unlock: { args: {}, result: null },
@@ -181,16 +181,8 @@ export const VALID_FRAMES: Record<Method, { args: unknown; result: unknown }> = 
   readChunk: { args: { stream: 3, seq: 0 }, result: new Uint8Array([1, 2, 3]) },
   closeStream: { args: { stream: 3 }, result: null },
   deliver: {
-    args: { folder: 'INBOX', items: [{ guid: GUID, mtime: 1600000000, flags: 'S', keywords: ['work'], location: 'cur', data: new Uint8Array([72, 105]), infoRest: ',W=2' }] },
-    result: [{ wanted: GUID, guid: GUID, hash: HASH, existed: false, dropped: ['work'] }],
-  },
-  placePacked: {
     args: { folder: 'INBOX', guids: `${GUID}\nx`, flags: 'S\n', locations: 'cn', mtimes: [1600000000, 1], keywords: [['work'], []], infoRest: [',W=2', null], data: [new Uint8Array([72, 105]), new Uint8Array(0)] },
     result: { hashes: new Uint8Array(64).fill(0xab), existed: new Uint8Array(2), others: [{ at: 1, guid: `${GUID}2`, vanished: true }] },
-  },
-  place: {
-    args: { folder: 'INBOX', items: [{ guid: GUID, mtime: 1600000000, flags: 'S', keywords: ['work'], location: 'cur', data: new Uint8Array([72, 105]), infoRest: ',W=2' }] },
-    result: { hashes: new Uint8Array(32).fill(0xab), existed: new Uint8Array(1), others: [{ at: 0, guid: `${GUID}2`, dropped: ['work'] }] },
   },
   upload: { args: { folder: 'INBOX', item: { guid: GUID, mtime: 1, flags: '', keywords: [], location: 'new', size: 2 ** 21 } }, result: 5 },
   uploadChunk: { args: { stream: 5, seq: 0, data: new Uint8Array([1]) }, result: null },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Plays a broken or hostile `mdsync serve` for tests: `-e "node hostile-peer.mjs MODE"`; host and command are ignored.
 import { createHash } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { decode, encode } from '@msgpack/msgpack';
 
 const mode = process.argv[2];
@@ -10,13 +11,14 @@ const frame = (value) => {
   head.writeUInt32BE(body.length, 0);
   return Buffer.concat([head, body]);
 };
-const hello = { protocol: 2, program: 'mdsync 0.1.0', capabilities: [], id: '1:2', layout: 'maildir++', root: '/srv/mail' };
+const hello = { protocol: 3, minor: 0, program: 'mdsync 0.1.0', id: '1:2', layout: 'maildir++', root: '/srv/mail' };
 const digest = '0'.repeat(32);
 
 /** The far side offers one message in INBOX, described by `entry`. */
 function offer(method, entry, args) {
   if (method === 'hello') return hello;
-  if (method === 'deliver') return args.items.map((i) => ({ wanted: i.guid, guid: i.guid, hash: createHash('sha256').update(i.data).digest('hex'), existed: false }));
+  // As `deliver` answers: each message's SHA-256 as 32 bytes, none there before, none renamed.
+  if (method === 'deliver') return { hashes: Buffer.concat(args.data.map((d) => createHash('sha256').update(d).digest())), existed: new Uint8Array(args.data.length), others: [] };
   if (method === 'listFolders') return { folders: [['INBOX', digest, 1, '', null, null, null]], subscriptions: [] };
   if (method === 'manifest') return { digest, total: 1, entries: [entry] };
   return null;
@@ -57,9 +59,14 @@ function answer(id, method, args) {
 let pending = Buffer.alloc(0);
 process.stdin.on('data', (chunk) => {
   pending = Buffer.concat([pending, chunk]);
-  while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
-    const length = pending.readUInt32BE(0);
-    const value = decode(pending.subarray(4, 4 + length));
+  for (;;) {
+    if (pending.length < 4) break;
+    // The top bit: a deflated frame (frame.ts), as mdsync sends its larger requests.
+    const head = pending.readUInt32BE(0);
+    const length = head & 0x7fffffff;
+    if (pending.length < 4 + length) break;
+    const body = pending.subarray(4, 4 + length);
+    const value = decode(length === head ? body : inflateRawSync(body));
     pending = pending.subarray(4 + length);
     if (!Array.isArray(value) || value[0] !== 0) continue;
     const [, id, method, args] = value;

@@ -99,7 +99,7 @@ export class MemoryAgent implements Agent {
   constructor(readonly maildir: MemoryMaildir, readonly id: string, private readonly options: MemoryAgentOptions = {}) {}
 
   async hello(): Promise<Hello> {
-    return { id: this.id, version: 'memory', layout: 'maildir++', root: `memory:${this.maildir.host}`, capabilities: [] };
+    return { id: this.id, version: 'memory', layout: 'maildir++', root: `memory:${this.maildir.host}` };
   }
 
   async lock(): Promise<void> {

@@ -1,23 +1,13 @@
 #!/usr/bin/env node
 // Stands in for ssh like fake-ssh.mjs and sits between mdsync and the real `mdsync serve` it starts:
 // frames pass through unchanged except what MODE alters (`-e "node peer-proxy.mjs MODE"`):
-//   old                    a server from before `changes`, `prepare` and `place`: hello announces
-//                          none of folder-changes, prepare, packed-placed, packed-deliveries,
-//                          staged-folders, staged-contents and linked-copies, and any of those requests ends the
-//                          session as it would there
-//   unpacked               a server from before `placePacked`: hello does not announce
-//                          packed-deliveries, staged-folders nor staged-contents, and those requests end the session
-//   unstaged               a server from before staged folders: hello does not announce staged-folders
-//                          nor staged-contents; `publishFolder`, `stageFolder`, or `createFolder`
-//                          with `staged`, ends the session
-//   uncontents             a server from before `stageFolder`: hello does not announce staged-contents,
-//                          and `stageFolder` ends the session
 //   changes:<alteration>   the real answer to `changes`, altered (see ALTER) by a hostile far side
-//   place:<alteration>     the real answer to `place` or `placePacked`, altered (see ALTER_PLACE) by a hostile far side
+//   place:<alteration>     the real answer to `deliver`, altered (see ALTER_PLACE) by a hostile far side
 //   record:<file>          frames unchanged; each request's method (with its folders for `prepare`,
 //                          `createFolder`, `stageFolder` and `publishFolder`) appended to <file>, one JSON line each
 import { appendFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { inflateRawSync } from 'node:zlib';
 import { decode, encode } from '@msgpack/msgpack';
 
 const mode = process.argv[2];
@@ -34,7 +24,7 @@ const ALTER = {
   'changed-and-gone': (a) => { a.gone.push(a.changed[0][0]); },
 };
 
-/** Ways a hostile far side may bend a real answer to `place` (for at least one message). */
+/** Ways a hostile far side may bend a real answer to `deliver` (for at least one message). */
 const ALTER_PLACE = {
   'short-hashes': (a) => { a.hashes = a.hashes.subarray(0, a.hashes.length - 1); },
   'existed-2': (a) => { a.existed[0] = 2; },
@@ -43,6 +33,9 @@ const ALTER_PLACE = {
   'evil-guid': (a) => { a.others.push({ at: 0, guid: '../x' }); },
 };
 
+const DEFLATED = 0x80000000;
+
+/** A value as a plain frame: a peer reads a plain frame whether or not it deflates its own. */
 const frame = (value) => {
   const body = encode(value);
   const head = Buffer.alloc(4);
@@ -50,15 +43,20 @@ const frame = (value) => {
   return Buffer.concat([head, body]);
 };
 
-/** Calls `onFrame(decoded, raw)` for each whole frame of a byte stream. */
+/** Calls `onFrame(decoded, raw)` for each whole frame of a byte stream, deflated (frame.ts) or not. */
 function frames(onFrame) {
   let pending = Buffer.alloc(0);
   return (chunk) => {
     pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
-      const raw = pending.subarray(0, 4 + pending.readUInt32BE(0));
+    for (;;) {
+      if (pending.length < 4) return;
+      const head = pending.readUInt32BE(0);
+      const length = (head & DEFLATED) !== 0 ? head - DEFLATED : head;
+      if (pending.length < 4 + length) return;
+      const raw = pending.subarray(0, 4 + length);
       pending = pending.subarray(raw.length);
-      onFrame(decode(raw.subarray(4)), raw);
+      const body = raw.subarray(4);
+      onFrame(decode(length === head ? body : inflateRawSync(body)), raw);
     }
   };
 }
@@ -69,24 +67,9 @@ function fail(why) {
 }
 
 const record = mode.startsWith('record:') ? mode.slice('record:'.length) : undefined;
-const known = mode === 'old' || mode === 'unpacked' || mode === 'unstaged' || mode === 'uncontents' || record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
+const known = record || (mode.startsWith('changes:') && Object.hasOwn(ALTER, mode.slice('changes:'.length)))
   || (mode.startsWith('place:') && Object.hasOwn(ALTER_PLACE, mode.slice('place:'.length)));
 if (!known) fail(`peer-proxy: unknown mode ${mode}`);
-/** What a server from before them does not announce, and the requests it does not know. */
-const NEWER = {
-  uncontents: ['staged-contents'],
-  unstaged: ['staged-folders', 'staged-contents'],
-  unpacked: ['packed-deliveries', 'staged-folders', 'staged-contents'],
-  old: ['folder-changes', 'prepare', 'packed-placed', 'packed-deliveries', 'staged-folders', 'staged-contents', 'linked-copies'],
-}[mode] ?? [];
-const NEWER_REQUESTS = {
-  uncontents: ['stageFolder'],
-  unstaged: ['publishFolder', 'stageFolder'],
-  unpacked: ['placePacked', 'publishFolder', 'stageFolder'],
-  old: ['changes', 'prepare', 'place', 'placePacked', 'publishFolder', 'stageFolder'],
-}[mode] ?? [];
-const older = NEWER.length > 0;
-
 const server = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
 const asked = new Map();
 
@@ -98,20 +81,10 @@ function recorded(method, args) {
   return [method];
 }
 
-/** The proxy reads plain frames only: neither side is told the other reads deflated ones. */
-const plainOnly = (capabilities) => capabilities.filter((c) => !c.startsWith('deflate'));
-
 process.stdin.on('data', frames((value, raw) => {
   if (Array.isArray(value) && value[0] === REQUEST) {
-    if (older && NEWER_REQUESTS.includes(value[2])) fail(`mdsync serve: protocol error: unknown message type "${value[2]}"`);
-    if (older && value[2] === 'createFolder' && Object.hasOwn(value[3], 'staged')) fail('mdsync serve: protocol error: createFolder.staged: unexpected field');
     if (record) appendFileSync(record, `${JSON.stringify(recorded(value[2], value[3]))}\n`);
     asked.set(value[1], value[2]);
-    if (value[2] === 'hello') {
-      value[3].capabilities = plainOnly(value[3].capabilities);
-      server.stdin.write(frame(value));
-      return;
-    }
   }
   server.stdin.write(raw);
 }));
@@ -119,14 +92,11 @@ process.stdin.on('end', () => server.stdin.end());
 
 server.stdout.on('data', frames((value, raw) => {
   const method = Array.isArray(value) && value[0] === ANSWER ? asked.get(value[1]) : undefined;
-  if (method === 'hello') {
-    value[2].capabilities = plainOnly(value[2].capabilities).filter((c) => !older || !NEWER.includes(c));
-    process.stdout.write(frame(value));
-  } else if (method === 'changes' && mode.startsWith('changes:')) {
+  if (method === 'changes' && mode.startsWith('changes:')) {
     if (!value[2] || value[2].changed.length === 0) fail(`peer-proxy: no changed entry to alter (answer ${JSON.stringify(value[2])})`);
     ALTER[mode.slice('changes:'.length)](value[2]);
     process.stdout.write(frame(value));
-  } else if ((method === 'place' || method === 'placePacked') && mode.startsWith('place:')) {
+  } else if (method === 'deliver' && mode.startsWith('place:')) {
     ALTER_PLACE[mode.slice('place:'.length)](value[2]);
     process.stdout.write(frame(value));
   } else {

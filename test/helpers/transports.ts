@@ -52,8 +52,8 @@ export const serveTransport: SideTransport = {
 };
 
 /**
- * `mdsync serve` as serveTransport starts it, behind peer-proxy.mjs: an older far side (`old`) or
- * one that bends its answers to `changes` (`changes:evil-guid` …). The endpoints are the same.
+ * `mdsync serve` as serveTransport starts it, behind peer-proxy.mjs: one that bends its answers
+ * (`changes:evil-guid`, `place:short-hashes` …) or records the requests (`record:<file>`). The endpoints are the same.
  */
 export function proxyTransport(mode: string): SideTransport {
   return {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf } from '../helpers/cli.js';
 import { makeMaildir, message, removeDir, tempDir, type MessageSpec } from '../helpers/maildir.js';
-import { cliVia, proxyTransport, serveTransport } from '../helpers/transports.js';
+import { cliVia, serveTransport } from '../helpers/transports.js';
 import { files } from './changes.suite.js';
 
 const COUNT = 300;
@@ -53,16 +53,5 @@ describe('deflated frames', () => {
     const nameBytes = names.reduce((sum, n) => sum + n.length, 0);
     expect(jsonOf(second).wire.b?.sent).toBeLessThan(nameBytes / 2);
     expect(await readdir(join(dst, 'cur'))).toEqual([]);
-  });
-
-  it('a far side that does not read deflated frames gets plain ones, and the result is the same', async () => {
-    const src = join(work, 'src');
-    const old = proxyTransport('old');
-    const dst = join(work, 'old');
-    const r = await cliVia(old, work)(['backup', src, old.endpoint(dst), '--json', '-z']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(jsonOf(r).wire.b?.sent).toBeGreaterThan(bodies);
-    expect(await files(dst)).toEqual(await files(src));
   });
 });

@@ -50,17 +50,14 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     const prepares = asked.filter(([m]) => m === 'prepare');
     expect(prepares).toHaveLength(1);
     expect([...(prepares[0]?.[1] ?? [])].sort()).toEqual(['Archive', 'INBOX', 'Work']);
-    expect(asked.findIndex(([m]) => m === 'prepare')).toBeLessThan(asked.findIndex(([m]) => m === 'placePacked'));
-    // A far side that takes `placePacked` gets every delivery that way, none as `place` or `deliver`.
-    expect(asked.map(([m]) => m)).not.toContain('deliver');
-    expect(asked.map(([m]) => m)).not.toContain('place');
+    expect(asked.findIndex(([m]) => m === 'prepare')).toBeLessThan(asked.findIndex(([m]) => m === 'deliver'));
     // Work and Archive are new there: created staged before their first delivery, published after
     // it and before the commit that makes the run's writes durable.
     const at = (method: string, folder?: string): number => asked.findIndex(([m, f]) => m === method && (folder === undefined || f?.[0] === folder));
     for (const folder of ['Work', 'Archive']) {
       expect(asked[at('createFolder', folder)]).toEqual(['createFolder', [folder, 'staged']]);
-      expect(at('createFolder', folder)).toBeLessThan(at('placePacked'));
-      expect(at('publishFolder', folder)).toBeGreaterThan(at('placePacked'));
+      expect(at('createFolder', folder)).toBeLessThan(at('deliver'));
+      expect(at('publishFolder', folder)).toBeGreaterThan(at('deliver'));
       expect(at('publishFolder', folder)).toBeLessThan(at('commit'));
     }
     expect(await readdir(join(b, 'tmp'))).toEqual([]);
@@ -76,41 +73,6 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     const again = (await requests(log)).filter(([m]) => m === 'prepare');
     expect(again).toHaveLength(1);
     expect([...(again[0]?.[1] ?? [])].sort()).toEqual(['Archive', 'Work']);
-  });
-
-  it('delivers to a far side from before placePacked as place, every message once', async () => {
-    const a = join(work, 'a');
-    const b = join(work, 'b');
-    await makeMaildir(a, [
-      { dir: '', messages: [message('1600000001.M1P1.h', 'one'), message('1600000002.M2P1.h', 'two', { flags: 'FS' })] },
-      { dir: '.Work', keywords: ['work'], messages: [message('1600000003.M3P1.h', 'three', { letters: 'a', location: 'new' })] },
-    ]);
-    // It ends the session at a placePacked request, as such a far side would.
-    const older = proxyTransport('unpacked');
-    const run = await cliVia(older, work)(['backup', a, older.endpoint(b)]);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    await expectSame(a, b);
-    const verify = await cliVia(older, work)(['verify', a, older.endpoint(b)]);
-    expect(verify.code).toBe(0);
-  });
-
-  it('creates a folder new to a far side from before staged folders in place, as before', async () => {
-    const a = join(work, 'a');
-    const b = join(work, 'b');
-    await makeMaildir(a, [
-      { dir: '', messages: [message('1600000001.M1P1.h', 'one')] },
-      { dir: '.Work', keywords: ['work'], messages: [message('1600000003.M3P1.h', 'three', { letters: 'a' }), message('1600000004.M4P1.h', 'four')] },
-    ]);
-    // It ends the session at `publishFolder`, or at `createFolder` asking for a staged folder.
-    const older = proxyTransport('unstaged');
-    const run = await cliVia(older, work)(['backup', a, older.endpoint(b)]);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    await expectSame(a, b);
-    expect(await readdir(join(b, 'tmp'))).toEqual([]);
-    const verify = await cliVia(older, work)(['verify', a, older.endpoint(b)]);
-    expect(verify.code).toBe(0);
   });
 
   it('has the new/ and cur/ of the far side\'s empty folders built aside (a Sent Dovecot made, INBOX), published before the commit', async () => {
@@ -134,23 +96,13 @@ describe('prepare: the folders a run will write, told to a served far side', () 
     const at = (method: string, folder?: string): number => asked.findIndex(([m, f]) => m === method && (folder === undefined || f?.[0] === folder));
     for (const folder of ['INBOX', 'Sent']) {
       expect(at('stageFolder', folder)).toBeGreaterThanOrEqual(0);
-      expect(at('stageFolder', folder)).toBeLessThan(at('placePacked'));
-      expect(at('publishFolder', folder)).toBeGreaterThan(at('placePacked'));
+      expect(at('stageFolder', folder)).toBeLessThan(at('deliver'));
+      expect(at('publishFolder', folder)).toBeGreaterThan(at('deliver'));
       expect(at('publishFolder', folder)).toBeLessThan(at('commit'));
     }
     // Drafts is filled by nothing: created in place, nothing staged.
     expect(at('stageFolder', 'Drafts')).toBe(-1);
     expect(asked[at('createFolder', 'Drafts')]).toEqual(['createFolder', ['Drafts', 'in place']]);
-
-    // A far side from before `stageFolder` is written in place, as before.
-    const c = join(work, 'c');
-    await makeMaildir(c, [{ dir: '', messages: [] }, { dir: '.Sent', messages: [] }]);
-    const older = proxyTransport('uncontents');
-    const again = await cliVia(older, work)(['backup', a, older.endpoint(c)]);
-    expect(again.stderr).toBe('');
-    expect(again.code).toBe(0);
-    await expectSame(a, c);
-    expect((await cliVia(older, work)(['verify', a, older.endpoint(c)])).code).toBe(0);
   });
 
   it('sends none when nothing is to be written', async () => {

@@ -9,7 +9,7 @@ import { doveadm, dovecotWorkDir } from '../helpers/dovecot.js';
 import { bulkFolder, contentsByFolder, makeMaildir, removeDir } from '../helpers/maildir.js';
 import { useSshd } from '../helpers/sshd-fixture.js';
 import { opensshTransport } from '../helpers/ssh-transports.js';
-import { cliVia, localTransport, proxyTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
+import { cliVia, localTransport, serveTransport, type SideTransport } from '../helpers/transports.js';
 
 const server = useSshd();
 
@@ -153,19 +153,5 @@ describe('a copy whose original is in a folder the other side deleted since', ()
     expect(out.bytes).toBe(sizeOf(await filesOf(a, '.Archive')));
     expect(await filesOf(b, '.Archive')).toHaveLength(4);
     await expectSameContents();
-  });
-});
-
-describe('a far side of an older version', () => {
-  it('is sent copies as any message, and the run succeeds', async () => {
-    const t = proxyTransport('old');
-    await doveadm(config, a, ['copy', 'Archive', 'mailbox', 'INBOX', 'uid', '1:3']);
-    const r = await cliVia(t, work)(['backup', '--json', a, t.endpoint(b)]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(json(r).summary.linked).toEqual({ a: 0, b: 0 });
-    await expectSameContents();
-    const archive = await filesOf(b, '.Archive');
-    expect(archive.every((f) => f.nlink === 1)).toBe(true);
   });
 });

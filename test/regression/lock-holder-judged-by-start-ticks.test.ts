@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../src/protocol/frame.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/limits.js';
-import { CAPABILITIES } from '../../src/protocol/capabilities.js';
 import { runCli } from '../helpers/cli.js';
 import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
 import { BIN } from '../helpers/transports.js';
@@ -49,7 +48,7 @@ async function servedAndLocked(): Promise<ChildProcessWithoutNullStreams> {
   const answers: unknown[] = [];
   c.stdout.on('data', (d: Buffer) => answers.push(...decoder.push(d)));
   c.stderr.resume();
-  c.stdin.write(encodeFrame([0, 1, 'hello', { protocol: PROTOCOL_VERSION, program: 'test', capabilities: CAPABILITIES, timeoutMs: 120_000 }]));
+  c.stdin.write(encodeFrame([0, 1, 'hello', { protocol: PROTOCOL_VERSION, program: 'test', timeoutMs: 120_000 }]));
   c.stdin.write(encodeFrame([0, 2, 'lock', {}]));
   for (let i = 0; i < 400 && !answers.some((f) => JSON.stringify(f) === '[1,2,null]'); i++) await new Promise((resolve) => setTimeout(resolve, 25));
   expect(answers).toContainEqual([1, 2, null]);

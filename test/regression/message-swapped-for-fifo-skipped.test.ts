@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../src/protocol/frame.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/limits.js';
-import { CAPABILITIES } from '../../src/protocol/capabilities.js';
 import { fileName, makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
 import { BIN } from '../helpers/transports.js';
 
@@ -44,7 +43,7 @@ it('a message file swapped for a FIFO between listing and read: vanished, with a
     expect(answers.has(id), `an answer to ${method}`).toBe(true);
     return answers.get(id);
   };
-  await ask(1, 'hello', { protocol: PROTOCOL_VERSION, program: 'test', capabilities: CAPABILITIES, timeoutMs: 60_000 });
+  await ask(1, 'hello', { protocol: PROTOCOL_VERSION, program: 'test', timeoutMs: 60_000 });
   await ask(2, 'lock', {});
   await ask(3, 'listFolders', {});
   const file = join(root, 'cur', fileName(two));

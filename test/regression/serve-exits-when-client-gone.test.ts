@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../src/protocol/frame.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/limits.js';
-import { CAPABILITIES } from '../../src/protocol/capabilities.js';
 import { makeMaildir, message, removeDir, tempDir } from '../helpers/maildir.js';
 import { BIN } from '../helpers/transports.js';
 
@@ -58,7 +57,7 @@ async function lockedSession(): Promise<Session> {
   c.stdin.on('error', () => undefined);
   const exited = new Promise<number>((resolve) => c.on('exit', (code) => resolve(code ?? -1)));
   const next = (): Promise<unknown> => (frames.length > 0 ? Promise.resolve(frames.shift()) : new Promise((resolve) => waiting.push(resolve)));
-  c.stdin.write(encodeFrame([0, 1, 'hello', { protocol: PROTOCOL_VERSION, program: 'test', capabilities: CAPABILITIES, timeoutMs: TIMEOUT_MS }]));
+  c.stdin.write(encodeFrame([0, 1, 'hello', { protocol: PROTOCOL_VERSION, program: 'test', timeoutMs: TIMEOUT_MS }]));
   expect((await next() as unknown[])[0]).toBe(1);
   c.stdin.write(encodeFrame([0, 2, 'lock', {}]));
   expect(await next()).toEqual([1, 2, null]);

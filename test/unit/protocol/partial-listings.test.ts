@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalAgent } from '../../../src/local/agent.js';
 import { RemoteAgent } from '../../../src/protocol/remote-agent.js';
-import type { OpenRequest } from '../../../src/protocol/capabilities.js';
+import type { OpenRequest } from '../../../src/protocol/hello.js';
 import { serveSession } from '../../../src/protocol/server.js';
 import { makeMaildir, message, removeDir, tempDir } from '../../helpers/maildir.js';
 

@@ -21,14 +21,14 @@ const outcomes: Placed[] = [
 ];
 
 /** As the asking side gets it: through msgpack and the answer's field checks. */
-function overTheWire(answer: Result<'place'>): Result<'place'> {
-  return METHODS.place.result(decode(encode(answer)), 'answer to place');
+function overTheWire(answer: Result<'deliver'>): Result<'deliver'> {
+  return METHODS.deliver.result(decode(encode(answer)), 'answer to deliver');
 }
 
-const unpack = (answer: unknown): Placed[] => placedFromWire(overTheWire(answer as Result<'place'>), wanted, 'far', 'INBOX');
+const unpack = (answer: unknown): Placed[] => placedFromWire(overTheWire(answer as Result<'deliver'>), wanted, 'far', 'INBOX');
 
-describe('place answers', () => {
-  it('carry every outcome deliver would, in 33 bytes a message plus the exceptions', () => {
+describe('deliver answers', () => {
+  it('carry every outcome, in 33 bytes a message plus the exceptions', () => {
     const packed = packPlaced(outcomes);
     expect(packed.hashes).toHaveLength(4 * 32);
     expect(packed.existed).toHaveLength(4);
@@ -45,13 +45,13 @@ describe('place answers', () => {
     expect(() => packPlaced([{ ...outcomes[0] as Placed, hash: 'AB'.repeat(32) }])).toThrow(/not a SHA-256 in hex/);
   });
 
-  const packed = (): Result<'place'> => packPlaced(outcomes);
+  const packed = (): Result<'deliver'> => packPlaced(outcomes);
   it.each([
-    ['a hash short', { ...packed(), hashes: packed().hashes.subarray(1) }, /answer to place\.hashes \(folder "INBOX"\): 127 bytes for 4 messages \(32 each\)/],
-    ['a flag too many', { ...packed(), existed: new Uint8Array(5) }, /answer to place\.existed \(folder "INBOX"\): 5 bytes for 4 messages/],
-    ['an existed byte of 2', { ...packed(), existed: Uint8Array.of(0, 2, 0, 0) }, /answer to place\.existed\[1\] \(folder "INBOX"\): expected 0 or 1, got 2/],
-    ['an exception past the batch', { ...packed(), others: [{ at: 4 }] }, /answer to place\.others\[0\]\.at \(folder "INBOX"\): message 4 of 4/],
-    ['a message named twice', { ...packed(), others: [{ at: 1, guid: 'x' }, { at: 1, guid: 'y' }] }, /answer to place\.others\[1\]\.at \(folder "INBOX"\): message 1 named twice/],
+    ['a hash short', { ...packed(), hashes: packed().hashes.subarray(1) }, /answer to deliver\.hashes \(folder "INBOX"\): 127 bytes for 4 messages \(32 each\)/],
+    ['a flag too many', { ...packed(), existed: new Uint8Array(5) }, /answer to deliver\.existed \(folder "INBOX"\): 5 bytes for 4 messages/],
+    ['an existed byte of 2', { ...packed(), existed: Uint8Array.of(0, 2, 0, 0) }, /answer to deliver\.existed\[1\] \(folder "INBOX"\): expected 0 or 1, got 2/],
+    ['an exception past the batch', { ...packed(), others: [{ at: 4 }] }, /answer to deliver\.others\[0\]\.at \(folder "INBOX"\): message 4 of 4/],
+    ['a message named twice', { ...packed(), others: [{ at: 1, guid: 'x' }, { at: 1, guid: 'y' }] }, /answer to deliver\.others\[1\]\.at \(folder "INBOX"\): message 1 named twice/],
   ])('refuse %s, naming the field', (_what, answer, text) => {
     let err: unknown;
     try {
@@ -66,10 +66,10 @@ describe('place answers', () => {
   });
 
   it.each([
-    ['a GUID with "/"', { ...packed(), others: [{ at: 0, guid: '../x' }] }, /answer to place\.others\[0\]\.guid: GUID "\.\.\/x" contains "\/"/],
-    ['hashes as text', { ...packed(), hashes: hash(1) }, /answer to place\.hashes: expected bytes/],
-    ['a negative place', { ...packed(), others: [{ at: -1 }] }, /answer to place\.others\[0\]\.at: expected a whole number/],
-    ['no exceptions list', { hashes: packed().hashes, existed: packed().existed }, /answer to place: missing field "others"/],
+    ['a GUID with "/"', { ...packed(), others: [{ at: 0, guid: '../x' }] }, /answer to deliver\.others\[0\]\.guid: GUID "\.\.\/x" contains "\/"/],
+    ['hashes as text', { ...packed(), hashes: hash(1) }, /answer to deliver\.hashes: expected bytes/],
+    ['a negative place', { ...packed(), others: [{ at: -1 }] }, /answer to deliver\.others\[0\]\.at: expected a whole number/],
+    ['no exceptions list', { hashes: packed().hashes, existed: packed().existed }, /answer to deliver: missing field "others"/],
   ])('refuse %s in the answer\'s fields', (_what, answer, text) => {
     expect(() => unpack(answer)).toThrow(text);
   });
@@ -81,14 +81,14 @@ describe('place answers', () => {
     const answers = new PassThrough();
     const serving = new Connection(requests, answers, {
       label: 'client',
-      handle: async (method) => (method === 'place' ? packPlaced(many) : many.map((p) => p.hash)),
+      handle: async (method) => (method === 'deliver' ? packPlaced(many) : many.map((p) => p.hash)),
     });
     serving.deflateFrames(false);
     const asking = new Connection(answers, requests, { label: 'far' });
     // Each answer's frame header, as the asking side receives it: the top bit says deflated.
     const headers: number[] = [];
     answers.on('data', (chunk: Buffer) => { if (chunk.length >= 4) headers.push(chunk.readUInt32BE(0)); });
-    const place = await asking.request('place', VALID_FRAMES.place.args as never);
+    const place = await asking.request('deliver', VALID_FRAMES.deliver.args as never);
     const hashes = await asking.request('hash', VALID_FRAMES.hash.args as never);
     expect(placedFromWire(place, many.map((p) => p.wanted), 'far', 'INBOX').map((p) => p.hash)).toEqual(many.map((p) => p.hash));
     expect(hashes).toEqual(many.map((p) => p.hash));

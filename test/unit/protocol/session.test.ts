@@ -92,7 +92,7 @@ describe('a protocol session', () => {
     const manifest: FolderManifest = { name: 'INBOX', digest: 'd'.repeat(32), messages: entries, uidValidity: 1234, nextUid: entries.length + 1 };
     let hashCalls = 0;
     const agent = {
-      hello: async () => ({ id: 'x', version: 'v', layout: 'maildir++' as const, root: '/r', capabilities: [] }),
+      hello: async () => ({ id: 'x', version: 'v', layout: 'maildir++' as const, root: '/r' }),
       manifest: async () => manifest,
       hash: async (_folder: string, guids: string[]) => {
         hashCalls++;
@@ -142,7 +142,7 @@ describe('changes over a session', () => {
   function telling(told: FolderChanges | undefined, withChanges = true): { agent: Agent; asked: [string, string][] } {
     const asked: [string, string][] = [];
     const agent = {
-      hello: async () => ({ id: 'x', version: 'v', layout: 'maildir++' as const, root: '/r', capabilities: [] }),
+      hello: async () => ({ id: 'x', version: 'v', layout: 'maildir++' as const, root: '/r' }),
       close: async () => undefined,
       ...(withChanges ? { changes: async (folder: string, digest: string) => { asked.push([folder, digest]); return told; } } : {}),
     } as unknown as Agent;
