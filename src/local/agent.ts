@@ -22,7 +22,7 @@ import { summarizeFolders, type Listing } from './listing.js';
 import { Dotlock } from './lock.js';
 import { mtimesOf } from './mtimes.js';
 import type { Separator } from './name.js';
-import { expectFiles } from './pool.js';
+import { expectFiles } from './io/lazy-pool.js';
 import { FolderRegistry } from './registry.js';
 import { openRoot, writeDenied } from './root.js';
 import { defaultCacheDir, loadCache, saveCache, type ScanCache } from './scan-cache.js';

@@ -11,7 +11,7 @@ import { keywordLetters, learnKeywords } from './folder-keywords.js';
 import { formatName, freshGuid } from './name.js';
 import type { FolderScan } from './scan.js';
 import { tempTag } from './leftovers.js';
-import { ioPool } from './pool.js';
+import { ioPool } from './io/lazy-pool.js';
 import { hashMessage, readMessage } from './read.js';
 import { fromErrno, linkNew, makeDirs, removeQuietly } from './disk.js';
 
@@ -88,7 +88,7 @@ export async function deliverFileCopies(folder: MaildirFolder, items: FileDelive
 }
 
 /**
- * The common case in one batch (batch-io.ts): whole bodies under names this folder does not
+ * The common case in one batch (io/batch.ts): whole bodies under names this folder does not
  * have. What the batch hands back (a name taken meanwhile, an error) is left undefined here
  * for `place`, which handles every case one by one.
  */

@@ -6,7 +6,7 @@ import { MdsyncError } from '../errors.js';
 import type { ReadResult } from '../model.js';
 import { hashFile, readBody } from './fileio.js';
 import type { MaildirFolder } from './folder.js';
-import { ioPool } from './pool.js';
+import { ioPool } from './io/lazy-pool.js';
 
 /** Files per hashing job. */
 const HASH_BATCH = 256;
@@ -32,7 +32,7 @@ export async function readMessage(folder: MaildirFolder, guid: string): Promise<
 }
 
 /**
- * Reads messages in order, many files per batch (batch-io.ts), yielded as batches; a file the
+ * Reads messages in order, many files per batch (io/batch.ts), yielded as batches; a file the
  * batch could not read whole (vanished, renamed, large) is read by readMessage, which follows it or
  * streams it, and comes alone: only when the reader gets to it (a stream holds a file open).
  */

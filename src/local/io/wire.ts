@@ -1,9 +1,9 @@
-// Jobs and outcomes of batch-io.ts as they cross between threads: the strings of a batch joined
+// Jobs and outcomes of batch.ts as they cross between threads: the strings of a batch joined
 // into one with their ends beside it, its numbers in typed arrays. A structured clone copies a
 // flat string or array in one step, where a batch of objects costs a walk over each object's
 // properties on both threads, a first copy's largest cost after the copying itself.
 
-import type { CopyOutcome, HashOutcome, Job, ReadOutcome, WriteOutcome } from './batch-io.js';
+import type { CopyOutcome, HashOutcome, Job, ReadOutcome, WriteOutcome } from './batch.js';
 
 /** Strings as one text and where each ends: no separator a path or name could hold. */
 interface Strings {

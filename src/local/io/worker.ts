@@ -1,9 +1,9 @@
-// The worker thread of io-pool.ts: runs batches of message-file I/O and answers with outcomes.
+// The worker thread of pool.ts: runs batches of message-file I/O and answers with outcomes.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { runJob } from './batch-io.js';
-import { packOutcomes, unpackJob, type PackedJob } from './io-wire.js';
-import { shareCrashCounter } from './disk.js';
+import { runJob } from './batch.js';
+import { packOutcomes, unpackJob, type PackedJob } from './wire.js';
+import { shareCrashCounter } from '../disk.js';
 
 shareCrashCounter((workerData as { crashCounter: SharedArrayBuffer }).crashCounter);
 

@@ -1,9 +1,9 @@
 // Jobs and outcomes of the copying threads, packed to cross between threads and unpacked as they were.
 
 import { describe, expect, it } from 'vitest';
-import type { CopyOutcome, Job, ReadOutcome } from '../../../src/local/batch-io.js';
+import type { CopyOutcome, Job, ReadOutcome } from '../../../../src/local/io/batch.js';
 import { MessageChannel } from 'node:worker_threads';
-import { packJob, packOutcomes, transferOf, unpackJob, unpackOutcomes, type PackedJob } from '../../../src/local/io-wire.js';
+import { packJob, packOutcomes, transferOf, unpackJob, unpackOutcomes, type PackedJob } from '../../../../src/local/io/wire.js';
 
 // Names as a Maildir can hold them: separators, commas, non-ASCII, an empty-looking info.
 const paths = ['/m/.Entwürfe/cur/1700000000.M1P2Q3.host,S=10:2,FS', '/m/cur/台北:2,', '/m/new/x', '/m/cur/a,b;c!d'];

@@ -7,7 +7,7 @@ import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runJob, type CopyOutcome, type WriteItem, type WriteOutcome } from '../../../src/local/batch-io.js';
+import { runJob, type CopyOutcome, type WriteItem, type WriteOutcome } from '../../../../src/local/io/batch.js';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const COUNT = 40;

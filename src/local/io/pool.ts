@@ -1,4 +1,4 @@
-// Worker threads for batches of message-file I/O (batch-io.ts): reading and writing go on in
+// Worker threads for batches of message-file I/O (batch.ts): reading and writing go on in
 // parallel with each other and with the main thread's work, without a promise per system call.
 // Small batches, the first thousand files of a run, and code run from sources where no compiled
 // worker exists, run inline.
@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { runJob, type CopyJob, type CopyOutcome, type HashJob, type HashOutcome, type Job, type ReadJob, type ReadOutcome, type WriteJob, type WriteOutcome } from './batch-io.js';
-import { packJob, transferOf, unpackOutcomes, type PackedOutcomes } from './io-wire.js';
-import { crashCounter } from './disk.js';
+import { runJob, type CopyJob, type CopyOutcome, type HashJob, type HashOutcome, type Job, type ReadJob, type ReadOutcome, type WriteJob, type WriteOutcome } from './batch.js';
+import { packJob, transferOf, unpackOutcomes, type PackedOutcomes } from './wire.js';
+import { crashCounter } from '../disk.js';
 
 type Outcomes = ReadOutcome[] | WriteOutcome[] | CopyOutcome[] | HashOutcome[];
 
@@ -48,7 +48,7 @@ interface Slot {
 
 const isReady = (slot: Slot): boolean => Atomics.load(slot.ready, 0) === 1;
 
-const WORKER_FILE = fileURLToPath(new URL('./io-worker.js', import.meta.url));
+const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 export class IoPool {
   private slots?: Slot[];

@@ -1,13 +1,13 @@
-// Message files read and written many at a time with plain synchronous calls: one call per
-// system call, no promise per step (but for fsyncs on a disk, issued together). Runs in a worker
-// thread (io-pool.ts), or inline for small batches. Anything unusual (a vanished file, a taken
+// Message files read and written many at a time with plain synchronous calls, by disk.ts's rules:
+// one call per system call, no promise per step (but for fsyncs on a disk, issued together). Runs in a worker
+// thread (pool.ts), or inline for small batches. Anything unusual (a vanished file, a taken
 // name, an error) is handed back for the caller's careful one-by-one path, which reports it
 // properly.
 
 import { createHash } from 'node:crypto';
 import { closeSync, constants, type Stats, fstatSync, openSync, readSync } from 'node:fs';
-import { sha256 } from '../sha256.js';
-import { createOpenSync, fsyncLater, fsyncNow, linkNewSync, removeQuietlySync } from './disk.js';
+import { sha256 } from '../../sha256.js';
+import { createOpenSync, fsyncLater, fsyncNow, linkNewSync, removeQuietlySync } from '../disk.js';
 
 // O_NONBLOCK: a FIFO put in a message's place blocks no thread (regular files read as without it).
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;

@@ -1,15 +1,15 @@
-// The I/O threads (io-pool.ts), their code loaded at the first batch: a run that copies nothing
+// The I/O threads (pool.ts), their code loaded at the first batch: a run that copies nothing
 // never needs it (start-up is most of a no-change run).
 
-import type { IoPool } from './io-pool.js';
+import type { IoPool } from './pool.js';
 
-let poolCode: Promise<typeof import('./io-pool.js')> | undefined;
+let poolCode: Promise<typeof import('./pool.js')> | undefined;
 let pool: IoPool | undefined;
 /** Files announced before the pool's code was loaded. */
 let announced = 0;
 
 export async function ioPool(): Promise<IoPool> {
-  poolCode ??= import('./io-pool.js');
+  poolCode ??= import('./pool.js');
   const loaded = (await poolCode).ioPool;
   if (!pool) {
     pool = loaded;

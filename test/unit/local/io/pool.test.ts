@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IoPool, START_AFTER_FILES, THREADS_FROM_FILES } from '../../../src/local/io-pool.js';
+import { IoPool, START_AFTER_FILES, THREADS_FROM_FILES } from '../../../../src/local/io/pool.js';
 
 // The compiled thread (npm test builds it first): run from sources, the pool finds none.
-const WORKER = fileURLToPath(new URL('../../../dist/src/local/io-worker.js', import.meta.url));
+const WORKER = fileURLToPath(new URL('../../../../dist/src/local/io/worker.js', import.meta.url));
 const BATCH = 64;
 
 let dir: string;
