@@ -114,7 +114,7 @@ function ratioTable(s: SectionResult): string | undefined {
 }
 
 export function sectionMarkdown(s: SectionResult, runs: number): string {
-  const parts = [`## ${sectionTitle(s)}`, '', `Medians of ${runs}. "after changes": ${s.changes}.`, '', resultTable(s)];
+  const parts = [`## ${sectionTitle(s)}`, '', `Medians of ${runs}. "after changes": ${s.changes}. "after realistic changes": ${s.realistic}.`, '', resultTable(s)];
   const ratios = ratioTable(s);
   if (ratios) parts.push('', 'Ratios (below 1: mdsync is faster or smaller):', '', ratios);
   return parts.join('\n');

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import type { BodyKind } from './bodies.js';
 import { applyChanges, type ChangeCounts } from './corpus.js';
 import { chownToMail } from './dovecot.js';
+import { applyRealisticChanges, describeRealistic } from './realistic.js';
 import { missingSample, runStep, type Sample } from './runner.js';
 import type { SshLink } from './ssh.js';
 import type { Direction, Mode, Tool, ToolContext, ToolName } from './tools.js';
 import { verifyTrees } from './verify.js';
 
-export const SCENARIOS = ['initial copy', 'no-change re-run', 'after changes'] as const;
+export const SCENARIOS = ['initial copy', 'no-change re-run', 'after changes', 'after realistic changes'] as const;
 
 export interface ToolResult {
   name: ToolName;
@@ -24,6 +25,8 @@ export interface SectionResult {
   direction: Direction;
   /** What "after changes" changed, and where. */
   changes: string;
+  /** What "after realistic changes" changed. */
+  realistic: string;
   /** One entry per scenario, in SCENARIOS order; tools in the order given. */
   scenarios: ToolResult[][];
 }
@@ -35,6 +38,8 @@ export interface SectionContext {
   dovecotConfig: string;
   runs: number;
   changes: number;
+  /** Folders in the corpus. */
+  folders: number;
   seed: number;
   bodies: BodyKind;
   /** Results are verified in the first this many repetitions. */
@@ -108,6 +113,9 @@ export async function runSection(c: SectionContext, direction: Direction, tools:
     changes: direction === 'one-way'
       ? `${c.changes}× each of deliveries, flag changes, cross-folder moves and expunges, on the source`
       : `${half}× each of deliveries, flag changes, cross-folder moves and expunges on side a, ${c.changes - half}× each on side b`,
+    realistic: direction === 'one-way'
+      ? `on the source, ${describeRealistic(c.changes, c.folders)}`
+      : `on side a, ${describeRealistic(half, c.folders)}; on side b the same kinds, ${c.changes - half} of each`,
     scenarios: SCENARIOS.map(() => tools.map((t) => ({ name: t.name, label: t.label, samples: [] }))),
   };
   const hasDovecot = tools.some((t) => t.dovecot && !t.missing());
@@ -128,10 +136,10 @@ export async function runSection(c: SectionContext, direction: Direction, tools:
     });
     for (const p of pairs) prepareDestination(p.tool, p.b);
     for (let scenario = 0; scenario < SCENARIOS.length; scenario++) {
-      if (scenario === 2) {
+      if (scenario >= 2) {
         // Dovecot sees a Maildir change by its directory's mtime, in whole seconds.
         if (hasDovecot) await sleep(1100);
-        applyScenarioChanges(c, direction, rep, pairs, half);
+        applyScenarioChanges(c, direction, rep, pairs, half, scenario === 3);
       }
       await runScenario(c, direction, rep, scenario, pairs, ctx, result.scenarios[scenario] as ToolResult[]);
     }
@@ -141,10 +149,15 @@ export async function runSection(c: SectionContext, direction: Direction, tools:
   return result;
 }
 
-/** One-way: the same changes on the corpus and on Dovecot's copy of it. Two-way: on both sides of every pair. */
-function applyScenarioChanges(c: SectionContext, direction: Direction, rep: number, pairs: Pair[], half: number): void {
-  const change = (root: string, count: number, side: number): ChangeCounts =>
-    applyChanges(root, { count, seed: changeSeed(c, direction, rep, side), bodies: c.bodies });
+/**
+ * One-way: the same changes on the corpus and on Dovecot's copy of it. Two-way: on both sides of
+ * every pair. `realistic`: a day's changes to a few folders (realistic.ts), else each kind anywhere.
+ */
+function applyScenarioChanges(c: SectionContext, direction: Direction, rep: number, pairs: Pair[], half: number, realistic: boolean): void {
+  const change = (root: string, count: number, side: number): ChangeCounts => {
+    const seed = changeSeed(c, direction, rep, side);
+    return realistic ? applyRealisticChanges(root, { count, seed, bodies: c.bodies }) : applyChanges(root, { count, seed, bodies: c.bodies });
+  };
   if (direction === 'one-way') {
     const sources = [...new Set(pairs.map((p) => p.a))];
     for (const source of sources) {

@@ -106,7 +106,7 @@ export async function runSideBySide(c: SideBySideContext): Promise<string> {
       for (const direction of ['one-way', 'two-way'] as Direction[]) {
         const tools = toolsFor(direction, o.doveadm, o.rsyncFsync);
         sections.push(await runSection({
-          mode, work: c.work, cli: c.cli, dovecotConfig: c.dovecotConfig, runs: o.runs, changes: o.changes, seed: o.seed,
+          mode, work: c.work, cli: c.cli, dovecotConfig: c.dovecotConfig, runs: o.runs, changes: o.changes, folders: corpus.folders.length, seed: o.seed,
           bodies: 'spamassassin', verifyRuns: o.verifyAll ? o.runs : 1, src, srcDovecot, link: mode === 'ssh' ? link : undefined,
         }, direction, tools));
       }

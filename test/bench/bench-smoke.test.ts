@@ -29,7 +29,7 @@ const SECTIONS: Record<string, string[]> = {
   'Over SSH, one-way (backup)': ['mdsync backup', 'rsync -a --delete', 'doveadm backup'],
   'Over SSH, two-way (sync)': ['mdsync sync', 'doveadm sync'],
 };
-const SCENARIOS = ['initial copy', 'no-change re-run', 'after changes'];
+const SCENARIOS = ['initial copy', 'no-change re-run', 'after changes', 'after realistic changes'];
 const MESSAGES = 300;
 const NUMBER = /^\d+(\.\d+)?( \+ \d+(\.\d+)?)?$/;
 
@@ -113,6 +113,10 @@ describe('npm run bench on a tiny corpus', () => {
     expect(newFiles('no-change re-run', 'rsync -a --delete')).toBe('0');
     // rsync sends a flag change (a rename) as a new file; 5 deliveries, 5 moves and 5 flag changes.
     expect(newFiles('after changes', 'rsync -a --delete')).toBe('15');
+    // A day's changes: 5 deliveries are new files for both; rsync also sends the 5 read or flagged
+    // and the 5 filed as new files, where mdsync renames the one and links the other.
+    expect(newFiles('after realistic changes', 'mdsync backup')).toBe('5');
+    expect(newFiles('after realistic changes', 'rsync -a --delete')).toBe('15');
   });
 
   it('has ratio tables and the scale section with growth ratios', () => {
