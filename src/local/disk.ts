@@ -191,52 +191,36 @@ export async function makeDirs(path: string, owner?: Owner): Promise<void> {
 
 // --- placing, renaming, removing ------------------------------------------------------------
 
-/** Gives a durable file a second name; false where that name is taken (link() never overwrites, as rename() would). */
-export async function linkNew(from: string, to: string, doing: string): Promise<boolean> {
+/** One change with its crash point; false where the error is one of `expected` (the caller's case to handle), else mapped. */
+async function change(op: () => Promise<void>, expected: string[], doing: string, path: string): Promise<boolean> {
   try {
     crashPoint();
-    await link(from, to);
+    await op();
     return true;
   } catch (err) {
-    if (isErrno(err, 'EEXIST')) return false;
-    throw fromErrno(err, doing, to);
+    if (isErrno(err, ...expected)) return false;
+    throw fromErrno(err, doing, path);
   }
+}
+
+/** Gives a durable file a second name; false where that name is taken (link() never overwrites, as rename() would). */
+export function linkNew(from: string, to: string, doing: string): Promise<boolean> {
+  return change(() => link(from, to), ['EEXIST'], doing, to);
 }
 
 /** rename(); false when `from` is gone (renamed or removed by another program meanwhile). */
-export async function renameFile(from: string, to: string, doing: string): Promise<boolean> {
-  try {
-    crashPoint();
-    await rename(from, to);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false;
-    throw fromErrno(err, doing, from);
-  }
+export function renameFile(from: string, to: string, doing: string): Promise<boolean> {
+  return change(() => rename(from, to), ['ENOENT'], doing, from);
 }
 
 /** Moves a directory to `to`; false where `to` holds something (rename() replaces only an empty directory). */
-export async function moveDir(from: string, to: string, doing: string): Promise<boolean> {
-  try {
-    crashPoint();
-    await rename(from, to);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'EEXIST', 'ENOTEMPTY')) return false;
-    throw fromErrno(err, doing, to);
-  }
+export function moveDir(from: string, to: string, doing: string): Promise<boolean> {
+  return change(() => rename(from, to), ['EEXIST', 'ENOTEMPTY'], doing, to);
 }
 
 /** unlink(); false when the file is gone already. */
-export async function removeFile(path: string, doing: string): Promise<boolean> {
-  try {
-    crashPoint();
-    await unlink(path);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false;
-    throw fromErrno(err, doing, path);
-  }
+export function removeFile(path: string, doing: string): Promise<boolean> {
+  return change(() => unlink(path), ['ENOENT'], doing, path);
 }
 
 /** Removes a temp file of ours, if there: nothing to report when it is not. */
