@@ -140,6 +140,8 @@ export async function replaceFile(path: string, data: string | Uint8Array | Iter
   if (options.makeDir) await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err) => { throw fromErrno(err, doing, path); });
   const temp = tempBeside(path);
   const parts = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+  // A killed run of the same PID (after a reboot, or PID 1 in a container) left this very name.
+  await removeQuietly(temp);
   try {
     await create(temp, async (handle) => {
       // Each writeFile goes on from where the last one ended.

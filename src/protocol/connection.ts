@@ -59,11 +59,13 @@ export class Connection {
   private drained?: Promise<void>;
   private idle?: () => void;
   private discarding = false;
-  /** What goes deflated to the peer (it said in hello that it reads deflated frames). */
+  /** What goes deflated to the peer: nothing before hello, then metadata, or everything with --compress. */
   private deflate: 'none' | 'metadata' | 'all' = 'none';
   private head = Buffer.alloc(0);
   /** Protocol bytes written and read (frames, not the transport's own overhead). */
   sent = 0;
+  /** Requests the peer answered with an error frame. */
+  refused = 0;
   received = 0;
   private readonly finished: Promise<void>;
   private finish!: () => void;
@@ -91,7 +93,7 @@ export class Connection {
   }
 
   /**
-   * Serving side, for a client that sends keep-alives: a peer silent this long is gone (a dead
+   * Serving side (a client sends keep-alives all along): a peer silent this long is gone (a dead
    * SSH link sends no end), and the session ends so the Maildir lock is not held for good.
    */
   setIdleTimeout(ms: number): void {
@@ -251,6 +253,7 @@ export class Connection {
           this.fail(err);
           return;
         }
+        this.refused++;
         this.take(id).reject(err);
         return;
       }

@@ -1,6 +1,6 @@
 // Frames on the wire: a 4-byte big-endian length, then one msgpack value of that many bytes; with
-// the length's top bit set, the value is deflated (raw DEFLATE, RFC 1951), sent only to a peer
-// that announced it can read that.
+// the length's top bit set, the value is deflated (raw DEFLATE, RFC 1951). Every peer reads both;
+// a sender deflates what shrinks (Connection.deflateFrames).
 
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Encoder, decode } from '@msgpack/msgpack';

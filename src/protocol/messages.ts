@@ -37,7 +37,7 @@ const deliveryOptional = { infoRest };
 const placed = record({ wanted: guid, guid, hash: text(64), existed: bool }, { vanished: bool, dropped: keywords });
 /**
  * See deliveries.ts: a batch's GUIDs and flags as lines of one text each, its locations one letter
- * each; each line is checked as `place` checks its field when the batch is unpacked.
+ * each; each line is checked as a GUID or flags field is when the batch is unpacked.
  */
 const deliveries = record({
   folder,

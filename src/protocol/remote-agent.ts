@@ -84,6 +84,11 @@ export class RemoteAgent implements Agent {
       if (banner !== undefined) {
         throw new MdsyncError('PROTOCOL', `${label}: the far side sent text before mdsync spoke: ${quoted(banner, 64)} (a remote shell that prints at login breaks the protocol: keep it quiet for commands, e.g. nothing printed by ~/.bashrc when not interactive)`);
       }
+      // A peer that cannot read this hello at all speaks another protocol (an mdsync before 3).
+      if (err instanceof MdsyncError && err.code === 'PROTOCOL' && connection.refused > 0) {
+        const said = err.message.slice(label.length + 2).replace(/^protocol error: /, '');
+        throw new MdsyncError('PROTOCOL_VERSION', `${label}: the far side refused this mdsync's greeting (${said}): it speaks another protocol version; install the same mdsync version on both sides`);
+      }
       if (err instanceof MdsyncError && err.code !== 'REMOTE') throw err;
       throw why ? new MdsyncError('REMOTE', `${label}: ${why}`) : err;
     }
@@ -135,7 +140,6 @@ export class RemoteAgent implements Agent {
   }
 
   async listFolders(options: ListOptions = {}): Promise<FolderList> {
-    // An older far side ignores the options: it lists every folder and lets go of none.
     const list = await this.ask('listFolders', options);
     const partial = new Set(list.partial ?? []);
     return {

@@ -49,8 +49,8 @@ export interface Agent {
   checksum?(folder: string, guids: string[]): Promise<(Checksum | null)[]>;
   /**
    * Whether this side tells which messages it reads have other names (ReadResult.inode), and links
-   * a copyLocal item that names a `hash` only to those bytes (twins.ts); false for a far side of
-   * an older version: copies are then sent like the others.
+   * a copyLocal item that names a `hash` only to those bytes (twins.ts); where either side does
+   * not, copies are sent like the others.
    */
   readonly linkedCopies?: boolean;
   /** `--checksum`: sets messages' mtimes (a replica's arrival dates); false for one that vanished. */

@@ -8,11 +8,11 @@ import type { Plan } from './plan.js';
 import { SIDE_NAME, type Side } from './state.js';
 
 
-/** Refuses before anything is read or changed when a side (an older far side) cannot do it. */
+/** Refuses before anything is read or changed when a side's Agent cannot do it. */
 function requireChecksums(agents: Record<Side, Agent>): void {
   for (const side of ['a', 'b'] as const) {
     if (!agents[side].checksum || !agents[side].setMtimes) {
-      throw new MdsyncError('USAGE', `the ${SIDE_NAME[side]} side's mdsync cannot compare files for --checksum (an older version): upgrade it there, or run without --checksum`);
+      throw new MdsyncError('USAGE', `the ${SIDE_NAME[side]} side's mdsync cannot compare files for --checksum: run without --checksum`);
     }
   }
 }
@@ -53,7 +53,7 @@ export async function applyMtimes(agents: Record<Side, Agent>, plan: Plan): Prom
   let vanished = 0;
   for (const g of groups.values()) {
     const setMtimes = agents[g.side].setMtimes;
-    if (!setMtimes) throw new MdsyncError('USAGE', `the ${SIDE_NAME[g.side]} side's mdsync cannot set mtimes for --checksum (an older version): upgrade it there`);
+    if (!setMtimes) throw new MdsyncError('USAGE', `the ${SIDE_NAME[g.side]} side's mdsync cannot set mtimes for --checksum`);
     const done = await setMtimes.call(agents[g.side], g.folder, g.changes);
     vanished += done.filter((ok) => !ok).length;
   }

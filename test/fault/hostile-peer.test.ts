@@ -34,6 +34,7 @@ describe('a hostile or broken remote side', () => {
     ['truncated', /^mdsync: peer:\/srv\/mail: remote command exited with code 0\n$/],
     ['unknown-type', /protocol error: unknown frame type 9/],
     ['version', new RegExp(`remote mdsync 9\\.0\\.0 speaks protocol 99, this one \\(mdsync \\S+\\) speaks ${PROTOCOL_VERSION}: install the same mdsync version on both sides`)],
+    ['old-server', /^mdsync: peer:\/srv\/mail: the far side refused this mdsync's greeting \(hello: missing field "capabilities"\): it speaks another protocol version; install the same mdsync version on both sides\n$/],
     ['escape-root', /answer to hello\.root: "\/srv\/\\u001b\]0;owned\\u0007\\u001b\[2Jmail" holds a control character/],
     ['escape-id', /answer to hello\.id: "1:2\\u001b\[1A\\r" holds a control character/],
     ['escape-error', /peer:\/srv\/mail: disk \\x1b\]0;owned\\x07\\x1b\[2Jfailed\\x0d/],

@@ -76,6 +76,10 @@ process.stdin.on('data', (chunk) => {
       case 'truncated': process.stdout.write(frame([1, id, hello]).subarray(0, 20), () => process.exit(0)); break;
       case 'silent': break;
       case 'unknown-type': process.stdout.write(frame([9, id, 'surprise'])); break;
+      case 'old-server':
+        // What a server of protocol 2 answers a hello without its "capabilities", then it ends the session.
+        process.stdout.write(frame([2, id, 'PROTOCOL', 'protocol error: hello: missing field "capabilities"']), () => process.exit(1));
+        break;
       case 'escape-error':
         process.stdout.write(method === 'hello' ? frame([1, id, hello]) : frame([2, id, 'IO', 'disk \u001b]0;owned\u0007\u001b[2Jfailed\r']));
         break;

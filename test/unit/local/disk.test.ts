@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MdsyncError } from '../../../src/errors.js';
 import {
-  createFile, createOpenSync, fromErrno, fsyncNow, laterMtime, linkNew, linkNewSync, moveDir, removeFile, renameFile, replaceFile, utimeOf,
+  createFile, createOpenSync, fromErrno, fsyncNow, laterMtime, linkNew, linkNewSync, moveDir, removeFile, renameFile, replaceFile, tempBeside, utimeOf,
 } from '../../../src/local/disk.js';
 
 let dir: string;
@@ -50,6 +50,15 @@ describe('replaceFile', () => {
     await replaceFile(path, ['new ', Buffer.from('bytes')], { mtimeMs: 1_700_000_000_500 });
     expect(readFileSync(path, 'utf8')).toBe('new bytes');
     expect(Math.floor(statSync(path).mtimeMs)).toBe(1_700_000_000_500);
+    expect(readdirSync(dir)).toEqual(['control']);
+  });
+
+  it('replaces the temp file a killed run of the same PID left (after a reboot, or as PID 1 in a container)', async () => {
+    const path = join(dir, 'control');
+    writeFileSync(path, 'old');
+    writeFileSync(tempBeside(path), 'half of a killed run');
+    await replaceFile(path, 'new');
+    expect(readFileSync(path, 'utf8')).toBe('new');
     expect(readdirSync(dir)).toEqual(['control']);
   });
 

@@ -57,7 +57,7 @@ describe('Twins', () => {
     expect(read).toEqual(['Broken', 'Old']);
   });
 
-  it('looks at transfers only where both sides link copies (a far side of an older version does not)', () => {
+  it('looks at transfers only where both sides link copies (an Agent that does not is sent copies as any message)', () => {
     expect(new Twins(agents(), {}, []).from('a')).toBe(true);
     expect(new Twins(agents(true, false), {}, []).from('a')).toBe(false);
     expect(new Twins(agents(false, true), {}, []).from('b')).toBe(false);
