@@ -5,6 +5,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, u
 import { basename, dirname, join } from 'node:path';
 import { isErrno } from '../errors.js';
 import type { JournalEntry, PlacementJournal } from '../sync/journal.js';
+import { fromTuples, toMessageTuple, type MessageTuple } from '../sync/state/records.js';
 import { fromErrno, fsyncPathSync } from '../local/disk.js';
 
 /** The journal holds names, flags and hashes of the batches placed since the last saved state, never message bytes. */
@@ -44,7 +45,8 @@ export function journalFile(statePath: string): PlacementJournal {
     }
     unsynced.add(part);
     // One write per batch: a write(2) this small lands whole in the page cache before a kill.
-    writeSync(current.fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    // Records as the state file's tuples (state/records.ts): a first copy journals every message.
+    writeSync(current.fd, entries.map((e) => `${JSON.stringify({ ...e, records: e.records.map(toMessageTuple) })}\n`).join(''));
   };
 
   return {
@@ -61,7 +63,9 @@ export function journalFile(statePath: string): PlacementJournal {
         for (const line of text.split('\n')) {
           // A line cut short by a power cut is left out: its batch was the last begun.
           try {
-            if (line) out.push(JSON.parse(line) as JournalEntry);
+            if (!line) continue;
+            const entry = JSON.parse(line) as Omit<JournalEntry, 'records'> & { records: MessageTuple[] };
+            out.push({ ...entry, records: fromTuples(entry.records) });
           } catch {
             continue;
           }

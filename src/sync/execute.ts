@@ -11,7 +11,7 @@ import { groupBy } from './group.js';
 import { placementLog, type PlacementLog } from './journal.js';
 import { inTwoLanes } from './lanes.js';
 import { withSourceMtimes } from './move-mtimes.js';
-import { expungesAfterPlacing, landedKey, replacedOnReplica, type Mode, type Transfer } from './plan.js';
+import { LandedNames, expungesAfterPlacing, replacedOnReplica, type Mode, type Transfer } from './plan.js';
 import { StagedFolders } from './publish.js';
 import type { RunContext, RunResult } from './run-types.js';
 import { emptyFolders } from './snapshot.js';
@@ -37,8 +37,8 @@ class Execution {
   private readonly result: RunResult;
   /** Per folder, the records of the messages placed so far. */
   private readonly placed: Record<string, StateMessage[]> = {};
-  /** Names placed by this run (landedKey): a move's source half is expunged only once its target half landed. */
-  private readonly landed = new Set<string>();
+  /** Names placed by this run: a move's source half is expunged only once its target half landed. */
+  private readonly landed = new LandedNames();
   /** Folders with nothing planned but placements, and how many are still to come (sealed after the last). */
   private readonly unplaced = new Map<string, number>();
   private readonly total: number;
@@ -136,7 +136,7 @@ class Execution {
 
   /** Notes a placed message; false when its record does not name that side. */
   private record(folder: string, rec: StateMessage, to: Side, placed: Placed): boolean {
-    this.landed.add(landedKey(to, folder, placed.guid));
+    this.landed.add(to, folder, placed.guid);
     if (!notePlaced(rec, to, placed)) return false;
     (this.placed[folder] ??= []).push(rec);
     return true;
@@ -230,7 +230,7 @@ class Execution {
   private async send(batch: Transfer[], linking: Twins | undefined): Promise<void> {
     const first = batch[0] as Transfer;
     const to = other(first.from);
-    const intent = await this.log?.before(first.folder, to, batch.map((t) => t.record));
+    const intent = await this.log?.before(first.folder, to, batch.map((t) => t.record), this.staged.isStaged(to, first.folder));
     const placed: StateMessage[] = [];
     const deferred = await transferBatch(this.agents, batch, this.result, (folder, rec, side, p) => {
       if (this.record(folder, rec, side, p)) placed.push(rec);
@@ -244,7 +244,7 @@ class Execution {
     const first = group[0];
     if (!first) return;
     const requests = await withSourceMtimes(this.agents[other(first.side)], group);
-    const intent = await this.log?.before(first.folder, first.side, group.map((c) => c.record));
+    const intent = await this.log?.before(first.folder, first.side, group.map((c) => c.record), this.staged.isStaged(first.side, first.folder));
     const placed = await this.agents[first.side].copyLocal(first.folder, requests);
     const recorded: StateMessage[] = [];
     placed.forEach((p, i) => {
@@ -267,10 +267,10 @@ class Execution {
         for (const l of group) {
           // After a transfer of this run: to the name its message got there, if it landed.
           const got = l.after ? l.after.record[side]?.guid : l.request.fromGuid;
-          if (got !== undefined && (!l.after || this.landed.has(landedKey(side, l.after.folder, got)))) ready.push({ l, request: { ...l.request, fromGuid: got } });
+          if (got !== undefined && (!l.after || this.landed.has(side, l.after.folder, got))) ready.push({ l, request: { ...l.request, fromGuid: got } });
           else unlinked.push(l.transfer);
         }
-        const intent = ready.length > 0 ? await this.log?.before(folder, side, ready.map(({ l }) => l.transfer.record)) : undefined;
+        const intent = ready.length > 0 ? await this.log?.before(folder, side, ready.map(({ l }) => l.transfer.record), this.staged.isStaged(side, folder)) : undefined;
         const placed = ready.length > 0 ? await this.agents[side].copyLocal(folder, ready.map((r) => r.request)) : [];
         if (placed.length !== ready.length) throw new MdsyncError('PROTOCOL', `the ${SIDE_NAME[side]} side answered ${placed.length} of ${ready.length} links in ${folder}`);
         const recorded: StateMessage[] = [];

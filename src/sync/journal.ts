@@ -45,6 +45,8 @@ export class PlacementLog {
   private held: JournalEntry[] = [];
   /** Entries of folders this run does not look at (--folder): carried on untouched. */
   private readonly kept: JournalEntry[] = [];
+  /** Batches into a folder built aside: journalled once, as it is published (publishing). */
+  private readonly aside = new WeakSet<JournalEntry>();
 
   constructor(private readonly journal: PlacementJournal, private readonly ids: { idA: string; idB: string }) {}
 
@@ -52,9 +54,18 @@ export class PlacementLog {
     this.kept.push(entry);
   }
 
-  /** Appended before the files are placed; the records are copied (placing fills them in). */
-  async before(folder: string, to: Side, records: StateMessage[]): Promise<JournalEntry> {
-    const entry: JournalEntry = { ...this.ids, folder, to, records: structuredClone(records) };
+  /**
+   * Appended before the files are placed; the records are copied (placing fills them in: notePlaced).
+   * Not into a folder built aside (`staged`): no reader sees its files before it is published, and
+   * a killed run's staging is removed by the next, so only what is published is journalled.
+   */
+  async before(folder: string, to: Side, records: StateMessage[], staged = false): Promise<JournalEntry> {
+    if (staged) {
+      const entry: JournalEntry = { ...this.ids, folder, to, records: [] };
+      this.aside.add(entry);
+      return entry;
+    }
+    const entry: JournalEntry = { ...this.ids, folder, to, records: records.map(copyRecord) };
     this.open.add(entry);
     await this.journal.append(entry);
     return entry;
@@ -69,6 +80,7 @@ export class PlacementLog {
     if (records.length === 0) return;
     const entry: JournalEntry = { ...this.ids, folder: intent.folder, to: intent.to, placed: true, records };
     this.held.push(entry);
+    if (this.aside.has(intent)) return;
     const from = intent.to === 'a' ? 'b' : 'a';
     const planned = new Map(intent.records.map((r) => [r[from]?.guid, r[intent.to]]));
     const changed = records.filter((r) => {
@@ -100,6 +112,18 @@ export class PlacementLog {
   sync(): Promise<void> {
     return this.journal.sync();
   }
+}
+
+/**
+ * A record as planned: placing replaces its side records and hash (notePlaced), never changes one
+ * in place, and keyword arrays are frozen; so the record and its side records are copied, not deeper.
+ */
+function copyRecord(r: StateMessage): StateMessage {
+  const copy: StateMessage = { hash: r.hash };
+  if (r.infoRest !== undefined) copy.infoRest = r.infoRest;
+  if (r.a) copy.a = { ...r.a };
+  if (r.b) copy.b = { ...r.b };
+  return copy;
 }
 
 const LOGS = new WeakMap<PlacementJournal, PlacementLog>();

@@ -156,8 +156,28 @@ export function replacedOnReplica(plan: Plan): Map<string, Set<string>> {
   return out;
 }
 
-/** A name a placement of this run landed on, or found its bytes already under. */
 export const landedKey = (side: Side, folder: string, guid: string): string => `${side}\0${folder}\0${guid}`;
+
+/** The names placements of this run landed on, or found their bytes already under: per side and folder, no key built per message. */
+export class LandedNames {
+  private readonly folders = { a: new Map<string, Set<string>>(), b: new Map<string, Set<string>>() };
+  private count = 0;
+
+  add(side: Side, folder: string, guid: string): void {
+    let names = this.folders[side].get(folder);
+    if (!names) this.folders[side].set(folder, (names = new Set()));
+    if (!names.has(guid)) this.count++;
+    names.add(guid);
+  }
+
+  has(side: Side, folder: string, guid: string): boolean {
+    return this.folders[side].get(folder)?.has(guid) === true;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+}
 
 /**
  * The expunges to make once every placement is done: none of a name a placement landed on. A
@@ -165,8 +185,8 @@ export const landedKey = (side: Side, folder: string, guid: string): string => `
  * message's only copy on that side under that name (a replica's file put back by rsync after a
  * collision): expunged, it would be lost.
  */
-export function expungesAfterPlacing(expunges: Expunge[], landed: Set<string>): Expunge[] {
-  return landed.size === 0 ? expunges : expunges.filter((x) => !landed.has(landedKey(x.side, x.folder, x.guid)));
+export function expungesAfterPlacing(expunges: Expunge[], landed: LandedNames): Expunge[] {
+  return landed.size === 0 ? expunges : expunges.filter((x) => !landed.has(x.side, x.folder, x.guid));
 }
 
 export function countMessages(folders: Map<string, FolderManifest>): number {

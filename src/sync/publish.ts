@@ -41,6 +41,11 @@ export class StagedFolders {
     }
   }
 
+  /** Whether this side's copy of the folder is built aside. */
+  isStaged(side: Side, folder: string): boolean {
+    return this.unpublished.has(keyOf(side, folder));
+  }
+
   /** Whether either side's copy of the folder is still built aside. */
   isUnpublished(folder: string): boolean {
     return this.unpublished.has(keyOf('a', folder)) || this.unpublished.has(keyOf('b', folder));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GuardError } from '../../../src/errors.js';
 import { diff } from '../../../src/sync/diff.js';
 import { checkGuards, limitFor, type GuardOptions } from '../../../src/sync/guards.js';
-import { countMessages, expungesAfterPlacing, landedKey, isEmptyPlan, summarize, type Plan } from '../../../src/sync/plan.js';
+import { LandedNames, countMessages, expungesAfterPlacing, isEmptyPlan, summarize, type Plan } from '../../../src/sync/plan.js';
 import { errorOf } from '../../helpers/errors.js';
 import { agreed, entry, snapshot, state } from '../../helpers/manifest.js';
 
@@ -190,7 +190,10 @@ describe('summarize / isEmptyPlan / countMessages', () => {
 describe('expungesAfterPlacing', () => {
   it('drops the expunge of a name a placement landed on, on that side and folder only', () => {
     const expunges = [{ side: 'b' as const, folder: 'INBOX', guid: 'm' }, { side: 'a' as const, folder: 'INBOX', guid: 'm' }, { side: 'b' as const, folder: 'Archive', guid: 'm' }];
-    expect(expungesAfterPlacing(expunges, new Set([landedKey('b', 'INBOX', 'm')]))).toEqual(expunges.slice(1));
-    expect(expungesAfterPlacing(expunges, new Set())).toEqual(expunges);
+    const landed = new LandedNames();
+    landed.add('b', 'INBOX', 'm');
+    landed.add('a', 'Other', 'm');
+    expect(expungesAfterPlacing(expunges, landed)).toEqual(expunges.slice(1));
+    expect(expungesAfterPlacing(expunges, new LandedNames())).toEqual(expunges);
   });
 });
