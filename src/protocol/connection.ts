@@ -103,13 +103,9 @@ export class Connection {
   }
 
   /** Resolves when the session is over (bye exchanged, stream closed or failed). */
-  get done(): Promise<void> {
-    return this.finished;
-  }
+  get done(): Promise<void> { return this.finished; }
 
-  get error(): MdsyncError | undefined {
-    return this.failure;
-  }
+  get error(): MdsyncError | undefined { return this.failure; }
 
   /** The first bytes the peer sent (a few dozen at most). */
   get firstBytes(): Buffer {
