@@ -3,7 +3,7 @@
 import { linkSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { messageSource, type BodyKind } from './bodies.js';
-import { INBOX, baseName, curName, folderDir, listFolders, readKeywords, splitName, writeKeywords, writeSubscriptions } from './maildir.js';
+import { INBOX, baseName, curName, deliverToNew, folderDir, listFolders, readKeywords, splitName, writeKeywords, writeSubscriptions } from './maildir.js';
 import { Rng } from './rng.js';
 
 export interface CorpusOptions {
@@ -236,10 +236,7 @@ export function applyChanges(root: string, options: ChangeOptions): ChangeCounts
     const dir = folderDir(root, folder);
     const data = message(now + q, 1_000_000 * options.seed + i);
     const base = freshBase(data.length);
-    const tmp = join(dir, 'tmp', base);
-    writeFileSync(tmp, data);
-    utimesSync(tmp, now + q, now + q);
-    renameSync(tmp, join(dir, 'new', base));
+    deliverToNew(dir, base, data, now + q);
     counts.delivered++;
     log(`delivered ${folder}/new/${base}`);
   }

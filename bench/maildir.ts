@@ -1,6 +1,6 @@
 // Maildir++ details the corpus and its changes share: file names, folders, dovecot-keywords.
 
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const INBOX = 'INBOX';
@@ -46,6 +46,14 @@ export function splitName(name: string): SplitName {
 /** Directory of a folder under the root: "" for INBOX, `.Name` otherwise. */
 export function folderDir(root: string, folder: string): string {
   return folder === INBOX ? root : join(root, `.${folder}`);
+}
+
+/** Delivers as an MTA does: written in tmp/ with its arrival time, then renamed into new/. */
+export function deliverToNew(dir: string, base: string, data: Buffer, seconds: number): void {
+  const tmp = join(dir, 'tmp', base);
+  writeFileSync(tmp, data);
+  utimesSync(tmp, seconds, seconds);
+  renameSync(tmp, join(dir, 'new', base));
 }
 
 /** INBOX first, then the `.Name` folders, sorted: a stable order whatever readdir returns. */

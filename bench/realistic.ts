@@ -2,11 +2,11 @@
 // flagged, some filed from INBOX into three archive folders, Trash and INBOX expunged. Five of the
 // folders change; the others hold still.
 
-import { linkSync, readdirSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { messageSource, type BodyKind } from './bodies.js';
 import type { ChangeCounts } from './corpus.js';
-import { INBOX, baseName, curName, folderDir, listFolders, readKeywords, splitName, writeKeywords } from './maildir.js';
+import { INBOX, baseName, curName, deliverToNew, folderDir, listFolders, readKeywords, splitName, writeKeywords } from './maildir.js';
 import { Rng } from './rng.js';
 
 export interface RealisticOptions {
@@ -95,11 +95,7 @@ export function applyRealisticChanges(root: string, options: RealisticOptions): 
   }
   for (let i = 0; i < options.count; i++) {
     const data = message(now + q, 2_000_000 * options.seed + i);
-    const base = fresh(data.length);
-    const tmp = join(inbox, 'tmp', base);
-    writeFileSync(tmp, data);
-    utimesSync(tmp, now + q, now + q);
-    renameSync(tmp, join(inbox, 'new', base));
+    deliverToNew(inbox, fresh(data.length), data, now + q);
     counts.delivered++;
   }
   return counts;
