@@ -95,8 +95,10 @@ export class PlacementLog {
    * parts its batches went to may be gone with a state that left the folder out).
    */
   async publishing(folder: string, to: Side): Promise<void> {
-    const records = this.held.filter((e) => e.folder === folder && e.to === to).flatMap((e) => e.records);
-    if (records.length > 0) await this.journal.append({ ...this.ids, folder, to, placed: true, records });
+    // Batch by batch, as they were placed: one line for a large folder would be held whole while it is encoded.
+    for (const e of this.held) {
+      if (e.folder === folder && e.to === to && e.records.length > 0) await this.journal.append({ ...this.ids, folder, to, placed: true, records: e.records });
+    }
   }
 
   /** `state` was just built with every placed record but those of folders `left` says it left out. */

@@ -43,6 +43,10 @@ describe('the placement log', () => {
     await log.after(await log.before('Work', 'b', second, true), second);
     expect(await journal.read()).toEqual([]);
     await log.publishing('Work', 'b');
-    expect(await journal.read()).toEqual([{ ...ids, folder: 'Work', to: 'b', placed: true, records: [...first, ...second] }]);
+    // Batch by batch, each record once.
+    expect(await journal.read()).toEqual([
+      { ...ids, folder: 'Work', to: 'b', placed: true, records: first },
+      { ...ids, folder: 'Work', to: 'b', placed: true, records: second },
+    ]);
   });
 });
