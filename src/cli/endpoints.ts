@@ -38,7 +38,12 @@ export async function loadEndpointCode(text: string): Promise<void> {
 }
 
 /** A local path stays in-process; a remote one is served by `mdsync serve` at the far end. */
-export async function openAgent(text: string, options: OpenOptions, remote: RemoteOptions = {}): Promise<{ agent: Agent & { layout?: Layout }; endpoint: Endpoint }> {
+export interface OpenedAgent {
+  agent: Agent & { layout?: Layout };
+  endpoint: Endpoint;
+}
+
+export async function openAgent(text: string, options: OpenOptions, remote: RemoteOptions = {}): Promise<OpenedAgent> {
   const endpoint = parseEndpoint(text);
   if (endpoint.kind === 'remote') {
     const { create, mkpath, readOnly, layout, defaultLayout, separator, partialListings } = options;

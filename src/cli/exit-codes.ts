@@ -1,0 +1,16 @@
+// The exit codes of DESIGN §10, and the one an error ends a command with.
+
+import { CommanderError } from 'commander';
+import { GuardError, MdsyncError } from '../errors.js';
+
+export const EXIT = { OK: 0, FAILED: 1, CHANGED: 2, GUARD: 3, USAGE: 64, INTERRUPTED: 130 } as const;
+
+/** The exit code an error ends the command with. */
+export function exitCodeOf(err: unknown): number {
+  // Help or the version asked for ends 0; help shown for a missing command (`mdsync` alone) is a usage error.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  if (err instanceof GuardError) return EXIT.GUARD;
+  if (err instanceof MdsyncError) return err.code === 'USAGE' ? EXIT.USAGE : EXIT.FAILED;
+  return EXIT.FAILED;
+}
+
