@@ -32,7 +32,8 @@ export type ErrorCode =
   | 'HOST_KEY_UNKNOWN'
   | 'HOST_KEY_CHANGED'
   | 'HOST_KEY_REVOKED'
-  | 'SSH_CONFIG';
+  | 'SSH_CONFIG'
+  | 'BAD_USER';
 
 export class MdsyncError extends Error {
   readonly code: ErrorCode;

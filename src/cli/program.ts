@@ -19,7 +19,7 @@ export function addRemote(cmd: Command): Command {
 
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function addCommon(cmd: Command): Command {
+export function addCommon(cmd: Command, jobs = 'operations in flight at once'): Command {
   return cmd
     .option('-n, --dry-run', 'print the plan, change nothing')
     .option('-f, --folder <glob>', 'only folders matching (repeatable; * one level, ** any)', collect, [])
@@ -36,7 +36,7 @@ export function addCommon(cmd: Command): Command {
     .option('--no-progress', 'no progress line')
     .addOption(new Option('--layout <layout>', 'folder layout for a new destination').choices(['maildir++', 'fs']))
     .option('--separator <char>', 'info separator in file names for new files (":", "!" or ";")')
-    .option('--jobs <n>', 'operations in flight at once', '4');
+    .option('--jobs <n>', jobs, '4');
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -52,6 +52,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   addRemote(addCommon(program.command('backup <src> <dst>').description('make dst an exact replica of src (created if missing)')))
     .action(async (a: string, b: string, opts: CommonOptions & RemoteFlags) => setExit(await runCommand('backup', a, b, opts)));
+
+  addRemote(addCommon(program.command('batch <command>'), 'users in flight at once'))
+    .description('run backup, sync or verify for every user of a list: --users FILE --from TEMPLATE --to TEMPLATE (%u user, %n name before @, %d domain)')
+    .requiredOption('--users <file>', 'the users, one per line ("-": standard input); a line may add a source and a destination after tabs')
+    .requiredOption('--from <template>', 'each user\'s first side, e.g. /var/vmail/%d/%n/Maildir')
+    .requiredOption('--to <template>', 'each user\'s second side, e.g. newhost:/srv/vmail/%d/%n/Maildir')
+    .option('--joblog <file>', 'append a tab-separated line per finished user: user, start, seconds, exit, copied, bytes, error')
+    .option('--resume', 'skip the users whose last joblog line says exit 0')
+    .option('--retry-failed', 'run only the users whose last joblog line says another exit')
+    .option('--shard <i/n>', 'run only shard i of n (0 <= i < n): the users whose name hashes to it')
+    .option('--bwlimit <rate>', 'message bytes per second across the whole batch (500K, 20M)')
+    .option('--max-load <load>', 'start no new user while the 1-minute load average is above this')
+    .option('--one-way', 'batch sync: each user\'s first side\'s changes reach the second only')
+    .option('--uids', 'batch verify: also compare UIDVALIDITY and every UID')
+    .action(async (command: string, opts: Record<string, unknown>) => {
+      const { batchCommand } = await import('./batch/command.js');
+      setExit(await batchCommand(command, opts as never));
+    });
 
   program.command('serve')
     .description('serve one Maildir on stdin/stdout to a remote mdsync (started by it over SSH)')

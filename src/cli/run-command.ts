@@ -3,7 +3,7 @@
 
 import type { RunResult } from '../sync/run.js';
 import type { Mode } from '../sync/plan.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
+import { EXIT, exitCodeOf, exitOfRun } from './exit-codes.js';
 import { parseLayout, parseMaxDelete, parsePositiveInt, parseSeparator } from './options.js';
 import { describePlan, describeSummary } from './output.js';
 import { progressPrinter } from './progress.js';
@@ -78,11 +78,6 @@ function report(result: RunResult, opts: CommonOptions, out: Output, mode: Mode,
   if (result.raced && !opts.dryRun) out.warn('a side changed during the run; run again to include those changes');
   if (opts.json) process.stdout.write(jsonOfRun({ mode, dryRun: opts.dryRun ?? false, exit: code }, result, wire) + '\n');
   return code;
-}
-
-/** The exit code of a run that went ahead (DESIGN §10). */
-export function exitOfRun(result: RunResult, dryRun: boolean): number {
-  return result.failed.length > 0 ? EXIT.FAILED : result.refused ? EXIT.GUARD : result.raced && !dryRun ? EXIT.CHANGED : EXIT.OK;
 }
 
 /** A sync or backup; with --json, one that fails or is refused prints its object too (the error goes on to stderr). */

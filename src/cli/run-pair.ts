@@ -59,6 +59,8 @@ export interface PairSettings {
   /** Whether the result's plan lists every operation (only -v prints them). */
   keepPlan: boolean;
   onProgress?: (event: ProgressEvent) => void;
+  /** `--bwlimit`: waits after each batch of message bytes sent. */
+  pace?: (bytes: number) => Promise<void>;
 }
 
 export type WireCounts = Record<string, { sent: number; received: number }>;
@@ -124,6 +126,7 @@ export async function runPair(first: string, second: string, s: PairSettings): P
       },
       journal,
       onProgress: s.onProgress,
+      pace: s.pace,
       keepPlan: s.keepPlan,
     });
     // The run was asked about every folder of both sides: a glob none matched is likely a typo.

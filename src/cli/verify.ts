@@ -3,7 +3,7 @@
 import { hashBody } from '../body.js';
 import type { FolderList } from '../model.js';
 import type { Agent } from '../sync/agent.js';
-import { compareSides, type VerifyEntry, type VerifySide } from '../sync/verify.js';
+import { compareSides, type Difference, type VerifyEntry, type VerifySide } from '../sync/verify.js';
 import type { RemoteOptions } from '../remote/open.js';
 import { openAgent } from './endpoints.js';
 import { folderSelection, unmatchedGlobs } from './options.js';
@@ -52,7 +52,17 @@ export async function runVerify(first: string, second: string, opts: VerifyOptio
   }
 }
 
-async function verify(first: string, second: string, opts: VerifyOptions, remote: RemoteOptions): Promise<number> {
+type PairCompareOptions = Pick<VerifyOptions, 'uids' | 'folder' | 'exclude'>;
+
+/** Both sides compared; `nothing` says why nothing was (a glob that matched no folder): not "identical". */
+export interface PairComparison {
+  nothing?: string;
+  folders: number;
+  messages: number;
+  differences: Difference[];
+}
+
+export async function comparePair(first: string, second: string, opts: PairCompareOptions, remote: RemoteOptions): Promise<PairComparison> {
   const selection = folderSelection(opts.folder, opts.exclude);
   const a = await openAgent(first, { create: false }, remote);
   try {
@@ -65,31 +75,37 @@ async function verify(first: string, second: string, opts: VerifyOptions, remote
       const nothing = unmatched.length > 0 ? unmatchedGlobs(unmatched)
         : selected.length === 0 && opts.exclude.length > 0 ? (opts.folder.length > 0 ? '-x excludes every folder -f selects' : '-x excludes every folder')
         : undefined;
-      if (nothing !== undefined) {
-        process.stderr.write(`mdsync: ${nothing}: nothing compared\n`);
-        if (opts.json) process.stdout.write(JSON.stringify({ identical: false, exit: 1, error: { code: 'NO_FOLDER', message: `${nothing}: nothing compared` }, folders: 0, messages: 0, differences: [] }) + '\n');
-        return 1;
-      }
+      if (nothing !== undefined) return { nothing, folders: 0, messages: 0, differences: [] };
       const include = (name: string): boolean => selection.includes(name);
       const [sa, sb] = await Promise.all([gather(a.agent, lists[0], include), gather(b.agent, lists[1], include)]);
-      const diffs = compareSides(sa, sb, { uids: opts.uids });
+      const differences = compareSides(sa, sb, { uids: opts.uids });
       let messages = 0;
       for (const f of sa.folders.values()) messages += f.length;
-      if (opts.json) {
-        process.stdout.write(JSON.stringify({ identical: diffs.length === 0, exit: diffs.length === 0 ? 0 : 1, error: null, folders: sa.folders.size, messages, differences: diffs }) + '\n');
-      } else if (!opts.quiet) {
-        for (const d of diffs) process.stdout.write(`${d.folder ? `${d.folder}: ` : ''}${d.what}\n`);
-        process.stdout.write(diffs.length === 0
-          ? `identical: ${counted(sa.folders.size, 'folder')}, ${counted(messages, 'message')}\n`
-          : `${diffs.length} difference${diffs.length === 1 ? '' : 's'}\n`);
-      }
-      return diffs.length === 0 ? 0 : 1;
+      return { folders: sa.folders.size, messages, differences };
     } finally {
       await b.agent.close();
     }
   } finally {
     await a.agent.close();
   }
+}
+
+async function verify(first: string, second: string, opts: VerifyOptions, remote: RemoteOptions): Promise<number> {
+  const { nothing, folders, messages, differences: diffs } = await comparePair(first, second, opts, remote);
+  if (nothing !== undefined) {
+    process.stderr.write(`mdsync: ${nothing}: nothing compared\n`);
+    if (opts.json) process.stdout.write(JSON.stringify({ identical: false, exit: 1, error: { code: 'NO_FOLDER', message: `${nothing}: nothing compared` }, folders: 0, messages: 0, differences: [] }) + '\n');
+    return 1;
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ identical: diffs.length === 0, exit: diffs.length === 0 ? 0 : 1, error: null, folders, messages, differences: diffs }) + '\n');
+  } else if (!opts.quiet) {
+    for (const d of diffs) process.stdout.write(`${d.folder ? `${d.folder}: ` : ''}${d.what}\n`);
+    process.stdout.write(diffs.length === 0
+      ? `identical: ${counted(folders, 'folder')}, ${counted(messages, 'message')}\n`
+      : `${diffs.length} difference${diffs.length === 1 ? '' : 's'}\n`);
+  }
+  return diffs.length === 0 ? 0 : 1;
 }
 
 /** `1 folder`, `2 folders`. */

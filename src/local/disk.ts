@@ -226,6 +226,48 @@ export function removeFile(path: string, doing: string): Promise<boolean> {
 }
 
 /** Removes a temp file of ours, if there: nothing to report when it is not. */
+/** A log of lines (the batch's joblog) appended to across runs. */
+export interface LineLog {
+  append(line: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a log for appending whole lines: each with one write(2) under O_APPEND, then fdatasync'ed,
+ * so a kill leaves no line half written; a last line a crash cut short is ended first, so the next
+ * one does not run on from it.
+ */
+export async function openLineLog(path: string): Promise<LineLog> {
+  const handle = await open(path, 'a+', 0o644).catch((err: unknown) => { throw fromErrno(err, 'opening', path); });
+  let queue = Promise.resolve();
+  const write = async (text: string): Promise<void> => {
+    await handle.write(text);
+    await handle.datasync();
+  };
+  try {
+    const { size } = await handle.stat();
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) await write('\n');
+    }
+  } catch (err) {
+    await handle.close();
+    throw fromErrno(err, 'writing', path);
+  }
+  return {
+    append(line) {
+      const done = queue.then(() => write(`${line}\n`)).catch((err: unknown) => { throw fromErrno(err, 'writing', path); });
+      queue = done.catch(() => undefined);
+      return done;
+    },
+    async close() {
+      await queue;
+      await handle.close();
+    },
+  };
+}
+
 export async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
 }

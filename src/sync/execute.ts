@@ -232,11 +232,13 @@ class Execution {
     const to = other(first.from);
     const intent = await this.log?.before(first.folder, to, batch.map((t) => t.record), this.staged.isStaged(to, first.folder));
     const placed: StateMessage[] = [];
+    const bytesBefore = this.result.bytes;
     const deferred = await transferBatch(this.agents, batch, this.result, (folder, rec, side, p) => {
       if (this.record(folder, rec, side, p)) placed.push(rec);
     }, linking?.from(first.from) ? linking : undefined);
     if (intent) await this.log?.after(intent, placed);
     await this.placedInto(to, first.folder, batch.length - deferred);
+    await this.ctx.options.pace?.(this.result.bytes - bytesBefore);
   }
 
   /** A move's target half, from bytes the side holds in another folder. */

@@ -37,6 +37,8 @@ export interface RunOptions {
   /** Where each batch's records are kept while its files are placed, for a run killed before it saves them. */
   journal?: PlacementJournal;
   onProgress?(event: ProgressEvent): void;
+  /** Called with the message bytes each batch sent, before the next is read: a batch's `--bwlimit` waits here. */
+  pace?(bytes: number): Promise<void>;
   /**
    * Whether the result's plan lists every operation of a first copy made in passes (default
    * true); without it such a run lets go of each pass's plan, and only the summary counts them.

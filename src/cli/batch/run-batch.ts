@@ -1,0 +1,147 @@
+// `mdsync batch`: one backup, sync or verify per user of a list, many at once in this one process
+// (no Node start per user), each a run that is safe to repeat. One user's failure never stops the
+// others; the joblog says who finished how, for --resume and --retry-failed.
+
+import { readFile } from 'node:fs/promises';
+import { MdsyncError } from '../../errors.js';
+import { fromErrno, type LineLog } from '../../local/disk.js';
+import type { RemoteOptions } from '../../remote/open.js';
+import { EXIT, exitCodeOf, exitOfRun } from '../exit-codes.js';
+import { jsonError } from '../report.js';
+import { runPair, type PairSettings } from '../run-pair.js';
+import { comparePair } from '../verify.js';
+import { lastExits, openJoblog, formatJoblogLine } from './joblog.js';
+import { RateLimit, waitForLoad } from './limits.js';
+import { endpointFor, parseUserList, shardOf, type BatchUser } from './users.js';
+import { BatchReporter, type UserRow } from './report.js';
+
+export type BatchCommand = 'backup' | 'sync' | 'one-way' | 'verify';
+
+export interface BatchOptions {
+  command: BatchCommand;
+  /** A file, or `-` for standard input. */
+  users: string;
+  from: string;
+  to: string;
+  jobs: number;
+  joblog?: string;
+  resume: boolean;
+  retryFailed: boolean;
+  shard?: { index: number; count: number };
+  bwlimit?: number;
+  maxLoad?: number;
+  json: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  progress: boolean;
+  /** Each user's run (sync, backup). */
+  pair: PairSettings;
+  /** Each user's comparison (verify). */
+  verify: { uids: boolean; folder: string[]; exclude: string[] };
+  remote: RemoteOptions;
+}
+
+async function readUsers(source: string): Promise<string> {
+  if (source !== '-') return readFile(source, 'utf8').catch((err: unknown) => { throw fromErrno(err, 'reading the user list', source); });
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The users this machine runs now: its shard, less those --resume skips, or only those --retry-failed takes. */
+async function usersToRun(options: BatchOptions, users: BatchUser[]): Promise<{ run: BatchUser[]; skipped: number }> {
+  const shard = options.shard;
+  const mine = shard ? users.filter((u) => shardOf(u.user, shard.count) === shard.index) : users;
+  if (!options.resume && !options.retryFailed) return { run: mine, skipped: 0 };
+  const last = await lastExits(options.joblog as string);
+  const run = mine.filter((u) => {
+    const exit = last.get(u.user);
+    return options.retryFailed ? exit !== undefined && exit !== EXIT.OK : exit !== EXIT.OK;
+  });
+  return { run, skipped: mine.length - run.length };
+}
+
+export async function runBatch(options: BatchOptions): Promise<number> {
+  if ((options.resume || options.retryFailed) && options.joblog === undefined) {
+    throw new MdsyncError('USAGE', `${options.resume ? '--resume' : '--retry-failed'} reads the joblog: name it with --joblog FILE`);
+  }
+  if (options.resume && options.retryFailed) throw new MdsyncError('USAGE', '--resume and --retry-failed do not go together: --resume runs every user not yet done, --retry-failed only those that failed');
+  const list = parseUserList(await readUsers(options.users));
+  const shard = options.shard;
+  // A line refused is reported by the machine whose shard its user falls in, not by every one.
+  const refused = shard ? list.refused.filter((r) => shardOf(r.user, shard.count) === shard.index) : list.refused;
+  const users = list.users;
+  const { run, skipped } = await usersToRun(options, users);
+  // A dry run does nothing a joblog should call done: --resume would skip users never copied.
+  const joblog: LineLog | undefined = options.joblog !== undefined && !options.pair.dryRun ? await openJoblog(options.joblog) : undefined;
+  const reporter = new BatchReporter(options, run.length, skipped);
+  const limit = options.bwlimit !== undefined ? new RateLimit(options.bwlimit) : undefined;
+  let stopping = false;
+  const stop = (): void => {
+    stopping = true;
+    reporter.stopping();
+  };
+  process.once('SIGTERM', stop);
+  try {
+    const { default: PQueue } = await import('p-queue');
+    const queue = new PQueue({ concurrency: options.jobs });
+    for (const user of run) {
+      void queue.add(async () => {
+        if (options.maxLoad !== undefined) await waitForLoad(options.maxLoad, () => stopping, (load) => reporter.waitingForLoad(load));
+        if (stopping) return;
+        const row = await runUser(options, user, reporter, limit);
+        if (joblog) await joblog.append(formatJoblogLine({ user: row.user, start: row.start, seconds: row.seconds, exit: row.exit, copied: row.copied, bytes: row.bytes, error: row.error?.message ?? '' }));
+        reporter.finished(row);
+      });
+    }
+    await queue.onIdle();
+  } finally {
+    process.removeListener('SIGTERM', stop);
+    await joblog?.close();
+  }
+  return reporter.end(refused, stopping);
+}
+
+async function runUser(options: BatchOptions, u: BatchUser, reporter: BatchReporter, limit: RateLimit | undefined): Promise<UserRow> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const row: UserRow = { user: u.user, line: u.line, start: startedAt.toISOString(), seconds: 0, exit: EXIT.OK, copied: 0, bytes: 0 };
+  reporter.started(u.user);
+  try {
+    row.source = u.from ?? endpointFor('--from', options.from, u.user);
+    row.destination = u.to ?? endpointFor('--to', options.to, u.user);
+    if (options.command === 'verify') {
+      const cmp = await comparePair(row.source, row.destination, options.verify, options.remote);
+      row.exit = cmp.nothing !== undefined || cmp.differences.length > 0 ? EXIT.FAILED : EXIT.OK;
+      row.verify = { folders: cmp.folders, messages: cmp.messages, differences: cmp.differences.length };
+      if (cmp.nothing !== undefined) row.error = { code: 'NO_FOLDER', message: `${cmp.nothing}: nothing compared` };
+      else if (cmp.differences.length > 0) row.differences = cmp.differences.map((d) => `${d.folder ? `${d.folder}: ` : ''}${d.what}`);
+    } else {
+      const settings: PairSettings = {
+        ...options.pair,
+        onProgress: (e) => reporter.progress(u.user, e),
+        pace: limit?.take,
+      };
+      const outcome = await runPair(row.source, row.destination, settings);
+      if (outcome.result) {
+        const { result } = outcome;
+        row.exit = exitOfRun(result, settings.dryRun);
+        row.summary = result.summary;
+        row.copied = result.summary.transfers.a + result.summary.transfers.b;
+        row.bytes = result.bytes;
+        row.warnings = result.warnings.map((w) => (w.folder ? `${w.folder}: ${w.message}` : w.message));
+        const failed = result.failed[0];
+        if (failed) row.error = { code: 'IO', message: failed.folder ? `${failed.folder}: ${failed.message}` : failed.message };
+        else if (result.refused) row.error = jsonError(result.refused);
+        else if (row.exit === EXIT.CHANGED) row.error = { code: 'CHANGED_DURING_RUN', message: 'a side changed during the run; run again to include those changes' };
+      } else {
+        row.warnings = [outcome.missing];
+      }
+    }
+  } catch (err) {
+    row.exit = exitCodeOf(err);
+    row.error = jsonError(err);
+  }
+  row.seconds = (performance.now() - t0) / 1000;
+  return row;
+}
