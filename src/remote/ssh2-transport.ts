@@ -61,7 +61,14 @@ const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
 };
 
-export async function startSsh2(target: Ssh2Target): Promise<Transport> {
+/** An SSH connection open to a host, ready for sessions. */
+export interface Ssh2Connection {
+  client: InstanceType<typeof Client>;
+  where: string;
+}
+
+/** Logs in to a host as ~/.ssh/config, ssh-agent, the keys and known_hosts say. */
+export async function connectSsh2(target: Omit<Ssh2Target, 'remoteCommand'>): Promise<Ssh2Connection> {
   const settings = await resolveHost(target.host, undefined);
   const username = target.user ?? settings.user ?? userInfo().username;
   const port = target.port ?? settings.port ?? 22;
@@ -107,7 +114,7 @@ export async function startSsh2(target: Ssh2Target): Promise<Transport> {
     },
   };
 
-  const channel = await new Promise<ClientChannel>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     client.once('error', (err: Error & { level?: string }) => {
       if (hostKeyProblem) return reject(hostKeyProblem);
       if (err.level === 'client-authentication') {
@@ -117,18 +124,26 @@ export async function startSsh2(target: Ssh2Target): Promise<Transport> {
       if (err.level === 'client-timeout') return reject(new MdsyncError('TIMEOUT', `${where}: no SSH handshake within ${Math.round(target.timeoutMs / 1000)} s`));
       reject(new MdsyncError('REMOTE', `${where}: cannot connect: ${err.message}`));
     });
-    client.once('ready', () => {
-      client.exec(target.remoteCommand, (err, ch) => {
-        if (err) reject(new MdsyncError('REMOTE', `${where}: cannot start ${target.remotePath}: ${err.message}`));
-        else resolve(ch);
-      });
-    });
+    client.once('ready', () => resolve());
     client.connect(config);
   }).catch((err: unknown) => {
     client.end();
     throw err;
   });
+  client.on('error', () => undefined);
+  return { client, where };
+}
 
+/** Starts a command on a connection; rejects with the server's refusal (sshd's MaxSessions reached) as is. */
+export function execOn(connection: Ssh2Connection, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    connection.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+  });
+}
+
+/** The byte stream of a session, and what to say when its command ended; `done` runs once the session is closed. */
+export function sessionTransport(connection: Ssh2Connection, channel: ClientChannel, done: () => void): Transport {
+  const { client } = connection;
   let stderr = '';
   channel.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-STDERR_KEEP);
@@ -137,14 +152,19 @@ export async function startSsh2(target: Ssh2Target): Promise<Transport> {
   channel.on('exit', (code: number | null, signal?: string) => {
     status = code !== null ? { code } : { signal: signal ? `SIG${signal.replace(/^SIG/, '')}` : 'a signal' };
   });
+  let connectionClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => {
+    connectionClosed = resolve;
     channel.on('close', () => resolve());
-    client.on('close', () => resolve());
+    client.on('close', connectionClosed);
+  });
+  // The connection outlives this session (a batch's other users): its listener goes with it.
+  void closed.then(() => {
+    client.removeListener('close', connectionClosed);
+    done();
   });
   const waitClosed = (ms: number): Promise<boolean> =>
     Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
-  client.on('error', () => undefined);
-
   return {
     input: channel,
     output: channel,
@@ -156,8 +176,12 @@ export async function startSsh2(target: Ssh2Target): Promise<Transport> {
     },
     async close() {
       if (!channel.writableEnded) channel.end();
-      await waitClosed(5000);
-      client.end();
+      if (!(await waitClosed(5000))) channel.close();
     },
   };
+}
+
+export async function startSsh2(target: Ssh2Target): Promise<Transport> {
+  const { openSession } = await import('./ssh-connections.js');
+  return openSession(target);
 }

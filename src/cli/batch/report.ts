@@ -76,6 +76,10 @@ export class BatchReporter {
     this.draw(true);
   }
 
+  notice(line: string): void {
+    if (!this.options.quiet) this.stderr(line);
+  }
+
   waitingForLoad(load: number): void {
     // Every user waiting hears the same load: said once until one starts.
     if (this.toldLoad) return;

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { MdsyncError } from '../../errors.js';
 import { fromErrno, type LineLog } from '../../local/disk.js';
 import type { RemoteOptions } from '../../remote/open.js';
+import { parseEndpoint } from '../../remote/endpoint.js';
 import { EXIT, exitCodeOf, exitOfRun } from '../exit-codes.js';
 import { jsonError } from '../report.js';
 import { runPair, type PairSettings } from '../run-pair.js';
@@ -39,6 +40,15 @@ export interface BatchOptions {
   /** Each user's comparison (verify). */
   verify: { uids: boolean; folder: string[]; exclude: string[] };
   remote: RemoteOptions;
+}
+
+function isRemote(endpoint: string): boolean {
+  if (endpoint === '') return false;
+  try {
+    return parseEndpoint(endpoint.replace(/%[und%]/g, 'x')).kind === 'remote';
+  } catch {
+    return false;
+  }
 }
 
 async function readUsers(source: string): Promise<string> {
@@ -76,6 +86,11 @@ export async function runBatch(options: BatchOptions): Promise<number> {
   const joblog: LineLog | undefined = options.joblog !== undefined && !options.pair.dryRun ? await openJoblog(options.joblog) : undefined;
   const reporter = new BatchReporter(options, run.length, skipped);
   const limit = options.bwlimit !== undefined ? new RateLimit(options.bwlimit) : undefined;
+  // Over the built-in client, each host's connection stays open between users (one handshake per host).
+  const remote = options.remote.sshCommand === undefined && [options.from, options.to, ...users.flatMap((u) => [u.from ?? '', u.to ?? ''])].some(isRemote);
+  const connections = remote ? await import('../../remote/ssh-connections.js') : undefined;
+  connections?.onConnectionNotice((line) => reporter.notice(line));
+  const release = connections?.holdConnections();
   let stopping = false;
   const stop = (): void => {
     stopping = true;
@@ -89,7 +104,13 @@ export async function runBatch(options: BatchOptions): Promise<number> {
       void queue.add(async () => {
         if (options.maxLoad !== undefined) await waitForLoad(options.maxLoad, () => stopping, (load) => reporter.waitingForLoad(load));
         if (stopping) return;
-        const row = await runUser(options, user, reporter, limit);
+        const drops = connections?.droppedConnections() ?? 0;
+        let row = await runUser(options, user, reporter, limit);
+        // A dropped connection fails the users on it: each is run once more, on a new one.
+        if ((row.error?.code === 'REMOTE' || row.error?.code === 'TIMEOUT') && (connections?.droppedConnections() ?? 0) > drops) {
+          reporter.notice(`${user.user}: ${row.error.message}; running it once more`);
+          row = await runUser(options, user, reporter, limit);
+        }
         if (joblog) await joblog.append(formatJoblogLine({ user: row.user, start: row.start, seconds: row.seconds, exit: row.exit, copied: row.copied, bytes: row.bytes, error: row.error?.message ?? '' }));
         reporter.finished(row);
       });
@@ -97,6 +118,7 @@ export async function runBatch(options: BatchOptions): Promise<number> {
     await queue.onIdle();
   } finally {
     process.removeListener('SIGTERM', stop);
+    release?.();
     await joblog?.close();
   }
   return reporter.end(refused, stopping);
