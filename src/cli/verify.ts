@@ -1,4 +1,4 @@
-// `mdsync verify`: reads both sides in full and lists every difference.
+// `mdsync verify`: hashes every message of both sides where it is and lists every difference.
 
 import { hashBody } from '../body.js';
 import type { FolderList } from '../model.js';
@@ -24,16 +24,26 @@ async function gather(agent: Agent, list: FolderList, include: (name: string) =>
     if (manifest.uidValidity !== undefined) uidValidity.set(f.name, manifest.uidValidity);
     const byGuid = new Map(manifest.messages.map((e) => [e.guid, e]));
     const entries: VerifyEntry[] = [];
-    for await (const batch of agent.read(f.name, manifest.messages.map((e) => e.guid))) for (const got of batch) {
-      const e = byGuid.get(got.guid);
-      if (!e || got.vanished || !got.data) continue;
-      const hash = got.hash ?? await hashBody(got.data);
-      const entry: VerifyEntry = { guid: e.guid, hash, mtime: got.mtime ?? 0, flags: e.flags, keywords: e.keywords, location: e.location };
+    const add = (guid: string, hash: string, mtime: number): void => {
+      const e = byGuid.get(guid);
+      if (!e) return;
+      const entry: VerifyEntry = { guid: e.guid, hash, mtime, flags: e.flags, keywords: e.keywords, location: e.location };
       if (e.uid !== undefined) {
         entry.uid = e.uid;
         entry.dovecotGuid = e.dovecotGuid ?? e.guid;
       }
       entries.push(entry);
+    };
+    const guids = manifest.messages.map((e) => e.guid);
+    if (agent.checksum) {
+      // Hashed where the files are: over SSH only the hashes cross, never the bodies.
+      const sums = await agent.checksum(f.name, guids);
+      sums.forEach((c, i) => c && add(guids[i] as string, c.hash, c.mtime));
+    } else {
+      for await (const batch of agent.read(f.name, guids)) for (const got of batch) {
+        if (got.vanished || !got.data) continue;
+        add(got.guid, got.hash ?? await hashBody(got.data), got.mtime ?? 0);
+      }
     }
     folders.set(f.name, entries);
   }
