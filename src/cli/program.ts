@@ -1,6 +1,7 @@
 // The commands and their options (commander): what each command line means.
 
 import { Command, Option } from 'commander';
+import { MdsyncError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TIMEOUT_S } from '../protocol/limits.js';
 import { remoteOptions, type CommonOptions, type RemoteFlags } from './flags.js';
@@ -73,8 +74,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program.command('serve')
     .description('serve one Maildir on stdin/stdout to a remote mdsync (started by it over SSH)')
-    .requiredOption('--root <dir>', 'the Maildir served; nothing outside it is ever opened')
-    .action(async (opts: { root: string }) => setExit(await (await import('./serve.js')).runServe(opts.root)));
+    .option('--root <dir>', 'the Maildir served; nothing outside it is ever opened')
+    .option('--sessions', 'serve many sessions on stdin/stdout, each naming its Maildir (a batch\'s users)')
+    .action(async (opts: { root?: string; sessions?: boolean }) => {
+      if ((opts.root === undefined) === (opts.sessions !== true)) throw new MdsyncError('USAGE', 'mdsync serve takes --root DIR or --sessions');
+      const serve = await import('./serve.js');
+      setExit(opts.root !== undefined ? await serve.runServe(opts.root) : await serve.runServeSessions());
+    });
 
   addRemote(program.command('verify <a> <b>'))
     .description('compare content, flags, keywords, folders, mtimes; exit 1 listing differences')

@@ -1,9 +1,11 @@
-// `mdsync serve --root DIR`: one Maildir served on stdin/stdout to a remote mdsync; diagnostics on stderr.
+// `mdsync serve --root DIR`: one Maildir served on stdin/stdout to a remote mdsync; diagnostics on
+// stderr. `mdsync serve --sessions`: many, each session naming its root (a batch's users).
 
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { LocalAgent } from '../local/agent.js';
 import { serveSession } from '../protocol/server.js';
+import { serveSessions } from '../protocol/mux.js';
 
 /** `~/x` is the serving user's home: the client quotes the path, so no shell expanded it. */
 export function serveRoot(root: string): string {
@@ -27,4 +29,19 @@ export async function runServe(root: string): Promise<number> {
   process.stdin.destroy();
   setTimeout(() => process.exit(code), EXIT_AFTER_MS).unref();
   return code;
+}
+
+/** Every session the client opens on stdin/stdout, each with its own root, lock and exit status. */
+export async function runServeSessions(): Promise<number> {
+  await serveSessions(process.stdin, process.stdout, (root, input, output, log) => {
+    const dir = serveRoot(root);
+    return serveSession(input, output, {
+      open: (request) => LocalAgent.open(dir, { ...request, create: request.create ?? false }),
+      log,
+      exitNow: (code) => process.exit(code),
+    });
+  });
+  process.stdin.destroy();
+  setTimeout(() => process.exit(0), EXIT_AFTER_MS).unref();
+  return 0;
 }

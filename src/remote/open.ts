@@ -31,7 +31,7 @@ export async function openRemote(endpoint: Extract<Endpoint, { kind: 'remote' }>
   if (remotePath.trim() === '') throw new MdsyncError('USAGE', '--remote-path is empty');
   const command = remoteCommand(remotePath, endpoint.path);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_S * 1000;
-  const target = { host: endpoint.host, user: endpoint.user, port: endpoint.port, remoteCommand: command };
+  const target = { host: endpoint.host, user: endpoint.user, port: endpoint.port, remoteCommand: command, root: endpoint.path };
   const transport: Transport = options.sshCommand !== undefined
     ? startCommand(options.sshCommand, target)
     : await (await import('./ssh2-transport.js')).startSsh2({ ...target, identities: options.identities ?? [], acceptNewHostKey: options.acceptNewHostKey ?? false, timeoutMs, remotePath });

@@ -1,38 +1,29 @@
-// SSH connections shared by the sessions of one process: a batch of many users reaches each host
-// over one connection, each user's `mdsync serve` on a session of its own, instead of a
-// handshake per user. OpenSSH's sshd allows 10 sessions per connection (MaxSessions): past that,
-// or when a server refuses a session, another connection is opened, and the operator is told.
+// How the built-in SSH client reaches a far mdsync. A single run logs in and starts `mdsync serve
+// --root` on a session of its own. A batch (while connections are held) logs in to each host once
+// and starts one `mdsync serve --sessions` there; every user is a session of that
+// (protocol/mux.ts), instead of a handshake and a Node start per user.
 
-import type { ClientChannel } from 'ssh2';
 import { MdsyncError } from '../errors.js';
+import { MuxClient } from '../protocol/mux.js';
 import { connectSsh2, execOn, sessionTransport, type Ssh2Connection, type Ssh2Target } from './ssh2-transport.js';
 import type { Transport } from './transport.js';
 
-/** sshd's default MaxSessions. */
-export const SESSIONS_PER_CONNECTION = 10;
-
-interface Pooled {
+interface Shared {
   ready: Promise<Ssh2Connection>;
-  /** Sessions open or opening on it. */
+  /** Sessions open on it. */
   sessions: number;
-  /** The most this server took at once (lowered when it refuses one). */
-  limit: number;
   gone: boolean;
+  /** The host's `serve --sessions`. */
+  mux?: Promise<MuxClient>;
 }
 
-const pools = new Map<string, Pooled[]>();
+const shared = new Map<string, Shared>();
 let holds = 0;
 let dropped = 0;
-let notice: (line: string) => void = () => undefined;
-
-/** Where a batch hears that a host got another connection. */
-export function onConnectionNotice(listener: (line: string) => void): void {
-  notice = listener;
-}
 
 /**
- * Keeps idle connections open until the returned function is called (a batch, between its users);
- * otherwise a connection ends with its last session, as a single run's does.
+ * Shares one connection and one far `serve --sessions` per host until the returned function is
+ * called (a batch, between its users); then they end.
  */
 export function holdConnections(): () => void {
   holds++;
@@ -41,77 +32,101 @@ export function holdConnections(): () => void {
     if (released) return;
     released = true;
     if (--holds > 0) return;
-    for (const [key, list] of pools) for (const p of list) if (p.sessions === 0) end(key, p);
+    // The batch is over: whatever it left open ends (an open connection would keep the process alive).
+    for (const [key, s] of shared) end(key, s);
   };
 }
 
-/** How many connections went away while they carried sessions: a batch runs those sessions' users once more. */
-export function droppedConnections(): number {
+/** How many sessions were cut by a connection or a far `serve --sessions` going away: a batch runs those users once more. */
+export function droppedSessions(): number {
   return dropped;
 }
 
-/** The number of connections open now (tests and status). */
-export function openConnections(): number {
-  let n = 0;
-  for (const list of pools.values()) n += list.filter((p) => !p.gone).length;
-  return n;
-}
-
 function keyOf(t: Ssh2Target): string {
-  return JSON.stringify([t.user ?? '', t.host, t.port ?? 0, t.identities, t.acceptNewHostKey, t.timeoutMs]);
+  return JSON.stringify([t.user ?? '', t.host, t.port ?? 0, t.identities, t.acceptNewHostKey, t.timeoutMs, t.remotePath]);
 }
 
-function end(key: string, p: Pooled): void {
-  p.gone = true;
-  const list = pools.get(key)?.filter((q) => q !== p) ?? [];
-  if (list.length > 0) pools.set(key, list);
-  else pools.delete(key);
-  void p.ready.then((c) => c.client.end(), () => undefined);
+function end(key: string, s: Shared): void {
+  s.gone = true;
+  if (shared.get(key) === s) shared.delete(key);
+  void s.mux?.then((m) => m.end(), () => undefined);
+  void s.ready.then((c) => c.client.end(), () => undefined);
 }
 
-function connect(key: string, target: Ssh2Target, list: Pooled[]): Pooled {
-  const p: Pooled = { ready: connectSsh2(target), sessions: 0, limit: SESSIONS_PER_CONNECTION, gone: false };
-  list.push(p);
-  pools.set(key, list);
-  // A connection that fails or drops takes only its own sessions with it; the next session opens a new one.
-  p.ready.then((c) => c.client.once('close', () => {
-    if (p.sessions > 0 && !p.gone) dropped++;
-    end(key, p);
-  }), () => end(key, p));
-  return p;
+function connect(key: string, target: Ssh2Target): Shared {
+  const s: Shared = { ready: connectSsh2(target), sessions: 0, gone: false };
+  shared.set(key, s);
+  // A connection that fails or drops takes only its own sessions with it; the next user logs in again.
+  s.ready.then((c) => c.client.once('close', () => {
+    if (!s.gone && s.sessions > 0) dropped += s.sessions;
+    end(key, s);
+  }), () => end(key, s));
+  return s;
 }
 
-/** A session running the target's command, on a connection to its host that has room for it. */
-export async function openSession(target: Ssh2Target): Promise<Transport> {
-  const key = keyOf(target);
-  for (let attempt = 0; ; attempt++) {
-    const list = pools.get(key) ?? [];
-    let p = list.find((q) => !q.gone && q.sessions < q.limit);
-    if (!p) {
-      if (list.some((q) => !q.gone)) notice(`${target.host}: more sessions in flight than one SSH connection carries (sshd's MaxSessions, ${SESSIONS_PER_CONNECTION} by default): opening connection ${list.filter((q) => !q.gone).length + 1}`);
-      p = connect(key, target, list);
-    }
-    p.sessions++;
-    const pooled = p;
-    let connection: Ssh2Connection;
-    let channel: ClientChannel;
+/** The host's `serve --sessions`, started for its first user and again after it ended. */
+async function muxOn(s: Shared, target: Ssh2Target): Promise<MuxClient> {
+  for (;;) {
+    const current = s.mux ?? (s.mux = startMux(s, target));
+    let mux: MuxClient;
     try {
-      connection = await pooled.ready;
-      channel = await execOn(connection, target.remoteCommand);
+      mux = await current;
     } catch (err) {
-      pooled.sessions--;
-      if (err instanceof MdsyncError) throw err;
-      // The server refused a session on a connection it holds open (its MaxSessions is lower): it
-      // carries as many as it has now, and this one goes on another.
-      if (!pooled.gone && attempt < 3 && pooled.sessions > 0) {
-        pooled.limit = pooled.sessions;
-        continue;
-      }
-      throw new MdsyncError('REMOTE', `${target.host}: cannot start ${target.remotePath}: ${(err as Error).message}`);
+      if (s.mux === current) s.mux = undefined;
+      throw err;
     }
-    return sessionTransport(connection, channel, () => {
-      pooled.sessions--;
-      if (pooled.sessions === 0 && holds === 0 && !pooled.gone) end(key, pooled);
-    });
+    if (mux.open) return mux;
+    if (s.mux === current) s.mux = undefined;
   }
+}
+
+async function startMux(s: Shared, target: Ssh2Target): Promise<MuxClient> {
+  const connection = await s.ready;
+  const channel = await execOn(connection, `${target.remotePath} serve --sessions`);
+  const transport = sessionTransport(connection, channel, () => undefined);
+  return new MuxClient(transport.input, transport.output, () => transport.failure(), (carried) => { dropped += carried; });
+}
+
+/** A session serving the target's Maildir: a batch's on the host's shared `serve --sessions`, a single run's on its own connection. */
+export async function openSession(target: Ssh2Target): Promise<Transport> {
+  if (holds > 0 && target.root !== undefined) return openShared(target, target.root);
+  const connection = await connectSsh2(target);
+  let channel;
+  try {
+    channel = await execOn(connection, target.remoteCommand);
+  } catch (err) {
+    connection.client.end();
+    throw new MdsyncError('REMOTE', `${connection.where}: cannot start ${target.remotePath}: ${(err as Error).message}`);
+  }
+  return sessionTransport(connection, channel, () => connection.client.end());
+}
+
+async function openShared(target: Ssh2Target, root: string): Promise<Transport> {
+  const key = keyOf(target);
+  const s = shared.get(key) ?? connect(key, target);
+  s.sessions++;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    s.sessions--;
+    if (s.sessions === 0 && holds === 0 && !s.gone) end(key, s);
+  };
+  let session: ReturnType<MuxClient['openSession']>;
+  try {
+    session = (await muxOn(s, target)).openSession(root);
+  } catch (err) {
+    release();
+    if (err instanceof MdsyncError) throw err;
+    throw new MdsyncError('REMOTE', `${target.host}: cannot start ${target.remotePath} serve --sessions: ${(err as Error).message}`);
+  }
+  return {
+    input: session.input,
+    output: session.output,
+    failure: () => session.failure(),
+    close: async () => {
+      await session.close();
+      release();
+    },
+  };
 }

@@ -23,6 +23,8 @@ export interface Ssh2Target {
   timeoutMs: number;
   remoteCommand: string;
   remotePath: string;
+  /** The Maildir the command serves, for a session of a shared `serve --sessions` (a batch). */
+  root?: string;
 }
 
 type AuthMethod = { type: 'agent'; username: string; agent: string } | { type: 'publickey'; username: string; key: Buffer };

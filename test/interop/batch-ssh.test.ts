@@ -1,12 +1,13 @@
-// `mdsync batch` to a real sshd on 127.0.0.1 through the built-in client: one SSH connection
-// carries the whole batch (sshd's log counts the logins), a second opens past sshd's MaxSessions,
-// and every user is exact after.
+// `mdsync batch` to a real sshd on 127.0.0.1 through the built-in client: one SSH connection and
+// one far `mdsync serve --sessions` carry the whole batch (sshd's log counts the logins and the
+// sessions), a far side that dies costs only a re-run of its users, and every user is exact after.
 
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { makeMaildir, message, messageFiles, removeDir, tempDir } from '../helpers/maildir.js';
+import { bulkFolder, makeMaildir, message, messageFiles, removeDir, tempDir } from '../helpers/maildir.js';
+import { REMOTE_PATH } from '../helpers/transports.js';
 import { useSshd } from '../helpers/sshd-fixture.js';
 import { ssh2Transport } from '../helpers/ssh-transports.js';
 
@@ -55,27 +56,71 @@ describe('mdsync batch over SSH', () => {
     const { users, list, home } = await setUp(30);
     const to = transport.endpoint(join(work, 'new', '%d', '%n'));
     const before = await logins();
+    const sessions = await sessionsStarted();
     const r = await runCli(['batch', 'backup', '--users', list, '--from', join(work, 'old', '%n'), '--to', to, '--mkpath', '--jobs', '8', ...transport.args], home, { SSH_AUTH_SOCK: '' });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('30 of 30 users done, 0 failed');
     expect(await logins()).toBe(before + 1);
     for (const user of users) await expectExact(user);
+    expect(await sessionsStarted()).toBe(sessions + 1);
 
     const v = await runCli(['batch', 'verify', '--users', list, '--from', join(work, 'old', '%n'), '--to', to, '--jobs', '8', ...transport.args], home, { SSH_AUTH_SOCK: '' });
     expect(v.stdout.trim()).toBe('30 of 30 mailboxes identical');
     expect(v.code).toBe(0);
     expect(await logins()).toBe(before + 2);
+    expect(await sessionsStarted()).toBe(sessions + 2);
   });
 
-  it('opens another connection past sshd\'s MaxSessions, and says so', async () => {
-    const { users, list, home } = await setUp(24);
-    const to = transport.endpoint(join(work, 'new', '%d', '%n'));
-    const before = await logins();
-    const r = await runCli(['batch', 'backup', '--users', list, '--from', join(work, 'old', '%n'), '--to', to, '--mkpath', '--jobs', '12', ...transport.args], home, { SSH_AUTH_SOCK: '' });
+  it('starts one mdsync serve for the whole batch, and runs once more the users a far side that died cut short', async () => {
+    const home = join(work, 'home');
+    await transport.prepare?.(home);
+    const users = Array.from({ length: 20 }, (_, i) => `user${i}@example.org`);
+    for (const [i, user] of users.entries()) await makeMaildir(join(work, 'old', user.split('@')[0] as string), [bulkFolder('', i * 100, 12)]);
+    const list = join(work, 'users');
+    await writeFile(list, users.join('\n') + '\n');
+    const joblog = join(work, 'joblog');
+    const mark = `MDSYNC_BATCH_TEST=${process.pid}-${Date.now()}`;
+    const sessionsBefore = await sessionsStarted();
+    const args = ['batch', 'backup', '--users', list, '--from', join(work, 'old', '%n'), '--to', transport.endpoint(join(work, 'new', '%d', '%n')), '--mkpath', '--jobs', '4', '--bwlimit', '100K', '--joblog', joblog,
+      ...transport.args.map((a) => (a === REMOTE_PATH ? `env ${mark} ${REMOTE_PATH}` : a))];
+    const run = runCli(args, home, { SSH_AUTH_SOCK: '' });
+    // Once a few users are done, the far `serve --sessions` is killed under the users in flight.
+    let killed = 0;
+    for (let i = 0; i < 400 && killed === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      if ((await readFile(joblog, 'utf8').catch(() => '')).split('\n').length < 5) continue;
+      for (const pid of await farServes(mark)) {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      }
+    }
+    const r = await run;
+    expect(killed).toBe(1);
+    expect(r.stderr).toMatch(/running it once more/);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('more sessions in flight than one SSH connection carries (sshd\'s MaxSessions, 10 by default): opening connection 2');
-    expect(await logins()).toBe(before + 2);
-    for (const user of users) await expectExact(user);
+    expect(r.stdout).toContain('20 of 20 users done, 0 failed');
+    for (const user of users) {
+      const n = user.split('@')[0] as string;
+      const strip = (files: Awaited<ReturnType<typeof messageFiles>>): unknown[] => files.map(({ path, sha, mtimeMs }) => ({ path, sha, mtimeMs }));
+      expect(strip(await messageFiles(join(work, 'new', 'example.org', n))), user).toEqual(strip(await messageFiles(join(work, 'old', n))));
+    }
+    // The one serve, and the one started after it was killed.
+    expect(await sessionsStarted()).toBe(sessionsBefore + 2);
   });
+
+  async function sessionsStarted(): Promise<number> {
+    return ((await readFile(server().logFile, 'utf8')).match(/Starting session: command for /g) ?? []).length;
+  }
 });
+
+/** The far `mdsync serve --sessions` processes started with this mark in their environment. */
+async function farServes(mark: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const [cmdline, environ] = await Promise.all([readFile(`/proc/${entry}/cmdline`, 'utf8'), readFile(`/proc/${entry}/environ`, 'utf8')]).catch(() => ['', '']);
+    if (cmdline.split('\0').includes('--sessions') && environ.split('\0').includes(mark)) pids.push(Number(entry));
+  }
+  return pids;
+}

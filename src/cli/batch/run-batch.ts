@@ -89,7 +89,6 @@ export async function runBatch(options: BatchOptions): Promise<number> {
   // Over the built-in client, each host's connection stays open between users (one handshake per host).
   const remote = options.remote.sshCommand === undefined && [options.from, options.to, ...users.flatMap((u) => [u.from ?? '', u.to ?? ''])].some(isRemote);
   const connections = remote ? await import('../../remote/ssh-connections.js') : undefined;
-  connections?.onConnectionNotice((line) => reporter.notice(line));
   const release = connections?.holdConnections();
   let stopping = false;
   const stop = (): void => {
@@ -104,10 +103,10 @@ export async function runBatch(options: BatchOptions): Promise<number> {
       void queue.add(async () => {
         if (options.maxLoad !== undefined) await waitForLoad(options.maxLoad, () => stopping, (load) => reporter.waitingForLoad(load));
         if (stopping) return;
-        const drops = connections?.droppedConnections() ?? 0;
+        const drops = connections?.droppedSessions() ?? 0;
         let row = await runUser(options, user, reporter, limit);
         // A dropped connection fails the users on it: each is run once more, on a new one.
-        if ((row.error?.code === 'REMOTE' || row.error?.code === 'TIMEOUT') && (connections?.droppedConnections() ?? 0) > drops) {
+        if ((row.error?.code === 'REMOTE' || row.error?.code === 'TIMEOUT') && (connections?.droppedSessions() ?? 0) > drops) {
           reporter.notice(`${user.user}: ${row.error.message}; running it once more`);
           row = await runUser(options, user, reporter, limit);
         }
