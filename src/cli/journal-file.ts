@@ -1,8 +1,10 @@
-// The journal of placements beside a pair's state: `<state>.journal.<n>` files of JSON lines, each
-// dropped once a saved state covers it (a run killed before that leaves them to the next run).
+// The journal of placements beside a pair's state: `<state>.journal/<n>` files of JSON lines, each
+// dropped once a saved state covers it (a run killed before that leaves them to the next run). A
+// directory per pair: finding a pair's parts never lists the state directory, which holds every
+// pair a batch ran.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isErrno } from '../errors.js';
 import type { JournalEntry, PlacementJournal } from '../sync/journal.js';
 import { fromTuples, toMessageTuple, type MessageTuple } from '../sync/state/records.js';
@@ -10,8 +12,7 @@ import { fromErrno, fsyncPathSync } from '../local/disk.js';
 
 /** The journal holds names, flags and hashes of the batches placed since the last saved state, never message bytes. */
 export function journalFile(statePath: string): PlacementJournal {
-  const dir = dirname(statePath);
-  const prefix = `${basename(statePath)}.journal.`;
+  const dir = `${statePath}.journal`;
   const parts = (): number[] => {
     let names: string[];
     try {
@@ -20,9 +21,9 @@ export function journalFile(statePath: string): PlacementJournal {
       if (isErrno(err, 'ENOENT')) return [];
       throw fromErrno(err, 'reading the journal in', dir);
     }
-    return names.flatMap((n) => (n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)) ? [Number(n.slice(prefix.length))] : [])).sort((x, y) => x - y);
+    return names.flatMap((n) => (/^\d+$/.test(n) ? [Number(n)] : [])).sort((x, y) => x - y);
   };
-  const pathOf = (n: number): string => join(dir, `${prefix}${n}`);
+  const pathOf = (n: number): string => join(dir, String(n));
   let next: number | undefined;
   let current: { n: number; fd: number } | undefined;
   /** Parts written since the last sync. */
@@ -33,10 +34,12 @@ export function journalFile(statePath: string): PlacementJournal {
     return next++;
   };
   let part = 0;
+  let newDir = false;
 
   const write = (entries: JournalEntry[]): void => {
     if (part === 0) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // Its entry in the state directory made durable with the first part's (sync).
+      if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) newDir = true;
       part = newPart();
     }
     if (!current || current.n !== part) {
@@ -106,6 +109,15 @@ export function journalFile(statePath: string): PlacementJournal {
           if (!isErrno(err, 'ENOENT')) throw fromErrno(err, 'removing the journal', pathOf(n));
         }
       }
+      // Nothing left to recover: the directory goes too, and the next write makes it again.
+      if (!current && parts().length === 0) {
+        try {
+          rmdirSync(dir);
+          part = 0;
+        } catch {
+          // Not there, or a part came meanwhile: it stays.
+        }
+      }
     },
     async sync() {
       if (unsynced.size === 0) return;
@@ -118,6 +130,8 @@ export function journalFile(statePath: string): PlacementJournal {
           fsyncPathSync(pathOf(n));
         }
         fsyncPathSync(dir);
+        if (newDir) fsyncPathSync(dirname(dir));
+        newDir = false;
         unsynced.clear();
       } catch (err) {
         throw fromErrno(err, 'saving the journal in', dir);

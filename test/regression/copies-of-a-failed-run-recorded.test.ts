@@ -66,7 +66,7 @@ describe.each([localTransport, serveTransport])('copies of a run that failed, se
     expect(await contentsByFolder(a)).toEqual(want);
     expect(await contentsByFolder(b)).toEqual(want);
     // The journal of placements is gone once a state covers it.
-    expect((await readdir(join(work, 'home', 'state', 'mdsync'))).filter((n) => n.includes('.journal.'))).toEqual([]);
+    expect((await readdir(join(work, 'home', 'state', 'mdsync'))).filter((n) => n.includes('.journal'))).toEqual([]);
   });
 });
 

@@ -34,13 +34,19 @@ describe('the journal file', () => {
     expect(await journalFile(join(dir, 'pair.state')).read()).toEqual([entry('INBOX'), entry('Carried'), entry('Work', true)]);
     await journal.covered(mark);
     expect(await journalFile(join(dir, 'pair.state')).read()).toEqual([entry('Carried'), entry('Work', true)]);
+    // Covered whole, the pair's journal directory goes: the state directory keeps no trace.
+    await journal.covered(journal.mark([]));
+    expect(readdirSync(dir)).toEqual([]);
+    await journal.append(entry('After'));
+    expect(await journalFile(join(dir, 'pair.state')).read()).toEqual([entry('After')]);
   });
 
   it('leaves out a last line a kill cut short', async () => {
     const journal = journalFile(join(dir, 'pair.state'));
     await journal.append(entry('INBOX'));
-    const [part] = readdirSync(dir).filter((n) => n.includes('.journal.'));
-    appendFileSync(join(dir, part as string), '{"idA":"dev:1:a","idB":"dev:2:b","folder":"Wo');
+    expect(readdirSync(dir)).toEqual(['pair.state.journal']);
+    const [part] = readdirSync(join(dir, 'pair.state.journal'));
+    appendFileSync(join(dir, 'pair.state.journal', part as string), '{"idA":"dev:1:a","idB":"dev:2:b","folder":"Wo');
     expect(await journalFile(join(dir, 'pair.state')).read()).toEqual([entry('INBOX')]);
   });
 });
