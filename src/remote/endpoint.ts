@@ -22,6 +22,7 @@ export function parseEndpoint(text: string): Endpoint {
     if (!host || path === '' ) throw new MdsyncError('USAGE', `an ssh:// endpoint needs a host and a path: ${text}`);
     const ep: Endpoint = { kind: 'remote', host, path };
     if (url.username) ep.user = decodeURIComponent(url.username);
+    refuseOptionLike(ep, text);
     if (url.port) ep.port = Number(url.port);
     return ep;
   }
@@ -39,7 +40,13 @@ function remote(user: string | undefined, host: string, path: string, text: stri
   if (path === '') throw new MdsyncError('USAGE', `remote endpoint ${text} has no path`);
   const ep: Endpoint = { kind: 'remote', host, path };
   if (user) ep.user = user;
+  refuseOptionLike(ep, text);
   return ep;
+}
+
+/** A host or login starting with `-` would reach an ssh command (-e) as an option (`-oProxyCommand=…`). */
+function refuseOptionLike(ep: { host: string; user?: string }, text: string): void {
+  if (ep.host.startsWith('-') || ep.user?.startsWith('-')) throw new MdsyncError('USAGE', `remote endpoint ${text}: a host or user may not start with "-"`);
 }
 
 function expandHome(p: string): string {

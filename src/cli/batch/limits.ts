@@ -6,12 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MdsyncError } from '../../errors.js';
 import { quoted } from '../../printable.js';
 
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const UNITS: Record<string, number> = { '': 1024, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
-/** `500K`, `20M`, `1G` (powers of 1024, as rsync reads --bwlimit) or bytes: bytes per second. */
+/** `500K`, `20M`, `1G`, `800B`; a bare number is KiB (powers of 1024, as rsync reads --bwlimit): bytes per second. */
 export function parseRate(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)(?:i?b)?(?:\/s)?$/i.exec(text.trim());
-  const rate = m ? Number(m[1]) * (UNITS[(m[2] as string).toLowerCase()] as number) : NaN;
+  const m = /^(\d+(?:\.\d+)?)(?:([kmg])i?b?|(b)?)(?:\/s)?$/i.exec(text.trim());
+  const rate = m ? Number(m[1]) * (UNITS[(m[2] ?? m[3] ?? '').toLowerCase()] as number) : NaN;
   if (!m || !(rate >= 1)) throw new MdsyncError('USAGE', `--bwlimit takes a rate such as 500K or 20M (bytes per second), not ${quoted(text)}`);
   return Math.floor(rate);
 }

@@ -96,6 +96,23 @@ export function checkTemplate(option: string, template: string): void {
   parseEndpoint(template.replace(/%[und]/g, 'x'));
 }
 
+/** The template's text before its first placeholder of the user, `%%` read as `%`. */
+function fixedPart(template: string): string {
+  let out = '';
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i] as string;
+    if (ch !== '%') {
+      out += ch;
+      continue;
+    }
+    const next = template[i + 1];
+    if (next === 'u' || next === 'n' || next === 'd') break;
+    out += '%';
+    i++;
+  }
+  return out;
+}
+
 export function expandTemplate(template: string, user: string): string {
   const at = user.lastIndexOf('@');
   const values: Record<string, string> = { u: user, n: at < 0 ? user : user.slice(0, at), d: at < 0 ? '' : user.slice(at + 1), '%': '%' };
@@ -110,7 +127,7 @@ export function expandTemplate(template: string, user: string): string {
 export function endpointFor(option: string, template: string, user: string): string {
   const expanded = expandTemplate(template, user);
   const endpoint = parseEndpoint(expanded);
-  const fixedText = template.replace(/%[und].*$/s, '');
+  const fixedText = fixedPart(template);
   let fixed = '/';
   try {
     fixed = parseEndpoint(fixedText).path;

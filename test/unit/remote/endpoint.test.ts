@@ -29,6 +29,12 @@ describe('parseEndpoint', () => {
     expect(() => parseEndpoint(text)).toThrow(message);
   });
 
+  it('refuses a host or user an ssh command would take for an option', () => {
+    for (const text of ['-oProxyCommand=touch x:/srv', '-oProxyCommand=x@host:/srv', 'ssh://-oProxyCommand@host/srv']) {
+      expect(() => parseEndpoint(text), text).toThrow('a host or user may not start with "-"');
+    }
+  });
+
   it('describes a remote endpoint the way it was written', () => {
     expect(describeEndpoint(parseEndpoint('ssh://backup@nas:2222/srv/alice'))).toBe('backup@nas:2222:/srv/alice');
   });

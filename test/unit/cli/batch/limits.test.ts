@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { RateLimit, parseLoad, parseRate, waitForLoad } from '../../../../src/cli/batch/limits.js';
 
 describe('batch throttles', () => {
-  it('reads rates as rsync does (powers of 1024)', () => {
+  it('reads rates as rsync does (powers of 1024, a bare number in KiB)', () => {
     expect(parseRate('500K')).toBe(512_000);
     expect(parseRate('20m')).toBe(20 * 1024 * 1024);
     expect(parseRate('1G')).toBe(1024 ** 3);
-    expect(parseRate('4096')).toBe(4096);
+    expect(parseRate('4096')).toBe(4096 * 1024);
+    expect(parseRate('800B')).toBe(800);
+    expect(parseRate('2KiB/s')).toBe(2048);
     for (const bad of ['', 'fast', '0', '-5K', '5T']) expect(() => parseRate(bad)).toThrow('--bwlimit takes a rate');
   });
 

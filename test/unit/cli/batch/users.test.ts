@@ -48,6 +48,9 @@ describe('templates', () => {
   it('keeps an endpoint under its template\'s fixed directory', () => {
     expect(endpointFor('--to', 'newhost:/srv/%d/%n', 'a@b')).toBe('newhost:/srv/b/a');
     expect(endpointFor('--from', '/var/mail/user-%n', 'a')).toBe('/var/mail/user-a');
+    expect(endpointFor('--from', '/srv/100%%/%u', 'a@b')).toBe('/srv/100%/a@b');
+    // Where the user names the host, a name an ssh command would take for an option is refused.
+    expect(() => endpointFor('--to', '%n:/srv/mail', '-oProxyCommand=touch x@example.org')).toThrow('a host or user may not start with "-"');
     // A name the list check would refuse does not get past this one either.
     expect(() => endpointFor('--from', '/var/vmail/%n', '..')).toThrow('--from gives user ".." the path "/var", outside "/var/vmail"');
     expect(() => endpointFor('--from', '/var/vmail/%d/%n', 'x@../..')).toThrow('outside');
