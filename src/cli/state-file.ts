@@ -41,6 +41,9 @@ export interface LoadedState {
 
 const HEADER_CHUNK = 64 * 1024;
 
+/** State directories whose leftovers this process removed already. */
+const swept = new Set<string>();
+
 /**
  * Opens the state and reads its header; each folder's records are read from the open file when
  * the run first needs them (a run that saves a new state meanwhile renames over the path, and
@@ -48,7 +51,13 @@ const HEADER_CHUNK = 64 * 1024;
  */
 export async function loadStateFile(path: string): Promise<LoadedState> {
   // A run killed while saving leaves its temp file; the state itself is the old one or the new one.
-  await removeLeftovers(dirname(path)).catch(() => undefined);
+  // Once per directory and process: a batch's users share the directory, and a listing of it
+  // per user would cost as much as the users' runs.
+  const dir = dirname(path);
+  if (!swept.has(dir)) {
+    swept.add(dir);
+    await removeLeftovers(dir).catch(() => undefined);
+  }
   let fd: number;
   try {
     fd = openSync(path, 'r');

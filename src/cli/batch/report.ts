@@ -31,7 +31,9 @@ export interface UserRow {
   differences?: string[];
 }
 
+/** Least time between two progress lines: redrawn in place on a terminal, one under another elsewhere (a log). */
 const REDRAW_MS = 200;
+const LOG_MS = 5_000;
 
 /** `1 204`: thousands apart, as a verdict reads. */
 function grouped(n: number): string {
@@ -48,6 +50,7 @@ export class BatchReporter {
   private doneMessages = 0;
   private failedSoFar = 0;
   private toldLoad = false;
+  private readonly terminal = process.stderr.isTTY === true;
 
   constructor(private readonly options: BatchOptions, private readonly total: number, private readonly skipped: number) {}
 
@@ -92,7 +95,7 @@ export class BatchReporter {
   }
 
   /** Prints the end of the batch and returns its exit code. */
-  end(refused: RefusedLine[], stopped: boolean): number {
+  end(refused: RefusedLine[], stopped: boolean, joblogError?: string): number {
     this.clear();
     const o = this.options;
     const rows = [...this.rows].sort((a, b) => a.line - b.line);
@@ -100,18 +103,24 @@ export class BatchReporter {
     const guarded = rows.filter((r) => r.exit === EXIT.GUARD);
     const changed = rows.filter((r) => r.exit === EXIT.CHANGED);
     const notStarted = this.total - rows.length;
-    const exit = stopped ? EXIT.INTERRUPTED
+    const exit = joblogError !== undefined ? EXIT.FAILED
+      : stopped ? EXIT.INTERRUPTED
       : failed.length > 0 || refused.length > 0 ? EXIT.FAILED
       : guarded.length > 0 ? EXIT.GUARD
       : changed.length > 0 ? EXIT.CHANGED : EXIT.OK;
     for (const r of refused) this.stderr(`${o.users === '-' ? 'standard input' : o.users}, line ${r.line}: user ${quoted(r.user)} refused: ${r.message}`);
-    for (const r of [...failed, ...guarded]) if (!r.differences) this.stderr(`${r.user}: ${r.exit === EXIT.GUARD ? 'refused by a guard' : 'failed'} (exit ${r.exit}): ${r.error?.message ?? 'no reason given'}`);
+    for (const r of [...failed, ...guarded, ...changed]) {
+      if (r.differences) continue;
+      const how = r.exit === EXIT.GUARD ? 'refused by a guard' : r.exit === EXIT.CHANGED ? 'done, but a side changed during its run' : 'failed';
+      this.stderr(`${r.user}: ${how} (exit ${r.exit}): ${r.error?.message ?? 'no reason given'}`);
+    }
     if (failed.length + guarded.length + changed.length > 0 && !o.pair.dryRun) {
       this.stderr(o.joblog !== undefined
         ? `to run the users that did not finish again: the same command with --retry-failed (they are in ${o.joblog})`
         : 'to run only the users that did not finish again, give --joblog FILE, then --retry-failed');
     }
-    if (stopped) this.stderr(`stopped: ${notStarted} user${notStarted === 1 ? '' : 's'} not started${o.joblog !== undefined ? '; the same command with --resume takes them up' : ''}`);
+    if (joblogError !== undefined) this.stderr(`${joblogError}: no new user was started; the users it did not record are run again by --resume`);
+    if (stopped && joblogError === undefined) this.stderr(`stopped: ${notStarted} user${notStarted === 1 ? '' : 's'} not started${o.joblog !== undefined ? '; the same command with --resume takes them up' : ''}`);
     const seconds = (performance.now() - this.t0) / 1000;
     if (o.json) {
       process.stdout.write(JSON.stringify({
@@ -122,7 +131,7 @@ export class BatchReporter {
         refusedLines: refused,
       }) + '\n');
     } else if (!o.quiet) {
-      process.stdout.write(`${o.command === 'verify' ? verdict(rows, refused) : summaryLine(o, { done: rows.length - failed.length - guarded.length, of: this.total + refused.length, failed: failed.length + refused.length, guarded: guarded.length }, seconds, this.doneMessages, this.doneBytes)}\n`);
+      process.stdout.write(`${o.command === 'verify' ? verdict(rows, refused, this.skipped + notStarted) : summaryLine(o, { done: rows.length - failed.length - guarded.length, of: this.total + refused.length, failed: failed.length + refused.length, guarded: guarded.length }, seconds, this.doneMessages, this.doneBytes)}\n`);
       if (this.skipped > 0) process.stdout.write(`${grouped(this.skipped)} user${this.skipped === 1 ? '' : 's'} skipped (${o.resume ? 'done already' : 'not failed'} in ${o.joblog})\n`);
     }
     return exit;
@@ -134,14 +143,14 @@ export class BatchReporter {
   }
 
   private clear(): void {
-    if (this.drawn) process.stderr.write('\r\x1b[K');
+    if (this.drawn && this.terminal) process.stderr.write('\r\x1b[K');
     this.drawn = false;
   }
 
   private draw(force = false): void {
     if (!this.options.progress) return;
     const now = performance.now();
-    if (!force && now - this.lastDraw < REDRAW_MS) return;
+    if ((!force || !this.terminal) && now - this.lastDraw < (this.terminal ? REDRAW_MS : LOG_MS)) return;
     this.lastDraw = now;
     const done = this.rows.length;
     let bytes = this.doneBytes;
@@ -150,8 +159,12 @@ export class BatchReporter {
     const left = done > 0 && done < this.total ? ` · about ${formatDuration((elapsed / done) * (this.total - done))} left` : '';
     const failed = this.failedSoFar > 0 ? ` (${this.failedSoFar} failed)` : '';
     const line = `users ${done}/${this.total}${failed}, ${this.inFlight.size} running · ${this.doneMessages} messages, ${formatBytes(bytes)}, ${formatBytes(elapsed > 0 ? bytes / elapsed : 0)}/s${left}`;
-    process.stderr.write(`\r\x1b[K${line}`);
-    this.drawn = true;
+    if (this.terminal) {
+      process.stderr.write(`\r\x1b[K${line}`);
+      this.drawn = true;
+    } else {
+      process.stderr.write(`mdsync: ${line}\n`);
+    }
   }
 }
 
@@ -170,12 +183,16 @@ function summaryLine(o: BatchOptions, counts: { done: number; of: number; failed
   return `batch ${what}: ${grouped(counts.done)} of ${grouped(counts.of)} users done, ${grouped(counts.failed)} failed, ${grouped(counts.guarded)} refused by a guard; ${grouped(messages)} messages (${formatBytes(bytes)}) ${o.pair.dryRun ? 'to copy' : 'copied'} in ${formatDuration(seconds)}`;
 }
 
-/** The line a migration is signed off on: a user whose line was refused is a mailbox not compared. */
-function verdict(rows: UserRow[], refused: RefusedLine[]): string {
-  const of = rows.length + refused.length;
+/**
+ * The line a migration is signed off on: a user whose line was refused, and one this run left out
+ * (skipped by --resume or --retry-failed, or not started before a stop), is a mailbox not compared.
+ */
+function verdict(rows: UserRow[], refused: RefusedLine[], leftOut: number): string {
+  const of = rows.length + refused.length + leftOut;
   const differ = rows.filter((r) => r.exit !== EXIT.OK);
-  if (differ.length + refused.length === 0) return `${grouped(of)} of ${grouped(of)} mailboxes identical`;
-  return [`${grouped(of - differ.length - refused.length)} of ${grouped(of)} mailboxes identical; these are not:`,
+  const notCompared = leftOut > 0 ? `; ${grouped(leftOut)} not compared in this run` : '';
+  if (differ.length + refused.length === 0) return `${grouped(rows.length)} of ${grouped(of)} mailboxes identical${notCompared}`;
+  return [`${grouped(rows.length - differ.length)} of ${grouped(of)} mailboxes identical${notCompared}; these are not:`,
     ...differ.map((r) => `  ${r.user}: ${r.differences ? `${r.differences.length} difference${r.differences.length === 1 ? '' : 's'}` : `not compared: ${r.error?.message ?? ''}`}`),
     ...refused.map((r) => `  ${quoted(r.user)}: not compared: its line (${r.line}) was refused`)].join('\n');
 }

@@ -91,6 +91,7 @@ export async function runBatch(options: BatchOptions): Promise<number> {
   const connections = remote ? await import('../../remote/ssh-connections.js') : undefined;
   const release = connections?.holdConnections();
   let stopping = false;
+  let joblogError: string | undefined;
   const stop = (): void => {
     stopping = true;
     reporter.stopping();
@@ -110,17 +111,23 @@ export async function runBatch(options: BatchOptions): Promise<number> {
           reporter.notice(`${user.user}: ${row.error.message}; running it once more`);
           row = await runUser(options, user, reporter, limit);
         }
-        if (joblog) await joblog.append(formatJoblogLine({ user: row.user, start: row.start, seconds: row.seconds, exit: row.exit, copied: row.copied, bytes: row.bytes, error: row.error?.message ?? '' }));
         reporter.finished(row);
+        try {
+          await joblog?.append(formatJoblogLine({ user: row.user, start: row.start, seconds: row.seconds, exit: row.exit, copied: row.copied, bytes: row.bytes, error: row.error?.message ?? '' }));
+        } catch (err) {
+          // Without its record --resume would run this user again at worst; without a joblog at all it cannot be trusted: stop.
+          joblogError ??= (err as Error).message;
+          stopping = true;
+        }
       });
     }
     await queue.onIdle();
   } finally {
     process.removeListener('SIGTERM', stop);
     release?.();
-    await joblog?.close();
+    await joblog?.close().catch((err: unknown) => { joblogError ??= (err as Error).message; });
   }
-  return reporter.end(refused, stopping);
+  return reporter.end(refused, stopping, joblogError);
 }
 
 async function runUser(options: BatchOptions, u: BatchUser, reporter: BatchReporter, limit: RateLimit | undefined): Promise<UserRow> {
