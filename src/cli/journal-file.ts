@@ -35,15 +35,17 @@ export function journalFile(statePath: string): PlacementJournal {
   };
   let part = 0;
   let newDir = false;
+  let dirMade = false;
 
   const write = (entries: JournalEntry[]): void => {
-    if (part === 0) {
-      // Its entry in the state directory made durable with the first part's (sync).
-      if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) newDir = true;
-      part = newPart();
-    }
+    if (part === 0) part = newPart();
     if (!current || current.n !== part) {
       if (current) closeSync(current.fd);
+      if (!dirMade) {
+        // Its entry in the state directory made durable with the first part's (sync).
+        if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) newDir = true;
+        dirMade = true;
+      }
       current = { n: part, fd: openSync(pathOf(part), 'a', 0o600) };
     }
     unsynced.add(part);
@@ -113,7 +115,7 @@ export function journalFile(statePath: string): PlacementJournal {
       if (!current && parts().length === 0) {
         try {
           rmdirSync(dir);
-          part = 0;
+          dirMade = false;
         } catch {
           // Not there, or a part came meanwhile: it stays.
         }

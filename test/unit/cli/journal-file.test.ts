@@ -39,6 +39,12 @@ describe('the journal file', () => {
     expect(readdirSync(dir)).toEqual([]);
     await journal.append(entry('After'));
     expect(await journalFile(join(dir, 'pair.state')).read()).toEqual([entry('After')]);
+    // A mark carrying entries after the directory went makes it again for them.
+    await journal.covered(journal.mark([]));
+    expect(readdirSync(dir)).toEqual([]);
+    const carried = journal.mark([entry('Carried again')]);
+    await journal.covered(carried);
+    expect(await journalFile(join(dir, 'pair.state')).read()).toEqual([entry('Carried again')]);
   });
 
   it('leaves out a last line a kill cut short', async () => {
