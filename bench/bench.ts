@@ -1,4 +1,4 @@
-// `npm run bench`: mdsync against rsync and doveadm on a real-mail corpus, locally and over SSH, and a scale test; writes bench/RESULTS.md.
+// `npm run bench`: mdsync against rsync and doveadm on a real-mail corpus, locally and over SSH, a scale test, small mailboxes and many of them; writes bench/RESULTS.md.
 
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { parseOptions } from './options.js';
 import { runScale, scaleTable } from './scale.js';
 import { runSideBySide } from './side-by-side.js';
 import { runSmall, smallTable } from './small.js';
+import { batchTable, runBatch } from './batch.js';
 import { snapshotMdsync } from './snapshot.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,7 +64,21 @@ async function main(): Promise<number> {
         smallTable(rows),
       ].join('\n');
     }
-    writeReport(options.out, { body, scale, small });
+    let batch: string | undefined;
+    if (options.batch) {
+      const rows = await runBatch({ work, cli, users: options.batchUsers, messages: options.batchMessages, sample: options.batchSample, jobs: options.batchJobs, runs: options.runs, seed: options.seed });
+      batch = [
+        '## Many small mailboxes over SSH: mdsync batch against a run per user',
+        '',
+        `${options.batchUsers} users of ${options.batchMessages} messages each (the SpamAssassin corpus in 3 folders), backed up to an sshd on 127.0.0.1 through the built-in client: ` +
+          `\`mdsync batch backup --jobs ${options.batchJobs}\` (one process, one connection, one far \`mdsync serve --sessions\`) against a shell loop of \`mdsync backup\` per user and ` +
+          `\`parallel -j${options.batchJobs}\` of it, each starting a process, a login and a far mdsync per user. The per-user peers are timed on ${Math.min(options.batchSample, options.batchUsers)} users and scaled to all. ` +
+          `${options.runs} repetitions, medians. Measured on ${new Date().toISOString().slice(0, 10)}, ${machine()}, work dir ${filesystem(work)}.`,
+        '',
+        batchTable(rows),
+      ].join('\n');
+    }
+    writeReport(options.out, { body, scale, small, batch });
     console.log(`\nreport written to ${options.out} (${((Date.now() - started) / 60_000).toFixed(1)} min in all)`);
     return 0;
   } finally {

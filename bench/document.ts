@@ -1,16 +1,17 @@
-// The report file: the side-by-side part, the scale section and the small-mailbox section, each
-// kept when a run does not redo it.
+// The report file: the side-by-side part, the scale section, the small-mailbox and the
+// many-mailboxes sections, each kept when a run does not redo it.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const SECTIONS = ['small', 'scale'] as const;
+const SECTIONS = ['small', 'batch', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Parts {
   body?: string;
   scale?: string;
   small?: string;
+  batch?: string;
 }
 
 const marks = (name: Section): [string, string] => [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];

@@ -26,6 +26,12 @@ export interface BenchOptions {
   /** Run the small-mailbox section (first copies of 50, 2 000, 20 000 messages against rsync). */
   small: boolean;
   smallSizes: number[];
+  /** Run the many-mailboxes section (mdsync batch over SSH against per-user runs). */
+  batch: boolean;
+  batchUsers: number;
+  batchMessages: number;
+  batchSample: number;
+  batchJobs: number;
   scaleFolders: number;
   /** Verify after every repetition, not only the first. */
   verifyAll: boolean;
@@ -54,6 +60,9 @@ export const USAGE = `usage: node dist/bench/bench.js [options]
   --scale-folders N  folders in the scale test (default 200)
   --small            also run the small mailboxes (first copies against rsync); --small-only runs nothing else
   --small-sizes LIST message counts for them (default 50,2000,20000)
+  --batch            also run many small mailboxes over SSH (mdsync batch against a loop and GNU parallel); --batch-only runs nothing else
+  --batch-users N    users (default 1000); --batch-messages N messages each (default 50)
+  --batch-sample N   users the per-user peers are timed on, scaled to all (default 100); --batch-jobs N (default 8)
   --keep             keep the work dir`;
 
 function positive(name: string, value: string): number {
@@ -93,6 +102,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       small: { type: 'boolean', default: false },
       'small-only': { type: 'boolean', default: false },
       'small-sizes': { type: 'string', default: '50,2000,20000' },
+      batch: { type: 'boolean', default: false },
+      'batch-only': { type: 'boolean', default: false },
+      'batch-users': { type: 'string', default: '1000' },
+      'batch-messages': { type: 'string', default: '50' },
+      'batch-sample': { type: 'string', default: '100' },
+      'batch-jobs': { type: 'string', default: '8' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -102,6 +117,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const scaleOnly = values['scale-only'] === true;
   const smallOnly = values['small-only'] === true;
+  const batchOnly = values['batch-only'] === true;
+  const only = scaleOnly || smallOnly || batchOnly;
   return {
     messages: positive('messages', values.messages as string),
     folders: positive('folders', values.folders as string),
@@ -114,11 +131,16 @@ export function parseOptions(argv: string[]): BenchOptions {
     local: values['no-local'] !== true,
     ssh: values['no-ssh'] !== true,
     doveadm: values['no-doveadm'] !== true,
-    sideBySide: !scaleOnly && !smallOnly,
-    scale: scaleOnly || (values.scale === true && !smallOnly),
+    sideBySide: !only,
+    scale: scaleOnly || (values.scale === true && !only),
     scaleSizes: (values['scale-sizes'] as string).split(',').map((s) => positive('scale-sizes', s.trim())).sort((a, b) => a - b),
     scaleFolders: positive('scale-folders', values['scale-folders'] as string),
-    small: smallOnly || (values.small === true && !scaleOnly),
+    small: smallOnly || (values.small === true && !only),
+    batch: batchOnly || (values.batch === true && !only),
+    batchUsers: positive('batch-users', values['batch-users'] as string),
+    batchMessages: positive('batch-messages', values['batch-messages'] as string),
+    batchSample: positive('batch-sample', values['batch-sample'] as string),
+    batchJobs: positive('batch-jobs', values['batch-jobs'] as string),
     smallSizes: (values['small-sizes'] as string).split(',').map((s) => positive('small-sizes', s.trim())).sort((a, b) => a - b),
     verifyAll: values['verify-all'] === true,
     syscalls: values.syscalls === true,

@@ -12,15 +12,18 @@ import { SSH, SSHD, requireTool } from '../helpers/sshd.js';
 
 const BENCH = fileURLToPath(new URL('../../dist/bench/bench.js', import.meta.url));
 const RSYNC = '/usr/bin/rsync';
+const PARALLEL = '/usr/bin/parallel';
 
 // A missing peer fails here, never skips: .ci/run installs them all.
 requireTool(SSHD);
 requireTool(SSH);
 requireDovecot();
-try {
-  accessSync(RSYNC, constants.X_OK);
-} catch {
-  throw new Error(`${RSYNC} is missing: install rsync (.ci/run does)`);
+for (const [tool, pkg] of [[RSYNC, 'rsync'], [PARALLEL, 'parallel']] as const) {
+  try {
+    accessSync(tool, constants.X_OK);
+  } catch {
+    throw new Error(`${tool} is missing: install ${pkg} (.ci/run does)`);
+  }
 }
 
 const SECTIONS: Record<string, string[]> = {
@@ -69,7 +72,8 @@ describe('npm run bench on a tiny corpus', () => {
     const out = join(work, 'RESULTS.md');
     const r = await run([
       '--messages', String(MESSAGES), '--folders', '4', '--runs', '1', '--changes', '5',
-      '--scale', '--scale-sizes', '200,400', '--scale-folders', '10', '--small', '--small-sizes', '20', '--dir', work, '--out', out,
+      '--scale', '--scale-sizes', '200,400', '--scale-folders', '10', '--small', '--small-sizes', '20',
+      '--batch', '--batch-users', '6', '--batch-messages', '4', '--batch-sample', '3', '--batch-jobs', '2', '--dir', work, '--out', out,
     ]);
     output = `${r.stdout}\n${r.stderr}`;
     expect(r.code, output).toBe(0);
@@ -140,6 +144,23 @@ describe('npm run bench on a tiny corpus', () => {
       expect(row, `${run}\n${report}`).toBeDefined();
       for (const cell of (row as string[]).slice(2)) expect(cell, (row as string[]).join(' | ')).toMatch(/^\d+(\.\d+)?( s| MB|×)$/);
     }
+  });
+
+  it('has many small mailboxes over SSH: mdsync batch against a loop and GNU parallel, a ratio to the loop', () => {
+    const rows = rowsUnder(report, 'Many small mailboxes over SSH: mdsync batch against a run per user');
+    expect(rows.map((r) => r[0])).toEqual([
+      'run',
+      'mdsync batch backup --jobs 2, first copy',
+      'mdsync batch backup --jobs 2, no-change re-run',
+      'shell loop of mdsync backup, first copy (timed on a sample, scaled)',
+      'parallel -j2 mdsync backup, first copy (timed on a sample, scaled)',
+      'parallel -j2 mdsync backup, no-change re-run (timed on a sample, scaled)',
+    ]);
+    for (const row of rows.slice(1)) {
+      expect(row[1], row.join(' | ')).toMatch(/^\d+\.\d s$/);
+      expect(row[3], row.join(' | ')).toMatch(/^\d+ MB$/);
+    }
+    expect(rows[1]?.[2]).toMatch(/^\d+\.\d\d×$/);
   });
 });
 
