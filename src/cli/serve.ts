@@ -33,14 +33,19 @@ export async function runServe(root: string): Promise<number> {
 
 /** Every session the client opens on stdin/stdout, each with its own root, lock and exit status. */
 export async function runServeSessions(): Promise<number> {
+  // A session whose client left while its work was stuck (a hung disk) keeps its Maildir's lock,
+  // held by this live process, so nothing else writes there; the other sessions go on. Once every
+  // client has left, the process ends at once: the lock is then stale, and the next run takes it over.
+  let abandoned = false;
   await serveSessions(process.stdin, process.stdout, (root, input, output, log) => {
     const dir = serveRoot(root);
     return serveSession(input, output, {
       open: (request) => LocalAgent.open(dir, { ...request, create: request.create ?? false }),
       log,
-      exitNow: (code) => process.exit(code),
+      exitNow: () => { abandoned = true; },
     });
   });
+  if (abandoned) process.exit(1);
   process.stdin.destroy();
   setTimeout(() => process.exit(0), EXIT_AFTER_MS).unref();
   return 0;

@@ -10,6 +10,9 @@ import { folderSelection, unmatchedGlobs } from './options.js';
 import { subscriptionName } from './output.js';
 import { jsonError } from './report.js';
 
+/** Messages hashed per request. */
+const CHECKSUM_SLICE = 256;
+
 async function gather(agent: Agent, list: FolderList, include: (name: string) => boolean): Promise<VerifySide> {
   const folders = new Map<string, VerifyEntry[]>();
   const uidValidity = new Map<string, number>();
@@ -37,8 +40,12 @@ async function gather(agent: Agent, list: FolderList, include: (name: string) =>
     const guids = manifest.messages.map((e) => e.guid);
     if (agent.checksum) {
       // Hashed where the files are: over SSH only the hashes cross, never the bodies.
-      const sums = await agent.checksum(f.name, guids);
-      sums.forEach((c, i) => c && add(guids[i] as string, c.hash, c.mtime));
+      // A few hundred at a time: each answer comes well within --timeout, however large the folder.
+      for (let i = 0; i < guids.length; i += CHECKSUM_SLICE) {
+        const slice = guids.slice(i, i + CHECKSUM_SLICE);
+        const sums = await agent.checksum(f.name, slice);
+        sums.forEach((c, k) => c && add(slice[k] as string, c.hash, c.mtime));
+      }
     } else {
       for await (const batch of agent.read(f.name, guids)) for (const got of batch) {
         if (got.vanished || !got.data) continue;

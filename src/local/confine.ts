@@ -1,6 +1,7 @@
 // No path leaves the root: a folder whose directory, or its cur/new/tmp, resolves outside the
 // Maildir through a symbolic link is refused, whatever a peer asks for.
 
+import { realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { MdsyncError, isErrno } from '../errors.js';
@@ -16,10 +17,12 @@ export class Confinement {
     this.realRoot ??= await realpath(this.root);
     const root = this.realRoot;
     const inside = (p: string): boolean => p === root || p.startsWith(`${root}${sep}`);
+    // Synchronous, as a folder's stamp is (scan.ts): four resolutions per folder a run opens, where
+    // a promise each would cost the event loop more than the system calls.
     for (const path of [dir, join(dir, 'cur'), join(dir, 'new'), join(dir, 'tmp')]) {
       let real: string;
       try {
-        real = await realpath(path);
+        real = realpathSync.native(path);
       } catch (err) {
         if (isErrno(err, 'ENOENT')) continue;
         throw fromErrno(err, 'opening folder', path);

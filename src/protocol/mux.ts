@@ -4,6 +4,7 @@
 // bytes are the ordinary protocol's, so a session here is the same as over a stream of its own.
 
 import { PassThrough, Writable, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { MdsyncError } from '../errors.js';
 import { quoted } from '../printable.js';
 import { MAX_FRAME, MAX_TEXT } from './limits.js';
@@ -120,9 +121,13 @@ export async function serveSessions(input: Readable, output: Writable, serveOne:
   try {
     for await (const f of frames(input)) {
       if (f.kind === Kind.Open) {
-        const root = parseJson(f.payload, 'opening').root;
-        if (typeof root !== 'string' || root === '' || root.length > MAX_TEXT || root.includes('\0')) throw new MdsyncError('PROTOCOL', 'a session opened without a root path');
         if (sessions.has(f.id)) throw new MdsyncError('PROTOCOL', `session ${f.id} opened twice`);
+        // A session that cannot be served is turned away alone: the others go on.
+        const root = parseJson(f.payload, 'opening').root;
+        if (typeof root !== 'string' || root === '' || root.length > MAX_TEXT || root.includes('\0')) {
+          await exit(f.id, 1, `a session must name its Maildir's path (at most ${MAX_TEXT} characters, no NUL)`);
+          continue;
+        }
         if (sessions.size >= MAX_MUX_SESSIONS) {
           await exit(f.id, 1, `more than ${MAX_MUX_SESSIONS} sessions at once`);
           continue;
@@ -131,10 +136,14 @@ export async function serveSessions(input: Readable, output: Writable, serveOne:
         sessions.set(f.id, sessionInput);
         let said = '';
         const log = (line: string): void => { said = `${said}${line}\n`.slice(-MAX_TEXT); };
-        running.push(serveOne(root, sessionInput, sessionWriter(shared, f.id), log)
+        const writer = sessionWriter(shared, f.id);
+        running.push(serveOne(root, sessionInput, writer, log)
           .catch((err: unknown) => { log(`mdsync serve: ${(err as Error).message}`); return 1; })
-          .then((code) => {
+          .then(async (code) => {
             sessions.delete(f.id);
+            // Its last bytes (the answer to bye) go before its exit, which ends it on the client.
+            if (!writer.writableEnded) writer.end();
+            await finished(writer).catch(() => undefined);
             return exit(f.id, code, said);
           }));
       } else if (f.kind === Kind.Data || f.kind === Kind.End) {

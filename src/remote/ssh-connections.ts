@@ -20,6 +20,8 @@ interface Shared {
 const shared = new Map<string, Shared>();
 let holds = 0;
 let dropped = 0;
+/** How long a batch's idle connection waits for another user of its host. */
+const IDLE_MS = 5_000;
 
 /**
  * Shares one connection and one far `serve --sessions` per host until the returned function is
@@ -110,7 +112,11 @@ async function openShared(target: Ssh2Target, root: string): Promise<Transport> 
     if (released) return;
     released = true;
     s.sessions--;
-    if (s.sessions === 0 && holds === 0 && !s.gone) end(key, s);
+    if (s.sessions > 0 || s.gone) return;
+    if (holds === 0) end(key, s);
+    // Held, an idle connection waits a while for the host's next user, then ends: a template with
+    // a login or a host per user must not leave a connection open per user until the batch ends.
+    else setTimeout(() => { if (s.sessions === 0 && !s.gone) end(key, s); }, IDLE_MS).unref();
   };
   let session: ReturnType<MuxClient['openSession']>;
   try {

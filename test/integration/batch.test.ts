@@ -208,6 +208,23 @@ describe('mdsync batch', () => {
     expect((await readdir(join(work, 'new'))).sort()).toEqual([...DOMAINS].sort());
   });
 
+  it('holds a line\'s own sides to the templates, and never gives two users one Maildir', async () => {
+    const users = await makeUsers(3);
+    const [a, b, c] = users as [string, string, string];
+    const outside = join(work, 'elsewhere');
+    const list = await writeList('users', [
+      a,
+      `${b}\t${oldMaildir(b)}\t${outside}`,
+      `${c}\t${oldMaildir(c)}\t${newMaildir(a)}`,
+    ]);
+    const r = await batch(['backup', '--users', list]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`mdsync: ${b}: failed (exit 1): --to gives user "${b}" "${outside}": outside "${join(work, 'new')}"`);
+    expect(r.stderr).toContain(`mdsync: ${c}: failed (exit 1): its destination ${newMaildir(a)} is user ${a}'s (line 1) too`);
+    await expectExact(a);
+    await expect(readdir(outside)).rejects.toThrow();
+  });
+
   it('reads the user list from standard input', async () => {
     const users = await makeUsers(4);
     const child = spawn(process.execPath, [BIN, 'batch', 'backup', '--users', '-', '--from', FROM(), '--to', TO(), '--mkpath', '-q'], {

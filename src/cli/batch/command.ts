@@ -8,6 +8,7 @@ import { pairSettings } from '../run-command.js';
 import { parseLoad, parseRate } from './limits.js';
 import { runBatch, type BatchCommand } from './run-batch.js';
 import { checkTemplate, parseShard } from './users.js';
+import { MAX_MUX_SESSIONS } from '../../protocol/mux.js';
 
 export interface BatchFlags extends CommonOptions, RemoteFlags {
   users: string;
@@ -27,9 +28,11 @@ export async function batchCommand(command: string, flags: BatchFlags): Promise<
     throw new MdsyncError('USAGE', `mdsync batch runs backup, sync or verify, not ${quoted(command)}`);
   }
   const mode: BatchCommand = command === 'sync' && flags.oneWay ? 'one-way' : command;
-  checkTemplate('--from', flags.from);
-  checkTemplate('--to', flags.to);
+  const fromShape = checkTemplate('--from', flags.from);
+  const toShape = checkTemplate('--to', flags.to);
   const jobs = parsePositiveInt('--jobs', flags.jobs ?? '4');
+  // Both sides of every user on one host take two of its far mdsync's sessions (protocol/mux.ts).
+  if (jobs > MAX_MUX_SESSIONS / 2) throw new MdsyncError('USAGE', `--jobs takes at most ${MAX_MUX_SESSIONS / 2} users at once in a batch, not ${jobs}`);
   // --jobs counts users here; each user's run keeps the single run's operations in flight.
   const pair = pairSettings(mode === 'verify' ? 'backup' : mode, { ...flags, jobs: undefined });
   // A user's line (-v) is its summary: no run need keep its plan's every operation.
@@ -39,6 +42,8 @@ export async function batchCommand(command: string, flags: BatchFlags): Promise<
     users: flags.users,
     from: flags.from,
     to: flags.to,
+    fromShape,
+    toShape,
     jobs,
     joblog: flags.joblog,
     resume: flags.resume ?? false,

@@ -13,7 +13,8 @@ import { runPair, type PairSettings } from '../run-pair.js';
 import { comparePair } from '../verify.js';
 import { lastExits, openJoblog, formatJoblogLine } from './joblog.js';
 import { RateLimit, waitForLoad } from './limits.js';
-import { endpointFor, parseUserList, shardOf, type BatchUser } from './users.js';
+import { checkShape, endpointFor, parseUserList, shardOf, type BatchUser, type TemplateShape } from './users.js';
+import { describeEndpoint } from '../../remote/endpoint.js';
 import { BatchReporter, type UserRow } from './report.js';
 
 export type BatchCommand = 'backup' | 'sync' | 'one-way' | 'verify';
@@ -24,6 +25,9 @@ export interface BatchOptions {
   users: string;
   from: string;
   to: string;
+  /** The two templates' shapes (checkTemplate): every user's endpoints must have them. */
+  fromShape: TemplateShape;
+  toShape: TemplateShape;
   jobs: number;
   joblog?: string;
   resume: boolean;
@@ -81,7 +85,8 @@ export async function runBatch(options: BatchOptions): Promise<number> {
   // A line refused is reported by the machine whose shard its user falls in, not by every one.
   const refused = shard ? list.refused.filter((r) => shardOf(r.user, shard.count) === shard.index) : list.refused;
   const users = list.users;
-  const { run, skipped } = await usersToRun(options, users);
+  const { run: chosen, skipped } = await usersToRun(options, users);
+  const run = withEndpoints(options, chosen);
   // A dry run does nothing a joblog should call done: --resume would skip users never copied.
   const joblog: LineLog | undefined = options.joblog !== undefined && !options.pair.dryRun ? await openJoblog(options.joblog) : undefined;
   const reporter = new BatchReporter(options, run.length, skipped);
@@ -130,14 +135,48 @@ export async function runBatch(options: BatchOptions): Promise<number> {
   return reporter.end(refused, stopping, joblogError);
 }
 
-async function runUser(options: BatchOptions, u: BatchUser, reporter: BatchReporter, limit: RateLimit | undefined): Promise<UserRow> {
+/** A user with its two endpoints, or why it has none. */
+interface Planned extends BatchUser {
+  source?: string;
+  destination?: string;
+  problem?: MdsyncError;
+}
+
+/**
+ * Each user's two endpoints, from the templates or its line, checked against the templates'
+ * shapes; a user whose source or destination another user has already is refused: two runs would
+ * share one Maildir (its lock, and its mail).
+ */
+function withEndpoints(options: BatchOptions, users: BatchUser[]): Planned[] {
+  const taken = new Map<string, BatchUser>();
+  return users.map((u) => {
+    try {
+      const source = u.from ?? endpointFor(options.fromShape, u.user);
+      const destination = u.to ?? endpointFor(options.toShape, u.user);
+      if (u.from !== undefined) checkShape(options.fromShape, u.from, u.user);
+      if (u.to !== undefined) checkShape(options.toShape, u.to, u.user);
+      for (const [what, endpoint] of [['source', source], ['destination', destination]] as const) {
+        const key = describeEndpoint(parseEndpoint(endpoint));
+        const other = taken.get(key);
+        if (other) throw new MdsyncError('BAD_USER', `its ${what} ${key} is user ${other.user}'s (line ${other.line}) too`);
+        taken.set(key, u);
+      }
+      return { ...u, source, destination };
+    } catch (err) {
+      return { ...u, problem: err instanceof MdsyncError ? err : new MdsyncError('BAD_USER', (err as Error).message) };
+    }
+  });
+}
+
+async function runUser(options: BatchOptions, u: Planned, reporter: BatchReporter, limit: RateLimit | undefined): Promise<UserRow> {
   const startedAt = new Date();
   const t0 = performance.now();
   const row: UserRow = { user: u.user, line: u.line, start: startedAt.toISOString(), seconds: 0, exit: EXIT.OK, copied: 0, bytes: 0 };
   reporter.started(u.user);
   try {
-    row.source = u.from ?? endpointFor('--from', options.from, u.user);
-    row.destination = u.to ?? endpointFor('--to', options.to, u.user);
+    if (u.problem) throw u.problem;
+    row.source = u.source as string;
+    row.destination = u.destination as string;
     if (options.command === 'verify') {
       const cmp = await comparePair(row.source, row.destination, options.verify, options.remote);
       row.exit = cmp.nothing !== undefined || cmp.differences.length > 0 ? EXIT.FAILED : EXIT.OK;

@@ -4,10 +4,9 @@
 // directory.
 
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import { MdsyncError } from '../../errors.js';
 import { quoted } from '../../printable.js';
-import { describeEndpoint, parseEndpoint } from '../../remote/endpoint.js';
+import { parseEndpoint } from '../../remote/endpoint.js';
 
 export interface BatchUser {
   user: string;
@@ -25,6 +24,9 @@ export interface RefusedLine {
   user: string;
   message: string;
 }
+
+/** Longest user name taken (Dovecot's own limit on a user name is smaller). */
+const MAX_USER = 255;
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -78,6 +80,8 @@ export function parseUserList(text: string): { users: BatchUser[]; refused: Refu
 /** Why a user name cannot be put into a path, if it cannot. */
 export function userNameProblem(user: string): string | undefined {
   if (user === '') return 'no user name';
+  if (user.length > MAX_USER) return `the name is over ${MAX_USER} characters`;
+  if (user.startsWith('~')) return 'the name starts with "~" (a home directory)';
   if (CONTROL.test(user)) return 'the name holds a control character';
   if (user.includes('/')) return 'the name holds a "/"';
   const at = user.lastIndexOf('@');
@@ -88,58 +92,111 @@ export function userNameProblem(user: string): string | undefined {
   return undefined;
 }
 
-/** `%u` the user, `%n` before the last `@`, `%d` after it (empty if none), `%%` a `%`; any other `%x` is refused. */
-export function checkTemplate(option: string, template: string): void {
-  const bad = /%[^und%]|%$/.exec(template);
-  if (bad) throw new MdsyncError('USAGE', `${option} ${quoted(template)}: ${bad[0]} is not %u, %n, %d or %%`);
-  if (!/%[und]/.test(template)) throw new MdsyncError('USAGE', `${option} ${quoted(template)} names no user: put %u, %n or %d in it`);
-  parseEndpoint(template.replace(/%[und]/g, 'x'));
-}
+type Token = { text: string } | { key: 'u' | 'n' | 'd' };
 
-/** The template's text before its first placeholder of the user, `%%` read as `%`. */
-function fixedPart(template: string): string {
-  let out = '';
+/** A template in literal texts and placeholders; `%%` is a literal `%`, any other `%x` or a lone `%` is refused. */
+function tokens(option: string, template: string): Token[] {
+  const out: Token[] = [];
+  let text = '';
   for (let i = 0; i < template.length; i++) {
     const ch = template[i] as string;
     if (ch !== '%') {
-      out += ch;
+      text += ch;
       continue;
     }
     const next = template[i + 1];
-    if (next === 'u' || next === 'n' || next === 'd') break;
-    out += '%';
     i++;
+    if (next === '%') {
+      text += '%';
+    } else if (next === 'u' || next === 'n' || next === 'd') {
+      if (text !== '') out.push({ text });
+      text = '';
+      out.push({ key: next });
+    } else {
+      throw new MdsyncError('USAGE', `${option} ${quoted(template)}: ${next === undefined ? 'a lone %' : `%${next}`} is not %u, %n, %d or %%`);
+    }
   }
+  if (text !== '') out.push({ text });
   return out;
+}
+
+/** A mark no path holds, standing for the user while a template's shape is worked out. */
+const MARK = '\u{10FFFF}user\u{10FFFF}';
+
+/** What every user's endpoint must look like: its kind, its host and login, and the directory it stays under. */
+export interface TemplateShape {
+  option: string;
+  template: string;
+  kind: 'local' | 'remote';
+  /** The host and login as the template names them, or undefined where a placeholder is in them. */
+  host?: string;
+  login?: string;
+  /** The directory before the first placeholder; '' for a remote path relative to the login's home. */
+  base: string;
+}
+
+function fill(parts: Token[], values: Record<'u' | 'n' | 'd', string>): string {
+  return parts.map((t) => ('text' in t ? t.text : values[t.key])).join('');
+}
+
+/** Checks a template (it must name the user, with %u, %n or %d) and works out its shape. */
+export function checkTemplate(option: string, template: string): TemplateShape {
+  const parts = tokens(option, template);
+  if (!parts.some((t) => 'key' in t)) throw new MdsyncError('USAGE', `${option} ${quoted(template)} names no user: put %u, %n or %d in it`);
+  const probe = parseEndpoint(fill(parts, { u: MARK, n: MARK, d: MARK }));
+  const at = probe.path.indexOf(MARK);
+  const before = at < 0 ? probe.path : probe.path.slice(0, at);
+  const base = before.includes('/') ? before.slice(0, before.lastIndexOf('/')) || '/' : '';
+  if (probe.kind === 'local') return { option, template, kind: 'local', base };
+  const host = probe.host.includes(MARK) ? undefined : probe.host;
+  const login = probe.user?.includes(MARK) ? undefined : probe.user;
+  return { option, template, kind: 'remote', host, login, base };
 }
 
 export function expandTemplate(template: string, user: string): string {
   const at = user.lastIndexOf('@');
-  const values: Record<string, string> = { u: user, n: at < 0 ? user : user.slice(0, at), d: at < 0 ? '' : user.slice(at + 1), '%': '%' };
-  return template.replace(/%([und%])/g, (_, key: string) => values[key] as string);
+  return fill(tokens('template', template), { u: user, n: at < 0 ? user : user.slice(0, at), d: at < 0 ? '' : user.slice(at + 1) });
 }
 
+const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9._-]*)|\[?[0-9A-Fa-f:.]+\]?)$/;
+const LOGIN = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
 /**
- * The endpoint a template gives a user, checked to stay under the template's fixed directory (the
- * part before its first `%`): the user's name was checked already, this holds whatever the
- * template's shape.
+ * Checks that an endpoint has its template's shape: the same kind, the template's host and login
+ * (or, where a placeholder names them, a plain host name and login), and a path under the
+ * template's fixed directory with no `..` in it. A user's name was checked already; this holds
+ * whatever the template's shape, and for a line's own endpoints too.
  */
-export function endpointFor(option: string, template: string, user: string): string {
-  const expanded = expandTemplate(template, user);
-  const endpoint = parseEndpoint(expanded);
-  const fixedText = fixedPart(template);
-  let fixed = '/';
-  try {
-    fixed = parseEndpoint(fixedText).path;
-  } catch {
-    // Nothing fixed before the user (`%d:/srv/%n`, `host:%n`): the whole path is the user's.
+export function checkShape(shape: TemplateShape, endpoint: string, user: string): void {
+  const ep = parseEndpoint(endpoint);
+  const refuse = (why: string): never => {
+    throw new MdsyncError('BAD_USER', `${shape.option} gives user ${quoted(user)} ${quoted(endpoint)}: ${why}`);
+  };
+  if (ep.kind !== shape.kind) refuse(`not a ${shape.kind} endpoint as ${quoted(shape.template)} is`);
+  if (ep.kind === 'remote') {
+    if (shape.host !== undefined ? ep.host !== shape.host : !HOST.test(ep.host)) refuse(`its host is not ${shape.host !== undefined ? quoted(shape.host) : 'a plain host name'}`);
+    if (shape.login !== undefined ? ep.user !== shape.login : ep.user !== undefined && !LOGIN.test(ep.user)) refuse(`its login is not ${shape.login !== undefined ? quoted(shape.login) : 'a plain login name'}`);
   }
-  const base = fixedText.endsWith('/') ? fixed : posix.dirname(fixed);
-  const inside = posix.relative(posix.resolve('/', base), posix.resolve('/', endpoint.path));
-  if (inside === '' || inside.startsWith('..')) {
-    throw new MdsyncError('BAD_USER', `${option} gives user ${quoted(user)} the path ${quoted(describeEndpoint(endpoint))}, outside ${quoted(base)}`);
+  const segments = ep.path.split('/');
+  if (segments.includes('..') || segments.includes('.')) refuse('its path holds "." or ".."');
+  const inside = shape.base === '' ? !ep.path.startsWith('/') && !ep.path.startsWith('~')
+    : shape.base === '/' ? ep.path.startsWith('/') && ep.path.length > 1
+    : ep.path.startsWith(`${shape.base}/`) && ep.path.length > shape.base.length + 1;
+  if (!inside) refuse(`outside ${quoted(shape.base === '' ? 'the login\'s home' : shape.base)}`);
+}
+
+/** The endpoint a template gives a user, checked to have the template's shape. */
+export function endpointFor(shape: TemplateShape, user: string): string {
+  const expanded = expandTemplate(shape.template, user);
+  // A user with no domain where the template gives the domain a directory of its own would land
+  // one level up, beside (or above) other users' Maildirs: `/srv/%d/%n` and `bob` is `/srv//bob`.
+  const at = user.lastIndexOf('@');
+  const empty = '\u{10FFFE}';
+  const probe = fill(tokens('template', shape.template), { u: user, n: at < 0 ? user : user.slice(0, at), d: at < 0 ? empty : user.slice(at + 1) || empty });
+  if (probe.split(/[/:]/).includes(empty)) {
+    throw new MdsyncError('BAD_USER', `${shape.option} ${quoted(shape.template)} gives the domain a directory, and user ${quoted(user)} has none`);
   }
-  if (endpoint.kind === 'remote' && CONTROL.test(endpoint.host)) throw new MdsyncError('BAD_USER', `${option} gives user ${quoted(user)} a host that is not printable`);
+  checkShape(shape, expanded, user);
   return expanded;
 }
 

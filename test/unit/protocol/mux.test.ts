@@ -73,11 +73,36 @@ describe('sessions over one stream', () => {
     await expect(served).rejects.toThrow(/a session frame of \d+ bytes, more than/);
   });
 
-  it('refuses a session opened without a root, opened twice, or a frame of unknown kind', async () => {
+  it('turns a session that names no usable root away alone', async () => {
+    const { client, served } = joined(echo);
+    const bad = client.openSession('x'.repeat(5000));
+    const good = client.openSession('ok');
+    good.output.end('y');
+    expect(await readAll(good.input)).toBe('ok:Y');
+    expect(await bad.failure()).toBe('remote session exited with code 1: "a session must name its Maildir\'s path (at most 4096 characters, no NUL)"');
+    client.end();
+    await served;
+  });
+
+  it('reads frames however the stream cuts them, a header split included', async () => {
+    const toServer = new PassThrough();
+    const toClient = new PassThrough();
+    const served = serveSessions(toServer, toClient, echo);
+    // The client's frames reach the server a byte at a time.
+    const bytes = new PassThrough();
+    const client = new MuxClient(toClient, bytes, async () => undefined);
+    bytes.on('data', (chunk: Buffer) => { for (const b of chunk) toServer.write(Buffer.from([b])); });
+    bytes.on('end', () => toServer.end());
+    const s = client.openSession('split');
+    s.output.end('abc');
+    expect(await readAll(s.input)).toBe('split:ABC');
+    client.end();
+    await served;
+  });
+
+  it('refuses a session opened twice, an opening that is not an object, or a frame of unknown kind', async () => {
     for (const [frames, message] of [
-      [[header(1, 1, 2), Buffer.from('{}')], 'a session opened without a root path'],
       [[header(1, 1, 3), Buffer.from('[1]')], 'is not a JSON object'],
-      [[header(1, 1, 10), Buffer.from('{"root":1}')], 'a session opened without a root path'],
       [[header(1, 7, 12), Buffer.from('{"root":"a"}'), header(1, 7, 12), Buffer.from('{"root":"a"}')], 'session 7 opened twice'],
       [[header(9, 1, 0)], 'unknown kind 9'],
     ] as const) {

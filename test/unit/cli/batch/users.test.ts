@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTemplate, endpointFor, expandTemplate, parseShard, parseUserList, shardOf, userNameProblem } from '../../../../src/cli/batch/users.js';
+import { checkShape, checkTemplate, endpointFor, expandTemplate, parseShard, parseUserList, shardOf, userNameProblem } from '../../../../src/cli/batch/users.js';
 
 describe('the user list', () => {
   it('takes one user per line, skips blank lines and comments, and reads tab-separated sides', () => {
@@ -41,19 +41,60 @@ describe('templates', () => {
 
   it('refuses a template naming no user or an unknown placeholder', () => {
     expect(() => checkTemplate('--from', '/var/vmail/alice')).toThrow('--from "/var/vmail/alice" names no user: put %u, %n or %d in it');
+    expect(() => checkTemplate('--from', '/srv/%%u')).toThrow('names no user');
     expect(() => checkTemplate('--to', '/var/%x/%n')).toThrow('--to "/var/%x/%n": %x is not %u, %n, %d or %%');
-    expect(() => checkTemplate('--to', '/var/%n%')).toThrow('%u, %n, %d or %%');
+    expect(() => checkTemplate('--to', '/var/%n%')).toThrow('a lone % is not %u, %n, %d or %%');
+    expect(expandTemplate('/srv/%u%%', 'a')).toBe('/srv/a%');
   });
 
-  it('keeps an endpoint under its template\'s fixed directory', () => {
-    expect(endpointFor('--to', 'newhost:/srv/%d/%n', 'a@b')).toBe('newhost:/srv/b/a');
-    expect(endpointFor('--from', '/var/mail/user-%n', 'a')).toBe('/var/mail/user-a');
-    expect(endpointFor('--from', '/srv/100%%/%u', 'a@b')).toBe('/srv/100%/a@b');
-    // Where the user names the host, a name an ssh command would take for an option is refused.
-    expect(() => endpointFor('--to', '%n:/srv/mail', '-oProxyCommand=touch x@example.org')).toThrow('a host or user may not start with "-"');
+  it('keeps an endpoint under its template\'s fixed directory, with its template\'s host and login', () => {
+    const shape = (t: string) => checkTemplate('--to', t);
+    expect(endpointFor(shape('newhost:/srv/%d/%n'), 'a@b')).toBe('newhost:/srv/b/a');
+    expect(endpointFor(shape('/var/mail/user-%n'), 'a')).toBe('/var/mail/user-a');
+    expect(endpointFor(shape('/srv/100%%/%u'), 'a@b')).toBe('/srv/100%/a@b');
+    expect(endpointFor(shape('%d:/srv/mail/%n'), 'alice@mx1.example.org')).toBe('mx1.example.org:/srv/mail/alice');
+    // Where the user names the host, only a plain host name is taken: nothing an ssh command would read as more.
+    expect(() => endpointFor(shape('%n:/srv/mail'), '-oProxyCommand=touch x@example.org')).toThrow('a host or user may not start with "-"');
+    expect(() => endpointFor(shape('%d:/srv/mail/%n'), 'x@h;id')).toThrow('its host is not a plain host name');
+    expect(() => endpointFor(shape('%n@mail:/srv/mail'), 'a$b@x')).toThrow('its login is not a plain login name');
     // A name the list check would refuse does not get past this one either.
-    expect(() => endpointFor('--from', '/var/vmail/%n', '..')).toThrow('--from gives user ".." the path "/var", outside "/var/vmail"');
-    expect(() => endpointFor('--from', '/var/vmail/%d/%n', 'x@../..')).toThrow('outside');
+    expect(() => endpointFor(shape('/var/vmail/%n'), '..')).toThrow('outside "/var/vmail"');
+    expect(() => endpointFor(shape('/var/vmail/%d/%n'), 'x@../..')).toThrow('outside');
+    expect(() => endpointFor(shape('mail:/srv/%d/%n'), 'x@..')).toThrow('its path holds "." or ".."');
+  });
+
+  it('refuses a user whose missing domain would lift its path a level, in whatever template shape', () => {
+    const shape = (t: string) => checkTemplate('--to', t);
+    for (const [template, user] of [['/srv/vmail/%d/%n', 'bob'], ['%d/%n/Maildir', 'root@'], ['%d:/srv/%n', 'bob'], ['mail:%d/%n', 'bob']] as const) {
+      expect(() => endpointFor(shape(template), user), `${template} ${user}`).toThrow(`gives the domain a directory, and user "${user}" has none`);
+    }
+    // Within a directory name, an empty domain lifts nothing.
+    expect(endpointFor(shape('/srv/%n-%d'), 'bob')).toBe('/srv/bob-');
+  });
+
+  it('holds a template that starts with the user to the directory it names (the current one, or the login\'s home)', () => {
+    const relative = checkTemplate('--to', '%d/%n');
+    expect(relative.base).toBe(process.cwd());
+    expect(endpointFor(relative, 'a@b')).toBe('b/a');
+    expect(() => checkShape(relative, '/etc/passwd-dir', 'a@b')).toThrow(`outside "${process.cwd()}"`);
+    const home = checkTemplate('--to', 'mail:%u');
+    expect(home.base).toBe('');
+    expect(endpointFor(home, 'a@b')).toBe('mail:a@b');
+    expect(() => checkShape(home, 'mail:/etc', 'a@b')).toThrow('outside "the login\'s home"');
+  });
+
+  it('holds a line\'s own endpoints to the template\'s shape', () => {
+    const to = checkTemplate('--to', 'newhost:/srv/vmail/%d/%n');
+    checkShape(to, 'newhost:/srv/vmail/example.org/alice.old', 'alice@example.org');
+    expect(() => checkShape(to, 'newhost:/var/vmail/ceo', 'x')).toThrow('outside "/srv/vmail"');
+    expect(() => checkShape(to, 'otherhost:/srv/vmail/x', 'x')).toThrow('its host is not "newhost"');
+    expect(() => checkShape(to, '/srv/vmail/x', 'x')).toThrow('not a remote endpoint as "newhost:/srv/vmail/%d/%n" is');
+    expect(() => checkShape(to, 'newhost:/srv/vmail/x/../../../etc', 'x')).toThrow('its path holds "." or ".."');
+  });
+
+  it('refuses a name starting with "~" or longer than 255 characters', () => {
+    expect(userNameProblem('~')).toBe('the name starts with "~" (a home directory)');
+    expect(userNameProblem('x'.repeat(256))).toBe('the name is over 255 characters');
   });
 });
 
