@@ -2,12 +2,11 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isErrno } from '../errors.js';
 import { readAtSync } from '../local/fileio.js';
-import { removeLeftovers } from '../local/leftovers.js';
+import { removeLeftoversOnce } from '../local/leftovers.js';
 import { parseState, stateParts, type SyncState } from '../sync/state.js';
 import { fromErrno, replaceFile } from '../local/disk.js';
 
@@ -23,8 +22,9 @@ export function statePath(stateDir: string, a: string, b: string): string {
 /** Whether the pair has a saved state; one that cannot be opened is an error, not a missing state. */
 export async function stateExists(path: string): Promise<boolean> {
   try {
-    // Opened, never read: a state of a million messages is over a hundred megabytes.
-    await (await open(path, 'r')).close();
+    // Opened, never read: a state of a million messages is over a hundred megabytes. Synchronous,
+    // as the other look-ups of the state directory (state-key.ts): a batch shares one event loop.
+    closeSync(openSync(path, 'r'));
     return true;
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return false;
@@ -41,9 +41,6 @@ export interface LoadedState {
 
 const HEADER_CHUNK = 64 * 1024;
 
-/** State directories whose leftovers this process removed already. */
-const swept = new Set<string>();
-
 /**
  * Opens the state and reads its header; each folder's records are read from the open file when
  * the run first needs them (a run that saves a new state meanwhile renames over the path, and
@@ -51,13 +48,7 @@ const swept = new Set<string>();
  */
 export async function loadStateFile(path: string): Promise<LoadedState> {
   // A run killed while saving leaves its temp file; the state itself is the old one or the new one.
-  // Once per directory and process: a batch's users share the directory, and a listing of it
-  // per user would cost as much as the users' runs.
-  const dir = dirname(path);
-  if (!swept.has(dir)) {
-    swept.add(dir);
-    await removeLeftovers(dir).catch(() => undefined);
-  }
+  await removeLeftoversOnce(dirname(path));
   let fd: number;
   try {
     fd = openSync(path, 'r');

@@ -10,7 +10,8 @@
 // typed in argument order, is read once, then saved under the new key and removed.
 
 import { createHash } from 'node:crypto';
-import { readFile, realpath, unlink } from 'node:fs/promises';
+import { readFileSync, realpathSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isErrno } from '../errors.js';
 import { describeEndpoint, parseEndpoint } from '../remote/endpoint.js';
@@ -32,10 +33,18 @@ async function resolvedPath(endpoint: string): Promise<string> {
   const ep = parseEndpoint(endpoint);
   if (ep.kind === 'remote') return describeEndpoint(ep);
   const path = resolve(ep.path);
-  const real = await realpath(path).catch(() => undefined);
+  // Synchronous: a single system call each, where a promise would cost the event loop more.
+  const real = realOrUndefined(path);
   if (real) return real;
-  const parent = await realpath(dirname(path)).catch(() => dirname(path));
-  return join(parent, basename(path));
+  return join(realOrUndefined(dirname(path)) ?? dirname(path), basename(path));
+}
+
+function realOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function pointerFile(stateDir: string, first: string, second: string): Promise<string> {
@@ -46,7 +55,7 @@ async function pointerFile(stateDir: string, first: string, second: string): Pro
 async function pointedState(pointer: string): Promise<string | undefined> {
   let name: string;
   try {
-    name = (await readFile(pointer, 'utf8')).trim();
+    name = readFileSync(pointer, 'utf8').trim();
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw fromErrno(err, 'reading state', pointer);

@@ -2,7 +2,7 @@
 // Maildir through a symbolic link is refused, whatever a peer asks for.
 
 import { realpathSync } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { MdsyncError, isErrno } from '../errors.js';
 import { fromErrno } from './disk.js';
@@ -14,7 +14,7 @@ export class Confinement {
 
   /** Refuses a folder directory (or its cur/, new/, tmp/) that resolves outside the root. */
   async folder(dir: string): Promise<void> {
-    this.realRoot ??= await realpath(this.root);
+    this.realRoot ??= realpathSync.native(this.root);
     const root = this.realRoot;
     const inside = (p: string): boolean => p === root || p.startsWith(`${root}${sep}`);
     // Synchronous, as a folder's stamp is (scan.ts): four resolutions per folder a run opens, where

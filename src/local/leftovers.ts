@@ -56,3 +56,15 @@ export async function removeLeftovers(dir: string): Promise<number> {
   }
   return removed;
 }
+
+const swept = new Set<string>();
+
+/**
+ * removeLeftovers, once per directory and process: for the directories every Maildir of a batch
+ * shares (the state and the scan cache), where a listing per run would grow with the users run.
+ */
+export async function removeLeftoversOnce(dir: string): Promise<void> {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  await removeLeftovers(dir).catch(() => undefined);
+}

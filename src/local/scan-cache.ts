@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readAtSync } from './fileio.js';
-import { removeLeftovers } from './leftovers.js';
+import { removeLeftoversOnce } from './leftovers.js';
 import { FileTable } from './file-table.js';
 import type { Separator } from './name.js';
 import type { FolderStamp } from './scan.js';
@@ -51,7 +51,7 @@ function cachePath(cacheDir: string, root: string): string {
 /** A missing, foreign or damaged cache is simply empty: it only saves work, it never decides. */
 export async function loadCache(cacheDir: string, root: string): Promise<ScanCache> {
   const empty: ScanCache = { version: VERSION, root, folders: {} };
-  await removeLeftovers(cacheDir).catch(() => undefined);
+  await removeLeftoversOnce(cacheDir);
   let fd: number;
   try {
     // As a control file is opened: a FIFO put in its place must not block the run.
