@@ -60,15 +60,41 @@ async function* frames(input: Readable): AsyncGenerator<{ kind: number; id: numb
   }
 }
 
-/** Writes frames to the shared stream, every session waiting on the same drain. */
+/**
+ * Writes frames to the shared stream, every session waiting on the same drain. The frames of one
+ * turn of the event loop go out as one write: over SSH each write is a packet (encrypted, sent at
+ * once), and a batch's sessions each write small frames at the same moments.
+ */
 class SharedWriter {
   private drained: Promise<void> | undefined;
+  private pending: Buffer[] = [];
+  private waiting: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private scheduled = false;
   constructor(private readonly output: Writable) {}
 
-  async write(bytes: Buffer): Promise<void> {
+  write(bytes: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push(bytes);
+      this.waiting.push({ resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
     while (this.drained) await this.drained;
-    if (this.output.destroyed || this.output.writableEnded) throw new MdsyncError('REMOTE', 'the stream carrying the sessions is closed');
-    if (!this.output.write(bytes)) {
+    this.scheduled = false;
+    const chunk = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    const waiting = this.waiting;
+    this.pending = [];
+    this.waiting = [];
+    if (this.output.destroyed || this.output.writableEnded) {
+      const err = new MdsyncError('REMOTE', 'the stream carrying the sessions is closed');
+      for (const w of waiting) w.reject(err);
+      return;
+    }
+    if (!this.output.write(chunk)) {
       this.drained = new Promise<void>((resolve) => {
         const done = (): void => {
           this.output.off('drain', done);
@@ -80,6 +106,7 @@ class SharedWriter {
         this.output.on('close', done);
       });
     }
+    for (const w of waiting) w.resolve();
   }
 }
 
