@@ -9,6 +9,7 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { bulkFolder, makeMaildir, message, messageFiles, removeDir, tempDir } from '../helpers/maildir.js';
 import { BIN } from '../helpers/transports.js';
 import { quoted } from '../../src/printable.js';
+import { shardOf } from '../../src/cli/batch/users.js';
 
 let work: string;
 let home: string;
@@ -223,6 +224,15 @@ describe('mdsync batch', () => {
     expect(r.stderr).toContain(`mdsync: ${c}: failed (exit 1): its destination ${newMaildir(a)} is user ${a}'s (line 1) too`);
     await expectExact(a);
     await expect(readdir(outside)).rejects.toThrow();
+
+    // Split over machines, the user sharing a Maildir is refused on its own machine too, where
+    // the user it collides with is not run.
+    const shards = [2, 3, 4, 5, 6, 7].find((n) => shardOf(a, n) !== shardOf(c, n)) as number;
+    const own = await batch(['backup', '--users', list, '--shard', `${shardOf(c, shards)}/${shards}`, '--json']);
+    const rows = (JSON.parse(own.stdout) as { rows: { user: string; exit: number; error: { message: string } | null }[] }).rows;
+    expect(rows.map((row) => row.user)).not.toContain(a);
+    expect(rows.find((row) => row.user === c)).toMatchObject({ exit: 1, error: { message: `its destination ${newMaildir(a)} is user ${a}'s (line 1) too` } });
+    await expectExact(a);
   });
 
   it('reads the user list from standard input', async () => {

@@ -63,7 +63,7 @@ async function readUsers(source: string): Promise<string> {
 }
 
 /** The users this machine runs now: its shard, less those --resume skips, or only those --retry-failed takes. */
-async function usersToRun(options: BatchOptions, users: BatchUser[]): Promise<{ run: BatchUser[]; skipped: number }> {
+async function usersToRun<U extends BatchUser>(options: BatchOptions, users: U[]): Promise<{ run: U[]; skipped: number }> {
   const shard = options.shard;
   const mine = shard ? users.filter((u) => shardOf(u.user, shard.count) === shard.index) : users;
   if (!options.resume && !options.retryFailed) return { run: mine, skipped: 0 };
@@ -85,8 +85,9 @@ export async function runBatch(options: BatchOptions): Promise<number> {
   // A line refused is reported by the machine whose shard its user falls in, not by every one.
   const refused = shard ? list.refused.filter((r) => shardOf(r.user, shard.count) === shard.index) : list.refused;
   const users = list.users;
-  const { run: chosen, skipped } = await usersToRun(options, users);
-  const run = withEndpoints(options, chosen);
+  // Endpoints for the whole list, before the shard and the joblog choose: two users given one
+  // Maildir are told apart the same way on every machine and every re-run.
+  const { run, skipped } = await usersToRun(options, withEndpoints(options, users));
   // A dry run does nothing a joblog should call done: --resume would skip users never copied.
   const joblog: LineLog | undefined = options.joblog !== undefined && !options.pair.dryRun ? await openJoblog(options.joblog) : undefined;
   const reporter = new BatchReporter(options, run.length, skipped);
