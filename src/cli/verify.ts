@@ -10,8 +10,9 @@ import { folderSelection, unmatchedGlobs } from './options.js';
 import { subscriptionName } from './output.js';
 import { jsonError } from './report.js';
 
-/** Messages hashed per request. */
+/** Messages hashed per request, and requests in flight at once. */
 const CHECKSUM_SLICE = 256;
+const CHECKSUMS_IN_FLIGHT = 4;
 
 async function gather(agent: Agent, list: FolderList, include: (name: string) => boolean): Promise<VerifySide> {
   const folders = new Map<string, VerifyEntry[]>();
@@ -40,11 +41,14 @@ async function gather(agent: Agent, list: FolderList, include: (name: string) =>
     const guids = manifest.messages.map((e) => e.guid);
     if (agent.checksum) {
       // Hashed where the files are: over SSH only the hashes cross, never the bodies.
-      // A few hundred at a time: each answer comes well within --timeout, however large the folder.
-      for (let i = 0; i < guids.length; i += CHECKSUM_SLICE) {
-        const slice = guids.slice(i, i + CHECKSUM_SLICE);
-        const sums = await agent.checksum(f.name, slice);
-        sums.forEach((c, k) => c && add(slice[k] as string, c.hash, c.mtime));
+      // A few hundred a request, each answered well within --timeout however large the folder,
+      // and a few requests in flight so the far side hashes while an answer travels.
+      const slices: string[][] = [];
+      for (let i = 0; i < guids.length; i += CHECKSUM_SLICE) slices.push(guids.slice(i, i + CHECKSUM_SLICE));
+      for (let i = 0; i < slices.length; i += CHECKSUMS_IN_FLIGHT) {
+        const window = slices.slice(i, i + CHECKSUMS_IN_FLIGHT);
+        const answers = await Promise.all(window.map((slice) => agent.checksum?.(f.name, slice) ?? []));
+        window.forEach((slice, w) => answers[w]?.forEach((c, k) => c && add(slice[k] as string, c.hash, c.mtime)));
       }
     } else {
       for await (const batch of agent.read(f.name, guids)) for (const got of batch) {
