@@ -111,6 +111,11 @@ export async function messageFiles(root: string): Promise<TreeFile[]> {
   return (await readTree(root)).filter((f) => /(^|\/)(cur|new)\/[^/]+$/.test(f.path));
 }
 
+/** Message files as a user compares two Maildirs: path (with flags), bytes hash, mtime; no inode. */
+export async function messageContents(root: string): Promise<Omit<TreeFile, 'ino'>[]> {
+  return (await messageFiles(root)).map(({ path, sha, mtimeMs }) => ({ path, sha, mtimeMs }));
+}
+
 /** Content hashes per folder directory, to prove no message is lost or duplicated. */
 export async function contentsByFolder(root: string): Promise<Map<string, string[]>> {
   const map = new Map<string, string[]>();
