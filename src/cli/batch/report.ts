@@ -103,6 +103,7 @@ export class BatchReporter {
     const guarded = rows.filter((r) => r.exit === EXIT.GUARD);
     const changed = rows.filter((r) => r.exit === EXIT.CHANGED);
     const notStarted = this.total - rows.length;
+    const counts = { done: rows.length - failed.length - guarded.length, of: this.total + refused.length, failed: failed.length + refused.length, guarded: guarded.length };
     const exit = joblogError !== undefined ? EXIT.FAILED
       : stopped ? EXIT.INTERRUPTED
       : failed.length > 0 || refused.length > 0 ? EXIT.FAILED
@@ -125,13 +126,13 @@ export class BatchReporter {
     if (o.json) {
       process.stdout.write(JSON.stringify({
         command: o.command, dryRun: o.pair.dryRun, exit, seconds: Math.round(seconds * 1000) / 1000,
-        users: { total: this.total + refused.length, done: rows.length - failed.length - guarded.length, failed: failed.length + refused.length, refused: guarded.length, changed: changed.length, skipped: this.skipped, notStarted },
+        users: { total: counts.of, done: counts.done, failed: counts.failed, refused: counts.guarded, changed: changed.length, skipped: this.skipped, notStarted },
         ...(o.command === 'verify' ? { identical: rows.filter((r) => r.exit === EXIT.OK).length } : { messages: this.doneMessages, bytes: this.doneBytes }),
         rows: rows.map(jsonRow),
         refusedLines: refused,
       }) + '\n');
     } else if (!o.quiet) {
-      process.stdout.write(`${o.command === 'verify' ? verdict(rows, refused, this.skipped + notStarted) : summaryLine(o, { done: rows.length - failed.length - guarded.length, of: this.total + refused.length, failed: failed.length + refused.length, guarded: guarded.length }, seconds, this.doneMessages, this.doneBytes)}\n`);
+      process.stdout.write(`${o.command === 'verify' ? verdict(rows, refused, this.skipped + notStarted) : summaryLine(o, counts, seconds, this.doneMessages, this.doneBytes)}\n`);
       if (this.skipped > 0) process.stdout.write(`${grouped(this.skipped)} user${this.skipped === 1 ? '' : 's'} skipped (${o.resume ? 'done already' : 'not failed'} in ${o.joblog})\n`);
     }
     return exit;
